@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages cordon needs to build, test and benchmark.
+# Idempotent: quiet when everything is present; runs apt-get update only
+# when something is missing. Every package the build or tests use is here.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake pkg-config clang-format
+  # libraries
+  libasio-dev libssl-dev libvectorscan-dev libgmime-3.0-dev libglib2.0-dev
+  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
+  libsqlite3-dev libpq-dev libpqxx-dev libarchive-dev libpoppler-cpp-dev
+  libmagic-dev libpcap-dev libgtest-dev libgmock-dev
+  # real peers and tools used by tests and benchmarks
+  swaks postfix python3 ripgrep openssl procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+# postfix asks how it should be configured; cordon's tests run private
+# instances with their own config directories, so the system one stays idle.
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+echo "postfix postfix/mailname string localhost" | $SUDO debconf-set-selections
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

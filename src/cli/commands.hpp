@@ -1,0 +1,16 @@
+// The cordon subcommands. Each add_*_command registers one CLI11 subcommand
+// whose callback stores the process exit code in `exit_code`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace cordon::cli {
+
+void add_run_command(CLI::App& app, int& exit_code);
+void add_scan_command(CLI::App& app, int& exit_code);
+void add_check_config_command(CLI::App& app, int& exit_code);
+void add_filter_test_command(CLI::App& app, int& exit_code);
+void add_incidents_command(CLI::App& app, int& exit_code);
+void add_queue_command(CLI::App& app, int& exit_code);
+
+}  // namespace cordon::cli

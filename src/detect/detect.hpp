@@ -1,0 +1,99 @@
+// Public interface of the detection engine: compiles every keyword list,
+// regex and data identifier of a policy set into ONE Vectorscan database,
+// scans a component's text once, and runs validators on candidate matches.
+//
+// Thread model (Vectorscan's): a Database is immutable and shared by all
+// threads; each thread owns a Scanner (its scratch space).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "util/result.hpp"
+
+namespace cordon::detect {
+
+// Whole-word, case-insensitive, Unicode-aware keywords and phrases (white
+// space inside a phrase matches any run of white space).
+struct KeywordRule {
+  std::vector<std::string> keywords;
+};
+
+// A Vectorscan-syntax regular expression (case-sensitive unless it says (?i)).
+struct RegexRule {
+  std::string pattern;
+};
+
+enum class Confidence { low, medium, high };
+
+// A built-in data identifier: credit_card, us_ssn, iban, aba_routing,
+// email_address, aws_access_key, private_key, generic_api_token, uk_nino,
+// phone_number. Candidates are validated (Luhn, IIN, mod-97, ...).
+struct IdentifierRule {
+  std::string identifier;
+  // high: requires a supporting keyword within `proximity` characters;
+  // medium/low: validator only. Default supporting keywords are built in
+  // per identifier; `support_keywords` adds to them.
+  Confidence confidence = Confidence::medium;
+  std::size_t proximity = 300;
+  std::vector<std::string> support_keywords;
+};
+
+struct Rule {
+  std::variant<KeywordRule, RegexRule, IdentifierRule> what;
+};
+
+enum class CompileErrorCode { unknown_identifier, bad_regex, bad_keyword, engine };
+struct CompileError {
+  CompileErrorCode code;
+  std::size_t rule_index;  // index into the rules given to compile()
+  std::string reason;      // human-readable, from Vectorscan where it says
+};
+
+// One validated occurrence. Offsets are byte offsets, half-open [begin, end),
+// into the text that was scanned.
+struct Finding {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  std::uint64_t value_hash = 0;  // hash of the normalised value (digits only for cards, ...)
+  std::string masked;            // e.g. "4111********1111"; never the full secret
+};
+
+struct RuleFindings {
+  std::size_t rule_index = 0;
+  std::vector<Finding> findings;  // in text order, duplicates kept
+};
+
+class Database;  // compiled, immutable, shareable across threads
+
+Result<std::shared_ptr<const Database>, CompileError> compile(const std::vector<Rule>& rules);
+
+// The names compile() accepts in IdentifierRule::identifier.
+const std::vector<std::string>& identifier_names();
+
+// Per-thread scan state (Vectorscan scratch + reusable buffers).
+class Scanner {
+ public:
+  explicit Scanner(std::shared_ptr<const Database> db);
+  ~Scanner();
+  Scanner(Scanner&&) noexcept;
+  Scanner& operator=(Scanner&&) noexcept;
+
+  // Scans one component's text; returns only rules that have findings.
+  std::vector<RuleFindings> scan(std::string_view text);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Masks a matched value for display: keeps a few leading and trailing
+// characters of long values, replaces the rest with '*'.
+std::string mask(std::string_view value);
+
+}  // namespace cordon::detect
