@@ -1,0 +1,87 @@
+// The hook interface a role implements to decide on an SMTP conversation
+// (prevent and gateway implement it; MemoryHandler in server.hpp is the
+// default used by tests). Hooks are coroutines because a decision may need
+// I/O, e.g. prevent mirroring each step onto a downstream server. The
+// session owns the protocol (syntax, sequencing, limits, dot-unstuffing);
+// hooks only decide.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include "smtp/command.hpp"
+#include "smtp/reply.hpp"
+
+namespace cordon::smtp {
+
+// What a session knows; hooks get it read-only. The transaction fields
+// (mail, recipients) describe the message being received.
+struct SessionInfo {
+  std::string id;           // unique per server process, for logs and traces
+  std::string server_name;  // our host name, as in the greeting
+  asio::ip::tcp::endpoint client;
+  asio::ip::tcp::endpoint local;
+  std::string helo_name;     // as given by EHLO/HELO; empty before
+  bool esmtp = false;        // EHLO (true) or HELO (false)
+  bool tls = false;          // STARTTLS completed
+  std::string tls_protocol;  // e.g. "TLSv1.3"
+  std::string tls_cipher;
+  std::optional<MailFrom> mail;    // set after an accepted MAIL
+  std::vector<RcptTo> recipients;  // accepted recipients of this transaction
+  std::uint64_t messages = 0;      // transactions completed in this session
+};
+
+// Receives the message content of one transaction: dot-unstuffed, CRLF line
+// ends preserved, in order, in chunks of arbitrary size. The final CRLF of
+// the last line is part of the content; the terminating "." is not.
+class DataSink {
+ public:
+  virtual ~DataSink() = default;
+  virtual asio::awaitable<void> write(std::string_view chunk) = 0;
+};
+
+struct DataStart {
+  Reply reply;                     // 354 to go ahead, anything else refuses DATA
+  std::unique_ptr<DataSink> sink;  // required with 354
+};
+
+// One Handler per connection (created by the server's HandlerFactory), so it
+// may keep per-session state. Every hook has a permissive default.
+class Handler {
+ public:
+  virtual ~Handler() = default;
+
+  // nullopt: send the standard 220 greeting. A 421 reply closes the
+  // connection; a 554 reply leaves only QUIT usable (RFC 5321 3.1).
+  virtual asio::awaitable<std::optional<Reply>> on_connect(const SessionInfo& session);
+  // nullopt: accept (the session answers with its EHLO/HELO reply); a
+  // Reply: send it instead, and the client stays without a greeting.
+  virtual asio::awaitable<std::optional<Reply>> on_helo(const SessionInfo& session,
+                                                        std::string_view name);
+  // 2xx accepts the sender; the reply is sent as returned.
+  virtual asio::awaitable<Reply> on_mail(const SessionInfo& session, const MailFrom& mail);
+  // 2xx adds the recipient; the reply is sent as returned.
+  virtual asio::awaitable<Reply> on_rcpt(const SessionInfo& session, const RcptTo& rcpt);
+  // Called once the session has checked sequence (MAIL and a recipient given).
+  virtual asio::awaitable<DataStart> on_data_begin(const SessionInfo& session) = 0;
+  // The whole content reached the sink and was valid; the reply (possibly a
+  // preformatted multi-line block) is sent as returned. The transaction ends.
+  virtual asio::awaitable<Reply> on_data_end(const SessionInfo& session,
+                                             std::uint64_t message_size) = 0;
+  // The content was refused by the session (size, bare CR/LF, line length,
+  // connection lost); `sent` is what the client was told. Discard the sink's data.
+  virtual asio::awaitable<void> on_data_abort(const SessionInfo& session, const Reply& sent);
+  // A transaction with at least MAIL accepted was discarded (RSET, EHLO/HELO, STARTTLS).
+  virtual asio::awaitable<void> on_rset(const SessionInfo& session);
+  // Last call, whatever ended the session.
+  virtual asio::awaitable<void> on_disconnect(const SessionInfo& session);
+};
+
+}  // namespace cordon::smtp
