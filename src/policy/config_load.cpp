@@ -1,0 +1,39 @@
+// Loading a configuration end to end: read the file, parse it, and compile
+// every policy rule into the snapshot's detection database, so that a
+// configuration that loads is one that runs.
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "policy/config.hpp"
+#include "policy/policy_set.hpp"
+
+namespace cordon::policy {
+
+ConfigResult load_config_text(std::string_view yaml, const std::string& file_name) {
+  auto parsed = parse_config_text(yaml, file_name);
+  if (!parsed) return parsed;
+  auto config = std::make_shared<Config>(**parsed);
+  auto set = PolicySet::build(config->policies, file_name);
+  if (!set) return fail(set.error());
+  config->policy_set = std::move(*set);
+  return std::shared_ptr<const Config>(std::move(config));
+}
+
+ConfigResult load_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return fail(
+        ConfigError{path, 0, 0, std::string("cannot read the file: ") + std::strerror(errno)});
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return fail(ConfigError{path, 0, 0, "cannot read the file"});
+  return load_config_text(text.str(), path);
+}
+
+ConfigResult default_config() {
+  return load_config_text(default_config_yaml(), "<embedded default>");
+}
+
+}  // namespace cordon::policy

@@ -1,0 +1,242 @@
+// Reads the YAML configuration into a Config: the top level and the role
+// sections (policies are read by policy_parse.cpp). Structure and values
+// only; compiling the rules is config_load.cpp's job.
+#include "policy/yaml_include.hpp"
+
+#include "policy/policy_parse.hpp"
+#include "policy/yaml_reader.hpp"
+
+namespace cordon::policy {
+namespace {
+
+using yaml::fail_at;
+using yaml::MapReader;
+
+FilterConfig read_filters(const MapReader& parent, const std::string& section) {
+  MapReader m(parent.get("filters"), section + ".filters", {"sender", "recipient"},
+              parent.value_mark("filters"));
+  return {m.string("sender", ""), m.string("recipient", "")};
+}
+
+GatewayConfig read_gateway(const MapReader& top) {
+  MapReader m(top.get("gateway"), "gateway",
+              {"listen", "resubmit_listen", "relay_networks", "dlp", "deliver", "retry"},
+              top.value_mark("gateway"));
+  GatewayConfig g;
+  g.listen = m.host_port("listen", g.listen, true);
+  g.resubmit_listen = m.host_port("resubmit_listen", g.resubmit_listen, true);
+  if (m.has("relay_networks")) {
+    auto node = m.get("relay_networks");
+    auto list =
+        yaml::as_string_list(node, "gateway.relay_networks", m.value_mark("relay_networks"));
+    std::size_t i = 0;
+    for (const auto& text : list) {
+      auto cidr = parse_cidr(text);
+      if (!cidr)
+        fail_at(node[i], "gateway.relay_networks: " + cidr.error(), m.value_mark("relay_networks"));
+      g.relay_networks.push_back(*cidr);
+      ++i;
+    }
+  } else {
+    g.relay_networks = {*parse_cidr("127.0.0.0/8"), *parse_cidr("::1/128")};
+  }
+
+  MapReader dlp(m.get("dlp"), "gateway.dlp",
+                {"hosts", "connect_timeout", "session_timeout", "tls", "bypass"},
+                m.value_mark("dlp"));
+  if (dlp.has("hosts")) {
+    auto node = dlp.get("hosts");
+    auto list = yaml::as_string_list(node, "gateway.dlp.hosts", dlp.value_mark("hosts"));
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      auto hp = parse_host_port(list[i]);
+      if (!hp) fail_at(node[i], "gateway.dlp.hosts: " + hp.error(), dlp.value_mark("hosts"));
+      g.dlp.hosts.push_back(*hp);
+    }
+  } else {
+    g.dlp.hosts = {HostPort{"127.0.0.1", 10025}};
+  }
+  if (g.dlp.hosts.empty())
+    fail_at(dlp.value_mark("hosts"), "gateway.dlp.hosts must name at least one DLP server");
+  g.dlp.connect_timeout = dlp.duration("connect_timeout", g.dlp.connect_timeout);
+  g.dlp.session_timeout = dlp.duration("session_timeout", g.dlp.session_timeout);
+  g.dlp.tls = static_cast<TlsMode>(dlp.choice("tls", 0, {"none", "opportunistic", "required"}));
+  g.dlp.bypass = dlp.boolean("bypass", true);
+
+  std::string deliver = m.string("deliver", "maildir");
+  if (deliver != "maildir") {
+    auto hp = parse_host_port(deliver);
+    if (!hp)
+      fail_at(m.value_mark("deliver"),
+              "gateway.deliver must be maildir or host:port: " + hp.error());
+    g.smarthost = *hp;
+  }
+
+  MapReader retry(m.get("retry"), "gateway.retry", {"schedule", "max_lifetime"},
+                  m.value_mark("retry"));
+  if (retry.has("schedule")) {
+    auto node = retry.get("schedule");
+    if (!node.IsSequence() || node.size() == 0)
+      fail_at(node,
+              "gateway.retry.schedule must be a non-empty list of durations, like [1m, 5m, 1h]",
+              retry.value_mark("schedule"));
+    g.retry.schedule.clear();
+    for (const auto& item : node)
+      g.retry.schedule.push_back(
+          yaml::as_duration(item, "gateway.retry.schedule item", retry.value_mark("schedule")));
+  }
+  g.retry.max_lifetime = retry.duration("max_lifetime", g.retry.max_lifetime);
+  return g;
+}
+
+BlockReplyConfig read_block_reply(const MapReader& prevent) {
+  MapReader m(prevent.get("block_reply"), "prevent.block_reply",
+              {"code", "enhanced", "max_reply_bytes", "max_line_bytes"},
+              prevent.value_mark("block_reply"));
+  BlockReplyConfig b;
+  b.code = static_cast<int>(m.unsigned_number("code", 550, 500, 599));
+  b.enhanced = m.string("enhanced", b.enhanced);
+  // An enhanced status code is class.subject.detail (RFC 3463) and must
+  // agree with the reply code's class.
+  auto dot1 = b.enhanced.find('.');
+  auto dot2 = dot1 == std::string::npos ? dot1 : b.enhanced.find('.', dot1 + 1);
+  bool digits_only = b.enhanced.find_first_not_of("0123456789.") == std::string::npos;
+  if (!digits_only || dot2 == std::string::npos ||
+      b.enhanced.find('.', dot2 + 1) != std::string::npos || dot1 == 0 || dot2 == dot1 + 1 ||
+      dot2 + 1 == b.enhanced.size() || b.enhanced[0] != '5' || dot1 != 1)
+    fail_at(m.value_mark("enhanced"),
+            "prevent.block_reply.enhanced must be an RFC 3463 code of class 5, like 5.7.0, got '" +
+                b.enhanced + "'");
+  // 64 octets leave room for "550-5.7.0 " and some text; 512 is RFC 5321's limit.
+  b.max_line_bytes = m.unsigned_number("max_line_bytes", b.max_line_bytes, 64, 512);
+  b.max_reply_bytes =
+      m.unsigned_number("max_reply_bytes", b.max_reply_bytes, b.max_line_bytes, 1u << 16);
+  return b;
+}
+
+PreventConfig read_prevent(const MapReader& top) {
+  MapReader m(top.get("prevent"), "prevent",
+              {"listen", "mode", "next_hop", "block_reply", "filters"}, top.value_mark("prevent"));
+  PreventConfig p;
+  p.listen = m.host_port("listen", p.listen, true);
+  p.mode = static_cast<PreventMode>(m.choice("mode", 0, {"reflect", "forward"}));
+  p.next_hop = m.host_port("next_hop", p.next_hop);
+  p.block_reply = read_block_reply(m);
+  p.filters = read_filters(m, "prevent");
+  return p;
+}
+
+MonitorConfig read_monitor(const MapReader& top) {
+  MapReader m(top.get("monitor"), "monitor", {"capture", "ports", "filters"},
+              top.value_mark("monitor"));
+  MonitorConfig mon;
+  mon.capture = m.string("capture", "");
+  if (mon.capture.empty())
+    fail_at(m.has("capture") ? m.value_mark("capture") : m.mark(),
+            "monitor.capture must name an interface (like eth0) or a .pcap file");
+  if (m.has("ports")) {
+    auto node = m.get("ports");
+    if (!node.IsSequence() || node.size() == 0)
+      fail_at(node, "monitor.ports must be a non-empty list of TCP ports, like [25, 587]",
+              m.value_mark("ports"));
+    mon.ports.clear();
+    for (const auto& item : node)
+      mon.ports.push_back(static_cast<std::uint16_t>(
+          yaml::as_unsigned(item, "monitor.ports item", 1, 65535, m.value_mark("ports"))));
+  }
+  mon.filters = read_filters(m, "monitor");
+  return mon;
+}
+
+SmtpLimits read_smtp(const MapReader& top) {
+  MapReader m(top.get("smtp"), "smtp",
+              {"max_line_length", "max_message_size", "max_recipients", "max_errors",
+               "command_timeout", "idle_timeout", "max_connections"},
+              top.value_mark("smtp"));
+  SmtpLimits s;
+  s.max_line_length = m.unsigned_number("max_line_length", s.max_line_length, 512, 1u << 20);
+  s.max_message_size = m.size("max_message_size", s.max_message_size);
+  if (s.max_message_size == 0)
+    fail_at(m.value_mark("max_message_size"), "smtp.max_message_size must not be 0");
+  s.max_recipients = m.unsigned_number("max_recipients", s.max_recipients, 1, 100000);
+  s.max_errors = m.unsigned_number("max_errors", s.max_errors, 1, 1000);
+  s.command_timeout = m.duration("command_timeout", s.command_timeout);
+  s.idle_timeout = m.duration("idle_timeout", s.idle_timeout);
+  s.max_connections = m.unsigned_number("max_connections", s.max_connections, 1, 100000);
+  return s;
+}
+
+mime::Limits read_mime(const MapReader& top) {
+  MapReader m(top.get("mime"), "mime",
+              {"max_depth", "max_parts", "max_header_bytes", "max_decoded_bytes"},
+              top.value_mark("mime"));
+  mime::Limits l;
+  l.max_depth = m.unsigned_number("max_depth", l.max_depth, 1, 1000);
+  l.max_parts = m.unsigned_number("max_parts", l.max_parts, 1, 1000000);
+  l.max_header_bytes = m.size("max_header_bytes", l.max_header_bytes);
+  l.max_decoded_bytes = m.size("max_decoded_bytes", l.max_decoded_bytes);
+  return l;
+}
+
+LogConfig read_log(const MapReader& top) {
+  MapReader m(top.get("log"), "log", {"format", "level"}, top.value_mark("log"));
+  LogConfig l;
+  l.format = static_cast<util::LogFormat>(m.choice("format", 0, {"text", "json"}));
+  static constexpr std::string_view kLevels[] = {"trace", "debug",    "info", "warn",
+                                                 "error", "critical", "off"};
+  std::size_t level = m.choice(
+      "level", 2,
+      {kLevels[0], kLevels[1], kLevels[2], kLevels[3], kLevels[4], kLevels[5], kLevels[6]});
+  l.level = std::string(kLevels[level]);
+  return l;
+}
+
+Config read_config(const YAML::Node& root) {
+  MapReader top(root, "the configuration",
+                {"data_dir", "incidents", "gateway", "prevent", "monitor", "console", "policies",
+                 "smtp", "mime", "log"},
+                SourceMark{1, 1});
+  Config c;
+  c.data_dir = top.string("data_dir", c.data_dir);
+  if (c.data_dir.empty()) fail_at(top.value_mark("data_dir"), "data_dir must not be empty");
+  c.incidents = top.string("incidents", c.incidents);
+  if (c.incidents != "sqlite" && c.incidents.rfind("postgresql://", 0) != 0 &&
+      c.incidents.rfind("postgres://", 0) != 0)
+    fail_at(top.value_mark("incidents"),
+            "incidents must be sqlite or a postgresql:// URL, got '" + c.incidents + "'");
+  if (top.has("gateway")) c.gateway = read_gateway(top);
+  if (top.has("prevent")) c.prevent = read_prevent(top);
+  if (top.has("monitor")) c.monitor = read_monitor(top);
+  if (top.has("console")) {
+    MapReader m(top.get("console"), "console", {"listen"}, top.value_mark("console"));
+    c.console = ConsoleConfig{};
+    c.console->listen = m.host_port("listen", c.console->listen, true);
+  }
+  c.smtp = read_smtp(top);
+  c.mime = read_mime(top);
+  c.log = read_log(top);
+  if (top.has("policies"))
+    c.policies = read_policies(top.get("policies"), top.value_mark("policies"));
+  return c;
+}
+
+}  // namespace
+
+ConfigResult parse_config_text(std::string_view text, const std::string& file_name) {
+  try {
+    YAML::Node root = YAML::Load(std::string(text));
+    if (!root.IsDefined() || root.IsNull())
+      return fail(ConfigError{file_name, 0, 0, "the configuration is empty"});
+    auto config = std::make_shared<Config>(read_config(root));
+    config->source = file_name;
+    return std::shared_ptr<const Config>(std::move(config));
+  } catch (const yaml::LoadFailure& e) {
+    return fail(ConfigError{file_name, e.mark.line, e.mark.col, e.message});
+  } catch (const YAML::Exception& e) {
+    // Syntax errors: yaml-cpp's marks are 0-based.
+    int line = e.mark.is_null() ? 0 : e.mark.line + 1;
+    int col = e.mark.is_null() ? 0 : e.mark.column + 1;
+    return fail(ConfigError{file_name, line, col, "YAML syntax error: " + e.msg});
+  }
+}
+
+}  // namespace cordon::policy

@@ -1,0 +1,230 @@
+// Reads the `policies:` list of the configuration: names, severities,
+// components, match rules, exceptions and responses, with positions kept
+// so later errors (a regex the engine rejects) can point at the YAML.
+#include "policy/policy_parse.hpp"
+
+#include <algorithm>
+
+#include "policy/yaml_reader.hpp"
+
+namespace cordon::policy {
+namespace {
+
+using yaml::fail_at;
+using yaml::MapReader;
+
+Severity read_severity(const MapReader& m, Severity fallback_value) {
+  return static_cast<Severity>(m.choice("severity", static_cast<std::size_t>(fallback_value),
+                                        {"info", "low", "medium", "high"}));
+}
+
+unsigned read_components(const MapReader& m, const std::string& where) {
+  if (!m.has("components")) return kAllComponents;
+  auto node = m.get("components");
+  auto names = yaml::as_string_list(node, where + ".components", m.value_mark("components"));
+  if (names.empty()) fail_at(m.value_mark("components"), where + ".components must not be empty");
+  unsigned mask = 0;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string& n = names[i];
+    if (n == "subject")
+      mask |= kSubject;
+    else if (n == "body")
+      mask |= kBody;
+    else if (n == "headers" || n == "header")
+      mask |= kHeaders;
+    else if (n == "attachments" || n == "attachment")
+      mask |= kAttachments;
+    else if (n == "envelope")
+      mask |= kEnvelope;
+    else
+      fail_at(node[i],
+              where + ".components: unknown component '" + n +
+                  "' (use subject, body, headers, attachments, envelope)",
+              m.value_mark("components"));
+  }
+  return mask;
+}
+
+PolicyRule read_rule(const YAML::Node& node, const std::string& where, SourceMark fallback) {
+  MapReader m(node, where,
+              {"identifier", "keywords", "regex", "min_count", "confidence", "proximity",
+               "support_keywords"},
+              fallback);
+  int kinds = m.has("identifier") + m.has("keywords") + m.has("regex");
+  if (kinds != 1)
+    fail_at(m.mark(), where + " must have exactly one of identifier, keywords or regex");
+  PolicyRule r;
+  r.min_count = m.unsigned_number("min_count", 1, 1, 1000000);
+  if (!m.has("identifier")) {
+    for (const char* key : {"confidence", "proximity", "support_keywords"})
+      if (m.has(key))
+        fail_at(m.value_mark(key), where + ": " + key + " applies to identifier rules only");
+  }
+  if (m.has("identifier")) {
+    detect::IdentifierRule id;
+    id.identifier = m.string("identifier", "");
+    r.mark = m.value_mark("identifier");
+    if (id.identifier.empty()) fail_at(r.mark, where + ".identifier must name a data identifier");
+    id.confidence =
+        static_cast<detect::Confidence>(m.choice("confidence", 1, {"low", "medium", "high"}));
+    id.proximity = m.unsigned_number("proximity", id.proximity, 1, 100000);
+    id.support_keywords = m.string_list("support_keywords");
+    r.display = "identifier:" + id.identifier;
+    r.rule.what = std::move(id);
+  } else if (m.has("keywords")) {
+    r.mark = m.value_mark("keywords");
+    auto node_kw = m.get("keywords");
+    detect::KeywordRule kw;
+    if (node_kw.IsScalar())
+      kw.keywords = {node_kw.Scalar()};
+    else
+      kw.keywords = yaml::as_string_list(node_kw, where + ".keywords", r.mark);
+    if (kw.keywords.empty()) fail_at(r.mark, where + ".keywords must list at least one keyword");
+    for (std::size_t i = 0; i < kw.keywords.size(); ++i)
+      if (kw.keywords[i].find_first_not_of(" \t") == std::string::npos)
+        fail_at(node_kw.IsSequence() ? node_kw[i] : node_kw,
+                where + ".keywords: a keyword must not be blank", r.mark);
+    r.display = "keywords";
+    r.rule.what = std::move(kw);
+  } else {
+    r.mark = m.value_mark("regex");
+    detect::RegexRule re{m.string("regex", "")};
+    if (re.pattern.empty()) fail_at(r.mark, where + ".regex must not be empty");
+    r.display = "regex:" + re.pattern;
+    r.rule.what = std::move(re);
+  }
+  return r;
+}
+
+void read_match(const MapReader& pm, const std::string& where, Policy& p) {
+  if (!pm.has("match"))
+    fail_at(pm.mark(), where + " has no match: say what it looks for (match: {any: [...]})");
+  MapReader m(pm.get("match"), where + ".match", {"any", "all"}, pm.value_mark("match"));
+  if (m.has("any") == m.has("all"))
+    fail_at(m.mark(), where + ".match must have exactly one of any or all");
+  const char* mode = m.has("any") ? "any" : "all";
+  p.mode = m.has("any") ? MatchMode::any : MatchMode::all;
+  auto list = m.get(mode);
+  std::string list_where = where + ".match." + mode;
+  if (!list.IsSequence() || list.size() == 0)
+    fail_at(list, list_where + " must be a non-empty list of rules (identifier, keywords or regex)",
+            m.value_mark(mode));
+  for (std::size_t i = 0; i < list.size(); ++i)
+    p.rules.push_back(
+        read_rule(list[i], list_where + "[" + std::to_string(i) + "]", m.value_mark(mode)));
+}
+
+Response read_response(const YAML::Node& node, const std::string& where, SourceMark fallback) {
+  MapReader m(node, where, {"block", "modify", "redirect"}, fallback);
+  if (m.has("block") + m.has("modify") + m.has("redirect") != 1)
+    fail_at(m.mark(), where + " must be exactly one of block, modify or redirect");
+  if (m.has("block")) {
+    std::string text = m.string("block", "");
+    if (text.find_first_not_of(" \t") == std::string::npos)
+      fail_at(m.value_mark("block"), where + ".block needs the text the sender sees");
+    return BlockResponse{text};
+  }
+  if (m.has("redirect")) {
+    std::string address = m.string("redirect", "");
+    auto at = address.find('@');
+    if (at == std::string::npos || at == 0 || at + 1 == address.size() ||
+        address.find_first_of(" \t<>,") != std::string::npos)
+      fail_at(m.value_mark("redirect"),
+              where + ".redirect must be one mail address, like quarantine@example.com");
+    return RedirectResponse{address};
+  }
+  MapReader mod(m.get("modify"), where + ".modify", {"subject_prefix", "add_header"},
+                m.value_mark("modify"));
+  ModifyResponse out;
+  out.subject_prefix = mod.string("subject_prefix", "");
+  if (mod.has("add_header")) {
+    auto hn = mod.get("add_header");
+    out.add_headers = hn.IsScalar() ? std::vector<std::string>{hn.Scalar()}
+                                    : yaml::as_string_list(hn, where + ".modify.add_header",
+                                                           mod.value_mark("add_header"));
+  }
+  for (const auto& h : out.add_headers) {
+    auto colon = h.find(':');
+    bool name_ok = colon != std::string::npos && colon > 0 &&
+                   std::all_of(h.begin(), h.begin() + static_cast<long>(colon),
+                               [](char c) { return c > 32 && c < 127 && c != ':'; });
+    if (!name_ok || h.find_first_of("\r\n") != std::string::npos)
+      fail_at(mod.value_mark("add_header"),
+              where + ".modify.add_header must be 'Name: value', got '" + h + "'");
+  }
+  if (out.subject_prefix.find_first_of("\r\n") != std::string::npos)
+    fail_at(mod.value_mark("subject_prefix"), where + ".modify.subject_prefix must be one line");
+  if (out.subject_prefix.empty() && out.add_headers.empty())
+    fail_at(mod.mark(), where + ".modify needs subject_prefix or add_header");
+  return out;
+}
+
+Policy read_policy(const YAML::Node& node, std::size_t index, SourceMark fallback) {
+  std::string where = "policies[" + std::to_string(index) + "]";
+  MapReader m(node, where,
+              {"name", "severity", "severity_tiers", "components", "match", "min_count_scope",
+               "except", "respond"},
+              fallback);
+  Policy p;
+  p.mark = m.mark();
+  p.name = m.string("name", "");
+  if (p.name.find_first_not_of(" \t") == std::string::npos)
+    fail_at(m.has("name") ? m.value_mark("name") : m.mark(), where + " needs a name");
+  where = "policy '" + p.name + "'";
+  p.severity = read_severity(m, Severity::medium);
+  if (m.has("severity_tiers")) {
+    auto tiers = m.get("severity_tiers");
+    if (!tiers.IsSequence())
+      fail_at(tiers, where + ".severity_tiers must be a list", m.value_mark("severity_tiers"));
+    for (std::size_t i = 0; i < tiers.size(); ++i) {
+      MapReader t(tiers[i], where + ".severity_tiers[" + std::to_string(i) + "]",
+                  {"min_count", "severity"}, m.value_mark("severity_tiers"));
+      if (!t.has("min_count") || !t.has("severity"))
+        fail_at(t.mark(), where + ".severity_tiers items need min_count and severity");
+      p.severity_tiers.push_back(
+          {t.unsigned_number("min_count", 1, 1, 1000000000), read_severity(t, p.severity)});
+    }
+    std::sort(
+        p.severity_tiers.begin(), p.severity_tiers.end(),
+        [](const SeverityTier& a, const SeverityTier& b) { return a.min_count < b.min_count; });
+  }
+  p.components = read_components(m, where);
+  p.count_scope =
+      static_cast<CountScope>(m.choice("min_count_scope", 0, {"per_component", "per_message"}));
+  read_match(m, where, p);
+  if (m.has("except")) {
+    MapReader e(m.get("except"), where + ".except", {"recipients", "senders"},
+                m.value_mark("except"));
+    p.except_recipients = e.string_list("recipients");
+    p.except_senders = e.string_list("senders");
+  }
+  if (m.has("respond")) {
+    auto list = m.get("respond");
+    if (!list.IsSequence())
+      fail_at(list, where + ".respond must be a list of block, modify or redirect",
+              m.value_mark("respond"));
+    for (std::size_t i = 0; i < list.size(); ++i)
+      p.responses.push_back(read_response(list[i], where + ".respond[" + std::to_string(i) + "]",
+                                          m.value_mark("respond")));
+  }
+  return p;
+}
+
+}  // namespace
+
+std::vector<Policy> read_policies(const YAML::Node& node, SourceMark fallback) {
+  if (node.IsNull()) return {};
+  if (!node.IsSequence()) fail_at(node, "policies must be a list of policies", fallback);
+  std::vector<Policy> out;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    Policy p = read_policy(node[i], i, yaml::mark_of(node, fallback));
+    for (const auto& other : out)
+      if (other.name == p.name)
+        fail_at(p.mark, "duplicate policy name '" + p.name + "' (first defined at line " +
+                            std::to_string(other.mark.line) + ")");
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace cordon::policy

@@ -1,0 +1,45 @@
+// A compiled policy snapshot: the configured policies plus ONE detection
+// database holding every rule of every policy, with each database rule
+// mapped back to its policy and rule. Immutable; shared by all sessions
+// and threads behind shared_ptr<const PolicySet>; a reload builds a new one.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "detect/detect.hpp"
+#include "policy/config.hpp"
+
+namespace cordon::policy {
+
+struct RuleRef {
+  std::size_t policy = 0;  // index into policies()
+  std::size_t rule = 0;    // index into policies()[policy].rules
+};
+
+class PolicySet {
+ public:
+  // Compiles all rules; an error names the policy and points at the rule's
+  // YAML position in `file_name`.
+  static Result<std::shared_ptr<const PolicySet>, ConfigError> build(std::vector<Policy> policies,
+                                                                     const std::string& file_name);
+
+  const std::vector<Policy>& policies() const { return policies_; }
+  // Null when there are no rules at all (no policies).
+  const std::shared_ptr<const detect::Database>& database() const { return database_; }
+  const RuleRef& rule_ref(std::size_t database_rule) const { return refs_.at(database_rule); }
+  std::size_t rule_count() const { return refs_.size(); }
+
+  // A scanner for the calling thread; empty when there is no database.
+  std::optional<detect::Scanner> make_scanner() const;
+
+ private:
+  PolicySet() = default;
+  std::vector<Policy> policies_;
+  std::shared_ptr<const detect::Database> database_;
+  std::vector<RuleRef> refs_;
+};
+
+}  // namespace cordon::policy

@@ -1,0 +1,77 @@
+// Internal to the config loader: typed, position-aware reading of yaml-cpp
+// nodes. Every failure throws LoadFailure carrying the node's 1-based
+// position; parse_config_text() turns it into a ConfigError, so no
+// exception leaves the policy component.
+#pragma once
+
+#include "policy/yaml_include.hpp"
+
+#include <cstddef>
+#include <initializer_list>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "policy/config.hpp"
+
+namespace cordon::policy::yaml {
+
+struct LoadFailure {
+  SourceMark mark;
+  std::string message;
+};
+
+SourceMark mark_of(const YAML::Node& node, SourceMark fallback = {});
+
+[[noreturn]] void fail_at(const YAML::Node& node, std::string message, SourceMark fallback = {});
+[[noreturn]] void fail_at(SourceMark mark, std::string message);
+
+// A YAML mapping whose keys are checked against the allowed set: an unknown
+// key fails with "unknown key 'x' in SECTION; did you mean 'y'?", a repeated
+// key fails too.
+class MapReader {
+ public:
+  // `node` may be null (a section written as `console:`), read as empty.
+  MapReader(const YAML::Node& node, std::string section,
+            std::initializer_list<std::string_view> allowed, SourceMark fallback = {});
+
+  bool has(std::string_view key) const;
+  // The value node (undefined when absent) and its position.
+  YAML::Node get(std::string_view key) const;
+  SourceMark value_mark(std::string_view key) const;
+  SourceMark mark() const { return mark_; }
+  const std::string& section() const { return section_; }
+
+  std::string string(std::string_view key, std::string fallback_value) const;
+  bool boolean(std::string_view key, bool fallback_value) const;
+  std::size_t unsigned_number(std::string_view key, std::size_t fallback_value, std::size_t min,
+                              std::size_t max) const;
+  Duration duration(std::string_view key, Duration fallback_value) const;
+  std::size_t size(std::string_view key, std::size_t fallback_value) const;
+  HostPort host_port(std::string_view key, HostPort fallback_value, bool listen = false) const;
+  // One of `choices`, returned as its index.
+  std::size_t choice(std::string_view key, std::size_t fallback_index,
+                     std::initializer_list<std::string_view> choices) const;
+  std::vector<std::string> string_list(std::string_view key) const;
+
+ private:
+  YAML::Node node_;
+  std::string section_;
+  SourceMark mark_;
+  std::vector<std::pair<std::string, YAML::Node>> entries_;
+  std::vector<SourceMark> key_marks_;
+};
+
+// Scalar conversions of one node; `what` names the value in messages.
+std::string as_string(const YAML::Node& node, std::string_view what, SourceMark fallback = {});
+std::vector<std::string> as_string_list(const YAML::Node& node, std::string_view what,
+                                        SourceMark fallback = {});
+std::size_t as_unsigned(const YAML::Node& node, std::string_view what, std::size_t min,
+                        std::size_t max, SourceMark fallback = {});
+Duration as_duration(const YAML::Node& node, std::string_view what, SourceMark fallback = {});
+
+// The closest of `candidates` to `word` when it is a plausible typo.
+std::string closest(std::string_view word, const std::vector<std::string_view>& candidates);
+
+}  // namespace cordon::policy::yaml

@@ -1,0 +1,363 @@
+// The configuration loader's structure and values (no rule compilation, so
+// this test does not need the detection engine): every key of the contract
+// is read, defaults are right, and every error names line:col and the cause.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "policy/config.hpp"
+#include "support/process.hpp"
+
+using namespace cordon::policy;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::shared_ptr<const Config> parse_ok(const std::string& yaml) {
+  auto r = parse_config_text(yaml, "test.yaml");
+  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().to_string());
+  return r ? *r : nullptr;
+}
+
+ConfigError parse_err(const std::string& yaml) {
+  auto r = parse_config_text(yaml, "test.yaml");
+  EXPECT_FALSE(r.has_value()) << "expected an error for:\n" << yaml;
+  return r ? ConfigError{} : r.error();
+}
+
+const char* kDesignExample = R"(data_dir: /var/lib/cordon
+incidents: postgresql://cordon@db/cordon
+gateway:
+  listen: 0.0.0.0:2525
+  resubmit_listen: 127.0.0.1:10026
+  relay_networks: [10.0.0.0/8, "2001:db8::/32"]
+  dlp:
+    hosts: [10.1.1.1:10025, "[2001:db8::1]:10025"]
+    connect_timeout: 2s
+    session_timeout: 1m
+    tls: required
+    bypass: false
+  deliver: mx.example.com:25
+  retry: {schedule: [30s, 2m], max_lifetime: 2d}
+prevent:
+  listen: 127.0.0.1:10025
+  mode: forward
+  next_hop: 127.0.0.1:10027
+  block_reply: {code: 554, enhanced: 5.7.1, max_reply_bytes: 800, max_line_bytes: 200}
+  filters: {sender: "-*@internal.example, *", recipient: "+*@partner.example"}
+monitor:
+  capture: eth0
+  ports: [25, 587]
+  filters: {sender: "-*@internal.example, *", recipient: ""}
+console:
+  listen: 127.0.0.1:8025
+smtp: {max_message_size: 10MB, max_recipients: 50, command_timeout: 30s}
+log: {format: json, level: debug}
+policies:
+  - name: PCI card numbers
+    severity: high
+    components: [subject, body, attachments]
+    min_count_scope: per_message
+    severity_tiers: [{min_count: 10, severity: high}, {min_count: 3, severity: medium}]
+    match:
+      any:
+        - identifier: credit_card
+          min_count: 2
+          confidence: high
+          proximity: 100
+        - keywords: [confidential, "project neptune"]
+        - regex: 'ACME-[0-9]{6}'
+    except:
+      recipients: ["*@partner.example"]
+      senders: []
+    respond:
+      - block: "This message contains payment card data and was not sent."
+      - modify: {subject_prefix: "[DLP] ", add_header: "X-DLP-Policy: PCI"}
+      - redirect: quarantine@example.com
+)";
+
+}  // namespace
+
+TEST(ConfigLoader, ReadsEveryKeyOfTheDesignExample) {
+  auto c = parse_ok(kDesignExample);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->data_dir, "/var/lib/cordon");
+  EXPECT_EQ(c->incidents, "postgresql://cordon@db/cordon");
+  ASSERT_TRUE(c->gateway);
+  EXPECT_EQ(c->gateway->listen.to_string(), "0.0.0.0:2525");
+  ASSERT_EQ(c->gateway->relay_networks.size(), 2u);
+  EXPECT_TRUE(c->gateway->relay_networks[0].contains("10.200.3.4"));
+  EXPECT_TRUE(c->gateway->relay_networks[1].contains("2001:db8:1::5"));
+  ASSERT_EQ(c->gateway->dlp.hosts.size(), 2u);
+  EXPECT_EQ(c->gateway->dlp.hosts[1].host, "2001:db8::1");
+  EXPECT_EQ(c->gateway->dlp.hosts[1].to_string(), "[2001:db8::1]:10025");
+  EXPECT_EQ(c->gateway->dlp.connect_timeout, 2s);
+  EXPECT_EQ(c->gateway->dlp.session_timeout, 60s);
+  EXPECT_EQ(c->gateway->dlp.tls, TlsMode::required);
+  EXPECT_FALSE(c->gateway->dlp.bypass);
+  ASSERT_TRUE(c->gateway->smarthost);
+  EXPECT_EQ(c->gateway->smarthost->to_string(), "mx.example.com:25");
+  EXPECT_EQ(c->gateway->retry.schedule, (std::vector<Duration>{30s, 120s}));
+  EXPECT_EQ(c->gateway->retry.max_lifetime, 48h);
+  ASSERT_TRUE(c->prevent);
+  EXPECT_EQ(c->prevent->mode, PreventMode::forward);
+  EXPECT_EQ(c->prevent->next_hop.port, 10027);
+  EXPECT_EQ(c->prevent->block_reply.code, 554);
+  EXPECT_EQ(c->prevent->block_reply.enhanced, "5.7.1");
+  EXPECT_EQ(c->prevent->block_reply.max_reply_bytes, 800u);
+  EXPECT_EQ(c->prevent->block_reply.max_line_bytes, 200u);
+  EXPECT_EQ(c->prevent->filters.recipient, "+*@partner.example");
+  ASSERT_TRUE(c->monitor);
+  EXPECT_EQ(c->monitor->capture, "eth0");
+  EXPECT_EQ(c->monitor->ports, (std::vector<std::uint16_t>{25, 587}));
+  EXPECT_EQ(c->monitor->filters.sender, "-*@internal.example, *");
+  ASSERT_TRUE(c->console);
+  EXPECT_EQ(c->smtp.max_message_size, 10u << 20);
+  EXPECT_EQ(c->smtp.max_recipients, 50u);
+  EXPECT_EQ(c->smtp.command_timeout, 30s);
+  EXPECT_EQ(c->log.format, cordon::util::LogFormat::json);
+  EXPECT_EQ(c->log.level, "debug");
+  EXPECT_EQ(c->roles(),
+            (std::vector<Role>{Role::gateway, Role::prevent, Role::monitor, Role::console}));
+
+  ASSERT_EQ(c->policies.size(), 1u);
+  const Policy& p = c->policies[0];
+  EXPECT_EQ(p.name, "PCI card numbers");
+  EXPECT_EQ(p.severity, Severity::high);
+  EXPECT_EQ(p.components, unsigned(kSubject | kBody | kAttachments));
+  EXPECT_EQ(p.count_scope, CountScope::per_message);
+  ASSERT_EQ(p.severity_tiers.size(), 2u);
+  EXPECT_EQ(p.severity_tiers[0].min_count, 3u);  // sorted
+  EXPECT_EQ(p.mode, MatchMode::any);
+  ASSERT_EQ(p.rules.size(), 3u);
+  EXPECT_EQ(p.rules[0].display, "identifier:credit_card");
+  EXPECT_EQ(p.rules[0].min_count, 2u);
+  const auto& id = std::get<cordon::detect::IdentifierRule>(p.rules[0].rule.what);
+  EXPECT_EQ(id.confidence, cordon::detect::Confidence::high);
+  EXPECT_EQ(id.proximity, 100u);
+  EXPECT_EQ(p.rules[1].display, "keywords");
+  EXPECT_EQ(std::get<cordon::detect::KeywordRule>(p.rules[1].rule.what).keywords,
+            (std::vector<std::string>{"confidential", "project neptune"}));
+  EXPECT_EQ(p.rules[2].display, "regex:ACME-[0-9]{6}");
+  EXPECT_EQ(p.rules[2].mark.line, 42);
+  EXPECT_EQ(p.rules[2].mark.col, 18);
+  EXPECT_EQ(p.except_recipients, (std::vector<std::string>{"*@partner.example"}));
+  ASSERT_EQ(p.responses.size(), 3u);
+  EXPECT_EQ(std::get<BlockResponse>(p.responses[0]).text,
+            "This message contains payment card data and was not sent.");
+  EXPECT_EQ(std::get<ModifyResponse>(p.responses[1]).subject_prefix, "[DLP] ");
+  EXPECT_EQ(std::get<ModifyResponse>(p.responses[1]).add_headers,
+            (std::vector<std::string>{"X-DLP-Policy: PCI"}));
+  EXPECT_EQ(std::get<RedirectResponse>(p.responses[2]).address, "quarantine@example.com");
+}
+
+TEST(ConfigLoader, EmbeddedDefaultRunsGatewayPreventConsoleWithFiveBlockPolicies) {
+  auto c = parse_ok(std::string(default_config_yaml()));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->roles(), (std::vector<Role>{Role::gateway, Role::prevent, Role::console}));
+  EXPECT_EQ(c->gateway->listen.to_string(), "127.0.0.1:2525");
+  EXPECT_EQ(c->gateway->resubmit_listen.to_string(), "127.0.0.1:10026");
+  EXPECT_EQ(c->gateway->dlp.hosts.at(0).to_string(), "127.0.0.1:10025");
+  EXPECT_FALSE(c->gateway->smarthost);  // maildir
+  EXPECT_EQ(c->prevent->listen.to_string(), "127.0.0.1:10025");
+  EXPECT_EQ(c->prevent->mode, PreventMode::reflect);
+  EXPECT_EQ(c->console->listen.to_string(), "127.0.0.1:8025");
+  EXPECT_EQ(c->data_dir, "./cordon-data");
+  EXPECT_EQ(c->incidents, "sqlite");
+  ASSERT_EQ(c->policies.size(), 5u);
+  std::vector<std::string> identifiers;
+  for (const auto& p : c->policies) {
+    ASSERT_EQ(p.responses.size(), 1u) << p.name;
+    EXPECT_FALSE(std::get<BlockResponse>(p.responses[0]).text.empty());
+    identifiers.push_back(
+        std::get<cordon::detect::IdentifierRule>(p.rules.at(0).rule.what).identifier);
+  }
+  EXPECT_EQ(identifiers, (std::vector<std::string>{"credit_card", "us_ssn", "iban", "private_key",
+                                                   "aws_access_key"}));
+}
+
+TEST(ConfigLoader, ExamplesDefaultYamlIsTheEmbeddedDefault) {
+  std::ifstream in(cordon::testing::source_dir() + "/examples/default.yaml");
+  ASSERT_TRUE(in);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str(), std::string(default_config_yaml()));
+}
+
+TEST(ConfigLoader, MissingSectionsMeanRoleNotRunAndDefaultsApply) {
+  auto c = parse_ok("console:\n");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->roles(), std::vector<Role>{Role::console});
+  EXPECT_EQ(c->console->listen.to_string(), "127.0.0.1:8025");
+  EXPECT_EQ(c->smtp.max_line_length, 1000u);
+  EXPECT_TRUE(c->policies.empty());
+  EXPECT_EQ(c->policy_set, nullptr);  // parse only, nothing compiled
+}
+
+TEST(ConfigLoader, UnknownKeyNamesSectionPositionAndSuggestion) {
+  auto e = parse_err("prevent:\n  listen: 127.0.0.1:10025\n  mdoe: reflect\n");
+  EXPECT_EQ(e.file, "test.yaml");
+  EXPECT_EQ(e.line, 3);
+  EXPECT_EQ(e.col, 3);
+  EXPECT_EQ(e.message, "unknown key 'mdoe' in prevent; did you mean 'mode'?");
+  EXPECT_EQ(e.to_string(),
+            "test.yaml:3:3: error: unknown key 'mdoe' in prevent; did you mean 'mode'?");
+}
+
+TEST(ConfigLoader, UnknownKeyWithoutCloseMatchListsValidKeys) {
+  auto e = parse_err("console:\n  frobnicate: 1\n");
+  EXPECT_EQ(e.line, 2);
+  EXPECT_EQ(e.message, "unknown key 'frobnicate' in console; valid keys: listen");
+}
+
+TEST(ConfigLoader, YamlSyntaxErrorHasPosition) {
+  auto e = parse_err("console:\n  listen: [127.0.0.1:8025\n");
+  EXPECT_GT(e.line, 0);
+  EXPECT_NE(e.message.find("YAML syntax error"), std::string::npos) << e.message;
+  auto e2 = parse_err("prevent:\n  listen: \"127.0.0.1:10025\n");
+  EXPECT_GE(e2.line, 2);
+}
+
+TEST(ConfigLoader, BadDurationPointsAtTheValue) {
+  auto e = parse_err("gateway:\n  dlp:\n    connect_timeout: 5 seconds\n");
+  EXPECT_EQ(e.line, 3);
+  EXPECT_EQ(e.col, 22);
+  EXPECT_NE(e.message.find("gateway.dlp.connect_timeout"), std::string::npos) << e.message;
+  EXPECT_NE(e.message.find("bad duration '5 seconds'"), std::string::npos) << e.message;
+}
+
+TEST(ConfigLoader, BadHostPortAndWrongTypesAreRejected) {
+  auto e = parse_err("console:\n  listen: 127.0.0.1\n");
+  EXPECT_EQ(e.line, 2);
+  EXPECT_NE(e.message.find("console.listen: bad address '127.0.0.1'"), std::string::npos)
+      << e.message;
+  e = parse_err("console:\n  listen: 127.0.0.1:99999\n");
+  EXPECT_NE(e.message.find("port must be a number from 1 to 65535"), std::string::npos)
+      << e.message;
+  e = parse_err("gateway:\n  dlp:\n    bypass: maybe\n");
+  EXPECT_EQ(e.line, 3);
+  EXPECT_EQ(e.message, "gateway.dlp.bypass must be true or false, got 'maybe'");
+  e = parse_err("gateway:\n  dlp:\n    hosts: 127.0.0.1:10025\n");
+  EXPECT_NE(e.message.find("gateway.dlp.hosts must be a list"), std::string::npos) << e.message;
+  e = parse_err("gateway:\n  dlp:\n    hosts: [127.0.0.1:10025, 300.0.0.1:25]\n");
+  EXPECT_EQ(e.line, 3);
+  EXPECT_EQ(e.col, 30);
+  e = parse_err("prevent:\n  mode: sideways\n");
+  EXPECT_EQ(e.message, "prevent.mode must be one of reflect, forward, got 'sideways'");
+  e = parse_err("gateway:\n  relay_networks: [10.0.0.0/33]\n");
+  EXPECT_NE(e.message.find("prefix length must be 0 to 32"), std::string::npos) << e.message;
+  e = parse_err("prevent:\n  block_reply: {enhanced: 4.7.0}\n");
+  EXPECT_NE(e.message.find("RFC 3463"), std::string::npos) << e.message;
+}
+
+TEST(ConfigLoader, PolicyErrors) {
+  auto e = parse_err("console:\npolicies:\n  - name: A\n    severity: high\n");
+  EXPECT_EQ(e.line, 3);
+  EXPECT_EQ(e.message, "policy 'A' has no match: say what it looks for (match: {any: [...]})");
+
+  e = parse_err(
+      "console:\npolicies:\n  - name: A\n    match: {any: [{regex: x}]}\n"
+      "  - name: A\n    match: {any: [{regex: y}]}\n");
+  EXPECT_EQ(e.line, 5);
+  EXPECT_EQ(e.message, "duplicate policy name 'A' (first defined at line 3)");
+
+  e = parse_err(
+      "console:\npolicies:\n  - name: A\n    match: {any: [{regex: x, identifier: y}]}\n");
+  EXPECT_NE(e.message.find("exactly one of identifier, keywords or regex"), std::string::npos);
+
+  e = parse_err(
+      "console:\npolicies:\n  - name: A\n    match: {any: [{regex: x, confidence: high}]}\n");
+  EXPECT_NE(e.message.find("confidence applies to identifier rules only"), std::string::npos)
+      << e.message;
+
+  e = parse_err(
+      "console:\npolicies:\n  - name: A\n    severity: urgent\n    match: {any: [{regex: x}]}\n");
+  EXPECT_EQ(e.line, 4);
+  EXPECT_EQ(e.col, 15);
+
+  e = parse_err(
+      "console:\npolicies:\n  - name: A\n    match: {any: [{regex: x}]}\n    respond:\n      - "
+      "redirect: nobody\n");
+  EXPECT_EQ(e.line, 6);
+  EXPECT_NE(e.message.find("must be one mail address"), std::string::npos);
+
+  e = parse_err(
+      "console:\npolicies:\n  - name: A\n    match: {any: [{regex: x}]}\n    respond:\n"
+      "      - modify: {add_header: NoColonHere}\n");
+  EXPECT_NE(e.message.find("'Name: value'"), std::string::npos) << e.message;
+
+  e = parse_err(
+      "console:\npolicies:\n  - name: A\n    components: [body, footer]\n    match: {any: [{regex: "
+      "x}]}\n");
+  EXPECT_NE(e.message.find("unknown component 'footer'"), std::string::npos) << e.message;
+}
+
+TEST(ConfigLoader, DuplicateKeysAreRejected) {
+  auto e = parse_err("console:\n  listen: 127.0.0.1:1\n  listen: 127.0.0.1:2\n");
+  EXPECT_EQ(e.line, 3);
+  EXPECT_EQ(e.message, "duplicate key 'listen' in console");
+}
+
+TEST(ConfigLoader, EmptyTextIsAnError) {
+  auto e = parse_err("# nothing\n");
+  EXPECT_EQ(e.message, "the configuration is empty");
+}
+
+TEST(ConfigValues, Durations) {
+  EXPECT_EQ(*parse_duration("500ms"), 500ms);
+  EXPECT_EQ(*parse_duration("5s"), 5s);
+  EXPECT_EQ(*parse_duration("1m"), 60s);
+  EXPECT_EQ(*parse_duration("24h"), 24h);
+  EXPECT_EQ(*parse_duration("2d"), 48h);
+  EXPECT_FALSE(parse_duration("5"));
+  EXPECT_FALSE(parse_duration("s"));
+  EXPECT_FALSE(parse_duration("-5s"));
+  EXPECT_FALSE(parse_duration("5 s"));
+  EXPECT_FALSE(parse_duration("5w"));
+  EXPECT_FALSE(parse_duration("99999999999999999999s"));
+}
+
+TEST(ConfigValues, Sizes) {
+  EXPECT_EQ(*parse_size("512"), 512u);
+  EXPECT_EQ(*parse_size("64KB"), 64u * 1024);
+  EXPECT_EQ(*parse_size("10MB"), 10u << 20);
+  EXPECT_EQ(*parse_size("10 mb"), 10u << 20);
+  EXPECT_EQ(*parse_size("1GB"), 1u << 30);
+  EXPECT_FALSE(parse_size("MB"));
+  EXPECT_FALSE(parse_size("10XB"));
+}
+
+TEST(ConfigValues, HostPort) {
+  EXPECT_EQ(parse_host_port("127.0.0.1:25")->port, 25);
+  EXPECT_EQ(parse_host_port("mx-1.example.com:587")->host, "mx-1.example.com");
+  EXPECT_EQ(parse_host_port("[::1]:25")->host, "::1");
+  EXPECT_FALSE(parse_host_port("::1:25"));
+  EXPECT_FALSE(parse_host_port("127.0.0.1"));
+  EXPECT_FALSE(parse_host_port("127.0.0.1:0"));
+  EXPECT_TRUE(parse_host_port("127.0.0.1:0", /*allow_port_zero=*/true));
+  EXPECT_FALSE(parse_host_port("1.2.3:25"));
+  EXPECT_FALSE(parse_host_port("bad host:25"));
+  EXPECT_FALSE(parse_host_port(":25"));
+}
+
+TEST(ConfigValues, CidrContains) {
+  auto loopback = *parse_cidr("127.0.0.0/8");
+  EXPECT_TRUE(loopback.contains("127.1.2.3"));
+  EXPECT_TRUE(loopback.contains("::ffff:127.0.0.1"));
+  EXPECT_FALSE(loopback.contains("128.0.0.1"));
+  EXPECT_FALSE(loopback.contains("::1"));
+  EXPECT_FALSE(loopback.contains("not an address"));
+  auto host = *parse_cidr("192.168.1.7");
+  EXPECT_EQ(host.prefix, 32);
+  EXPECT_TRUE(host.contains("192.168.1.7"));
+  EXPECT_FALSE(host.contains("192.168.1.8"));
+  auto odd = *parse_cidr("10.1.2.3/12");  // host bits are ignored
+  EXPECT_TRUE(odd.contains("10.15.255.255"));
+  EXPECT_FALSE(odd.contains("10.16.0.0"));
+  auto v6 = *parse_cidr("2001:db8::/32");
+  EXPECT_TRUE(v6.contains("2001:db8:ffff::1"));
+  EXPECT_FALSE(v6.contains("2001:db9::1"));
+  EXPECT_FALSE(parse_cidr("10.0.0.0/x"));
+  EXPECT_FALSE(parse_cidr("::/129"));
+}
