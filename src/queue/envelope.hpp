@@ -1,0 +1,81 @@
+// The envelope of a queued message: everything the gateway knows about a
+// message apart from its content (SMTP envelope, ESMTP parameters, client,
+// delivery bookkeeping and an append-only trace). Plain data; the spool
+// persists it as JSON beside the content.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cordon::queue {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+// Where one recipient stands. `pending` recipients are still to be tried;
+// the others are final for this message.
+enum class RecipientState { pending, delivered, failed };
+
+struct Recipient {
+  std::string address;  // RCPT TO address, without angle brackets
+  std::string orcpt;    // ORCPT= as received ("rfc822;user@example"), empty if none
+  std::string notify;   // NOTIFY= as received ("SUCCESS,FAILURE", "NEVER"), empty if none
+  RecipientState state = RecipientState::pending;
+  std::string last_reply;  // last reply from the remote side for this recipient, verbatim
+};
+
+// ESMTP MAIL FROM parameters worth keeping for delivery and DSNs.
+struct MailParams {
+  std::optional<std::uint64_t> size;  // SIZE=
+  std::string body;                   // BODY= ("7BIT", "8BITMIME"), empty if none
+  std::string ret;                    // RET= ("FULL" or "HDRS"), empty if none
+  std::string envid;                  // ENVID=, xtext-decoded, empty if none
+  bool smtputf8 = false;
+};
+
+struct ClientInfo {
+  std::string address;   // peer IP address
+  std::string hostname;  // reverse DNS name, empty if unknown
+  std::string helo;      // HELO/EHLO argument
+};
+
+struct TraceEvent {
+  TimePoint time;
+  std::string event;   // e.g. "queued", "dlp-deferred", "dlp-bypass", "dlp-bounced", "delivered"
+  std::string detail;  // free text, e.g. the remote reply or the bypass reason
+};
+
+// Facts about the message's journey that decide what the gateway does next.
+struct EnvelopeFlags {
+  bool inspected = false;           // DLP has passed it
+  bool bypassed = false;            // delivered around DLP (DLP unreachable)
+  bool dlp_resubmitted = false;     // arrived back from DLP on the resubmission port
+  bool delay_warning_sent = false;  // the one delay DSN has gone out
+};
+
+struct Envelope {
+  std::string sender;  // MAIL FROM address; empty is the null sender <>
+  std::vector<Recipient> recipients;
+  MailParams params;
+  ClientInfo client;
+  TimePoint arrival{};
+  int attempts = 0;
+  TimePoint next_attempt{};
+  std::vector<TraceEvent> trace;
+  EnvelopeFlags flags;
+  // Set by the spool when the message is committed; used to detect a
+  // truncated content file.
+  std::uint64_t content_size = 0;
+
+  void add_trace(TimePoint when, std::string event, std::string detail = {}) {
+    trace.push_back({when, std::move(event), std::move(detail)});
+  }
+};
+
+std::string_view to_string(RecipientState state);
+std::optional<RecipientState> recipient_state_from_string(std::string_view text);
+
+}  // namespace cordon::queue

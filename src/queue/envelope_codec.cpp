@@ -1,0 +1,187 @@
+// Envelope <-> JSON. Times are RFC 3339 strings so that an operator can
+// read an envelope file directly.
+#include "queue/envelope_codec.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "queue/time_format.hpp"
+
+namespace cordon::queue {
+namespace {
+
+using nlohmann::json;
+
+// Version of the envelope layout, so that a later layout can still read
+// (or knowingly refuse) an older spool.
+constexpr int kEnvelopeVersion = 1;
+
+// Thrown only inside this file and turned into an error value below.
+struct DecodeError {
+  std::string reason;
+};
+
+const json& field(const json& object, const char* name) {
+  auto it = object.find(name);
+  if (it == object.end()) throw DecodeError{std::string("missing field '") + name + "'"};
+  return *it;
+}
+
+std::string string_field(const json& object, const char* name) {
+  const json& v = field(object, name);
+  if (!v.is_string()) throw DecodeError{std::string("field '") + name + "' is not a string"};
+  return v.get<std::string>();
+}
+
+bool bool_field(const json& object, const char* name) {
+  const json& v = field(object, name);
+  if (!v.is_boolean()) throw DecodeError{std::string("field '") + name + "' is not a boolean"};
+  return v.get<bool>();
+}
+
+std::int64_t int_field(const json& object, const char* name) {
+  const json& v = field(object, name);
+  if (!v.is_number_integer())
+    throw DecodeError{std::string("field '") + name + "' is not an integer"};
+  return v.get<std::int64_t>();
+}
+
+TimePoint time_field(const json& object, const char* name) {
+  auto t = parse_rfc3339(string_field(object, name));
+  if (!t) throw DecodeError{std::string("field '") + name + "' is not an RFC 3339 time"};
+  return *t;
+}
+
+const json& array_field(const json& object, const char* name) {
+  const json& v = field(object, name);
+  if (!v.is_array()) throw DecodeError{std::string("field '") + name + "' is not an array"};
+  return v;
+}
+
+const json& object_field(const json& object, const char* name) {
+  const json& v = field(object, name);
+  if (!v.is_object()) throw DecodeError{std::string("field '") + name + "' is not an object"};
+  return v;
+}
+
+Envelope decode(const json& doc) {
+  if (!doc.is_object()) throw DecodeError{"envelope is not a JSON object"};
+  if (int_field(doc, "version") != kEnvelopeVersion) throw DecodeError{"unknown envelope version"};
+  Envelope e;
+  e.sender = string_field(doc, "sender");
+  for (const json& r : array_field(doc, "recipients")) {
+    if (!r.is_object()) throw DecodeError{"recipient is not an object"};
+    Recipient rcpt;
+    rcpt.address = string_field(r, "address");
+    rcpt.orcpt = string_field(r, "orcpt");
+    rcpt.notify = string_field(r, "notify");
+    auto state = recipient_state_from_string(string_field(r, "state"));
+    if (!state) throw DecodeError{"unknown recipient state"};
+    rcpt.state = *state;
+    rcpt.last_reply = string_field(r, "last_reply");
+    e.recipients.push_back(std::move(rcpt));
+  }
+  if (e.recipients.empty()) throw DecodeError{"envelope has no recipients"};
+  const json& p = object_field(doc, "params");
+  if (p.contains("size") && !p["size"].is_null()) {
+    if (!p["size"].is_number_unsigned())
+      throw DecodeError{"field 'size' is not an unsigned integer"};
+    e.params.size = p["size"].get<std::uint64_t>();
+  }
+  e.params.body = string_field(p, "body");
+  e.params.ret = string_field(p, "ret");
+  e.params.envid = string_field(p, "envid");
+  e.params.smtputf8 = bool_field(p, "smtputf8");
+  const json& c = object_field(doc, "client");
+  e.client.address = string_field(c, "address");
+  e.client.hostname = string_field(c, "hostname");
+  e.client.helo = string_field(c, "helo");
+  e.arrival = time_field(doc, "arrival");
+  e.attempts = static_cast<int>(int_field(doc, "attempts"));
+  e.next_attempt = time_field(doc, "next_attempt");
+  for (const json& t : array_field(doc, "trace")) {
+    if (!t.is_object()) throw DecodeError{"trace event is not an object"};
+    e.trace.push_back({time_field(t, "time"), string_field(t, "event"), string_field(t, "detail")});
+  }
+  const json& f = object_field(doc, "flags");
+  e.flags.inspected = bool_field(f, "inspected");
+  e.flags.bypassed = bool_field(f, "bypassed");
+  e.flags.dlp_resubmitted = bool_field(f, "dlp_resubmitted");
+  e.flags.delay_warning_sent = bool_field(f, "delay_warning_sent");
+  std::int64_t size = int_field(doc, "content_size");
+  if (size < 0) throw DecodeError{"negative content_size"};
+  e.content_size = static_cast<std::uint64_t>(size);
+  return e;
+}
+
+}  // namespace
+
+std::string_view to_string(RecipientState state) {
+  switch (state) {
+    case RecipientState::pending:
+      return "pending";
+    case RecipientState::delivered:
+      return "delivered";
+    case RecipientState::failed:
+      return "failed";
+  }
+  return "pending";
+}
+
+std::optional<RecipientState> recipient_state_from_string(std::string_view text) {
+  if (text == "pending") return RecipientState::pending;
+  if (text == "delivered") return RecipientState::delivered;
+  if (text == "failed") return RecipientState::failed;
+  return std::nullopt;
+}
+
+std::string encode_envelope(const Envelope& e) {
+  json recipients = json::array();
+  for (const auto& r : e.recipients)
+    recipients.push_back({{"address", r.address},
+                          {"orcpt", r.orcpt},
+                          {"notify", r.notify},
+                          {"state", std::string(to_string(r.state))},
+                          {"last_reply", r.last_reply}});
+  json trace = json::array();
+  for (const auto& t : e.trace)
+    trace.push_back({{"time", format_rfc3339(t.time)}, {"event", t.event}, {"detail", t.detail}});
+  json params = {{"size", nullptr},
+                 {"body", e.params.body},
+                 {"ret", e.params.ret},
+                 {"envid", e.params.envid},
+                 {"smtputf8", e.params.smtputf8}};
+  if (e.params.size) params["size"] = *e.params.size;
+  json doc = {
+      {"version", kEnvelopeVersion},
+      {"sender", e.sender},
+      {"recipients", std::move(recipients)},
+      {"params", std::move(params)},
+      {"client",
+       {{"address", e.client.address}, {"hostname", e.client.hostname}, {"helo", e.client.helo}}},
+      {"arrival", format_rfc3339(e.arrival)},
+      {"attempts", e.attempts},
+      {"next_attempt", format_rfc3339(e.next_attempt)},
+      {"trace", std::move(trace)},
+      {"flags",
+       {{"inspected", e.flags.inspected},
+        {"bypassed", e.flags.bypassed},
+        {"dlp_resubmitted", e.flags.dlp_resubmitted},
+        {"delay_warning_sent", e.flags.delay_warning_sent}}},
+      {"content_size", e.content_size},
+  };
+  // Invalid UTF-8 (an 8-bit address from a sloppy client) is replaced
+  // rather than thrown: the message must still be queued.
+  return doc.dump(1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+Result<Envelope, std::string> decode_envelope(std::string_view text) {
+  try {
+    return decode(json::parse(text));
+  } catch (const DecodeError& e) {
+    return fail(e.reason);
+  } catch (const json::exception& e) {
+    return fail(std::string("invalid JSON: ") + e.what());
+  }
+}
+
+}  // namespace cordon::queue

@@ -1,0 +1,428 @@
+// The spool's queue operations: listing, state moves, envelope updates,
+// deletion and start-up recovery. Receiving is in spool_writer.cpp.
+#include "queue/spool.hpp"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "queue/envelope_codec.hpp"
+#include "queue/fs_ops.hpp"
+#include "queue/queue_id.hpp"
+#include "queue/spool_layout.hpp"
+
+namespace cordon::queue {
+
+namespace fs = std::filesystem;
+using fs_ops::UniqueFd;
+
+namespace {
+
+constexpr QueueState kAllStates[] = {QueueState::incoming, QueueState::active, QueueState::deferred,
+                                     QueueState::hold};
+
+// A message moving between states is in exactly one directory at every
+// instant, but a scan of several directories is not atomic and can miss
+// it; a few passes make that vanishingly unlikely.
+constexpr int kFindPasses = 3;
+
+SpoolFailure invalid_id(std::string_view id) {
+  return {SpoolError::invalid_id, "'" + std::string(id) + "' is not a queue id"};
+}
+
+// Entry names of a directory; an entry may be gone by the time the caller
+// looks at it, which callers tolerate.
+SpoolResult<std::vector<std::string>> entries(const fs::path& dir) {
+  std::error_code ec;
+  std::vector<std::string> names;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    names.push_back(it->path().filename().string());
+  if (ec)
+    return fail(SpoolFailure{SpoolError::io_error, "list " + dir.string() + ": " + ec.message()});
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace
+
+std::string_view to_string(QueueState state) {
+  switch (state) {
+    case QueueState::incoming:
+      return "incoming";
+    case QueueState::active:
+      return "active";
+    case QueueState::deferred:
+      return "deferred";
+    case QueueState::hold:
+      return "hold";
+  }
+  return "incoming";
+}
+
+std::optional<QueueState> queue_state_from_string(std::string_view text) {
+  for (QueueState s : kAllStates)
+    if (to_string(s) == text) return s;
+  return std::nullopt;
+}
+
+std::string_view to_string(SpoolError error) {
+  switch (error) {
+    case SpoolError::no_space:
+      return "no space";
+    case SpoolError::io_error:
+      return "i/o error";
+    case SpoolError::not_found:
+      return "not found";
+    case SpoolError::corrupt:
+      return "corrupt";
+    case SpoolError::invalid_id:
+      return "invalid queue id";
+    case SpoolError::invalid_state:
+      return "invalid state";
+    case SpoolError::writer_closed:
+      return "writer closed";
+  }
+  return "unknown";
+}
+
+bool layout::discard(const fs::path& queue_root, const fs::path& message_dir, int& err) {
+  auto doomed = queue_root / kStaging /
+                (message_dir.filename().string() + ".deleted-" + fs_ops::random_token());
+  if (::rename(message_dir.c_str(), doomed.c_str()) != 0) {
+    err = errno;
+    return false;
+  }
+  std::error_code ec;
+  fs::remove_all(doomed, ec);
+  return true;
+}
+
+// ---- ContentReader ----
+
+ContentReader::ContentReader(ContentReader&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+ContentReader& ContentReader::operator=(ContentReader&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+ContentReader::~ContentReader() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+SpoolResult<std::size_t> ContentReader::read(std::span<char> buffer) {
+  for (;;) {
+    ssize_t n = ::read(fd_, buffer.data(), buffer.size());
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno != EINTR) return fail(fs_ops::os_failure(errno, "read", "message content"));
+  }
+}
+
+// ---- Spool ----
+
+Spool::Spool(SpoolOptions options)
+    : options_(std::move(options)), root_(options_.data_dir / "queue") {}
+
+SpoolResult<Spool> Spool::open(SpoolOptions options) {
+  Spool spool(std::move(options));
+  std::vector<fs::path> dirs = {spool.root_ / layout::kStaging, spool.root_ / layout::kCorrupt};
+  for (QueueState s : kAllStates) dirs.push_back(spool.state_dir(s));
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec)
+      return fail(
+          SpoolFailure{SpoolError::io_error, "create " + dir.string() + ": " + ec.message()});
+  }
+  return spool;
+}
+
+fs::path Spool::state_dir(QueueState state) const {
+  return root_ / to_string(state);
+}
+
+SpoolResult<QueuedMessage> Spool::load(std::string_view id, QueueState state) const {
+  auto path = state_dir(state) / std::string(id) / layout::kEnvelope;
+  auto text = fs_ops::read_file(path);
+  if (!text) {
+    // The message directory exists but has no envelope: a commit never
+    // publishes that, so it is damage, not a race.
+    if (text.error().code == SpoolError::not_found && fs::is_directory(path.parent_path()))
+      return fail(SpoolFailure{SpoolError::corrupt, "missing envelope " + path.string()});
+    return fail(text.error());
+  }
+  auto envelope = decode_envelope(*text);
+  if (!envelope)
+    return fail(SpoolFailure{SpoolError::corrupt, path.string() + ": " + envelope.error()});
+  return QueuedMessage{std::string(id), state, std::move(*envelope)};
+}
+
+SpoolResult<Ok> Spool::rename_state(std::string_view id, QueueState from, QueueState to) const {
+  return fs_ops::rename_durably(state_dir(from) / std::string(id), state_dir(to) / std::string(id));
+}
+
+SpoolResult<std::vector<QueuedMessage>> Spool::list() const {
+  std::vector<QueuedMessage> out;
+  for (QueueState state : kAllStates) {
+    auto names = entries(state_dir(state));
+    if (!names) return fail(names.error());
+    for (const auto& name : *names) {
+      if (!is_valid_queue_id(name)) continue;
+      auto message = load(name, state);
+      if (message) {
+        out.push_back(std::move(*message));
+      } else if (message.error().code != SpoolError::not_found) {
+        spdlog::warn("queue {}: unreadable in {}/: {}", name, to_string(state),
+                     message.error().detail);
+      }
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return out;
+}
+
+SpoolResult<QueuedMessage> Spool::find(std::string_view id) const {
+  if (!is_valid_queue_id(id)) return fail(invalid_id(id));
+  for (int pass = 0; pass < kFindPasses; ++pass) {
+    for (QueueState state : kAllStates) {
+      auto message = load(id, state);
+      if (message || message.error().code != SpoolError::not_found) return message;
+    }
+  }
+  return fail(
+      SpoolFailure{SpoolError::not_found, "no message " + std::string(id) + " in the queue"});
+}
+
+SpoolResult<std::vector<QueuedMessage>> Spool::due(TimePoint now) const {
+  std::vector<QueuedMessage> out;
+  for (QueueState state : {QueueState::incoming, QueueState::deferred}) {
+    auto names = entries(state_dir(state));
+    if (!names) return fail(names.error());
+    for (const auto& name : *names) {
+      if (!is_valid_queue_id(name)) continue;
+      auto message = load(name, state);
+      if (!message) {
+        if (message.error().code != SpoolError::not_found)
+          spdlog::warn("queue {}: unreadable in {}/: {}", name, to_string(state),
+                       message.error().detail);
+        continue;
+      }
+      if (state == QueueState::incoming || message->envelope.next_attempt <= now)
+        out.push_back(std::move(*message));
+    }
+  }
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.envelope.next_attempt < b.envelope.next_attempt;
+  });
+  return out;
+}
+
+SpoolResult<QueuedMessage> Spool::activate(std::string_view id) const {
+  if (!is_valid_queue_id(id)) return fail(invalid_id(id));
+  auto moved = rename_state(id, QueueState::incoming, QueueState::active);
+  if (!moved && moved.error().code == SpoolError::not_found)
+    moved = rename_state(id, QueueState::deferred, QueueState::active);
+  if (!moved) return fail(moved.error());
+  auto message = load(id, QueueState::active);
+  if (!message && message.error().code == SpoolError::corrupt) {
+    auto target = root_ / layout::kCorrupt / std::string(id);
+    if (::rename((state_dir(QueueState::active) / std::string(id)).c_str(), target.c_str()) == 0)
+      spdlog::error("queue {}: moved to corrupt/: {}", id, message.error().detail);
+  }
+  return message;
+}
+
+SpoolResult<Ok> Spool::update(std::string_view id, QueueState state,
+                              const Envelope& envelope) const {
+  if (!is_valid_queue_id(id)) return fail(invalid_id(id));
+  return fs_ops::replace_file(state_dir(state) / std::string(id), layout::kEnvelope,
+                              encode_envelope(envelope));
+}
+
+SpoolResult<Ok> Spool::defer(std::string_view id, const Envelope& envelope) const {
+  if (auto updated = update(id, QueueState::active, envelope); !updated) return updated;
+  return rename_state(id, QueueState::active, QueueState::deferred);
+}
+
+SpoolResult<QueueState> Spool::hold(std::string_view id, TimePoint now) const {
+  for (int pass = 0; pass < kFindPasses; ++pass) {
+    auto message = find(id);
+    if (!message) return fail(message.error());
+    if (message->state == QueueState::hold) return QueueState::hold;
+    auto moved = rename_state(id, message->state, QueueState::hold);
+    if (!moved) {
+      if (moved.error().code == SpoolError::not_found) continue;  // moved meanwhile: look again
+      return fail(moved.error());
+    }
+    // The trace entry is a courtesy: the hold itself is already durable.
+    message->envelope.add_trace(now, "hold",
+                                std::string("was ") + std::string(to_string(message->state)));
+    (void)update(id, QueueState::hold, message->envelope);
+    return message->state;
+  }
+  return fail(SpoolFailure{SpoolError::not_found, "message " + std::string(id) + " kept moving"});
+}
+
+SpoolResult<Ok> Spool::release(std::string_view id, TimePoint now) const {
+  if (!is_valid_queue_id(id)) return fail(invalid_id(id));
+  auto moved = rename_state(id, QueueState::hold, QueueState::incoming);
+  if (!moved) {
+    if (moved.error().code != SpoolError::not_found) return moved;
+    auto elsewhere = find(id);
+    if (!elsewhere) return fail(elsewhere.error());
+    return fail(SpoolFailure{SpoolError::invalid_state,
+                             "message " + std::string(id) + " is " +
+                                 std::string(to_string(elsewhere->state)) + ", not on hold"});
+  }
+  if (auto message = load(id, QueueState::incoming)) {
+    message->envelope.next_attempt = now;
+    message->envelope.add_trace(now, "released");
+    (void)update(id, QueueState::incoming, message->envelope);
+  }
+  return Ok{};
+}
+
+SpoolResult<Ok> Spool::remove(std::string_view id) const {
+  for (int pass = 0; pass < kFindPasses; ++pass) {
+    auto message = find(id);
+    if (!message) {
+      // An unreadable message can still be deleted by an operator.
+      if (message.error().code != SpoolError::corrupt) return fail(message.error());
+      for (QueueState state : kAllStates) {
+        int err = 0;
+        if (layout::discard(root_, state_dir(state) / std::string(id), err)) return Ok{};
+      }
+      continue;
+    }
+    int err = 0;
+    if (layout::discard(root_, state_dir(message->state) / std::string(id), err)) return Ok{};
+    if (err != ENOENT)
+      return fail(fs_ops::os_failure(err, "delete", state_dir(message->state) / std::string(id)));
+  }
+  return fail(SpoolFailure{SpoolError::not_found, "message " + std::string(id) + " kept moving"});
+}
+
+SpoolResult<std::size_t> Spool::flush(TimePoint now) const {
+  auto names = entries(state_dir(QueueState::deferred));
+  if (!names) return fail(names.error());
+  std::size_t moved = 0;
+  for (const auto& name : *names) {
+    if (!is_valid_queue_id(name)) continue;
+    auto renamed = rename_state(name, QueueState::deferred, QueueState::incoming);
+    if (!renamed) {
+      if (renamed.error().code == SpoolError::not_found) continue;  // claimed by a worker meanwhile
+      return fail(renamed.error());
+    }
+    ++moved;
+    // If a worker claims it before this update, the update fails with
+    // not_found and the worker's own envelope wins: both are complete.
+    if (auto message = load(name, QueueState::incoming)) {
+      message->envelope.next_attempt = now;
+      message->envelope.add_trace(now, "flushed");
+      (void)update(name, QueueState::incoming, message->envelope);
+    }
+  }
+  return moved;
+}
+
+SpoolResult<ContentReader> Spool::open_content(std::string_view id, QueueState state) const {
+  if (!is_valid_queue_id(id)) return fail(invalid_id(id));
+  auto path = state_dir(state) / std::string(id) / layout::kContent;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(fs_ops::os_failure(errno, "open", path));
+  return ContentReader(fd);
+}
+
+SpoolResult<std::string> Spool::read_content(std::string_view id, QueueState state) const {
+  if (!is_valid_queue_id(id)) return fail(invalid_id(id));
+  return fs_ops::read_file(state_dir(state) / std::string(id) / layout::kContent);
+}
+
+// ---- recovery ----
+
+SpoolResult<std::size_t> Spool::quarantine_unreadable(QueueState state) const {
+  auto dir = state_dir(state);
+  auto names = entries(dir);
+  if (!names) return fail(names.error());
+  std::size_t quarantined = 0;
+  for (const auto& name : *names) {
+    auto message_dir = dir / name;
+    std::string reason;
+    std::error_code ec;
+    if (!is_valid_queue_id(name) || !fs::is_directory(message_dir, ec)) {
+      reason = "not a queue entry";
+    } else {
+      // Temporary envelopes of interrupted updates: the previous envelope
+      // is intact, so they are simply dropped.
+      for (fs::directory_iterator it(message_dir, ec), end; !ec && it != end; it.increment(ec))
+        if (it->path().filename().string().find(fs_ops::kTempMarker) != std::string::npos)
+          fs::remove(it->path(), ec);
+      auto message = load(name, state);
+      if (!message) {
+        reason = message.error().detail;
+      } else {
+        auto size = fs::file_size(message_dir / layout::kContent, ec);
+        if (ec)
+          reason = "content unreadable: " + ec.message();
+        else if (size != message->envelope.content_size)
+          reason = "content is " + std::to_string(size) + " bytes, envelope says " +
+                   std::to_string(message->envelope.content_size);
+      }
+    }
+    if (reason.empty()) continue;
+    auto target = root_ / layout::kCorrupt / name;
+    if (fs::exists(target, ec)) target += "." + fs_ops::random_token();
+    if (auto moved = fs_ops::rename_durably(message_dir, target); !moved)
+      return fail(moved.error());
+    spdlog::error("queue {}: moved from {}/ to corrupt/: {}", name, to_string(state), reason);
+    ++quarantined;
+  }
+  return quarantined;
+}
+
+SpoolResult<RecoveryReport> Spool::recover() const {
+  RecoveryReport report;
+  auto staging = root_ / layout::kStaging;
+  auto staged = entries(staging);
+  if (!staged) return fail(staged.error());
+  for (const auto& name : *staged) {
+    std::error_code ec;
+    fs::remove_all(staging / name, ec);
+    if (ec)
+      return fail(SpoolFailure{SpoolError::io_error,
+                               "purge " + (staging / name).string() + ": " + ec.message()});
+    ++report.purged_staging;
+  }
+  if (auto synced = fs_ops::fsync_dir(staging); !synced) return fail(synced.error());
+
+  auto active = entries(state_dir(QueueState::active));
+  if (!active) return fail(active.error());
+  for (const auto& name : *active) {
+    auto from = state_dir(QueueState::active) / name;
+    auto to = is_valid_queue_id(name)
+                  ? state_dir(QueueState::incoming) / name
+                  : root_ / layout::kCorrupt / (name + "." + fs_ops::random_token());
+    if (auto moved = fs_ops::rename_durably(from, to); !moved) return fail(moved.error());
+    if (is_valid_queue_id(name)) {
+      ++report.requeued_active;
+      spdlog::info("queue {}: was active at shutdown, requeued", name);
+    } else {
+      ++report.quarantined;
+      spdlog::error("queue: moved stray entry active/{} to corrupt/", name);
+    }
+  }
+
+  for (QueueState state : {QueueState::incoming, QueueState::deferred, QueueState::hold}) {
+    auto quarantined = quarantine_unreadable(state);
+    if (!quarantined) return fail(quarantined.error());
+    report.quarantined += *quarantined;
+  }
+  return report;
+}
+
+}  // namespace cordon::queue

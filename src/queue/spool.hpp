@@ -1,0 +1,219 @@
+// The gateway's durable mail queue ("spool"), shaped after Postfix and
+// OpenSMTPD: queue states are directories, and a message changes state by
+// an atomic rename.
+//
+// Layout under <data_dir>/queue/:
+//   staging/   being written (or being deleted); purged at start-up
+//   incoming/  committed, waiting for its first (or a flushed) attempt
+//   active/    claimed by a gateway worker right now
+//   deferred/  waiting for its next_attempt
+//   hold/      parked by an operator until released
+//   corrupt/   found unreadable at start-up; kept for a human to look at
+//
+// A message is a DIRECTORY named by its queue id holding two files:
+// `content` (the message as received, never rewritten) and `envelope.json`
+// (rewritten on every update). Why a directory and two files: envelope
+// updates (trace, attempts, next_attempt) happen on every retry and must be
+// crash-safe, i.e. written to a temporary file, fsynced and renamed; with
+// one file that would copy the whole content (possibly tens of MB) each
+// time. A directory keeps that cheap and still moves between states with ONE
+// atomic rename, so a message is never half in one state and half in another.
+//
+// Commit protocol (begin/write/commit): content and envelope are written in
+// staging/<id>/, both fsynced, the directory fsynced, staging/<id> renamed
+// to incoming/<id>, and incoming/ fsynced. Only when commit() returns the
+// id may the SMTP server answer 250.
+//
+// Concurrency: every operation goes through the file system and Spool keeps
+// no mutable state, so one Spool may be used from many threads, and
+// `cordon queue` runs in another process at the same time. Renames are the
+// only synchronisation: activate() claims a message by renaming it into
+// active/ (exactly one claimant wins), and any operation that finds its
+// message gone answers SpoolError::not_found, which callers must treat as
+// "someone else moved it" (an operator's hold, delete or another worker).
+// An operator may hold or delete a message a worker has active; if the
+// worker had already delivered it, a later release delivers it again:
+// delivery is at-least-once, never at-most-once.
+//
+// Only the gateway, at start-up and while no other gateway uses the same
+// data_dir, may call recover(): it moves active/ back to incoming/, which
+// would steal messages from a running gateway.
+//
+// The gateway rescans incoming/ and deferred/ periodically (every second),
+// so `cordon queue flush`/`release` from another process take effect at the
+// next scan.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "queue/envelope.hpp"
+#include "util/result.hpp"
+
+namespace cordon::queue {
+
+enum class QueueState { incoming, active, deferred, hold };
+
+std::string_view to_string(QueueState state);
+std::optional<QueueState> queue_state_from_string(std::string_view text);
+
+enum class SpoolError {
+  no_space,       // below min_free, or the disk/quota filled up: answer 452 4.3.1
+  io_error,       // any other file-system failure: answer 451 4.3.0
+  not_found,      // no such message (in that state): it may have been moved by someone else
+  corrupt,        // the envelope or content cannot be read back
+  invalid_id,     // not a well-formed queue id (guards against path tricks from the CLI)
+  invalid_state,  // the operation does not apply to the message's state (e.g. release of a
+                  // message that is not on hold)
+  writer_closed,  // write()/commit() after commit or after a failure
+};
+
+std::string_view to_string(SpoolError error);
+
+struct SpoolFailure {
+  SpoolError code;
+  std::string detail;  // for logs: what failed and the OS reason
+};
+
+template <class T>
+using SpoolResult = Result<T, SpoolFailure>;
+
+struct QueuedMessage {
+  std::string id;
+  QueueState state;
+  Envelope envelope;
+};
+
+struct SpoolOptions {
+  std::filesystem::path data_dir;
+  // begin() and write() refuse with no_space when the file system holding
+  // the queue would have less than this many bytes free.
+  std::uint64_t min_free_bytes = 0;
+};
+
+struct RecoveryReport {
+  std::size_t requeued_active = 0;  // active -> incoming
+  std::size_t purged_staging = 0;   // uncommitted writes and half-done deletions removed
+  std::size_t quarantined = 0;      // moved to corrupt/
+};
+
+// Streams a message's content; holds the file open, so it keeps working
+// if the message is moved to another state meanwhile.
+class ContentReader {
+ public:
+  ContentReader(ContentReader&&) noexcept;
+  ContentReader& operator=(ContentReader&&) noexcept;
+  ~ContentReader();
+  // Reads up to buffer.size() bytes; 0 at the end.
+  SpoolResult<std::size_t> read(std::span<char> buffer);
+
+ private:
+  friend class Spool;
+  explicit ContentReader(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
+// One message being received. Destroying a writer that was not committed
+// removes everything it wrote (RAII abort).
+class MessageWriter {
+ public:
+  MessageWriter(MessageWriter&&) noexcept;
+  MessageWriter& operator=(MessageWriter&&) noexcept;
+  ~MessageWriter();
+
+  // The queue id is fixed when writing begins, so that log lines about a
+  // message still being received can already name it.
+  const std::string& id() const;
+
+  // Appends a chunk of content. After a failure the writer is closed and
+  // its staging files are gone; the caller answers according to the error.
+  SpoolResult<Ok> write(std::string_view chunk);
+
+  // Makes the message durable in incoming/ and returns its queue id.
+  SpoolResult<std::string> commit();
+
+  // Discards the message now (also done by the destructor).
+  void abort();
+
+ private:
+  friend class Spool;
+  struct State;
+  explicit MessageWriter(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+class Spool {
+ public:
+  // Creates the state directories if needed. Does not recover.
+  static SpoolResult<Spool> open(SpoolOptions options);
+
+  const std::filesystem::path& root() const { return root_; }
+
+  // Start-up recovery (see the file comment for who may call it).
+  SpoolResult<RecoveryReport> recover() const;
+
+  // Starts receiving a message; the envelope's content_size is filled in
+  // at commit. Refuses with no_space when free space is below min_free
+  // (taking a declared SIZE into account).
+  SpoolResult<MessageWriter> begin(Envelope envelope) const;
+
+  // Every readable message in incoming, active, deferred and hold, sorted
+  // by id (i.e. arrival). Unreadable entries are skipped with a warning.
+  SpoolResult<std::vector<QueuedMessage>> list() const;
+
+  // Where a message is now.
+  SpoolResult<QueuedMessage> find(std::string_view id) const;
+
+  // Messages to work on: all of incoming/, and deferred/ whose
+  // next_attempt <= now; oldest next_attempt first.
+  SpoolResult<std::vector<QueuedMessage>> due(TimePoint now) const;
+
+  // Claims a message for work: renames it from incoming/ or deferred/ into
+  // active/ and returns it. not_found when another worker or the CLI got
+  // there first.
+  SpoolResult<QueuedMessage> activate(std::string_view id) const;
+
+  // Rewrites the envelope of a message in `state` (crash-safe: temporary
+  // file, fsync, rename, fsync).
+  SpoolResult<Ok> update(std::string_view id, QueueState state, const Envelope& envelope) const;
+
+  // Finishes an attempt that must be retried: stores `envelope` (with its
+  // new attempts/next_attempt/trace) and moves the message active -> deferred.
+  SpoolResult<Ok> defer(std::string_view id, const Envelope& envelope) const;
+
+  // Parks a message from any state; returns the state it was in.
+  SpoolResult<QueueState> hold(std::string_view id, TimePoint now) const;
+
+  // hold -> incoming. invalid_state if the message is not on hold.
+  SpoolResult<Ok> release(std::string_view id, TimePoint now) const;
+
+  // Removes a message from whatever state it is in (atomically: a rename
+  // into staging/, then the files are deleted).
+  SpoolResult<Ok> remove(std::string_view id) const;
+
+  // Every deferred message -> incoming with next_attempt = now; returns how
+  // many were moved.
+  SpoolResult<std::size_t> flush(TimePoint now) const;
+
+  SpoolResult<std::string> read_content(std::string_view id, QueueState state) const;
+  SpoolResult<ContentReader> open_content(std::string_view id, QueueState state) const;
+
+ private:
+  explicit Spool(SpoolOptions options);
+  std::filesystem::path state_dir(QueueState state) const;
+  SpoolResult<QueuedMessage> load(std::string_view id, QueueState state) const;
+  SpoolResult<Ok> rename_state(std::string_view id, QueueState from, QueueState to) const;
+  SpoolResult<std::size_t> quarantine_unreadable(QueueState state) const;
+
+  SpoolOptions options_;
+  std::filesystem::path root_;
+};
+
+}  // namespace cordon::queue
