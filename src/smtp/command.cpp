@@ -1,0 +1,480 @@
+// SMTP command parsing: verbs, paths (RFC 5321 4.1.2) and ESMTP parameters.
+// Every rejection carries the reply the session sends, so the wording and
+// the enhanced status codes live in one place.
+#include "smtp/command.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstring>
+
+namespace cordon::smtp {
+namespace {
+
+constexpr std::size_t kMaxLocalPart = 64;  // RFC 5321 4.5.3.1.1
+constexpr std::size_t kMaxDomain = 255;    // RFC 5321 4.5.3.1.2
+constexpr std::size_t kMaxPath = 256;      // RFC 5321 4.5.3.1.3, brackets included
+
+struct VerbName {
+  std::string_view name;
+  Verb verb;
+};
+constexpr std::array<VerbName, 13> kVerbs{{{"EHLO", Verb::ehlo},
+                                           {"HELO", Verb::helo},
+                                           {"MAIL", Verb::mail},
+                                           {"RCPT", Verb::rcpt},
+                                           {"DATA", Verb::data},
+                                           {"BDAT", Verb::bdat},
+                                           {"RSET", Verb::rset},
+                                           {"NOOP", Verb::noop},
+                                           {"QUIT", Verb::quit},
+                                           {"VRFY", Verb::vrfy},
+                                           {"EXPN", Verb::expn},
+                                           {"HELP", Verb::help},
+                                           {"STARTTLS", Verb::starttls}}};
+
+char upper(char c) {
+  return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return upper(x) == upper(y); });
+}
+
+bool istarts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+std::string to_upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = upper(c);
+  return out;
+}
+
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_utf8(char c) {
+  return static_cast<unsigned char>(c) >= 0x80;
+}
+
+// RFC 5322 atext.
+bool is_atext(char c) {
+  return is_alpha(c) || is_digit(c) || std::strchr("!#$%&'*+-/=?^_`{|}~", c) != nullptr;
+}
+
+CommandError error(CommandErrorCode code, int reply_code, std::string_view enhanced,
+                   std::string_view text) {
+  return CommandError{code, Reply::make(reply_code, enhanced, text)};
+}
+
+CommandError syntax_error(std::string_view text = "Syntax error, command unrecognized") {
+  return error(CommandErrorCode::unrecognized, 500, "5.5.2", text);
+}
+
+CommandError argument_error(std::string_view text) {
+  return error(CommandErrorCode::bad_arguments, 501, "5.5.4", text);
+}
+
+bool valid_dot_string(std::string_view s, bool utf8) {
+  if (s.empty() || s.front() == '.' || s.back() == '.') return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '.') {
+      if (s[i + 1] == '.') return false;
+    } else if (!is_atext(c) && !(utf8 && is_utf8(c))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Quoted-string including the quotes; qtextSMTP and quoted-pairSMTP.
+bool valid_quoted_string(std::string_view s, bool utf8) {
+  if (s.size() < 2 || s.front() != '"' || s.back() != '"') return false;
+  for (std::size_t i = 1; i + 1 < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == '\\') {
+      if (i + 2 >= s.size()) return false;
+      unsigned char next = static_cast<unsigned char>(s[++i]);
+      if (next < 32 || next > 126) return false;
+    } else if (c == '"') {
+      return false;
+    } else if (!((c >= 32 && c <= 126) || (utf8 && c >= 0x80))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool valid_domain(std::string_view d, bool utf8) {
+  if (d.empty() || d.size() > kMaxDomain) return false;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t dot = d.find('.', start);
+    std::string_view label = d.substr(start, dot == std::string_view::npos ? d.npos : dot - start);
+    if (label.empty() || label.size() > 63) return false;
+    auto let_dig = [&](char c) { return is_alpha(c) || is_digit(c) || (utf8 && is_utf8(c)); };
+    if (!let_dig(label.front()) || !let_dig(label.back())) return false;
+    for (char c : label)
+      if (!let_dig(c) && c != '-') return false;
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
+}
+
+bool valid_address_literal(std::string_view lit) {
+  if (lit.size() < 3 || lit.front() != '[' || lit.back() != ']') return false;
+  std::string inner(lit.substr(1, lit.size() - 2));
+  unsigned char buf[16];
+  if (istarts_with(inner, "IPv6:")) return inet_pton(AF_INET6, inner.c_str() + 5, buf) == 1;
+  if (std::size_t colon = inner.find(':'); colon != std::string::npos) {
+    // General-address-literal: Standardized-tag ":" 1*dcontent.
+    std::string_view tag(inner.data(), colon);
+    if (tag.empty() || !valid_domain(tag, false) || colon + 1 >= inner.size()) return false;
+    for (std::size_t i = colon + 1; i < inner.size(); ++i) {
+      unsigned char c = static_cast<unsigned char>(inner[i]);
+      if (c < 33 || c > 126 || c == '[' || c == ']' || c == '\\') return false;
+    }
+    return true;
+  }
+  return inet_pton(AF_INET, inner.c_str(), buf) == 1;
+}
+
+// Splits "<...>" off the front of `s`; returns the inside and leaves the rest in `rest`.
+bool take_path(std::string_view s, std::string_view& inside, std::string_view& rest) {
+  if (s.empty() || s.front() != '<') return false;
+  bool quoted = false;
+  for (std::size_t i = 1; i < s.size(); ++i) {
+    if (quoted && s[i] == '\\') {
+      ++i;
+    } else if (s[i] == '"') {
+      quoted = !quoted;
+    } else if (s[i] == '>' && !quoted) {
+      if (i + 1 > kMaxPath) return false;
+      inside = s.substr(1, i - 1);
+      rest = s.substr(i + 1);
+      return true;
+    }
+  }
+  return false;
+}
+
+// Drops an obsolete source route "@a,@b:" (RFC 5321 4.1.2 A-d-l; servers ignore it).
+bool strip_source_route(std::string_view& path) {
+  if (path.empty() || path.front() != '@') return true;
+  std::size_t colon = path.find(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view route = path.substr(0, colon);
+  std::size_t start = 0;
+  while (start < route.size()) {
+    std::size_t comma = route.find(',', start);
+    std::string_view hop = route.substr(start, comma == route.npos ? route.npos : comma - start);
+    if (hop.size() < 2 || hop[0] != '@' || !valid_domain(hop.substr(1), false)) return false;
+    if (comma == route.npos) break;
+    start = comma + 1;
+  }
+  path.remove_prefix(colon + 1);
+  return true;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+bool valid_xtext(std::string_view s) {
+  if (s.empty()) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      if (i + 2 >= s.size()) return false;
+      auto hex = [](char c) { return is_digit(c) || (c >= 'A' && c <= 'F'); };
+      if (!hex(s[i + 1]) || !hex(s[i + 2])) return false;
+      i += 2;
+    } else if (static_cast<unsigned char>(s[i]) < 33 || static_cast<unsigned char>(s[i]) > 126 ||
+               s[i] == '=') {
+      return false;
+    }
+  }
+  return true;
+}
+
+struct Param {
+  std::string keyword;  // upper case
+  std::string_view value;
+  bool has_value;
+};
+
+// esmtp-param = esmtp-keyword ["=" esmtp-value]
+Result<std::vector<Param>, CommandError> split_params(std::string_view text) {
+  std::vector<Param> params;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    while (pos < text.size() && text[pos] == ' ') ++pos;
+    if (pos >= text.size()) break;
+    std::size_t end = text.find(' ', pos);
+    std::string_view token = text.substr(pos, end == text.npos ? text.npos : end - pos);
+    pos = end == text.npos ? text.size() : end;
+    std::size_t eq = token.find('=');
+    std::string_view keyword = token.substr(0, eq);
+    if (keyword.empty() || !(is_alpha(keyword[0]) || is_digit(keyword[0])))
+      return fail(argument_error("Syntax error in parameters"));
+    for (char c : keyword)
+      if (!is_alpha(c) && !is_digit(c) && c != '-')
+        return fail(argument_error("Syntax error in parameters"));
+    Param p{to_upper(keyword), {}, eq != token.npos};
+    if (p.has_value) {
+      p.value = token.substr(eq + 1);
+      if (p.value.empty()) return fail(argument_error("Syntax error in parameters"));
+      for (char c : p.value) {
+        unsigned char u = static_cast<unsigned char>(c);
+        if (u < 33 || u > 126 || c == '=')
+          return fail(argument_error("Syntax error in parameters"));
+      }
+    }
+    for (const auto& seen : params)
+      if (seen.keyword == p.keyword) return fail(argument_error("Duplicate parameter"));
+    params.push_back(std::move(p));
+  }
+  return params;
+}
+
+CommandError unknown_param(const std::string& keyword) {
+  return error(CommandErrorCode::unknown_parameter, 555, "5.5.4",
+               "Unsupported parameter " + keyword);
+}
+
+Result<MailParams, CommandError> parse_mail_params(std::string_view text) {
+  auto split = split_params(text);
+  if (!split) return fail(split.error());
+  MailParams out;
+  for (const auto& p : *split) {
+    auto need_value = [&]() -> bool { return p.has_value; };
+    if (p.keyword == "SIZE") {
+      std::uint64_t size = 0;
+      auto [ptr, ec] = std::from_chars(p.value.data(), p.value.data() + p.value.size(), size);
+      if (!need_value() || ec != std::errc() || ptr != p.value.data() + p.value.size())
+        return fail(argument_error("Bad SIZE parameter"));
+      out.size = size;
+    } else if (p.keyword == "BODY") {
+      if (!need_value()) return fail(argument_error("Bad BODY parameter"));
+      if (iequals(p.value, "7BIT")) {
+        out.body = Body::seven_bit;
+      } else if (iequals(p.value, "8BITMIME")) {
+        out.body = Body::eight_bit_mime;
+      } else if (iequals(p.value, "BINARYMIME")) {
+        return fail(error(CommandErrorCode::param_unsupported, 504, "5.5.4",
+                          "BODY=BINARYMIME not implemented"));
+      } else {
+        return fail(argument_error("Bad BODY parameter"));
+      }
+    } else if (p.keyword == "SMTPUTF8") {
+      if (p.has_value) return fail(argument_error("SMTPUTF8 takes no value"));
+      out.smtputf8 = true;
+    } else if (p.keyword == "RET") {
+      if (iequals(p.value, "FULL")) {
+        out.ret = DsnRet::full;
+      } else if (iequals(p.value, "HDRS")) {
+        out.ret = DsnRet::hdrs;
+      } else {
+        return fail(argument_error("Bad RET parameter"));
+      }
+    } else if (p.keyword == "ENVID") {
+      if (!need_value() || p.value.size() > 100 || !valid_xtext(p.value))
+        return fail(argument_error("Bad ENVID parameter"));
+      out.envid = std::string(p.value);
+    } else {
+      return fail(unknown_param(p.keyword));
+    }
+  }
+  return out;
+}
+
+Result<RcptParams, CommandError> parse_rcpt_params(std::string_view text) {
+  auto split = split_params(text);
+  if (!split) return fail(split.error());
+  RcptParams out;
+  for (const auto& p : *split) {
+    if (p.keyword == "NOTIFY") {
+      if (!p.has_value) return fail(argument_error("Bad NOTIFY parameter"));
+      std::string value = to_upper(p.value);
+      std::size_t start = 0;
+      bool never = false, other = false;
+      while (true) {
+        std::size_t comma = value.find(',', start);
+        std::string item = value.substr(start, comma == value.npos ? value.npos : comma - start);
+        if (item == "NEVER") {
+          never = true;
+        } else if (item == "SUCCESS" || item == "FAILURE" || item == "DELAY") {
+          other = true;
+        } else {
+          return fail(argument_error("Bad NOTIFY parameter"));
+        }
+        if (comma == value.npos) break;
+        start = comma + 1;
+      }
+      if (never && other) return fail(argument_error("Bad NOTIFY parameter"));
+      out.notify = value;
+    } else if (p.keyword == "ORCPT") {
+      std::size_t semi = p.value.find(';');
+      if (!p.has_value || semi == 0 || semi == p.value.npos ||
+          !valid_xtext(p.value.substr(semi + 1)) || p.value.size() > 500)
+        return fail(argument_error("Bad ORCPT parameter"));
+      out.orcpt = std::string(p.value);
+    } else {
+      return fail(unknown_param(p.keyword));
+    }
+  }
+  return out;
+}
+
+// "FROM:" / "TO:" then the path then parameters.
+Result<Command, CommandError> parse_path_command(Command cmd, std::string_view args) {
+  const bool is_mail = cmd.verb == Verb::mail;
+  std::string_view keyword = is_mail ? "FROM:" : "TO:";
+  CommandError bad_address =
+      is_mail ? error(CommandErrorCode::bad_address, 501, "5.1.7", "Bad sender address syntax")
+              : error(CommandErrorCode::bad_address, 501, "5.1.3", "Bad recipient address syntax");
+  if (!istarts_with(args, keyword))
+    return fail(
+        argument_error(is_mail ? "Syntax: MAIL FROM:<address>" : "Syntax: RCPT TO:<address>"));
+  args.remove_prefix(keyword.size());
+  // Tolerate "MAIL FROM: <a@b>": widespread and unambiguous.
+  while (!args.empty() && args.front() == ' ') args.remove_prefix(1);
+  std::string_view path, rest;
+  if (!take_path(args, path, rest)) return fail(bad_address);
+  if (!rest.empty() && rest.front() != ' ') return fail(bad_address);
+  if (!strip_source_route(path)) return fail(bad_address);
+  if (path.empty()) {
+    if (!is_mail) return fail(bad_address);
+  } else if (!is_mail && iequals(path, "postmaster")) {
+    // RFC 5321 4.1.1.3: <Postmaster> without a domain is always accepted.
+  } else if (!is_valid_mailbox(path, true)) {
+    return fail(bad_address);
+  }
+  cmd.address = std::string(path);
+  if (is_mail) {
+    auto params = parse_mail_params(rest);
+    if (!params) return fail(params.error());
+    cmd.mail = std::move(*params);
+  } else {
+    auto params = parse_rcpt_params(rest);
+    if (!params) return fail(params.error());
+    cmd.rcpt = std::move(*params);
+  }
+  return cmd;
+}
+
+}  // namespace
+
+std::string_view to_string(Verb verb) {
+  for (const auto& v : kVerbs)
+    if (v.verb == verb) return v.name;
+  return "?";
+}
+
+bool is_valid_mailbox(std::string_view mailbox, bool allow_utf8) {
+  std::size_t at = mailbox.rfind('@');
+  if (at == std::string_view::npos || at == 0) return false;
+  std::string_view local = mailbox.substr(0, at);
+  std::string_view domain = mailbox.substr(at + 1);
+  if (local.size() > kMaxLocalPart && !allow_utf8) return false;
+  if (local.size() > kMaxLocalPart * 4) return false;
+  bool local_ok = local.front() == '"' ? valid_quoted_string(local, allow_utf8)
+                                       : valid_dot_string(local, allow_utf8);
+  if (!local_ok) return false;
+  if (!domain.empty() && domain.front() == '[') return valid_address_literal(domain);
+  return valid_domain(domain, allow_utf8);
+}
+
+Result<Command, CommandError> parse_command(std::string_view line) {
+  for (char c : line) {
+    unsigned char u = static_cast<unsigned char>(c);
+    // Control characters (bare CR/LF, NUL, ...) never belong in a command; TAB is tolerated as a
+    // space.
+    if ((u < 32 && c != '\t') || u == 127) return fail(syntax_error());
+  }
+  std::size_t verb_end = line.find(' ');
+  std::string_view verb_text = line.substr(0, verb_end);
+  std::string_view args = verb_end == line.npos ? std::string_view{} : line.substr(verb_end + 1);
+  if (verb_text.empty()) return fail(syntax_error());
+
+  const VerbName* found = nullptr;
+  for (const auto& v : kVerbs)
+    if (iequals(v.name, verb_text)) found = &v;
+  if (!found) return fail(syntax_error());
+
+  Command cmd;
+  cmd.verb = found->verb;
+  switch (cmd.verb) {
+    case Verb::ehlo:
+    case Verb::helo: {
+      std::string_view name = trim(args);
+      if (name.empty())
+        return fail(argument_error("Syntax: " + std::string(found->name) + " hostname"));
+      // Be liberal in the name (many clients send bare or odd host names) but
+      // it must be one printable token.
+      std::size_t space = name.find(' ');
+      if (space != name.npos) name = name.substr(0, space);
+      cmd.argument = std::string(name);
+      return cmd;
+    }
+    case Verb::mail:
+    case Verb::rcpt:
+      return parse_path_command(std::move(cmd), args);
+    case Verb::data:
+    case Verb::rset:
+    case Verb::quit:
+    case Verb::starttls:
+      if (!trim(args).empty()) return fail(argument_error("Syntax: no arguments allowed"));
+      return cmd;
+    case Verb::vrfy:
+      if (trim(args).empty()) return fail(argument_error("Syntax: VRFY address"));
+      cmd.argument = std::string(trim(args));
+      return cmd;
+    case Verb::noop:
+    case Verb::help:
+      cmd.argument = std::string(trim(args));
+      return cmd;
+    case Verb::bdat:
+      return fail(error(CommandErrorCode::not_implemented, 502, "5.5.1",
+                        "BDAT not implemented (CHUNKING is not offered)"));
+    case Verb::expn:
+      return fail(error(CommandErrorCode::not_implemented, 502, "5.5.1", "EXPN not implemented"));
+  }
+  return fail(syntax_error());
+}
+
+std::string format_mail_params(const MailParams& p, const OfferedExtensions& offered) {
+  std::string out;
+  if (p.size && offered.size) out += " SIZE=" + std::to_string(*p.size);
+  if (offered.eight_bit_mime) {
+    if (p.body == Body::seven_bit) out += " BODY=7BIT";
+    if (p.body == Body::eight_bit_mime) out += " BODY=8BITMIME";
+  }
+  if (p.smtputf8 && offered.smtputf8) out += " SMTPUTF8";
+  if (offered.dsn) {
+    if (p.ret == DsnRet::full) out += " RET=FULL";
+    if (p.ret == DsnRet::hdrs) out += " RET=HDRS";
+    if (!p.envid.empty()) out += " ENVID=" + p.envid;
+  }
+  return out;
+}
+
+std::string format_rcpt_params(const RcptParams& p, const OfferedExtensions& offered) {
+  std::string out;
+  if (offered.dsn) {
+    if (!p.notify.empty()) out += " NOTIFY=" + p.notify;
+    if (!p.orcpt.empty()) out += " ORCPT=" + p.orcpt;
+  }
+  return out;
+}
+
+}  // namespace cordon::smtp

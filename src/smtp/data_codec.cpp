@@ -1,0 +1,104 @@
+// DATA dot-unstuffing with smuggling-safe end detection, and dot-stuffing.
+// The state machine is byte-at-a-time so chunk boundaries never matter.
+#include "smtp/data_codec.hpp"
+
+namespace cordon::smtp {
+
+void DataDecoder::emit(char c, std::string& out) {
+  ++size_;
+  ++line_length_;
+  if (max_line_ && line_length_ > max_line_) line_too_long_ = true;
+  if (size_ <= max_size_) out.push_back(c);
+}
+
+void DataDecoder::in_line(char c, std::string& out) {
+  if (c == '\r') {
+    state_ = State::cr;  // decided by the next octet
+    return;
+  }
+  if (c == '\n') bare_newline_ = true;  // bare LF: not a line end, see header
+  emit(c, out);
+  state_ = State::in_line;
+}
+
+std::size_t DataDecoder::feed(std::string_view input, std::string& out) {
+  for (std::size_t i = 0; i < input.size(); ++i) {
+    char c = input[i];
+    switch (state_) {
+      case State::line_start:
+        if (c == '.') {
+          state_ = State::dot;
+        } else {
+          in_line(c, out);
+        }
+        break;
+      case State::dot:
+        if (c == '\r') {
+          state_ = State::dot_cr;
+        } else {
+          in_line(c, out);  // the leading dot was stuffing: dropped
+        }
+        break;
+      case State::dot_cr:
+        if (c == '\n') {
+          state_ = State::done;
+          return i + 1;
+        }
+        // ".<CR>x": a bare CR after an unstuffed dot.
+        bare_newline_ = true;
+        emit('\r', out);
+        state_ = State::in_line;
+        if (c == '\r') {
+          state_ = State::cr;
+        } else {
+          in_line(c, out);
+        }
+        break;
+      case State::in_line:
+        in_line(c, out);
+        break;
+      case State::cr:
+        if (c == '\n') {
+          emit('\r', out);
+          emit('\n', out);
+          line_length_ = 0;
+          state_ = State::line_start;
+        } else {
+          bare_newline_ = true;  // bare CR
+          emit('\r', out);
+          if (c == '\r') {
+            state_ = State::cr;
+          } else {
+            in_line(c, out);
+          }
+        }
+        break;
+      case State::done:
+        return i;
+    }
+  }
+  return input.size();
+}
+
+std::string encode_data(std::string_view message) {
+  std::string out;
+  out.reserve(message.size() + message.size() / 64 + 8);
+  bool line_start = true;
+  for (std::size_t i = 0; i < message.size(); ++i) {
+    char c = message[i];
+    if (c == '\r' || c == '\n') {
+      if (c == '\r' && i + 1 < message.size() && message[i + 1] == '\n') ++i;
+      out += "\r\n";
+      line_start = true;
+      continue;
+    }
+    if (line_start && c == '.') out.push_back('.');
+    out.push_back(c);
+    line_start = false;
+  }
+  if (!line_start) out += "\r\n";
+  out += ".\r\n";
+  return out;
+}
+
+}  // namespace cordon::smtp
