@@ -97,6 +97,7 @@ struct BlockReplyConfig {
   std::string enhanced = "5.7.0";
   std::size_t max_reply_bytes = 1000;
   std::size_t max_line_bytes = 512;  // including CRLF
+  SourceMark mark;                   // of the block_reply section, for later checks
 };
 
 // L7 filters: comma-separated mask lists (see policy/filter.hpp).

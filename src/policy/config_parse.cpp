@@ -3,6 +3,7 @@
 // only; compiling the rules is config_load.cpp's job.
 #include "policy/yaml_include.hpp"
 
+#include "policy/filter.hpp"
 #include "policy/policy_parse.hpp"
 #include "policy/yaml_reader.hpp"
 
@@ -12,10 +13,24 @@ namespace {
 using yaml::fail_at;
 using yaml::MapReader;
 
+// A filter that does not parse is reported at the offending character.
+std::string checked_filter(const MapReader& m, std::string_view key) {
+  std::string text = m.string(key, "");
+  auto parsed = parse_filter(text);
+  if (!parsed) {
+    SourceMark at = m.value_mark(key);
+    // Quoted scalars (tag "!") start one column before their text.
+    bool quoted = m.get(key).Tag() == "!";
+    at.col += static_cast<int>(parsed.error().offset) + (quoted ? 1 : 0);
+    fail_at(at, m.section() + "." + std::string(key) + ": " + parsed.error().message);
+  }
+  return text;
+}
+
 FilterConfig read_filters(const MapReader& parent, const std::string& section) {
   MapReader m(parent.get("filters"), section + ".filters", {"sender", "recipient"},
               parent.value_mark("filters"));
-  return {m.string("sender", ""), m.string("recipient", "")};
+  return {checked_filter(m, "sender"), checked_filter(m, "recipient")};
 }
 
 GatewayConfig read_gateway(const MapReader& top) {
@@ -93,6 +108,7 @@ BlockReplyConfig read_block_reply(const MapReader& prevent) {
               {"code", "enhanced", "max_reply_bytes", "max_line_bytes"},
               prevent.value_mark("block_reply"));
   BlockReplyConfig b;
+  b.mark = m.mark();
   b.code = static_cast<int>(m.unsigned_number("code", 550, 500, 599));
   b.enhanced = m.string("enhanced", b.enhanced);
   // An enhanced status code is class.subject.detail (RFC 3463) and must

@@ -12,7 +12,7 @@
 namespace cordon::policy {
 namespace {
 
-std::string quoted(std::string_view text) {
+std::string in_quotes(std::string_view text) {
   return "'" + std::string(text) + "'";
 }
 
@@ -94,7 +94,7 @@ Result<Duration, std::string> parse_duration(std::string_view text) {
   std::uint64_t n = 0;
   std::string_view unit = text.substr(digits);
   if (digits == 0 || !parse_unsigned(text.substr(0, digits), n))
-    return fail("bad duration " + quoted(text) +
+    return fail("bad duration " + in_quotes(text) +
                 ": expected a number and a unit, like 500ms, 5s, 1m, 24h or 2d");
   std::uint64_t ms_per_unit = 0;
   if (unit == "ms")
@@ -108,13 +108,13 @@ Result<Duration, std::string> parse_duration(std::string_view text) {
   else if (unit == "d")
     ms_per_unit = 86'400'000;
   else if (unit.empty())
-    return fail("bad duration " + quoted(text) + ": missing unit (ms, s, m, h or d)");
+    return fail("bad duration " + in_quotes(text) + ": missing unit (ms, s, m, h or d)");
   else
-    return fail("bad duration " + quoted(text) + ": unknown unit " + quoted(unit) +
+    return fail("bad duration " + in_quotes(text) + ": unknown unit " + in_quotes(unit) +
                 " (use ms, s, m, h or d)");
   // Ten years is more than any timeout or lifetime can sensibly be.
   if (n > 10ull * 365 * 86'400'000 / ms_per_unit)
-    return fail("duration " + quoted(text) + " is too long");
+    return fail("duration " + in_quotes(text) + " is too long");
   return Duration(static_cast<Duration::rep>(n * ms_per_unit));
 }
 
@@ -123,7 +123,7 @@ Result<std::size_t, std::string> parse_size(std::string_view text) {
   while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
   std::uint64_t n = 0;
   if (digits == 0 || !parse_unsigned(text.substr(0, digits), n))
-    return fail("bad size " + quoted(text) +
+    return fail("bad size " + in_quotes(text) +
                 ": expected a number with an optional unit, like 512, 64KB or 10MB");
   std::string unit;
   for (char c : text.substr(digits))
@@ -139,8 +139,8 @@ Result<std::size_t, std::string> parse_size(std::string_view text) {
   else if (unit == "G" || unit == "GB" || unit == "GIB")
     mult = 1ull << 30;
   else
-    return fail("bad size " + quoted(text) + ": unknown unit (use B, KB, MB or GB)");
-  if (n > (1ull << 50) / mult) return fail("size " + quoted(text) + " is too large");
+    return fail("bad size " + in_quotes(text) + ": unknown unit (use B, KB, MB or GB)");
+  if (n > (1ull << 50) / mult) return fail("size " + in_quotes(text) + " is too large");
   return static_cast<std::size_t>(n * mult);
 }
 
@@ -149,34 +149,35 @@ Result<HostPort, std::string> parse_host_port(std::string_view text, bool allow_
   if (!text.empty() && text.front() == '[') {
     auto close = text.find(']');
     if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
-      return fail("bad address " + quoted(text) + ": expected [IPv6]:port");
+      return fail("bad address " + in_quotes(text) + ": expected [IPv6]:port");
     host = text.substr(1, close - 1);
     port = text.substr(close + 2);
     in6_addr a6{};
     if (inet_pton(AF_INET6, std::string(host).c_str(), &a6) != 1)
-      return fail("bad address " + quoted(text) + ": " + quoted(host) + " is not an IPv6 address");
+      return fail("bad address " + in_quotes(text) + ": " + in_quotes(host) +
+                  " is not an IPv6 address");
   } else {
     auto colon = text.rfind(':');
     if (colon == std::string_view::npos)
-      return fail("bad address " + quoted(text) + ": expected host:port, like 127.0.0.1:25");
+      return fail("bad address " + in_quotes(text) + ": expected host:port, like 127.0.0.1:25");
     host = text.substr(0, colon);
     port = text.substr(colon + 1);
     if (host.find(':') != std::string_view::npos)
-      return fail("bad address " + quoted(text) +
+      return fail("bad address " + in_quotes(text) +
                   ": write IPv6 addresses in brackets, like [::1]:25");
     if (all_digits_and_dots(host)) {
       in_addr a4{};
       if (inet_pton(AF_INET, std::string(host).c_str(), &a4) != 1)
-        return fail("bad address " + quoted(text) + ": " + quoted(host) +
+        return fail("bad address " + in_quotes(text) + ": " + in_quotes(host) +
                     " is not an IPv4 address");
     } else if (!valid_hostname(host)) {
-      return fail("bad address " + quoted(text) + ": " + quoted(host) +
+      return fail("bad address " + in_quotes(text) + ": " + in_quotes(host) +
                   " is not a valid host name");
     }
   }
   std::uint64_t p = 0;
   if (!parse_unsigned(port, p) || p > 65535 || (p == 0 && !allow_port_zero))
-    return fail("bad address " + quoted(text) + ": port must be a number from 1 to 65535");
+    return fail("bad address " + in_quotes(text) + ": port must be a number from 1 to 65535");
   return HostPort{std::string(host), static_cast<std::uint16_t>(p)};
 }
 
@@ -188,12 +189,13 @@ Result<Cidr, std::string> parse_cidr(std::string_view text) {
   c.ipv6 = addr.find(':') != std::string::npos;
   int max_prefix = c.ipv6 ? 128 : 32;
   if (inet_pton(c.ipv6 ? AF_INET6 : AF_INET, addr.c_str(), c.bytes.data()) != 1)
-    return fail("bad network " + quoted(text) + ": " + quoted(addr) + " is not an IP address");
+    return fail("bad network " + in_quotes(text) + ": " + in_quotes(addr) +
+                " is not an IP address");
   c.prefix = max_prefix;
   if (slash != std::string_view::npos) {
     std::uint64_t p = 0;
     if (!parse_unsigned(text.substr(slash + 1), p) || p > static_cast<std::uint64_t>(max_prefix))
-      return fail("bad network " + quoted(text) + ": prefix length must be 0 to " +
+      return fail("bad network " + in_quotes(text) + ": prefix length must be 0 to " +
                   std::to_string(max_prefix));
     c.prefix = static_cast<int>(p);
   }

@@ -7,7 +7,7 @@
 namespace cordon::policy::yaml {
 namespace {
 
-std::string quoted(std::string_view text) {
+std::string in_quotes(std::string_view text) {
   return "'" + std::string(text) + "'";
 }
 
@@ -44,7 +44,7 @@ std::string kind_name(const YAML::Node& node) {
     case YAML::NodeType::Null:
       return "nothing";
     case YAML::NodeType::Scalar:
-      return quoted(node.Scalar());
+      return in_quotes(node.Scalar());
     case YAML::NodeType::Undefined:
       return "nothing";
   }
@@ -94,15 +94,15 @@ MapReader::MapReader(const YAML::Node& node, std::string section,
     if (!key.IsScalar()) fail_at(key, "keys in " + section_ + " must be plain names", mark_);
     const std::string& name = key.Scalar();
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-      std::string message = "unknown key " + quoted(name) + " in " + section_;
+      std::string message = "unknown key " + in_quotes(name) + " in " + section_;
       if (auto guess = closest(name, allowed_list); !guess.empty())
-        message += "; did you mean " + quoted(guess) + "?";
+        message += "; did you mean " + in_quotes(guess) + "?";
       else
         message += "; valid keys: " + join(allowed);
       fail_at(key, message, mark_);
     }
     for (const auto& [seen, _] : entries_)
-      if (seen == name) fail_at(key, "duplicate key " + quoted(name) + " in " + section_, mark_);
+      if (seen == name) fail_at(key, "duplicate key " + in_quotes(name) + " in " + section_, mark_);
     entries_.emplace_back(name, it->second);
     key_marks_.push_back(mark_of(key, mark_));
   }
@@ -183,7 +183,7 @@ std::size_t MapReader::choice(std::string_view key, std::size_t fallback_index,
     if (c == text) return i;
     ++i;
   }
-  fail_at(value_mark(key), what + " must be one of " + join(choices) + ", got " + quoted(text));
+  fail_at(value_mark(key), what + " must be one of " + join(choices) + ", got " + in_quotes(text));
 }
 
 std::vector<std::string> MapReader::string_list(std::string_view key) const {
@@ -217,7 +217,7 @@ std::size_t as_unsigned(const YAML::Node& node, std::string_view what, std::size
   if (ec != std::errc() || ptr != text.data() + text.size() || n < min || n > max)
     fail_at(node,
             std::string(what) + " must be a whole number from " + std::to_string(min) + " to " +
-                std::to_string(max) + ", got " + quoted(text),
+                std::to_string(max) + ", got " + in_quotes(text),
             fallback);
   return n;
 }

@@ -361,3 +361,13 @@ TEST(ConfigValues, CidrContains) {
   EXPECT_FALSE(parse_cidr("10.0.0.0/x"));
   EXPECT_FALSE(parse_cidr("::/129"));
 }
+
+TEST(ConfigLoader, BadL7FilterPointsAtTheMask) {
+  auto e = parse_err("prevent:\n  filters: {sender: \"+a@b.example, *, -c@d.example\"}\n");
+  EXPECT_EQ(e.line, 2);
+  EXPECT_EQ(e.col, 36);  // the lone '*' that is not last
+  EXPECT_NE(e.message.find("prevent.filters.sender: "), std::string::npos) << e.message;
+  e = parse_err("monitor:\n  capture: eth0\n  filters:\n    recipient: +a@b.example,,c@d\n");
+  EXPECT_EQ(e.line, 4);
+  EXPECT_NE(e.message.find("monitor.filters.recipient: "), std::string::npos) << e.message;
+}
