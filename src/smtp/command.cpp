@@ -385,8 +385,7 @@ bool is_valid_mailbox(std::string_view mailbox, bool allow_utf8) {
   if (at == std::string_view::npos || at == 0) return false;
   std::string_view local = mailbox.substr(0, at);
   std::string_view domain = mailbox.substr(at + 1);
-  if (local.size() > kMaxLocalPart && !allow_utf8) return false;
-  if (local.size() > kMaxLocalPart * 4) return false;
+  if (local.size() > kMaxLocalPart) return false;
   bool local_ok = local.front() == '"' ? valid_quoted_string(local, allow_utf8)
                                        : valid_dot_string(local, allow_utf8);
   if (!local_ok) return false;
