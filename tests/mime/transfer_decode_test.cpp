@@ -1,0 +1,93 @@
+// Transfer decoders on well-formed and hostile input.
+#include "mime/transfer_decode.hpp"
+
+#include <gtest/gtest.h>
+
+namespace cordon::mime::detail {
+namespace {
+
+std::string decode(std::string_view in, TransferEncoding enc, DecodeReport& report,
+                   std::size_t cap = 1 << 20) {
+  std::string out;
+  decode_transfer(in, enc, cap, out, report);
+  return out;
+}
+
+TEST(TransferDecode, Base64WithLineBreaksDecodes) {
+  DecodeReport r;
+  EXPECT_EQ(decode("SGVsbG8s\r\nIHdvcmxk\r\nIQ==\r\n", TransferEncoding::base64, r),
+            "Hello, world!");
+  EXPECT_EQ(r.invalid_chars, 0u);
+  EXPECT_FALSE(r.incomplete);
+}
+
+TEST(TransferDecode, Base64WithoutPaddingDecodesEveryByte) {
+  DecodeReport r;
+  EXPECT_EQ(decode("SGVsbG8", TransferEncoding::base64, r), "Hello");
+  EXPECT_EQ(decode("SGk", TransferEncoding::base64, r), "Hi");
+  EXPECT_FALSE(r.incomplete);
+}
+
+TEST(TransferDecode, Base64SkipsAndCountsBadCharacters) {
+  DecodeReport r;
+  EXPECT_EQ(decode("SGVs*bG8g!d29y#bGQ=", TransferEncoding::base64, r), "Hello world");
+  EXPECT_EQ(r.invalid_chars, 3u);
+}
+
+TEST(TransferDecode, Base64TruncatedQuantumIsReported) {
+  DecodeReport r;
+  decode("SGVsbG8gd", TransferEncoding::base64, r);
+  EXPECT_TRUE(r.incomplete);
+}
+
+TEST(TransferDecode, Base64ConcatenatedBlocksAfterPaddingDecode) {
+  DecodeReport r;
+  EXPECT_EQ(decode("SGk=\nSGk=", TransferEncoding::base64, r), "HiHi");
+}
+
+TEST(TransferDecode, OutputCapTruncatesAndSaysSo) {
+  DecodeReport r;
+  EXPECT_EQ(decode("SGVsbG8gd29ybGQ=", TransferEncoding::base64, r, 5), "Hello");
+  EXPECT_TRUE(r.truncated);
+  DecodeReport r2;
+  EXPECT_EQ(decode("abcdef", TransferEncoding::identity, r2, 3), "abc");
+  EXPECT_TRUE(r2.truncated);
+}
+
+TEST(TransferDecode, QuotedPrintableSoftBreaksAndEscapes) {
+  DecodeReport r;
+  EXPECT_EQ(decode("Caf=C3=A9 au l=\r\nait  \r\nnext=3D1", TransferEncoding::quoted_printable, r),
+            "Caf\xC3\xA9 au lait\r\nnext=1");
+  EXPECT_EQ(r.invalid_chars, 0u);
+}
+
+TEST(TransferDecode, QuotedPrintableBadEscapeKeptLiterally) {
+  DecodeReport r;
+  EXPECT_EQ(decode("4111=ZZ1111", TransferEncoding::quoted_printable, r), "4111=ZZ1111");
+  EXPECT_EQ(r.invalid_chars, 1u);
+}
+
+TEST(TransferDecode, UuencodeDecodesBetweenBeginAndEnd) {
+  DecodeReport r;
+  // "Hello, world!" uuencoded.
+  EXPECT_EQ(decode("begin 644 hello.txt\n-2&5L;&\\L('=O<FQD(0``\n`\nend\n",
+                   TransferEncoding::uuencode, r),
+            "Hello, world!");
+  EXPECT_FALSE(r.incomplete);
+}
+
+TEST(TransferDecode, EncodingNamesAreRecognised) {
+  bool known = false;
+  EXPECT_EQ(transfer_encoding_from_name(" Base64 ", known), TransferEncoding::base64);
+  EXPECT_TRUE(known);
+  EXPECT_EQ(transfer_encoding_from_name("QUOTED-PRINTABLE", known),
+            TransferEncoding::quoted_printable);
+  EXPECT_EQ(transfer_encoding_from_name("x-uuencode", known), TransferEncoding::uuencode);
+  EXPECT_EQ(transfer_encoding_from_name("8bit", known), TransferEncoding::identity);
+  EXPECT_TRUE(known);
+  EXPECT_EQ(transfer_encoding_from_name("x-rot13", known), TransferEncoding::identity);
+  EXPECT_FALSE(known);
+}
+
+}  // namespace
+}  // namespace cordon::mime::detail
