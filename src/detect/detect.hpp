@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,9 +37,12 @@ enum class Confidence { low, medium, high };
 // phone_number. Candidates are validated (Luhn, IIN, mod-97, ...).
 struct IdentifierRule {
   std::string identifier;
-  // high: requires a supporting keyword within `proximity` characters;
-  // medium/low: validator only. Default supporting keywords are built in
-  // per identifier; `support_keywords` adds to them.
+  // high: every match needs a supporting keyword within `proximity` bytes
+  // before or after it; medium: validator only, except forms too common to
+  // trust alone (a plain 9-digit SSN, any ABA routing number), which need a
+  // supporting keyword; low: validator only, never a keyword. Default
+  // supporting keywords are built in per identifier; `support_keywords` adds
+  // to them (whole word, case-insensitive, like KeywordRule).
   Confidence confidence = Confidence::medium;
   std::size_t proximity = 300;
   std::vector<std::string> support_keywords;
@@ -73,6 +77,22 @@ class Database;  // compiled, immutable, shareable across threads
 
 Result<std::shared_ptr<const Database>, CompileError> compile(const std::vector<Rule>& rules);
 
+// As above; the compiled Vectorscan database is also cached in `cache_dir`
+// (created if missing), in a file named by a SHA-256 of every pattern, its
+// flags and order, the Vectorscan version and the CPU features. A later
+// compile of the same set loads that file instead of compiling. A cache
+// that cannot be read or written is ignored (compile still succeeds).
+Result<std::shared_ptr<const Database>, CompileError> compile(
+    const std::vector<Rule>& rules, const std::filesystem::path& cache_dir);
+
+struct DatabaseInfo {
+  std::size_t pattern_count = 0;  // Vectorscan expressions (keywords count one each)
+  std::size_t bytes = 0;          // size of the compiled database
+  bool loaded_from_cache = false;
+  std::filesystem::path cache_file;  // empty without a cache directory
+};
+DatabaseInfo describe(const Database& db);
+
 // The names compile() accepts in IdentifierRule::identifier.
 const std::vector<std::string>& identifier_names();
 
@@ -84,7 +104,10 @@ class Scanner {
   Scanner(Scanner&&) noexcept;
   Scanner& operator=(Scanner&&) noexcept;
 
-  // Scans one component's text; returns only rules that have findings.
+  // Scans one component's text; returns only rules that have findings, in
+  // rule order. Within a rule, overlapping matches are reduced to the
+  // leftmost-longest one. Text that is not valid UTF-8 is scanned with the
+  // offending bytes read as '?' (offsets are unchanged).
   std::vector<RuleFindings> scan(std::string_view text);
 
  private:
@@ -93,7 +116,8 @@ class Scanner {
 };
 
 // Masks a matched value for display: keeps a few leading and trailing
-// characters of long values, replaces the rest with '*'.
+// characters of long values, replaces the rest with '*' (16+ characters:
+// first 4 and last 4; shorter: fewer kept; 4 or fewer: all masked).
 std::string mask(std::string_view value);
 
 }  // namespace cordon::detect

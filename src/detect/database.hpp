@@ -1,0 +1,46 @@
+// The compiled form of a rule set: one Vectorscan database plus, for each
+// Vectorscan expression id, which rule it serves and how its matches are
+// post-processed. Immutable after compile(); shared by every Scanner.
+// Internal to src/detect (the benchmark reaches the raw database through it).
+#pragma once
+
+#include <hs/hs.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "detect/detect.hpp"
+#include "detect/identifiers.hpp"
+
+namespace cordon::detect {
+
+enum class PatternKind : std::uint8_t { keyword, regex, identifier, support };
+
+struct PatternInfo {
+  PatternKind kind = PatternKind::keyword;
+  std::uint32_t rule_index = 0;
+  bool check_left = false;   // keyword/support: needs a word boundary before
+  bool check_right = false;  // ... and after
+};
+
+struct RuleInfo {
+  const IdentifierSpec* identifier = nullptr;  // null for keyword and regex rules
+  Confidence confidence = Confidence::medium;
+  std::size_t proximity = 0;
+};
+
+struct HsDatabaseDeleter {
+  void operator()(hs_database_t* db) const { hs_free_database(db); }
+};
+using HsDatabasePtr = std::unique_ptr<hs_database_t, HsDatabaseDeleter>;
+
+class Database {
+ public:
+  HsDatabasePtr hs;                   // null when the rule set has no patterns at all
+  std::vector<PatternInfo> patterns;  // indexed by Vectorscan expression id
+  std::vector<RuleInfo> rules;        // indexed like the rules given to compile()
+  DatabaseInfo info;
+};
+
+}  // namespace cordon::detect

@@ -1,0 +1,91 @@
+// Serialised Vectorscan databases on disk, so a restart or reload with an
+// unchanged policy set skips the (seconds-long, for big sets) compile.
+#include "detect/db_cache.hpp"
+
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <system_error>
+
+namespace cordon::detect::cache {
+namespace {
+
+struct DigestCtxDeleter {
+  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+};
+struct MallocDeleter {
+  void operator()(char* p) const { std::free(p); }
+};
+
+// Bumped when the way rules become expressions changes meaning without
+// changing the expressions themselves.
+constexpr char kFormat[] = "cordon-detect-db-v1";
+
+}  // namespace
+
+std::string key(const std::vector<const char*>& expressions, const std::vector<unsigned>& flags,
+                const std::vector<unsigned>& ids) {
+  std::unique_ptr<EVP_MD_CTX, DigestCtxDeleter> ctx(EVP_MD_CTX_new());
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  auto feed = [&](const void* data, std::size_t n) { EVP_DigestUpdate(ctx.get(), data, n); };
+  feed(kFormat, sizeof kFormat);
+  const char* version = hs_version();
+  feed(version, std::char_traits<char>::length(version) + 1);
+  hs_platform_info_t platform{};
+  if (hs_populate_platform(&platform) == HS_SUCCESS) {
+    feed(&platform.tune, sizeof platform.tune);
+    feed(&platform.cpu_features, sizeof platform.cpu_features);
+  }
+  for (std::size_t i = 0; i < expressions.size(); ++i) {
+    feed(&flags[i], sizeof flags[i]);
+    feed(&ids[i], sizeof ids[i]);
+    feed(expressions[i], std::char_traits<char>::length(expressions[i]) + 1);
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest, &length);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 0xF]);
+  }
+  return hex;
+}
+
+HsDatabasePtr load(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return nullptr;
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  hs_database_t* db = nullptr;
+  // Vectorscan checks the header, version and platform of what it loads.
+  if (hs_deserialize_database(bytes.data(), bytes.size(), &db) != HS_SUCCESS) return nullptr;
+  return HsDatabasePtr(db);
+}
+
+bool store(const std::filesystem::path& file, const hs_database_t& db) {
+  char* raw = nullptr;
+  std::size_t length = 0;
+  if (hs_serialize_database(&db, &raw, &length) != HS_SUCCESS) return false;
+  const std::unique_ptr<char, MallocDeleter> bytes(raw);
+  std::error_code ec;
+  std::filesystem::create_directories(file.parent_path(), ec);
+  // Unique per process so concurrent writers never interleave in one file.
+  const auto temporary = file.string() + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out.write(bytes.get(), static_cast<std::streamsize>(length)) || !out.flush()) {
+      std::filesystem::remove(temporary, ec);
+      return false;
+    }
+  }
+  std::filesystem::rename(temporary, file, ec);
+  if (ec) std::filesystem::remove(temporary, ec);
+  return !ec;
+}
+
+}  // namespace cordon::detect::cache

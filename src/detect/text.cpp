@@ -1,0 +1,125 @@
+// UTF-8 validation/repair, word-character classification and hashing for
+// the detection engine.
+#include "detect/text.hpp"
+
+namespace cordon::detect::text {
+namespace {
+
+// Length of the well-formed UTF-8 sequence starting at `pos`, or 0.
+std::size_t sequence_length(std::string_view text, std::size_t pos) {
+  const auto b0 = static_cast<unsigned char>(text[pos]);
+  if (b0 < 0x80) return 1;
+  std::size_t len = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    len = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    len = 3;
+    if (b0 == 0xE0) lo = 0xA0;  // overlong
+    if (b0 == 0xED) hi = 0x9F;  // surrogates
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    len = 4;
+    if (b0 == 0xF0) lo = 0x90;  // overlong
+    if (b0 == 0xF4) hi = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (pos + len > text.size()) return 0;
+  const auto b1 = static_cast<unsigned char>(text[pos + 1]);
+  if (b1 < lo || b1 > hi) return 0;
+  for (std::size_t i = 2; i < len; ++i) {
+    const auto b = static_cast<unsigned char>(text[pos + i]);
+    if (b < 0x80 || b > 0xBF) return 0;
+  }
+  return len;
+}
+
+bool is_ascii_word_byte(char c) {
+  return is_ascii_alnum(c) || c == '_';
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view text) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    // Mail text is mostly ASCII: skip it eight bytes at a time.
+    while (pos + 8 <= text.size()) {
+      std::uint64_t word = 0;
+      for (std::size_t i = 0; i < 8; ++i)
+        word |= static_cast<std::uint64_t>(static_cast<unsigned char>(text[pos + i])) << (8 * i);
+      if (word & 0x8080808080808080ULL) break;
+      pos += 8;
+    }
+    if (pos >= text.size()) break;
+    const std::size_t len = sequence_length(text, pos);
+    if (len == 0) return false;
+    pos += len;
+  }
+  return true;
+}
+
+void repair_utf8(std::string_view text, std::string& out) {
+  out.assign(text);
+  std::size_t pos = 0;
+  while (pos < out.size()) {
+    const std::size_t len = sequence_length(out, pos);
+    if (len == 0) {
+      out[pos] = '?';
+      ++pos;
+    } else {
+      pos += len;
+    }
+  }
+}
+
+char32_t code_point_at(std::string_view text, std::size_t pos) {
+  if (pos >= text.size()) return 0;
+  const auto b0 = static_cast<unsigned char>(text[pos]);
+  const std::size_t len = sequence_length(text, pos);
+  if (len <= 1) return b0;
+  char32_t cp = b0 & (0xFF >> (len + 1));
+  for (std::size_t i = 1; i < len; ++i)
+    cp = (cp << 6) | (static_cast<unsigned char>(text[pos + i]) & 0x3F);
+  return cp;
+}
+
+char32_t code_point_before(std::string_view text, std::size_t pos) {
+  if (pos == 0 || pos > text.size()) return 0;
+  std::size_t start = pos - 1;
+  while (start > 0 && pos - start < 4 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80)
+    --start;
+  return code_point_at(text, start);
+}
+
+bool is_word_code_point(char32_t cp) {
+  if (cp < 0x80) return is_ascii_word_byte(static_cast<char>(cp));
+  struct Range {
+    char32_t first, last;
+  };
+  // Blocks (or parts) that hold no letters or digits.
+  static constexpr Range kNonWord[] = {
+      {0x0080, 0x00A9}, {0x00AB, 0x00B4}, {0x00B6, 0x00B9},   {0x00BB, 0x00BF},    {0x00D7, 0x00D7},
+      {0x00F7, 0x00F7}, {0x037E, 0x037E}, {0x0387, 0x0387},   {0x055A, 0x055F},    {0x0589, 0x058A},
+      {0x05BE, 0x05BE}, {0x05C0, 0x05C0}, {0x05C3, 0x05C3},   {0x05F3, 0x05F4},    {0x0600, 0x060F},
+      {0x061B, 0x061F}, {0x066A, 0x066D}, {0x06D4, 0x06D4},   {0x0964, 0x0965},    {0x0E4F, 0x0E4F},
+      {0x0E5A, 0x0E5B}, {0x1680, 0x1680}, {0x2000, 0x2BFF},   {0x2E00, 0x2E7F},    {0x3000, 0x3004},
+      {0x3008, 0x3020}, {0x3030, 0x3030}, {0xD800, 0xF8FF},   {0xFE10, 0xFE1F},    {0xFE30, 0xFE4F},
+      {0xFE50, 0xFE6F}, {0xFEFF, 0xFEFF}, {0xFF00, 0xFF0F},   {0xFF1A, 0xFF20},    {0xFF3B, 0xFF40},
+      {0xFF5B, 0xFF65}, {0xFFF0, 0xFFFF}, {0x1F000, 0x1FAFF}, {0xE0000, 0x10FFFF},
+  };
+  for (const auto& r : kNonWord)
+    if (cp >= r.first && cp <= r.last) return false;
+  return true;
+}
+
+std::uint64_t fnv1a64(std::string_view bytes) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (const char c : bytes) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+}  // namespace cordon::detect::text
