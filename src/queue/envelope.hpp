@@ -21,7 +21,7 @@ enum class RecipientState { pending, delivered, failed };
 
 struct Recipient {
   std::string address;  // RCPT TO address, without angle brackets
-  std::string orcpt;    // ORCPT= as received ("rfc822;user@example"), empty if none
+  std::string orcpt;    // ORCPT=, xtext-decoded ("rfc822;user@example"), empty if none
   std::string notify;   // NOTIFY= as received ("SUCCESS,FAILURE", "NEVER"), empty if none
   RecipientState state = RecipientState::pending;
   std::string last_reply;  // last reply from the remote side for this recipient, verbatim

@@ -1,0 +1,70 @@
+// Delivery Status Notifications (RFC 3464): the multipart/report message
+// the gateway sends back to a sender when a message bounces (DLP's 5xx,
+// max_lifetime reached) or, once, when it has been delayed for long.
+//
+// The DSN goes out with the null reverse-path (<>), and none is ever built
+// for a message that itself had the null sender: a bounce of a bounce
+// would loop between two MTAs.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "queue/envelope.hpp"
+#include "util/result.hpp"
+
+namespace cordon::queue {
+
+enum class DsnAction { failed, delayed };
+enum class DsnReturn { headers, full };  // RET=HDRS (and the default) / RET=FULL
+
+struct DsnRecipient {
+  std::string final_recipient;     // the address tried (RCPT TO)
+  std::string original_recipient;  // ORCPT, xtext-decoded ("rfc822;addr"); empty if none
+  DsnAction action = DsnAction::failed;
+  std::string status;      // enhanced status code, "5.7.0" / "4.4.1"
+  std::string remote_mta;  // host name or address (no port) of the remote side; empty if unknown
+  // The remote reply verbatim, possibly multi-line ("550-5.7.0 ...\r\n550 5.7.0 ...").
+  std::string diagnostic;
+  TimePoint last_attempt{};
+  std::optional<TimePoint> will_retry_until;  // delayed only
+};
+
+struct DsnRequest {
+  std::string reporting_mta;    // this host's name, e.g. "gateway.example.com"
+  std::string original_sender;  // where the DSN goes; empty = null sender
+  std::string envid;            // ENVID, xtext-decoded; empty if none
+  std::string queue_id;         // of the original message, for the human-readable part
+  TimePoint arrival{};
+  std::vector<DsnRecipient> recipients;
+  DsnReturn ret = DsnReturn::headers;
+  std::string_view original;  // the original message as queued
+  TimePoint now{};
+};
+
+struct DsnMessage {
+  std::string envelope_sender;  // always empty: MAIL FROM:<>
+  std::string recipient;        // the original sender
+  std::string content;          // CRLF line ends, every line at most 998 octets
+};
+
+enum class DsnError {
+  null_sender,    // the original had MAIL FROM:<>: never answer a bounce with a bounce
+  no_recipients,  // nothing to report
+};
+
+std::string_view to_string(DsnError error);
+
+Result<DsnMessage, DsnError> build_dsn(const DsnRequest& request);
+
+// Whether a recipient's NOTIFY= parameter asks for a DSN of this kind.
+// Without NOTIFY, failures and delays are reported (RFC 3461 4.1 leaves
+// the default to the MTA; this is what Postfix and Sendmail do).
+bool dsn_requested(std::string_view notify, DsnAction action);
+
+// The RET a DSN should use for a message's RET= parameter.
+DsnReturn dsn_return(std::string_view ret_param);
+
+}  // namespace cordon::queue
