@@ -1,0 +1,482 @@
+// SQLite incident store; see sqlite_store.hpp and store.hpp for the contract.
+//
+// Layout: `incidents` holds one row per incident (recipients and the policy
+// hits as JSON text, plus derived columns for filtering); `incident_policies`
+// lists the policy names per incident for the policy filter and statistics;
+// `status_history` keeps every status change with its comment;
+// `schema_version` holds the single version number.
+#include "incidents/sqlite_store.hpp"
+
+#include <algorithm>
+#include <set>
+#include <variant>
+
+#include "incidents/json.hpp"
+
+namespace cordon::incidents {
+namespace {
+
+using sqlite::Statement;
+
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE incidents (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,  -- AUTOINCREMENT: ids are never reused
+  first_seen    INTEGER NOT NULL,                   -- Unix seconds, UTC
+  last_seen     INTEGER NOT NULL,
+  sender        TEXT NOT NULL,
+  recipients    TEXT NOT NULL,                      -- JSON array
+  recipients_search TEXT NOT NULL,                  -- newline-joined, for substring search
+  subject       TEXT NOT NULL,
+  message_id    TEXT NOT NULL,
+  content_hash  TEXT NOT NULL,
+  policy_key    TEXT NOT NULL,                      -- sorted distinct policy names
+  policies      TEXT NOT NULL,                      -- JSON, see json.hpp
+  max_severity  INTEGER NOT NULL,
+  action        TEXT NOT NULL,
+  status        TEXT NOT NULL DEFAULT 'new',
+  repeat_count  INTEGER NOT NULL DEFAULT 0
+);
+-- The de-duplication key; a backstop to the transaction in record().
+CREATE UNIQUE INDEX incidents_repeat ON incidents(content_hash, policy_key)
+  WHERE content_hash <> '';
+CREATE INDEX incidents_first_seen ON incidents(first_seen);
+CREATE INDEX incidents_status ON incidents(status);
+CREATE INDEX incidents_sender ON incidents(sender COLLATE NOCASE);
+CREATE TABLE incident_policies (
+  incident_id INTEGER NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+  name        TEXT NOT NULL,
+  severity    INTEGER NOT NULL,
+  PRIMARY KEY (incident_id, name)
+);
+CREATE INDEX incident_policies_name ON incident_policies(name);
+CREATE TABLE status_history (
+  id          INTEGER PRIMARY KEY,
+  incident_id INTEGER NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+  time        INTEGER NOT NULL,
+  status      TEXT NOT NULL,
+  comment     TEXT NOT NULL
+);
+CREATE INDEX status_history_incident ON status_history(incident_id);
+)sql";
+
+constexpr std::string_view kColumns =
+    "id, first_seen, last_seen, sender, recipients, subject, message_id, content_hash, policies, "
+    "action, status, repeat_count";
+
+std::int64_t to_seconds(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+Clock::time_point from_seconds(std::int64_t s) {
+  return Clock::time_point(std::chrono::seconds(s));
+}
+
+std::string dump(const nlohmann::json& j) {
+  // Subjects and addresses may hold invalid UTF-8; never throw on them.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string policy_key(const std::vector<PolicyHit>& policies) {
+  std::set<std::string> names;
+  for (const auto& p : policies) names.insert(p.name);
+  std::string key;
+  for (const auto& n : names) {
+    if (!key.empty()) key += '\n';
+    key += n;
+  }
+  return key;
+}
+
+std::string like_pattern(std::string_view needle) {
+  std::string out = "%";
+  for (char c : needle) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "%";
+}
+
+StoreError corrupt(std::string message) {
+  return {StoreErrorCode::io, std::move(message)};
+}
+
+StoreResult<Incident> read_row(const Statement& s) {
+  Incident i;
+  i.id = s.column_int(0);
+  i.time = from_seconds(s.column_int(1));
+  i.last_seen = from_seconds(s.column_int(2));
+  i.sender = s.column_text(3);
+  auto recipients = nlohmann::json::parse(s.column_text(4), nullptr, false);
+  if (recipients.is_discarded() || !recipients.is_array())
+    return fail(corrupt("malformed stored recipients"));
+  for (const auto& r : recipients)
+    if (r.is_string()) i.recipients.push_back(r.get<std::string>());
+  i.subject = s.column_text(5);
+  i.message_id = s.column_text(6);
+  i.content_hash = s.column_text(7);
+  auto policies_json = nlohmann::json::parse(s.column_text(8), nullptr, false);
+  if (policies_json.is_discarded()) return fail(corrupt("malformed stored policies"));
+  auto policies = policies_from_json(policies_json);
+  if (!policies) return fail(corrupt(policies.error()));
+  i.policies = std::move(policies).value();
+  auto action = parse_action(s.column_text(9));
+  auto status = parse_status(s.column_text(10));
+  if (!action || !status) return fail(corrupt("unknown stored action or status"));
+  i.action = *action;
+  i.status = *status;
+  i.repeat_count = s.column_int(11);
+  return i;
+}
+
+// A WHERE clause with its parameters, built from the query's filters.
+struct Where {
+  std::string sql;
+  std::vector<std::variant<std::int64_t, std::string>> params;
+
+  void add(std::string condition) {
+    sql += sql.empty() ? " WHERE " : " AND ";
+    sql += condition;
+  }
+  void bind_all(Statement& s, int first = 1) const {
+    int index = first;
+    for (const auto& p : params) {
+      if (std::holds_alternative<std::int64_t>(p))
+        s.bind(index++, std::get<std::int64_t>(p));
+      else
+        s.bind(index++, std::string_view(std::get<std::string>(p)));
+    }
+  }
+};
+
+Where time_range(std::optional<Clock::time_point> from, std::optional<Clock::time_point> until) {
+  Where w;
+  if (from) {
+    w.add("first_seen >= ?");
+    w.params.emplace_back(to_seconds(*from));
+  }
+  if (until) {
+    w.add("first_seen < ?");
+    w.params.emplace_back(to_seconds(*until));
+  }
+  return w;
+}
+
+Where filters(const IncidentQuery& q) {
+  Where w = time_range(q.from, q.until);
+  if (q.policy) {
+    w.add(
+        "EXISTS (SELECT 1 FROM incident_policies p WHERE p.incident_id = incidents.id "
+        "AND p.name = ?)");
+    w.params.emplace_back(*q.policy);
+  }
+  if (q.severity) {
+    w.add("max_severity = ?");
+    w.params.emplace_back(static_cast<std::int64_t>(*q.severity));
+  }
+  if (q.status) {
+    w.add("status = ?");
+    w.params.emplace_back(std::string(to_string(*q.status)));
+  }
+  if (q.action) {
+    w.add("action = ?");
+    w.params.emplace_back(std::string(to_string(*q.action)));
+  }
+  if (q.sender) {
+    w.add("sender = ? COLLATE NOCASE");
+    w.params.emplace_back(*q.sender);
+  }
+  if (q.recipient) {
+    w.add("recipients_search LIKE ? ESCAPE '\\'");
+    w.params.emplace_back(like_pattern(*q.recipient));
+  }
+  if (q.text) {
+    w.add(
+        "(subject LIKE ? ESCAPE '\\' OR sender LIKE ? ESCAPE '\\' OR "
+        "recipients_search LIKE ? ESCAPE '\\')");
+    const std::string pattern = like_pattern(*q.text);
+    for (int k = 0; k < 3; ++k) w.params.emplace_back(pattern);
+  }
+  return w;
+}
+
+std::string_view sort_column(SortKey key) {
+  switch (key) {
+    case SortKey::id:
+      return "id";
+    case SortKey::time:
+      return "first_seen";
+    case SortKey::last_seen:
+      return "last_seen";
+    case SortKey::severity:
+      return "max_severity";
+    case SortKey::repeat_count:
+      return "repeat_count";
+  }
+  return "id";
+}
+
+StoreResult<std::vector<Count>> counts(sqlite3* db, const std::string& sql, const Where& where,
+                                       std::optional<std::int64_t> limit) {
+  auto s = Statement::prepare(db, sql);
+  if (!s) return fail(s.error());
+  where.bind_all(s.value());
+  if (limit) s->bind(static_cast<int>(where.params.size()) + 1, *limit);
+  std::vector<Count> out;
+  for (;;) {
+    auto row = s->step();
+    if (!row) return fail(row.error());
+    if (!row.value()) break;
+    out.push_back({s->column_text(0), s->column_int(1)});
+  }
+  return out;
+}
+
+}  // namespace
+
+StoreResult<std::unique_ptr<SqliteIncidentStore>> SqliteIncidentStore::open(
+    const std::string& path, std::chrono::milliseconds busy_timeout) {
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  auto store = std::make_unique<SqliteIncidentStore>(ConstructionKey{}, raw);
+  if (rc != SQLITE_OK) {
+    auto e = sqlite::error_from(raw, rc, "open " + path);
+    return fail(StoreError{StoreErrorCode::open_failed, e.message});
+  }
+  sqlite3_busy_timeout(raw, static_cast<int>(busy_timeout.count()));
+  // WAL: readers (console, CLI) never block the writer (prevent, monitor).
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"}) {
+    if (auto ok = sqlite::exec(raw, pragma); !ok)
+      return fail(StoreError{StoreErrorCode::open_failed, ok.error().message});
+  }
+  if (auto ok = store->migrate(); !ok) return fail(ok.error());
+  return store;
+}
+
+Status<StoreError> SqliteIncidentStore::migrate() {
+  auto tx = sqlite::Transaction::begin_immediate(db_.get());
+  if (!tx) return fail(tx.error());
+  if (auto ok = sqlite::exec(
+          db_.get(), "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+      !ok)
+    return ok;
+  auto s = Statement::prepare(db_.get(), "SELECT MAX(version) FROM schema_version");
+  if (!s) return fail(s.error());
+  auto row = s->step();
+  if (!row) return fail(row.error());
+  const std::int64_t version = s->column_is_null(0) ? 0 : s->column_int(0);
+  if (version > kSchemaVersion)
+    return fail(StoreError{StoreErrorCode::schema, "incident database has schema version " +
+                                                       std::to_string(version) +
+                                                       ", newer than this cordon (" +
+                                                       std::to_string(kSchemaVersion) + ")"});
+  if (version == 0) {
+    if (auto ok = sqlite::exec(db_.get(), kSchemaV1); !ok)
+      return fail(StoreError{StoreErrorCode::schema, ok.error().message});
+    if (auto ok = sqlite::exec(db_.get(), "INSERT INTO schema_version(version) VALUES (1)"); !ok)
+      return ok;
+  }
+  return tx->commit();
+}
+
+StoreResult<RecordOutcome> SqliteIncidentStore::record(const NewIncident& in) {
+  std::lock_guard lock(mutex_);
+  sqlite3* db = db_.get();
+  const std::string key = policy_key(in.policies);
+  auto tx = sqlite::Transaction::begin_immediate(db);
+  if (!tx) return fail(tx.error());
+
+  if (!in.content_hash.empty()) {
+    auto bump = Statement::prepare(
+        db,
+        "UPDATE incidents SET repeat_count = repeat_count + 1, last_seen = MAX(last_seen, ?1) "
+        "WHERE content_hash = ?2 AND policy_key = ?3 RETURNING id, repeat_count");
+    if (!bump) return fail(bump.error());
+    bump->bind(1, to_seconds(in.time)).bind(2, in.content_hash).bind(3, key);
+    auto row = bump->step();
+    if (!row) return fail(row.error());
+    if (row.value()) {
+      RecordOutcome outcome{bump->column_int(0), true, bump->column_int(1)};
+      if (auto done = bump->run(); !done) return fail(done.error());
+      if (auto ok = tx->commit(); !ok) return fail(ok.error());
+      return outcome;
+    }
+  }
+
+  std::string recipients_search;
+  for (const auto& r : in.recipients) recipients_search += r + "\n";
+  Severity worst = Severity::info;
+  for (const auto& p : in.policies) worst = std::max(worst, p.severity);
+
+  auto insert = Statement::prepare(
+      db,
+      "INSERT INTO incidents (first_seen, last_seen, sender, recipients, recipients_search, "
+      "subject, message_id, content_hash, policy_key, policies, max_severity, action) "
+      "VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+  if (!insert) return fail(insert.error());
+  insert->bind(1, to_seconds(in.time))
+      .bind(2, in.sender)
+      .bind(3, dump(nlohmann::json(in.recipients)))
+      .bind(4, recipients_search)
+      .bind(5, in.subject)
+      .bind(6, in.message_id)
+      .bind(7, in.content_hash)
+      .bind(8, key)
+      .bind(9, dump(policies_to_json(in.policies)))
+      .bind(10, static_cast<std::int64_t>(worst))
+      .bind(11, to_string(in.action));
+  if (auto ok = insert->run(); !ok) return fail(ok.error());
+  const IncidentId id = sqlite3_last_insert_rowid(db);
+
+  auto policy_row = Statement::prepare(
+      db,
+      "INSERT INTO incident_policies (incident_id, name, severity) VALUES (?1, ?2, ?3) "
+      "ON CONFLICT (incident_id, name) DO UPDATE SET severity = MAX(severity, excluded.severity)");
+  if (!policy_row) return fail(policy_row.error());
+  for (const auto& p : in.policies) {
+    policy_row->bind(1, id).bind(2, p.name).bind(3, static_cast<std::int64_t>(p.severity));
+    if (auto ok = policy_row->run(); !ok) return fail(ok.error());
+    policy_row->reset();
+  }
+  if (auto ok = tx->commit(); !ok) return fail(ok.error());
+  return RecordOutcome{id, false, 0};
+}
+
+StoreResult<Incident> SqliteIncidentStore::get(IncidentId id) {
+  std::lock_guard lock(mutex_);
+  auto s = Statement::prepare(db_.get(),
+                              "SELECT " + std::string(kColumns) + " FROM incidents WHERE id = ?");
+  if (!s) return fail(s.error());
+  s->bind(1, id);
+  auto row = s->step();
+  if (!row) return fail(row.error());
+  if (!row.value())
+    return fail(StoreError{StoreErrorCode::not_found, "no incident " + std::to_string(id)});
+  auto incident = read_row(s.value());
+  if (!incident) return incident;
+
+  auto h = Statement::prepare(
+      db_.get(),
+      "SELECT time, status, comment FROM status_history WHERE incident_id = ? ORDER BY id");
+  if (!h) return fail(h.error());
+  h->bind(1, id);
+  for (;;) {
+    auto hr = h->step();
+    if (!hr) return fail(hr.error());
+    if (!hr.value()) break;
+    auto status = parse_status(h->column_text(1));
+    if (!status) return fail(corrupt("unknown stored status"));
+    incident->history.push_back({from_seconds(h->column_int(0)), *status, h->column_text(2)});
+  }
+  return incident;
+}
+
+StoreResult<std::vector<Incident>> SqliteIncidentStore::list(const IncidentQuery& query) {
+  std::lock_guard lock(mutex_);
+  const Where where = filters(query);
+  std::string sql = "SELECT " + std::string(kColumns) + " FROM incidents" + where.sql +
+                    " ORDER BY " + std::string(sort_column(query.sort)) +
+                    (query.descending ? " DESC" : " ASC") + ", id" +
+                    (query.descending ? " DESC" : " ASC") + " LIMIT ? OFFSET ?";
+  auto s = Statement::prepare(db_.get(), sql);
+  if (!s) return fail(s.error());
+  where.bind_all(s.value());
+  const int next = static_cast<int>(where.params.size()) + 1;
+  s->bind(next, query.limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(query.limit));
+  s->bind(next + 1, static_cast<std::int64_t>(query.offset));
+  std::vector<Incident> out;
+  for (;;) {
+    auto row = s->step();
+    if (!row) return fail(row.error());
+    if (!row.value()) break;
+    auto incident = read_row(s.value());
+    if (!incident) return fail(incident.error());
+    out.push_back(std::move(incident).value());
+  }
+  return out;
+}
+
+StoreResult<std::int64_t> SqliteIncidentStore::count(const IncidentQuery& query) {
+  std::lock_guard lock(mutex_);
+  const Where where = filters(query);
+  auto s = Statement::prepare(db_.get(), "SELECT COUNT(*) FROM incidents" + where.sql);
+  if (!s) return fail(s.error());
+  where.bind_all(s.value());
+  auto row = s->step();
+  if (!row) return fail(row.error());
+  return s->column_int(0);
+}
+
+Status<StoreError> SqliteIncidentStore::update_status(IncidentId id, IncidentStatus status,
+                                                      const std::string& comment,
+                                                      Clock::time_point time) {
+  std::lock_guard lock(mutex_);
+  auto tx = sqlite::Transaction::begin_immediate(db_.get());
+  if (!tx) return fail(tx.error());
+  auto u = Statement::prepare(db_.get(), "UPDATE incidents SET status = ? WHERE id = ?");
+  if (!u) return fail(u.error());
+  u->bind(1, to_string(status)).bind(2, id);
+  if (auto ok = u->run(); !ok) return ok;
+  if (sqlite3_changes(db_.get()) == 0)
+    return fail(StoreError{StoreErrorCode::not_found, "no incident " + std::to_string(id)});
+  auto h = Statement::prepare(
+      db_.get(),
+      "INSERT INTO status_history (incident_id, time, status, comment) VALUES (?,?,?,?)");
+  if (!h) return fail(h.error());
+  h->bind(1, id).bind(2, to_seconds(time)).bind(3, to_string(status)).bind(4, comment);
+  if (auto ok = h->run(); !ok) return ok;
+  return tx->commit();
+}
+
+StoreResult<IncidentStats> SqliteIncidentStore::stats(std::optional<Clock::time_point> from,
+                                                      std::optional<Clock::time_point> until,
+                                                      std::size_t top) {
+  std::lock_guard lock(mutex_);
+  sqlite3* db = db_.get();
+  const Where where = time_range(from, until);
+  const auto limit = static_cast<std::int64_t>(top);
+  IncidentStats stats;
+
+  auto s = Statement::prepare(
+      db,
+      "SELECT strftime('%Y-%m-%d', first_seen, 'unixepoch') AS day, max_severity, COUNT(*) "
+      "FROM incidents" +
+          where.sql + " GROUP BY day, max_severity ORDER BY day, max_severity");
+  if (!s) return fail(s.error());
+  where.bind_all(s.value());
+  for (;;) {
+    auto row = s->step();
+    if (!row) return fail(row.error());
+    if (!row.value()) break;
+    const auto severity = std::clamp<std::int64_t>(s->column_int(1), 0, 3);
+    stats.by_severity_per_day.push_back(
+        {s->column_text(0), static_cast<Severity>(severity), s->column_int(2)});
+  }
+
+  auto policies = counts(db,
+                         "SELECT p.name, COUNT(*) AS n FROM incident_policies p JOIN incidents "
+                         "ON incidents.id = p.incident_id" +
+                             where.sql + " GROUP BY p.name ORDER BY n DESC, p.name LIMIT ?",
+                         where, limit);
+  if (!policies) return fail(policies.error());
+  stats.top_policies = std::move(policies).value();
+
+  auto senders = counts(db,
+                        "SELECT sender, COUNT(*) AS n FROM incidents" + where.sql +
+                            " GROUP BY sender ORDER BY n DESC, sender LIMIT ?",
+                        where, limit);
+  if (!senders) return fail(senders.error());
+  stats.top_senders = std::move(senders).value();
+
+  auto actions = counts(db,
+                        "SELECT action, COUNT(*) AS n FROM incidents" + where.sql +
+                            " GROUP BY action ORDER BY n DESC, action",
+                        where, std::nullopt);
+  if (!actions) return fail(actions.error());
+  stats.by_action = std::move(actions).value();
+  return stats;
+}
+
+}  // namespace cordon::incidents
