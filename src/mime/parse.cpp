@@ -49,12 +49,11 @@ bool is_ascii_without_encoded_words(std::string_view s) {
 
 // RFC 2047 decoding of an unstructured or address header value.
 std::string decode_header_value(std::string_view raw) {
-  std::string unfolded = unfold(raw);
-  if (is_ascii_without_encoded_words(unfolded)) return unfolded;
-  std::string c_string = to_c_string(unfolded);
+  std::string c_string = to_c_string(unfold(raw));
+  if (is_ascii_without_encoded_words(c_string)) return c_string;
   GCharPtr decoded(g_mime_utils_header_decode_text(gmime_options(), c_string.c_str()));
   std::string out;
-  sanitize_utf8(decoded ? std::string_view(decoded.get()) : std::string_view(unfolded), out);
+  sanitize_utf8(decoded ? std::string_view(decoded.get()) : std::string_view(c_string), out);
   return out;
 }
 
