@@ -52,7 +52,9 @@ char32_t code_point_before(std::string_view text, std::size_t pos);
 // Letters, digits, marks and '_' in any script count as word characters;
 // white space, punctuation and symbols do not. Non-ASCII code points are
 // word characters unless they fall in a known punctuation/symbol/space
-// block, which errs towards "no match" for unknown scripts.
+// block, which errs towards "no match" for unknown scripts. Characters of
+// scripts written without spaces (Han, kana, Thai, ...) are not word
+// characters, so keywords in those scripts match inside running text.
 bool is_word_code_point(char32_t cp);
 
 // 64-bit FNV-1a: the stable value hash used to count unique values. It is

@@ -1,0 +1,133 @@
+// Keyword and regex rules: whole words with Unicode-aware boundaries,
+// case-insensitivity beyond ASCII, flexible white space in phrases, exact
+// offsets, and leftmost-longest reduction of regex matches.
+#include <gtest/gtest.h>
+
+#include "detect_test_support.hpp"
+
+namespace cordon::detect {
+namespace {
+
+using testing::keywords;
+using testing::matches;
+using testing::regex;
+using V = std::vector<std::string>;
+
+TEST(Keywords, MatchWholeWordsOnly) {
+  const auto rule = keywords({"confidential"});
+  EXPECT_TRUE(matches(rule, "nonconfidentiality is fine").empty());
+  EXPECT_TRUE(matches(rule, "confidentiality").empty());
+  EXPECT_TRUE(matches(rule, "_confidential_").empty());
+  EXPECT_EQ(matches(rule, "(Confidential)"), V{"Confidential"});
+  EXPECT_EQ(matches(rule, "CONFIDENTIAL: see below"), V{"CONFIDENTIAL"});
+  EXPECT_EQ(matches(rule, "\"confidential\"."), V{"confidential"});
+  EXPECT_EQ(matches(rule, "confidential"), V{"confidential"});
+}
+
+TEST(Keywords, AreCaseInsensitiveBeyondAscii) {
+  EXPECT_EQ(matches(keywords({"Geheim"}), "streng GEHEIM!"), V{"GEHEIM"});
+  EXPECT_EQ(matches(keywords({"confidentiel"}), "Document CONFIDENTIEL"), V{"CONFIDENTIEL"});
+  EXPECT_EQ(matches(keywords({"überweisung"}), "ÜBERWEISUNG bitte"), V{"ÜBERWEISUNG"});
+  EXPECT_EQ(matches(keywords({"секретно"}), "Совершенно СЕКРЕТНО."), V{"СЕКРЕТНО"});
+  EXPECT_EQ(matches(keywords({"ΑΠΌΡΡΗΤΟ"}), "είναι απόρρητο"), V{"απόρρητο"});
+}
+
+TEST(Keywords, RespectUnicodeLettersAtBoundaries) {
+  // "berweisung" inside "Überweisung": Ü is a letter, not a boundary.
+  EXPECT_TRUE(matches(keywords({"berweisung"}), "Überweisung").empty());
+  EXPECT_TRUE(matches(keywords({"geheim"}), "geheimé").empty());
+  EXPECT_TRUE(matches(keywords({"секрет"}), "секретно").empty());
+  // Non-ASCII punctuation and spaces are boundaries.
+  EXPECT_EQ(matches(keywords({"geheim"}), "«geheim»"), V{"geheim"});
+  EXPECT_EQ(matches(keywords({"geheim"}), "\u00A0geheim\u2014"), V{"geheim"});
+  EXPECT_EQ(matches(keywords({"機密"}), "これは機密。"), V{"機密"}) << "CJK has no spaces";
+}
+
+TEST(Keywords, PhrasesMatchAnyWhiteSpace) {
+  const auto rule = keywords({"project neptune"});
+  EXPECT_EQ(matches(rule, "re: project\n  Neptune update"), V{"project\n  Neptune"});
+  EXPECT_EQ(matches(rule, "PROJECT\tNEPTUNE"), V{"PROJECT\tNEPTUNE"});
+  EXPECT_TRUE(matches(rule, "projectneptune").empty());
+  EXPECT_TRUE(matches(rule, "project-neptune").empty());
+  EXPECT_TRUE(matches(rule, "subproject neptune").empty());
+}
+
+TEST(Keywords, PunctuationInKeywordsIsLiteral) {
+  EXPECT_EQ(matches(keywords({"cc#"}), "the cc# is"), V{"cc#"});
+  EXPECT_EQ(matches(keywords({"c++"}), "we use C++."), V{"C++"});
+  EXPECT_TRUE(matches(keywords({"a.b"}), "axb").empty());
+  EXPECT_EQ(matches(keywords({"(internal)"}), "x (internal) y"), V{"(internal)"});
+}
+
+TEST(Keywords, ReportOffsetsAndOneHashPerSpelling) {
+  auto db = testing::compile_ok({keywords({"secret", "project neptune"})});
+  Scanner scanner(db);
+  const std::string text = "a Secret and SECRET; Project  Neptune, project neptune";
+  const auto found = scanner.scan(text);
+  ASSERT_EQ(found.size(), 1u);
+  const auto& f = found[0].findings;
+  ASSERT_EQ(f.size(), 4u);
+  EXPECT_EQ(f[0].begin, 2u);
+  EXPECT_EQ(f[0].end, 8u);
+  EXPECT_EQ(f[0].value_hash, f[1].value_hash);
+  EXPECT_EQ(f[2].value_hash, f[3].value_hash);
+  EXPECT_NE(f[0].value_hash, f[2].value_hash);
+  EXPECT_EQ(f[0].masked, "Secret");
+}
+
+TEST(Keywords, OverlappingKeywordsYieldTheLongest) {
+  EXPECT_EQ(matches(keywords({"project", "project neptune"}), "project neptune"),
+            V{"project neptune"});
+}
+
+TEST(Regex, ReportsLeftmostLongestMatches) {
+  EXPECT_EQ(matches(regex("ACME-[0-9]{6}"), "ref ACME-123456 and ACME-654321x"),
+            (V{"ACME-123456", "ACME-654321"}));
+  EXPECT_EQ(matches(regex("[0-9]{4,}"), "a 1234567 b 12 c 98765"), (V{"1234567", "98765"}));
+  EXPECT_TRUE(matches(regex("acme-[0-9]{6}"), "ACME-123456").empty()) << "case-sensitive";
+  EXPECT_EQ(matches(regex("(?i)acme-[0-9]{6}"), "ACME-123456"), V{"ACME-123456"});
+}
+
+TEST(Regex, SamplesAreMasked) {
+  auto db = testing::compile_ok({regex("ACME-[0-9]{6}")});
+  Scanner scanner(db);
+  const auto found = scanner.scan("ACME-123456");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].findings.at(0).masked, "AC*********");
+}
+
+TEST(Scanner, ReportsRulesInOrderAndOnlyThoseWithFindings) {
+  auto db = testing::compile_ok({keywords({"alpha"}), keywords({"beta"}), regex("gam+a"),
+                                 testing::identifier("credit_card")});
+  Scanner scanner(db);
+  const auto found = scanner.scan("gamma and alpha and 4111111111111111");
+  ASSERT_EQ(found.size(), 3u);
+  EXPECT_EQ(found[0].rule_index, 0u);
+  EXPECT_EQ(found[1].rule_index, 2u);
+  EXPECT_EQ(found[2].rule_index, 3u);
+  EXPECT_TRUE(scanner.scan("").empty());
+  EXPECT_TRUE(scanner.scan("nothing here").empty());
+}
+
+TEST(Scanner, ScansInvalidUtf8WithOffsetsIntoTheOriginal) {
+  auto db = testing::compile_ok({keywords({"secret"})});
+  Scanner scanner(db);
+  const std::string text = "\xff\xfe secret \xc3";
+  const auto found = scanner.scan(text);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].findings.at(0).begin, 3u);
+  EXPECT_EQ(found[0].findings.at(0).end, 9u);
+}
+
+TEST(Scanner, ScannersShareOneDatabaseAndCanBeMoved) {
+  auto db = testing::compile_ok({keywords({"alpha"})});
+  Scanner first(db);
+  Scanner second(db);
+  EXPECT_EQ(first.scan("alpha").size(), 1u);
+  Scanner moved(std::move(second));
+  EXPECT_EQ(moved.scan("x alpha").size(), 1u);
+  EXPECT_EQ(first.scan("beta").size(), 0u);
+}
+
+}  // namespace
+}  // namespace cordon::detect

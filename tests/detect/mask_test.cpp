@@ -1,0 +1,74 @@
+// Masking: the generic mask() shape, and the guarantee that no sample the
+// engine returns contains the full matched value.
+#include <gtest/gtest.h>
+
+#include "detect_test_support.hpp"
+
+namespace cordon::detect {
+namespace {
+
+TEST(Mask, KeepsFewerCharactersOfShorterValues) {
+  EXPECT_EQ(mask("4111111111111111"), "4111********1111");
+  EXPECT_EQ(mask("AKIAIOSFODNN7EXAMPLE"), "AKIA************MPLE");
+  EXPECT_EQ(mask("ACME-12345"), "AC********");
+  EXPECT_EQ(mask("secret"), "s*****");
+  EXPECT_EQ(mask("abcd"), "****");
+  EXPECT_EQ(mask(""), "");
+}
+
+TEST(Mask, CountsCodePointsAndNeverSplitsThem) {
+  EXPECT_EQ(mask("ÜberGeheimnisÄÖÜäöü"), "Über***********äöü" + std::string());
+  EXPECT_EQ(mask("日本語"), "***");
+}
+
+TEST(Mask, CapsTheLengthOfLongValues) {
+  const std::string longer(10000, 'x');
+  EXPECT_LT(mask(longer).size(), 64u);
+}
+
+struct Sample {
+  const char* identifier;
+  std::string text;
+  std::string secret;  // the part a sample must never contain
+};
+
+TEST(Mask, NoIdentifierSampleContainsTheFullValue) {
+  const std::vector<Sample> samples = {
+      {"credit_card", "card 4111 1111 1111 1111", "4111111111111111"},
+      {"credit_card", "card 4111-1111-1111-1111", "1111-1111-1111"},
+      {"credit_card", "amex 378282246310005", "378282246310005"},
+      {"us_ssn", "SSN 536-22-1234", "536-22"},
+      {"us_ssn", "SSN 536221234", "536221234"},
+      {"iban", "IBAN DE89370400440532013000", "DE89370400440532013000"},
+      {"iban", "IBAN DE89 3704 0044 0532 0130 00", "370400440532"},
+      {"aba_routing", "routing 021000021", "021000021"},
+      {"email_address", "jane.doe@example.com", "jane.doe@"},
+      {"aws_access_key", "AKIAIOSFODNN7EXAMPLE", "IOSFODNN7EXAMPLE"},
+      {"private_key",
+       "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA0Zk3z8pRk8e1\n-----END RSA PRIVATE "
+       "KEY-----",
+       "MIIEowIBAAKCAQEA0Zk3z8pRk8e1"},
+      {"generic_api_token", "api_key=Zx9Qm2Lp7Rt4Vw8Ny3Bc6Hk1", "Zx9Qm2Lp7Rt4Vw8Ny3Bc6Hk1"},
+      {"uk_nino", "NINO AB123456C", "123456"},
+      {"phone_number", "tel +44 20 7946 0958", "7946"},
+  };
+  for (const auto& s : samples) {
+    auto db = testing::compile_ok({testing::identifier(s.identifier, Confidence::low)});
+    ASSERT_TRUE(db);
+    Scanner scanner(db);
+    const auto found = scanner.scan(s.text);
+    ASSERT_EQ(found.size(), 1u) << s.identifier << ": " << s.text;
+    for (const auto& f : found[0].findings) {
+      EXPECT_EQ(f.masked.find(s.secret), std::string::npos) << s.identifier << " -> " << f.masked;
+      const std::string matched = s.text.substr(f.begin, f.end - f.begin);
+      EXPECT_EQ(f.masked.find(matched), std::string::npos) << s.identifier << " -> " << f.masked;
+      EXPECT_NE(
+          f.masked.find('*') == std::string::npos && f.masked.find("[masked]") == std::string::npos,
+          true)
+          << s.identifier << " -> " << f.masked;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace cordon::detect
