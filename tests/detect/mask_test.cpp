@@ -17,7 +17,7 @@ TEST(Mask, KeepsFewerCharactersOfShorterValues) {
 }
 
 TEST(Mask, CountsCodePointsAndNeverSplitsThem) {
-  EXPECT_EQ(mask("ÜberGeheimnisÄÖÜäöü"), "Über***********äöü" + std::string());
+  EXPECT_EQ(mask("ÜberGeheimnisÄÖÜäöü"), "Über***********Üäöü");
   EXPECT_EQ(mask("日本語"), "***");
 }
 
@@ -62,10 +62,9 @@ TEST(Mask, NoIdentifierSampleContainsTheFullValue) {
       EXPECT_EQ(f.masked.find(s.secret), std::string::npos) << s.identifier << " -> " << f.masked;
       const std::string matched = s.text.substr(f.begin, f.end - f.begin);
       EXPECT_EQ(f.masked.find(matched), std::string::npos) << s.identifier << " -> " << f.masked;
-      EXPECT_NE(
-          f.masked.find('*') == std::string::npos && f.masked.find("[masked]") == std::string::npos,
-          true)
-          << s.identifier << " -> " << f.masked;
+      const bool visibly_masked =
+          f.masked.find('*') != std::string::npos || f.masked.find("[masked]") != std::string::npos;
+      EXPECT_TRUE(visibly_masked) << s.identifier << " -> " << f.masked;
     }
   }
 }
