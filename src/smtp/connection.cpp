@@ -19,6 +19,7 @@ Connection::~Connection() {
 
 void Connection::expires_after(std::chrono::milliseconds timeout) {
   const std::uint64_t generation = ++deadline_generation_;
+  timed_out_ = false;
   timer_.expires_after(timeout);
   // The handler holds only a weak reference: a connection that is gone, or a
   // deadline that was replaced, is left alone.
@@ -27,8 +28,9 @@ void Connection::expires_after(std::chrono::milliseconds timeout) {
     auto self = weak.lock();
     if (!self || self->deadline_generation_ != generation) return;
     self->timed_out_ = true;
+    // Cancel rather than close, so a server can still say 421 before closing.
     std::error_code ignored;
-    self->socket_.close(ignored);
+    self->socket_.cancel(ignored);
   });
 }
 

@@ -1,6 +1,6 @@
 // A TCP connection that can be upgraded to TLS in place (STARTTLS), with one
-// deadline at a time: when it passes, the socket is closed, which fails the
-// pending operation and marks the connection timed out. Internal to the smtp
+// deadline at a time: when it passes, the pending operation is cancelled and
+// the connection is marked timed out. Internal to the smtp
 // component; shared by server and client sessions. All operations and the
 // deadline handler run on the socket's executor (a strand per connection).
 #pragma once
