@@ -220,7 +220,7 @@ class TextGenerator {
   std::mt19937 rng_;
 };
 
-TEST(CardDifferential, EngineAgreesWithReferenceMatcher) {
+TEST(DetectCardDifferential, EngineAgreesWithReferenceMatcher) {
   auto db = testing::compile_ok({testing::identifier("credit_card", Confidence::low)});
   ASSERT_TRUE(db);
   Scanner scanner(db);

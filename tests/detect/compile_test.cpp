@@ -15,7 +15,7 @@ using testing::identifier;
 using testing::keywords;
 using testing::regex;
 
-TEST(Compile, RejectsRegexesVectorscanCannotCompile) {
+TEST(DetectCompile, RejectsRegexesVectorscanCannotCompile) {
   for (const char* bad : {"(a)\\1", "foo(?=bar)", "(?<!x)y", "[unclosed", ""}) {
     auto db = compile({keywords({"fine"}), regex("ok[0-9]+"), regex(bad)});
     ASSERT_FALSE(db) << bad;
@@ -25,13 +25,13 @@ TEST(Compile, RejectsRegexesVectorscanCannotCompile) {
   }
 }
 
-TEST(Compile, ReportsVectorscansMessage) {
+TEST(DetectCompile, ReportsVectorscansMessage) {
   auto db = compile({regex("(a)\\1")});
   ASSERT_FALSE(db);
   EXPECT_NE(db.error().reason.find("eference"), std::string::npos) << db.error().reason;
 }
 
-TEST(Compile, RejectsUnknownIdentifiersAndEmptyKeywords) {
+TEST(DetectCompile, RejectsUnknownIdentifiersAndEmptyKeywords) {
   auto unknown = compile({keywords({"x"}), identifier("credit_card"), identifier("passport")});
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, CompileErrorCode::unknown_identifier);
@@ -50,7 +50,7 @@ TEST(Compile, RejectsUnknownIdentifiersAndEmptyKeywords) {
   EXPECT_EQ(bad_utf8.error().code, CompileErrorCode::bad_keyword);
 }
 
-TEST(Compile, AcceptsEveryListedIdentifierTogether) {
+TEST(DetectCompile, AcceptsEveryListedIdentifierTogether) {
   std::vector<Rule> rules;
   for (const auto& name : identifier_names()) rules.push_back(identifier(name, Confidence::high));
   EXPECT_EQ(identifier_names().size(), 10u);
@@ -59,14 +59,14 @@ TEST(Compile, AcceptsEveryListedIdentifierTogether) {
   EXPECT_GT(describe(**db).pattern_count, rules.size());
 }
 
-TEST(Compile, AnEmptyRuleSetScansToNothing) {
+TEST(DetectCompile, AnEmptyRuleSetScansToNothing) {
   auto db = compile({});
   ASSERT_TRUE(db);
   Scanner scanner(*db);
   EXPECT_TRUE(scanner.scan("4111111111111111 confidential").empty());
 }
 
-class CompileCache : public ::testing::Test {
+class DetectCompileCache : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
@@ -80,7 +80,7 @@ class CompileCache : public ::testing::Test {
                                     regex("ACME-[0-9]{6}"), identifier("credit_card")};
 };
 
-TEST_F(CompileCache, SecondCompileLoadsTheSerialisedDatabase) {
+TEST_F(DetectCompileCache, SecondCompileLoadsTheSerialisedDatabase) {
   auto first = compile(rules_, dir_);
   ASSERT_TRUE(first);
   const auto info = describe(**first);
@@ -105,7 +105,7 @@ TEST_F(CompileCache, SecondCompileLoadsTheSerialisedDatabase) {
   }
 }
 
-TEST_F(CompileCache, KeyChangesWithPatternsAndOrder) {
+TEST_F(DetectCompileCache, KeyChangesWithPatternsAndOrder) {
   auto base = compile(rules_, dir_);
   auto reordered = compile({rules_[1], rules_[0], rules_[2]}, dir_);
   auto changed = compile({keywords({"confidential"}), rules_[1], rules_[2]}, dir_);
@@ -116,7 +116,7 @@ TEST_F(CompileCache, KeyChangesWithPatternsAndOrder) {
   EXPECT_NE(describe(**base).cache_file, describe(**changed).cache_file);
 }
 
-TEST_F(CompileCache, CorruptCacheFileIsRecompiledAndReplaced) {
+TEST_F(DetectCompileCache, CorruptCacheFileIsRecompiledAndReplaced) {
   auto first = compile(rules_, dir_);
   ASSERT_TRUE(first);
   const auto file = describe(**first).cache_file;
@@ -131,7 +131,7 @@ TEST_F(CompileCache, CorruptCacheFileIsRecompiledAndReplaced) {
   EXPECT_TRUE(describe(**third).loaded_from_cache);
 }
 
-TEST_F(CompileCache, UnwritableCacheDirectoryStillCompiles) {
+TEST_F(DetectCompileCache, UnwritableCacheDirectoryStillCompiles) {
   std::ofstream(dir_.string()) << "a file where the directory should be";
   auto db = compile(rules_, dir_ / "sub");
   ASSERT_TRUE(db);

@@ -11,7 +11,7 @@ using testing::identifier;
 using testing::matches;
 using V = std::vector<std::string>;
 
-TEST(CreditCard, FindsEveryUsualFormatting) {
+TEST(DetectCreditCard, FindsEveryUsualFormatting) {
   const auto rule = identifier("credit_card");
   EXPECT_EQ(matches(rule, "card 4111111111111111 ok"), V{"4111111111111111"});
   EXPECT_EQ(matches(rule, "card 4111-1111-1111-1111."), V{"4111-1111-1111-1111"});
@@ -23,7 +23,7 @@ TEST(CreditCard, FindsEveryUsualFormatting) {
             (V{"4111111111111111", "5555555555554444"}));
 }
 
-TEST(CreditCard, KnowsTheIssuerRanges) {
+TEST(DetectCreditCard, KnowsTheIssuerRanges) {
   const auto rule = identifier("credit_card");
   for (const char* valid :
        {"4012888888881881", "5105105105105100", "2221000000000009", "2720992720992729",
@@ -34,7 +34,7 @@ TEST(CreditCard, KnowsTheIssuerRanges) {
   }
 }
 
-TEST(CreditCard, RejectsLookAlikes) {
+TEST(DetectCreditCard, RejectsLookAlikes) {
   const auto rule = identifier("credit_card");
   EXPECT_TRUE(matches(rule, "4111111111111112").empty()) << "Luhn";
   EXPECT_TRUE(matches(rule, "1234567812345670").empty()) << "no issuer starts with 1";
@@ -53,13 +53,13 @@ TEST(CreditCard, RejectsLookAlikes) {
   EXPECT_TRUE(matches(rule, "3.4111111111111111").empty()) << "decimal fraction";
 }
 
-TEST(CreditCard, ToleratesExpiryAndCvvAfterTheNumber) {
+TEST(DetectCreditCard, ToleratesExpiryAndCvvAfterTheNumber) {
   const auto rule = identifier("credit_card");
   EXPECT_EQ(matches(rule, "4111 1111 1111 1111 12/27 123"), V{"4111 1111 1111 1111"});
   EXPECT_EQ(matches(rule, "4111-1111-1111-1111 exp 12/27"), V{"4111-1111-1111-1111"});
 }
 
-TEST(CreditCard, HashesDigitsOnlySoFormattingsAreOneValue) {
+TEST(DetectCreditCard, HashesDigitsOnlySoFormattingsAreOneValue) {
   auto db = testing::compile_ok({identifier("credit_card")});
   Scanner scanner(db);
   const auto found = scanner.scan(
@@ -77,7 +77,7 @@ TEST(CreditCard, HashesDigitsOnlySoFormattingsAreOneValue) {
   EXPECT_EQ(f[0].end, 19u);
 }
 
-TEST(CreditCard, HighConfidenceNeedsAKeywordNearby) {
+TEST(DetectCreditCard, HighConfidenceNeedsAKeywordNearby) {
   const auto rule = identifier("credit_card", Confidence::high, {}, 40);
   EXPECT_EQ(matches(rule, "Visa: 4111111111111111"), V{"4111111111111111"});
   EXPECT_EQ(matches(rule, "4111111111111111 is my CREDIT card"), V{"4111111111111111"});
@@ -89,14 +89,14 @@ TEST(CreditCard, HighConfidenceNeedsAKeywordNearby) {
   EXPECT_EQ(matches(custom, "ZAHLUNGSMITTEL 4111111111111111"), V{"4111111111111111"});
 }
 
-TEST(UsSsn, FindsValidNumbersWithSeparators) {
+TEST(DetectUsSsn, FindsValidNumbersWithSeparators) {
   const auto rule = identifier("us_ssn");
   EXPECT_EQ(matches(rule, "SSN 536-22-1234."), V{"536-22-1234"});
   EXPECT_EQ(matches(rule, "her number is 536 22 1234"), V{"536 22 1234"});
   EXPECT_EQ(matches(rule, "ssn: 536221234"), V{"536221234"});
 }
 
-TEST(UsSsn, RejectsInvalidRangesAndContexts) {
+TEST(DetectUsSsn, RejectsInvalidRangesAndContexts) {
   const auto rule = identifier("us_ssn");
   for (const char* invalid : {"000-22-1234", "666-22-1234", "900-22-1234", "999-22-1234",
                               "536-00-1234", "536-22-0000", "078-05-1120", "219-09-9999"})
@@ -109,7 +109,7 @@ TEST(UsSsn, RejectsInvalidRangesAndContexts) {
   EXPECT_EQ(matches(low, "tracking 536221234"), V{"536221234"});
 }
 
-TEST(UsSsn, MasksAllButTheSerial) {
+TEST(DetectUsSsn, MasksAllButTheSerial) {
   auto db = testing::compile_ok({identifier("us_ssn")});
   Scanner scanner(db);
   const auto found = scanner.scan("SSN 536-22-6789");
@@ -117,7 +117,7 @@ TEST(UsSsn, MasksAllButTheSerial) {
   EXPECT_EQ(found[0].findings.at(0).masked, "***-**-6789");
 }
 
-TEST(Iban, FindsValidIbansOfManyCountries) {
+TEST(DetectIban, FindsValidIbansOfManyCountries) {
   const auto rule = identifier("iban");
   for (const char* valid :
        {"DE89370400440532013000", "GB82WEST12345698765432", "FR1420041010050500013M02606",
@@ -130,7 +130,7 @@ TEST(Iban, FindsValidIbansOfManyCountries) {
   EXPECT_EQ(matches(rule, "GB82 WEST 1234 5698 7654 32"), V{"GB82 WEST 1234 5698 7654 32"});
 }
 
-TEST(Iban, RejectsWrongChecksumsLengthsAndGrouping) {
+TEST(DetectIban, RejectsWrongChecksumsLengthsAndGrouping) {
   const auto rule = identifier("iban");
   EXPECT_TRUE(matches(rule, "DE89370400440532013001").empty()) << "mod 97";
   EXPECT_TRUE(matches(rule, "DE8937040044053201300").empty()) << "length for DE";
@@ -139,7 +139,7 @@ TEST(Iban, RejectsWrongChecksumsLengthsAndGrouping) {
   EXPECT_TRUE(matches(rule, "XDE89370400440532013000").empty()) << "inside a word";
 }
 
-TEST(AbaRouting, NeedsAKeywordAtMediumConfidence) {
+TEST(DetectAbaRouting, NeedsAKeywordAtMediumConfidence) {
   const auto rule = identifier("aba_routing");
   EXPECT_EQ(matches(rule, "Routing number: 021000021"), V{"021000021"});
   EXPECT_EQ(matches(rule, "ABA 011000015, account 12345"), V{"011000015"});
@@ -151,7 +151,7 @@ TEST(AbaRouting, NeedsAKeywordAtMediumConfidence) {
   EXPECT_EQ(matches(low, "invoice 021000021"), V{"021000021"});
 }
 
-TEST(EmailAddress, FindsWholeAddresses) {
+TEST(DetectEmailAddress, FindsWholeAddresses) {
   const auto rule = identifier("email_address");
   EXPECT_EQ(matches(rule, "write to Jane.Doe+dlp@mail.example.co.uk, today"),
             V{"Jane.Doe+dlp@mail.example.co.uk"});
@@ -163,7 +163,7 @@ TEST(EmailAddress, FindsWholeAddresses) {
   EXPECT_TRUE(matches(rule, "user@ example.com").empty());
 }
 
-TEST(AwsAccessKey, FindsKeyIdsOnly) {
+TEST(DetectAwsAccessKey, FindsKeyIdsOnly) {
   const auto rule = identifier("aws_access_key");
   EXPECT_EQ(matches(rule, "aws_access_key_id = AKIAIOSFODNN7EXAMPLE"), V{"AKIAIOSFODNN7EXAMPLE"});
   EXPECT_EQ(matches(rule, "ASIAY34FZKBOKMUTVV7A"), V{"ASIAY34FZKBOKMUTVV7A"});
@@ -178,7 +178,7 @@ constexpr const char* kRsaKey =
     "p0q9r8s7t6u5v4w3x2y1z0AbCdEfGhIjKlMnOpQrStUvWxYz0123456789+/==\n"
     "-----END RSA PRIVATE KEY-----";
 
-TEST(PrivateKey, MatchesWholePemBlocksOfEachType) {
+TEST(DetectPrivateKey, MatchesWholePemBlocksOfEachType) {
   const auto rule = identifier("private_key");
   const std::string text = std::string("key:\n") + kRsaKey + "\nthanks";
   EXPECT_EQ(matches(rule, text), V{kRsaKey});
@@ -198,7 +198,7 @@ TEST(PrivateKey, MatchesWholePemBlocksOfEachType) {
   EXPECT_EQ(matches(rule, pkcs8 + "\n\n" + openssh), (V{pkcs8, openssh}));
 }
 
-TEST(PrivateKey, IgnoresPublicMaterialAndMismatchedMarkers) {
+TEST(DetectPrivateKey, IgnoresPublicMaterialAndMismatchedMarkers) {
   const auto rule = identifier("private_key");
   EXPECT_TRUE(
       matches(rule, "-----BEGIN PUBLIC KEY-----\nMIIBIj\n-----END PUBLIC KEY-----").empty());
@@ -206,7 +206,7 @@ TEST(PrivateKey, IgnoresPublicMaterialAndMismatchedMarkers) {
       matches(rule, "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END EC PRIVATE KEY-----").empty());
 }
 
-TEST(PrivateKey, SampleShowsOnlyTheHeader) {
+TEST(DetectPrivateKey, SampleShowsOnlyTheHeader) {
   auto db = testing::compile_ok({identifier("private_key")});
   Scanner scanner(db);
   const auto found = scanner.scan(kRsaKey);
@@ -214,7 +214,7 @@ TEST(PrivateKey, SampleShowsOnlyTheHeader) {
   EXPECT_EQ(found[0].findings.at(0).masked, "-----BEGIN RSA PRIVATE KEY----- [masked]");
 }
 
-TEST(GenericApiToken, FindsHighEntropyValuesAfterKeyWords) {
+TEST(DetectGenericApiToken, FindsHighEntropyValuesAfterKeyWords) {
   const auto rule = identifier("generic_api_token");
   EXPECT_EQ(matches(rule, "api_key=Zx9Qm2Lp7Rt4Vw8Ny3Bc6Hk1"),
             V{"api_key=Zx9Qm2Lp7Rt4Vw8Ny3Bc6Hk1"});
@@ -226,7 +226,7 @@ TEST(GenericApiToken, FindsHighEntropyValuesAfterKeyWords) {
             V{"TOKEN := 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b"});
 }
 
-TEST(GenericApiToken, RejectsLowEntropyAndShortValues) {
+TEST(DetectGenericApiToken, RejectsLowEntropyAndShortValues) {
   const auto rule = identifier("generic_api_token");
   EXPECT_TRUE(matches(rule, "password=aaaaaaaaaaaaaaaaaaaaaaaa").empty());
   EXPECT_TRUE(matches(rule, "token: abababababababababababab").empty());
@@ -235,7 +235,7 @@ TEST(GenericApiToken, RejectsLowEntropyAndShortValues) {
   EXPECT_TRUE(matches(rule, "api_key=Zx9Qm2Lp7Rt4").empty()) << "shorter than 20";
 }
 
-TEST(GenericApiToken, SampleKeepsOnlyTheKeyNameAndAPrefix) {
+TEST(DetectGenericApiToken, SampleKeepsOnlyTheKeyNameAndAPrefix) {
   auto db = testing::compile_ok({identifier("generic_api_token")});
   Scanner scanner(db);
   const auto found = scanner.scan("api_key=Zx9Qm2Lp7Rt4Vw8Ny3Bc6Hk1");
@@ -243,20 +243,20 @@ TEST(GenericApiToken, SampleKeepsOnlyTheKeyNameAndAPrefix) {
   EXPECT_EQ(found[0].findings.at(0).masked, "api_key=Zx9Q****************");
 }
 
-TEST(UkNino, FindsValidNumbers) {
+TEST(DetectUkNino, FindsValidNumbers) {
   const auto rule = identifier("uk_nino");
   EXPECT_EQ(matches(rule, "NI number AB123456C."), V{"AB123456C"});
   EXPECT_EQ(matches(rule, "NINO: JG 10 37 60 A"), V{"JG 10 37 60 A"});
 }
 
-TEST(UkNino, AppliesOfficialExclusions) {
+TEST(DetectUkNino, AppliesOfficialExclusions) {
   const auto rule = identifier("uk_nino");
   for (const char* invalid : {"DA123456C", "QQ123456C", "AO123456C", "GB123456A", "NK123456A",
                               "TN123456A", "ZZ123456A", "AB123456E", "AB12345C"})
     EXPECT_TRUE(matches(rule, std::string("NINO ") + invalid).empty()) << invalid;
 }
 
-TEST(PhoneNumber, FindsInternationalNumbers) {
+TEST(DetectPhoneNumber, FindsInternationalNumbers) {
   const auto rule = identifier("phone_number");
   EXPECT_EQ(matches(rule, "call +44 20 7946 0958 now"), V{"+44 20 7946 0958"});
   EXPECT_EQ(matches(rule, "tel:+1-415-555-2671."), V{"+1-415-555-2671"});
@@ -264,7 +264,7 @@ TEST(PhoneNumber, FindsInternationalNumbers) {
   EXPECT_EQ(matches(rule, "+33142685300"), V{"+33142685300"});
 }
 
-TEST(PhoneNumber, RejectsImplausibleNumbers) {
+TEST(DetectPhoneNumber, RejectsImplausibleNumbers) {
   const auto rule = identifier("phone_number");
   EXPECT_TRUE(matches(rule, "+12 345").empty()) << "too short";
   EXPECT_TRUE(matches(rule, "+1234567890123456789").empty()) << "too long";

@@ -13,7 +13,7 @@ using testing::matches;
 using testing::regex;
 using V = std::vector<std::string>;
 
-TEST(Keywords, MatchWholeWordsOnly) {
+TEST(DetectKeywords, MatchWholeWordsOnly) {
   const auto rule = keywords({"confidential"});
   EXPECT_TRUE(matches(rule, "nonconfidentiality is fine").empty());
   EXPECT_TRUE(matches(rule, "confidentiality").empty());
@@ -24,7 +24,7 @@ TEST(Keywords, MatchWholeWordsOnly) {
   EXPECT_EQ(matches(rule, "confidential"), V{"confidential"});
 }
 
-TEST(Keywords, AreCaseInsensitiveBeyondAscii) {
+TEST(DetectKeywords, AreCaseInsensitiveBeyondAscii) {
   EXPECT_EQ(matches(keywords({"Geheim"}), "streng GEHEIM!"), V{"GEHEIM"});
   EXPECT_EQ(matches(keywords({"confidentiel"}), "Document CONFIDENTIEL"), V{"CONFIDENTIEL"});
   EXPECT_EQ(matches(keywords({"überweisung"}), "ÜBERWEISUNG bitte"), V{"ÜBERWEISUNG"});
@@ -32,7 +32,7 @@ TEST(Keywords, AreCaseInsensitiveBeyondAscii) {
   EXPECT_EQ(matches(keywords({"ΑΠΌΡΡΗΤΟ"}), "είναι απόρρητο"), V{"απόρρητο"});
 }
 
-TEST(Keywords, RespectUnicodeLettersAtBoundaries) {
+TEST(DetectKeywords, RespectUnicodeLettersAtBoundaries) {
   // "berweisung" inside "Überweisung": Ü is a letter, not a boundary.
   EXPECT_TRUE(matches(keywords({"berweisung"}), "Überweisung").empty());
   EXPECT_TRUE(matches(keywords({"geheim"}), "geheimé").empty());
@@ -43,7 +43,7 @@ TEST(Keywords, RespectUnicodeLettersAtBoundaries) {
   EXPECT_EQ(matches(keywords({"機密"}), "これは機密。"), V{"機密"}) << "CJK has no spaces";
 }
 
-TEST(Keywords, PhrasesMatchAnyWhiteSpace) {
+TEST(DetectKeywords, PhrasesMatchAnyWhiteSpace) {
   const auto rule = keywords({"project neptune"});
   EXPECT_EQ(matches(rule, "re: project\n  Neptune update"), V{"project\n  Neptune"});
   EXPECT_EQ(matches(rule, "PROJECT\tNEPTUNE"), V{"PROJECT\tNEPTUNE"});
@@ -52,14 +52,14 @@ TEST(Keywords, PhrasesMatchAnyWhiteSpace) {
   EXPECT_TRUE(matches(rule, "subproject neptune").empty());
 }
 
-TEST(Keywords, PunctuationInKeywordsIsLiteral) {
+TEST(DetectKeywords, PunctuationInKeywordsIsLiteral) {
   EXPECT_EQ(matches(keywords({"cc#"}), "the cc# is"), V{"cc#"});
   EXPECT_EQ(matches(keywords({"c++"}), "we use C++."), V{"C++"});
   EXPECT_TRUE(matches(keywords({"a.b"}), "axb").empty());
   EXPECT_EQ(matches(keywords({"(internal)"}), "x (internal) y"), V{"(internal)"});
 }
 
-TEST(Keywords, ReportOffsetsAndOneHashPerSpelling) {
+TEST(DetectKeywords, ReportOffsetsAndOneHashPerSpelling) {
   auto db = testing::compile_ok({keywords({"secret", "project neptune"})});
   Scanner scanner(db);
   const std::string text = "a Secret and SECRET; Project  Neptune, project neptune";
@@ -75,12 +75,12 @@ TEST(Keywords, ReportOffsetsAndOneHashPerSpelling) {
   EXPECT_EQ(f[0].masked, "Secret");
 }
 
-TEST(Keywords, OverlappingKeywordsYieldTheLongest) {
+TEST(DetectKeywords, OverlappingKeywordsYieldTheLongest) {
   EXPECT_EQ(matches(keywords({"project", "project neptune"}), "project neptune"),
             V{"project neptune"});
 }
 
-TEST(Regex, ReportsLeftmostLongestMatches) {
+TEST(DetectRegex, ReportsLeftmostLongestMatches) {
   EXPECT_EQ(matches(regex("ACME-[0-9]{6}"), "ref ACME-123456 and ACME-654321x"),
             (V{"ACME-123456", "ACME-654321"}));
   EXPECT_EQ(matches(regex("[0-9]{4,}"), "a 1234567 b 12 c 98765"), (V{"1234567", "98765"}));
@@ -88,7 +88,7 @@ TEST(Regex, ReportsLeftmostLongestMatches) {
   EXPECT_EQ(matches(regex("(?i)acme-[0-9]{6}"), "ACME-123456"), V{"ACME-123456"});
 }
 
-TEST(Regex, SamplesAreMasked) {
+TEST(DetectRegex, SamplesAreMasked) {
   auto db = testing::compile_ok({regex("ACME-[0-9]{6}")});
   Scanner scanner(db);
   const auto found = scanner.scan("ACME-123456");
@@ -96,7 +96,7 @@ TEST(Regex, SamplesAreMasked) {
   EXPECT_EQ(found[0].findings.at(0).masked, "AC*********");
 }
 
-TEST(Scanner, ReportsRulesInOrderAndOnlyThoseWithFindings) {
+TEST(DetectScanner, ReportsRulesInOrderAndOnlyThoseWithFindings) {
   auto db = testing::compile_ok({keywords({"alpha"}), keywords({"beta"}), regex("gam+a"),
                                  testing::identifier("credit_card")});
   Scanner scanner(db);
@@ -109,7 +109,7 @@ TEST(Scanner, ReportsRulesInOrderAndOnlyThoseWithFindings) {
   EXPECT_TRUE(scanner.scan("nothing here").empty());
 }
 
-TEST(Scanner, ScansInvalidUtf8WithOffsetsIntoTheOriginal) {
+TEST(DetectScanner, ScansInvalidUtf8WithOffsetsIntoTheOriginal) {
   auto db = testing::compile_ok({keywords({"secret"})});
   Scanner scanner(db);
   const std::string text = "\xff\xfe secret \xc3";
@@ -119,7 +119,7 @@ TEST(Scanner, ScansInvalidUtf8WithOffsetsIntoTheOriginal) {
   EXPECT_EQ(found[0].findings.at(0).end, 9u);
 }
 
-TEST(Scanner, ScannersShareOneDatabaseAndCanBeMoved) {
+TEST(DetectScanner, ScannersShareOneDatabaseAndCanBeMoved) {
   auto db = testing::compile_ok({keywords({"alpha"})});
   Scanner first(db);
   Scanner second(db);

@@ -7,7 +7,7 @@
 namespace cordon::detect {
 namespace {
 
-TEST(Mask, KeepsFewerCharactersOfShorterValues) {
+TEST(DetectMask, KeepsFewerCharactersOfShorterValues) {
   EXPECT_EQ(mask("4111111111111111"), "4111********1111");
   EXPECT_EQ(mask("AKIAIOSFODNN7EXAMPLE"), "AKIA************MPLE");
   EXPECT_EQ(mask("ACME-12345"), "AC********");
@@ -16,12 +16,12 @@ TEST(Mask, KeepsFewerCharactersOfShorterValues) {
   EXPECT_EQ(mask(""), "");
 }
 
-TEST(Mask, CountsCodePointsAndNeverSplitsThem) {
+TEST(DetectMask, CountsCodePointsAndNeverSplitsThem) {
   EXPECT_EQ(mask("ÜberGeheimnisÄÖÜäöü"), "Über***********Üäöü");
   EXPECT_EQ(mask("日本語"), "***");
 }
 
-TEST(Mask, CapsTheLengthOfLongValues) {
+TEST(DetectMask, CapsTheLengthOfLongValues) {
   const std::string longer(10000, 'x');
   EXPECT_LT(mask(longer).size(), 64u);
 }
@@ -32,7 +32,7 @@ struct Sample {
   std::string secret;  // the part a sample must never contain
 };
 
-TEST(Mask, NoIdentifierSampleContainsTheFullValue) {
+TEST(DetectMask, NoIdentifierSampleContainsTheFullValue) {
   const std::vector<Sample> samples = {
       {"credit_card", "card 4111 1111 1111 1111", "4111111111111111"},
       {"credit_card", "card 4111-1111-1111-1111", "1111-1111-1111"},

@@ -7,7 +7,7 @@
 namespace cordon::detect::validators {
 namespace {
 
-TEST(Luhn, AcceptsValidAndRejectsOffByOne) {
+TEST(DetectLuhn, AcceptsValidAndRejectsOffByOne) {
   EXPECT_TRUE(luhn_valid("4111111111111111"));
   EXPECT_TRUE(luhn_valid("79927398713"));
   EXPECT_FALSE(luhn_valid("79927398710"));
@@ -16,7 +16,7 @@ TEST(Luhn, AcceptsValidAndRejectsOffByOne) {
   EXPECT_FALSE(luhn_valid(""));
 }
 
-TEST(CardBrand, MapsIinRangesAndLengths) {
+TEST(DetectCardBrand, MapsIinRangesAndLengths) {
   EXPECT_EQ(card_brand("4111111111111111"), CardBrand::visa);
   EXPECT_EQ(card_brand("4222222222222"), CardBrand::visa);
   EXPECT_EQ(card_brand("5105105105105100"), CardBrand::mastercard);
@@ -37,14 +37,14 @@ TEST(CardBrand, MapsIinRangesAndLengths) {
   EXPECT_EQ(card_brand("411111111111"), std::nullopt) << "too short";
 }
 
-TEST(CardNumber, RejectsRepeatedDigitPlaceholders) {
+TEST(DetectCardNumber, RejectsRepeatedDigitPlaceholders) {
   EXPECT_TRUE(luhn_valid("4444444444444448"));
   EXPECT_FALSE(card_number_valid("4444444444444448"));
   EXPECT_TRUE(card_number_valid("4111111111111111"));
   EXPECT_FALSE(card_number_valid("4111111111111112"));
 }
 
-TEST(Ssn, AppliesSsaRules) {
+TEST(DetectSsn, AppliesSsaRules) {
   EXPECT_TRUE(ssn_valid("536221234"));
   EXPECT_TRUE(ssn_valid("899011234"));
   EXPECT_FALSE(ssn_valid("000221234"));
@@ -57,7 +57,7 @@ TEST(Ssn, AppliesSsaRules) {
   EXPECT_FALSE(ssn_valid("53622123"));
 }
 
-TEST(Iban, ChecksLengthPerCountryAndMod97) {
+TEST(DetectIban, ChecksLengthPerCountryAndMod97) {
   EXPECT_TRUE(iban_valid("DE89370400440532013000"));
   EXPECT_TRUE(iban_valid("GB82WEST12345698765432"));
   EXPECT_TRUE(iban_valid("NO9386011117947"));
@@ -68,7 +68,7 @@ TEST(Iban, ChecksLengthPerCountryAndMod97) {
   EXPECT_FALSE(iban_valid("de89370400440532013000"));
 }
 
-TEST(AbaRouting, ChecksPrefixAndChecksum) {
+TEST(DetectAbaRouting, ChecksPrefixAndChecksum) {
   EXPECT_TRUE(aba_routing_valid("021000021"));
   EXPECT_TRUE(aba_routing_valid("011000015"));
   EXPECT_TRUE(aba_routing_valid("122105155"));
@@ -77,7 +77,7 @@ TEST(AbaRouting, ChecksPrefixAndChecksum) {
   EXPECT_FALSE(aba_routing_valid("02100002"));
 }
 
-TEST(UkNino, AppliesPrefixAndSuffixRules) {
+TEST(DetectUkNino, AppliesPrefixAndSuffixRules) {
   EXPECT_TRUE(uk_nino_valid("AB123456C"));
   EXPECT_TRUE(uk_nino_valid("JG103760A"));
   EXPECT_FALSE(uk_nino_valid("DA123456C"));
@@ -87,7 +87,7 @@ TEST(UkNino, AppliesPrefixAndSuffixRules) {
   EXPECT_FALSE(uk_nino_valid("AB12345XC"));
 }
 
-TEST(Entropy, SeparatesRandomFromRepetitive) {
+TEST(DetectEntropy, SeparatesRandomFromRepetitive) {
   EXPECT_DOUBLE_EQ(shannon_entropy("aaaaaaaa"), 0.0);
   EXPECT_DOUBLE_EQ(shannon_entropy("abababab"), 1.0);
   EXPECT_GT(shannon_entropy("Zx9Qm2Lp7Rt4Vw8Ny3Bc6Hk1"), 4.0);
