@@ -9,8 +9,13 @@ namespace {
 
 // Owns the options for the life of the process; created under call_once and
 // read-only afterwards.
+// GMimeParserOptions is a boxed type, not a GObject: it has its own free.
+struct OptionsFree {
+  void operator()(GMimeParserOptions* options) const { g_mime_parser_options_free(options); }
+};
+
 struct GmimeState {
-  GObjectPtr<GMimeParserOptions> options;
+  std::unique_ptr<GMimeParserOptions, OptionsFree> options;
 };
 
 GmimeState& state() {

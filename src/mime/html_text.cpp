@@ -124,9 +124,18 @@ class Converter {
           ++pos_;
         }
         flush_pending();
-      } else {
+      } else if (is_space(c)) {
         text_char(c);
         ++pos_;
+      } else {
+        // Copy a run of ordinary text at once.
+        std::size_t run = pos_ + 1;
+        while (run < in_.size() && in_[run] != '<' && in_[run] != '&' && !is_space(in_[run])) {
+          ++run;
+        }
+        if (pending_space_) emit_space();
+        out_.append(in_.substr(pos_, run - pos_));
+        pos_ = run;
       }
     }
     while (!out_.empty() && is_space(out_.back())) out_.pop_back();

@@ -71,7 +71,6 @@ class CappedWriter {
     out_.append(s);
     return true;
   }
-  void reserve(std::size_t n) { out_.reserve(out_.size() + std::min(n, limit_ - out_.size())); }
 
  private:
   std::string& out_;
@@ -79,15 +78,38 @@ class CappedWriter {
   DecodeReport& report_;
 };
 
-void decode_base64(std::string_view in, CappedWriter& w, DecodeReport& report) {
-  w.reserve(in.size() / 4 * 3 + 3);
+// Both decoders write straight into a buffer sized for the worst case and
+// trim it afterwards: byte-wise push_back dominated the profile.
+void decode_base64(std::string_view in, std::string& out, std::size_t cap, DecodeReport& report) {
+  const std::size_t base = out.size();
+  const std::size_t room = std::min(cap, in.size() / 4 * 3 + 3);
+  out.resize(base + room);
+  char* dst = out.data() + base;
+  char* const limit = dst + room;
   std::uint32_t acc = 0;
   int bits = 0;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    std::uint8_t v = kBase64[static_cast<unsigned char>(in[i])];
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  const auto* const end = p + in.size();
+  while (p < end) {
+    // Fast path: four alphabet characters make three bytes.
+    if (bits == 0 && end - p >= 4 && limit - dst >= 3) {
+      std::uint8_t a = kBase64[p[0]], b = kBase64[p[1]], c = kBase64[p[2]], d = kBase64[p[3]];
+      if ((a | b | c | d) < 64) {
+        std::uint32_t v =
+            (std::uint32_t{a} << 18) | (std::uint32_t{b} << 12) | (std::uint32_t{c} << 6) | d;
+        dst[0] = static_cast<char>(v >> 16);
+        dst[1] = static_cast<char>((v >> 8) & 0xFF);
+        dst[2] = static_cast<char>(v & 0xFF);
+        dst += 3;
+        p += 4;
+        continue;
+      }
+    }
+    unsigned char ch = *p++;
+    std::uint8_t v = kBase64[ch];
     if (v == kSkip) continue;
-    if (in[i] == '=') {
-      // Padding ends a quantum; any leftover bits were padding. Decoding goes
+    if (ch == '=') {
+      // Padding ends a quantum; leftover bits were padding. Decoding goes
       // on afterwards because concatenated base64 blocks are common.
       acc = 0;
       bits = 0;
@@ -101,52 +123,82 @@ void decode_base64(std::string_view in, CappedWriter& w, DecodeReport& report) {
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      if (!w.put(static_cast<char>((acc >> bits) & 0xFF))) return;
+      if (dst == limit) {
+        report.truncated = true;
+        break;
+      }
+      *dst++ = static_cast<char>((acc >> bits) & 0xFF);
+      if (bits == 0) acc = 0;
     }
   }
   // 6 leftover bits cannot form a byte: a truncated quantum. 2 or 4 leftover
   // bits are the normal remainder of unpadded input.
-  if (bits >= 6) report.incomplete = true;
+  if (bits >= 6 && !report.truncated) report.incomplete = true;
+  out.resize(static_cast<std::size_t>(dst - out.data()));
 }
 
-void decode_quoted_printable(std::string_view in, CappedWriter& w, DecodeReport& report) {
-  w.reserve(in.size());
+void decode_quoted_printable(std::string_view in, std::string& out, std::size_t cap,
+                             DecodeReport& report) {
+  const std::size_t base = out.size();
+  const std::size_t room = std::min(cap, in.size());
+  out.resize(base + room);
+  char* dst = out.data() + base;
+  char* const limit = dst + room;
   std::size_t i = 0;
+  auto put = [&](char c) {
+    if (dst == limit) {
+      report.truncated = true;
+      return false;
+    }
+    *dst++ = c;
+    return true;
+  };
   while (i < in.size()) {
+    // Copy the run up to the next character that needs attention.
+    std::size_t run = i;
+    while (run < in.size() && in[run] != '=' && in[run] != ' ' && in[run] != '\t') ++run;
+    std::size_t n = std::min<std::size_t>(run - i, static_cast<std::size_t>(limit - dst));
+    std::copy_n(in.data() + i, n, dst);
+    dst += n;
+    if (n < run - i) {
+      report.truncated = true;
+      break;
+    }
+    i = run;
+    if (i >= in.size()) break;
     char c = in[i];
     if (c != '=') {
       // Trailing white space before a line break is transport padding.
-      if (c == ' ' || c == '\t') {
-        std::size_t j = i;
-        while (j < in.size() && (in[j] == ' ' || in[j] == '\t')) ++j;
-        if (j == in.size() || in[j] == '\n' || in[j] == '\r') {
-          i = j;
-          continue;
-        }
+      std::size_t j = i;
+      while (j < in.size() && (in[j] == ' ' || in[j] == '\t')) ++j;
+      if (j == in.size() || in[j] == '\n' || in[j] == '\r') {
+        i = j;
+        continue;
       }
-      if (!w.put(c)) return;
+      if (!put(c)) break;
       ++i;
       continue;
     }
     // Soft line break: '=' then optional white space then a line end.
     std::size_t j = i + 1;
     while (j < in.size() && (in[j] == ' ' || in[j] == '\t')) ++j;
-    if (j == in.size()) return;
+    if (j == in.size()) break;
     if (in[j] == '\r' || in[j] == '\n') {
       if (in[j] == '\r' && j + 1 < in.size() && in[j + 1] == '\n') ++j;
       i = j + 1;
       continue;
     }
     if (i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
-      if (!w.put(static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2])))) return;
+      if (!put(static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2])))) break;
       i += 3;
       continue;
     }
     // A bad escape is kept literally (what most readers show).
     ++report.invalid_chars;
-    if (!w.put('=')) return;
+    if (!put('=')) break;
     ++i;
   }
+  out.resize(static_cast<std::size_t>(dst - out.data()));
 }
 
 std::string_view next_line(std::string_view in, std::size_t& pos) {
@@ -205,10 +257,10 @@ void decode_transfer(std::string_view encoded, TransferEncoding encoding, std::s
   CappedWriter w(out, max_output, report);
   switch (encoding) {
     case TransferEncoding::base64:
-      decode_base64(encoded, w, report);
+      decode_base64(encoded, out, max_output, report);
       return;
     case TransferEncoding::quoted_printable:
-      decode_quoted_printable(encoded, w, report);
+      decode_quoted_printable(encoded, out, max_output, report);
       return;
     case TransferEncoding::uuencode:
       decode_uuencode(encoded, w, report);
