@@ -270,6 +270,16 @@ asio::awaitable<ClientResult<Reply>> ClientSession::rcpt(std::string_view recipi
       Stage::rcpt, s.options.timeouts.rcpt);
 }
 
+asio::awaitable<ClientResult<Reply>> ClientSession::mail(std::string_view sender) {
+  const MailParams none;
+  co_return co_await mail(sender, none);
+}
+
+asio::awaitable<ClientResult<Reply>> ClientSession::rcpt(std::string_view recipient) {
+  const RcptParams none;
+  co_return co_await rcpt(recipient, none);
+}
+
 asio::awaitable<ClientResult<ClientSession::EnvelopeReplies>> ClientSession::envelope(
     std::string_view sender, const MailParams& params, const std::vector<RcptTo>& recipients) {
   Impl& s = *impl_;
@@ -395,6 +405,19 @@ DeliveryResult from_reply(const Reply& reply, Stage stage) {
   return r;
 }
 
+// Polite QUIT after a reply-level outcome (it never changes the result),
+// then close. A free coroutine rather than a lambda: GCC 12 mishandles
+// coroutine lambdas.
+asio::awaitable<DeliveryResult> finish_delivery(ClientSession& session, DeliveryResult r) {
+  r.tls = session.tls_active();
+  const bool replied = r.outcome == DeliveryOutcome::ok ||
+                       r.outcome == DeliveryOutcome::transient ||
+                       r.outcome == DeliveryOutcome::permanent;
+  if (replied && r.reply.code != 421 && r.detail.empty()) co_await session.quit();
+  session.close();
+  co_return r;
+}
+
 }  // namespace
 
 asio::awaitable<DeliveryResult> deliver(asio::any_io_executor executor,
@@ -402,28 +425,21 @@ asio::awaitable<DeliveryResult> deliver(asio::any_io_executor executor,
                                         DeliveryEnvelope envelope, std::string_view message) {
   ClientSession session(executor, std::move(options));
   DeliveryResult result;
-  auto finish = [&](DeliveryResult r) -> asio::awaitable<DeliveryResult> {
-    r.tls = session.tls_active();
-    // Polite QUIT after a reply-level outcome; it never changes the result.
-    const bool replied = r.outcome == DeliveryOutcome::ok ||
-                         r.outcome == DeliveryOutcome::transient ||
-                         r.outcome == DeliveryOutcome::permanent;
-    if (replied && r.reply.code != 421 && r.detail.empty()) co_await session.quit();
-    session.close();
-    co_return r;
-  };
 
   auto greeting = co_await session.connect(server);
-  if (!greeting) co_return co_await finish(from_error(greeting.error()));
-  if (greeting->code != 220) co_return co_await finish(from_reply(*greeting, Stage::greeting));
+  if (!greeting) co_return co_await finish_delivery(session, from_error(greeting.error()));
+  if (greeting->code != 220)
+    co_return co_await finish_delivery(session, from_reply(*greeting, Stage::greeting));
 
   auto hello = co_await session.hello();
-  if (!hello) co_return co_await finish(from_error(hello.error()));
-  if (!hello->positive()) co_return co_await finish(from_reply(*hello, Stage::helo));
+  if (!hello) co_return co_await finish_delivery(session, from_error(hello.error()));
+  if (!hello->positive())
+    co_return co_await finish_delivery(session, from_reply(*hello, Stage::helo));
 
   auto env = co_await session.envelope(envelope.sender, envelope.params, envelope.recipients);
-  if (!env) co_return co_await finish(from_error(env.error()));
-  if (!env->mail.positive()) co_return co_await finish(from_reply(env->mail, Stage::mail));
+  if (!env) co_return co_await finish_delivery(session, from_error(env.error()));
+  if (!env->mail.positive())
+    co_return co_await finish_delivery(session, from_reply(env->mail, Stage::mail));
   std::size_t accepted = 0;
   const Reply* first_transient = nullptr;
   const Reply* first_permanent = nullptr;
@@ -440,27 +456,27 @@ asio::awaitable<DeliveryResult> deliver(asio::any_io_executor executor,
                            ? from_reply(*first_permanent, Stage::rcpt)
                            : from_reply(Reply::make(554, "5.5.1", "No recipients"), Stage::rcpt);
     r.recipients = result.recipients;
-    co_return co_await finish(std::move(r));
+    co_return co_await finish_delivery(session, std::move(r));
   }
 
   auto begin = co_await session.data_begin();
-  if (!begin) co_return co_await finish(from_error(begin.error()));
+  if (!begin) co_return co_await finish_delivery(session, from_error(begin.error()));
   if (begin->code != 354) {
     DeliveryResult r = from_reply(*begin, Stage::data);
     r.recipients = result.recipients;
-    co_return co_await finish(std::move(r));
+    co_return co_await finish_delivery(session, std::move(r));
   }
   auto final_reply = co_await session.data_send(message);
-  if (!final_reply) co_return co_await finish(from_error(final_reply.error()));
+  if (!final_reply) co_return co_await finish_delivery(session, from_error(final_reply.error()));
   if (final_reply->code / 100 != 2) {
     DeliveryResult r = from_reply(*final_reply, Stage::data_end);
     r.recipients = result.recipients;
-    co_return co_await finish(std::move(r));
+    co_return co_await finish_delivery(session, std::move(r));
   }
   result.outcome = DeliveryOutcome::ok;
   result.stage = Stage::data_end;
   result.reply = std::move(*final_reply);
-  co_return co_await finish(std::move(result));
+  co_return co_await finish_delivery(session, std::move(result));
 }
 
 }  // namespace cordon::smtp

@@ -82,7 +82,8 @@ struct ClientError {
 template <class T>
 using ClientResult = Result<T, ClientError>;
 
-// Step-wise session. Every call returns the server's reply (whatever its
+// Step-wise session (string_view arguments must outlive the awaited call).
+// Every call returns the server's reply (whatever its
 // code: a 4xx/5xx is the caller's decision) or a ClientError when no reply
 // could be had. After an error the session is closed.
 class ClientSession {
@@ -97,9 +98,12 @@ class ClientSession {
   // EHLO (HELO if EHLO is refused with 5xx), then STARTTLS and EHLO again as
   // the TLS policy says. Returns the last EHLO/HELO reply.
   asio::awaitable<ClientResult<Reply>> hello();
-  asio::awaitable<ClientResult<Reply>> mail(std::string_view sender, const MailParams& params = {});
-  asio::awaitable<ClientResult<Reply>> rcpt(std::string_view recipient,
-                                            const RcptParams& params = {});
+  // No default arguments on purpose: GCC 12 destroys a defaulted temporary
+  // twice inside a co_await expression; the one-argument forms are safe.
+  asio::awaitable<ClientResult<Reply>> mail(std::string_view sender, const MailParams& params);
+  asio::awaitable<ClientResult<Reply>> mail(std::string_view sender);
+  asio::awaitable<ClientResult<Reply>> rcpt(std::string_view recipient, const RcptParams& params);
+  asio::awaitable<ClientResult<Reply>> rcpt(std::string_view recipient);
   // MAIL and all RCPTs, pipelined when offered (RFC 2920); a refused MAIL
   // leaves `rcpt` empty when not pipelined.
   struct EnvelopeReplies {
@@ -163,7 +167,8 @@ struct DeliveryResult {
 };
 
 // Connects, greets, optionally STARTTLS, sends the envelope and message,
-// QUITs. When every recipient is refused, the outcome is transient if any
+// QUITs. `message` must stay alive until the coroutine completes. When
+// every recipient is refused, the outcome is transient if any
 // refusal was 4xx, else permanent (stage rcpt).
 asio::awaitable<DeliveryResult> deliver(asio::any_io_executor executor,
                                         asio::ip::tcp::endpoint server, ClientOptions options,

@@ -1,0 +1,322 @@
+// Peer tests of the SMTP client: one-shot deliver() against Postfix's
+// smtp-sink (with its fault options) and against the in-process test
+// server, checking that every DeliveryOutcome is told apart exactly; and the
+// step-wise ClientSession API.
+#include <gtest/gtest.h>
+
+#include "smtp/client.hpp"
+#include "smtp_test_support.hpp"
+
+namespace cordon::smtp {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::local;
+using testing::SmtpSink;
+using testing::TestServer;
+
+ClientOptions fast_options() {
+  ClientOptions o;
+  o.helo_name = "client.example";
+  for (auto* t : {&o.timeouts.connect, &o.timeouts.greeting, &o.timeouts.helo, &o.timeouts.starttls,
+                  &o.timeouts.mail, &o.timeouts.rcpt, &o.timeouts.data, &o.timeouts.data_end,
+                  &o.timeouts.quit})
+    *t = 5s;
+  return o;
+}
+
+DeliveryEnvelope two_recipients() {
+  DeliveryEnvelope e;
+  e.sender = "sender@example.com";
+  e.recipients = {{"a@example.com", {}}, {"b@example.com", {}}};
+  return e;
+}
+
+const std::string kMessage = "Subject: test\r\n\r\nhello\r\n.dot line\r\n";
+
+DeliveryResult send(unsigned short port, ClientOptions options = fast_options(),
+                    DeliveryEnvelope envelope = two_recipients(), std::string message = kMessage) {
+  return testing::run_coroutine<DeliveryResult>([&](asio::any_io_executor ex) {
+    return deliver(ex, local(port), options, envelope, message);
+  });
+}
+
+std::shared_ptr<asio::ssl::context> server_tls(testing::TempDir& dir) {
+  if (!testing::make_self_signed(dir.path())) return nullptr;
+  auto tls = make_server_tls_context((dir.path() / "cert.pem").string(),
+                                     (dir.path() / "key.pem").string());
+  return tls ? *tls : nullptr;
+}
+
+TEST(ClientPeer, DeliversToSmtpSinkWithPipelining) {
+  SmtpSink sink;
+  ASSERT_TRUE(sink.ready());
+  auto r = send(sink.port());
+  EXPECT_EQ(r.outcome, DeliveryOutcome::ok) << r.detail << r.reply.wire();
+  EXPECT_EQ(r.reply.code, 250);
+  ASSERT_EQ(r.recipients.size(), 2u);
+  EXPECT_EQ(r.recipients[1].recipient, "b@example.com");
+  EXPECT_EQ(r.recipients[1].reply.code, 250);
+  EXPECT_FALSE(r.tls);
+}
+
+TEST(ClientPeer, RefusedConnectionIsConnectFailed) {
+  auto r = send(testing::free_port());
+  EXPECT_EQ(r.outcome, DeliveryOutcome::connect_failed);
+  EXPECT_EQ(r.stage, Stage::connect);
+  EXPECT_FALSE(r.detail.empty());
+}
+
+TEST(ClientPeer, MissingGreetingIsTimedOutAtGreeting) {
+  // A listener that never accepts: the kernel completes the TCP handshake,
+  // nobody ever writes.
+  asio::io_context io;
+  asio::ip::tcp::acceptor silent(io, local(0));
+  auto options = fast_options();
+  options.timeouts.greeting = 300ms;
+  auto start = std::chrono::steady_clock::now();
+  auto r = send(silent.local_endpoint().port(), options);
+  EXPECT_EQ(r.outcome, DeliveryOutcome::timed_out);
+  EXPECT_EQ(r.stage, Stage::greeting);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+}
+
+class RejectingHandler : public Handler {
+ public:
+  explicit RejectingHandler(int code) : code_(code) {}
+  asio::awaitable<std::optional<Reply>> on_connect(const SessionInfo&) override {
+    co_return Reply::make(code_, code_ == 421 ? "4.3.2" : "5.7.1", "go away");
+  }
+  asio::awaitable<DataStart> on_data_begin(const SessionInfo&) override {
+    co_return DataStart{Reply::make(554, "5.5.1", "no"), nullptr};
+  }
+  asio::awaitable<Reply> on_data_end(const SessionInfo&, std::uint64_t) override {
+    co_return Reply::make(554, "5.5.1", "no");
+  }
+
+ private:
+  int code_;
+};
+
+TEST(ClientPeer, Greeting421IsTransientAtGreeting) {
+  TestServer t({}, [] { return std::make_unique<RejectingHandler>(421); });
+  auto r = send(t.port());
+  EXPECT_EQ(r.outcome, DeliveryOutcome::transient);
+  EXPECT_EQ(r.stage, Stage::greeting);
+  EXPECT_EQ(r.reply.wire(), "421 4.3.2 go away\r\n");
+}
+
+TEST(ClientPeer, Greeting554IsPermanentAtGreeting) {
+  TestServer t({}, [] { return std::make_unique<RejectingHandler>(554); });
+  auto r = send(t.port());
+  EXPECT_EQ(r.outcome, DeliveryOutcome::permanent);
+  EXPECT_EQ(r.stage, Stage::greeting);
+  EXPECT_EQ(r.reply.code, 554);
+}
+
+TEST(ClientPeer, SoftRcptRejectionIsTransientAtRcpt) {
+  SmtpSink sink({"-r", "RCPT"});
+  ASSERT_TRUE(sink.ready());
+  auto r = send(sink.port());
+  EXPECT_EQ(r.outcome, DeliveryOutcome::transient) << r.reply.wire();
+  EXPECT_EQ(r.stage, Stage::rcpt);
+  EXPECT_EQ(r.reply.code / 100, 4);
+  ASSERT_EQ(r.recipients.size(), 2u);
+  EXPECT_TRUE(r.recipients[0].reply.transient());
+}
+
+TEST(ClientPeer, HardMailRejectionIsPermanentAtMail) {
+  SmtpSink sink({"-f", "MAIL"});
+  ASSERT_TRUE(sink.ready());
+  auto r = send(sink.port());
+  EXPECT_EQ(r.outcome, DeliveryOutcome::permanent);
+  EXPECT_EQ(r.stage, Stage::mail);
+  EXPECT_EQ(r.reply.code / 100, 5);
+}
+
+TEST(ClientPeer, HardEndOfDataRejectionIsPermanentAtDataEnd) {
+  SmtpSink sink({"-f", "."});
+  ASSERT_TRUE(sink.ready());
+  auto r = send(sink.port());
+  EXPECT_EQ(r.outcome, DeliveryOutcome::permanent) << r.reply.wire();
+  EXPECT_EQ(r.stage, Stage::data_end);
+  EXPECT_EQ(r.reply.code / 100, 5);
+  EXPECT_FALSE(r.reply.lines.empty());
+}
+
+TEST(ClientPeer, SoftDataRejectionIsTransientAtData) {
+  SmtpSink sink({"-r", "DATA"});
+  ASSERT_TRUE(sink.ready());
+  auto r = send(sink.port());
+  EXPECT_EQ(r.outcome, DeliveryOutcome::transient);
+  EXPECT_EQ(r.stage, Stage::data);
+}
+
+TEST(ClientPeer, Reply421ThenHangUpIsTransient) {
+  SmtpSink sink({"-Q", "RCPT"});
+  ASSERT_TRUE(sink.ready());
+  auto r = send(sink.port());
+  EXPECT_EQ(r.outcome, DeliveryOutcome::transient);
+  EXPECT_EQ(r.stage, Stage::rcpt);
+  EXPECT_EQ(r.reply.code, 421);
+}
+
+TEST(ClientPeer, HangUpWithoutReplyIsTransientWithLocalReply) {
+  SmtpSink sink({"-q", "DATA"});
+  ASSERT_TRUE(sink.ready());
+  auto r = send(sink.port());
+  EXPECT_EQ(r.outcome, DeliveryOutcome::transient);
+  EXPECT_EQ(r.stage, Stage::data);
+  EXPECT_EQ(r.reply.enhanced, "4.4.2");
+  EXPECT_FALSE(r.detail.empty());
+}
+
+TEST(ClientPeer, SlowEndOfDataIsTimedOutAtDataEnd) {
+  SmtpSink sink({"-W", ".:3"});
+  ASSERT_TRUE(sink.ready());
+  auto options = fast_options();
+  options.timeouts.data_end = 500ms;
+  auto r = send(sink.port(), options);
+  EXPECT_EQ(r.outcome, DeliveryOutcome::timed_out);
+  EXPECT_EQ(r.stage, Stage::data_end);
+}
+
+TEST(ClientPeer, RequiredTlsNotOfferedIsTlsFailed) {
+  TestServer t;  // no certificate: STARTTLS not offered
+  auto options = fast_options();
+  options.tls = TlsPolicy::required;
+  auto r = send(t.port(), options);
+  EXPECT_EQ(r.outcome, DeliveryOutcome::tls_failed);
+  EXPECT_EQ(r.stage, Stage::starttls);
+  EXPECT_EQ(t.store().message_count(), 0u);
+}
+
+TEST(ClientPeer, OpportunisticTlsWithoutOfferDeliversInPlaintext) {
+  TestServer t;
+  auto options = fast_options();
+  options.tls = TlsPolicy::opportunistic;
+  auto r = send(t.port(), options);
+  EXPECT_EQ(r.outcome, DeliveryOutcome::ok);
+  EXPECT_FALSE(r.tls);
+}
+
+TEST(ClientPeer, RequiredTlsIsNegotiatedWhenOffered) {
+  testing::TempDir dir;
+  ServerOptions server_options;
+  server_options.tls = server_tls(dir);
+  ASSERT_TRUE(server_options.tls);
+  TestServer t(server_options);
+  auto options = fast_options();
+  options.tls = TlsPolicy::required;
+  auto r = send(t.port(), options);
+  EXPECT_EQ(r.outcome, DeliveryOutcome::ok) << r.detail;
+  EXPECT_TRUE(r.tls);
+  auto messages = t.store().messages();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_TRUE(messages[0].tls);
+  EXPECT_EQ(messages[0].helo_name, "client.example");
+}
+
+TEST(ClientPeer, RequiredTlsWithFailingHandshakeIsTlsFailed) {
+  testing::TempDir dir;
+  ServerOptions server_options;
+  server_options.tls = server_tls(dir);
+  ASSERT_TRUE(server_options.tls);
+  TestServer t(server_options);
+  auto options = fast_options();
+  options.tls = TlsPolicy::required;
+  // Verifying the self-signed certificate must fail the handshake.
+  options.tls_context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  options.tls_context->set_verify_mode(asio::ssl::verify_peer);
+  options.tls_server_name = "localhost";
+  auto r = send(t.port(), options);
+  EXPECT_EQ(r.outcome, DeliveryOutcome::tls_failed);
+  EXPECT_EQ(r.stage, Stage::starttls);
+}
+
+TEST(ClientPeer, NormalisesAndDotStuffsTheMessage) {
+  TestServer t;
+  auto r = send(t.port(), fast_options(), two_recipients(), "Subject: x\n\n.one\nbare\rend");
+  ASSERT_EQ(r.outcome, DeliveryOutcome::ok);
+  auto messages = t.store().messages();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].content, "Subject: x\r\n\r\n.one\r\nbare\r\nend\r\n");
+}
+
+TEST(ClientPeer, AllRecipientsRefusedWithMixedCodesIsTransient) {
+  class MixedHandler : public RejectingHandler {
+   public:
+    MixedHandler() : RejectingHandler(0) {}
+    asio::awaitable<std::optional<Reply>> on_connect(const SessionInfo&) override {
+      co_return std::nullopt;
+    }
+    asio::awaitable<Reply> on_rcpt(const SessionInfo&, const RcptTo& r) override {
+      co_return r.recipient[0] == 'a' ? Reply::make(550, "5.1.1", "unknown")
+                                      : Reply::make(450, "4.2.1", "busy");
+    }
+  };
+  TestServer t({}, [] { return std::make_unique<MixedHandler>(); });
+  auto r = send(t.port());
+  EXPECT_EQ(r.outcome, DeliveryOutcome::transient);
+  EXPECT_EQ(r.stage, Stage::rcpt);
+  EXPECT_EQ(r.reply.wire(), "450 4.2.1 busy\r\n");
+  ASSERT_EQ(r.recipients.size(), 2u);
+  EXPECT_EQ(r.recipients[0].reply.code, 550);
+}
+
+struct StepWiseSeen {
+  Capabilities caps;
+  std::vector<int> codes;
+  std::string final_text;
+};
+
+// A free coroutine, not a lambda: GCC 12 mishandles coroutine lambdas.
+asio::awaitable<StepWiseSeen> step_wise(asio::any_io_executor ex, unsigned short port) {
+  StepWiseSeen s;
+  ClientSession c(ex, fast_options());
+  // Each reply is awaited into a variable first: GCC 12 miscompiles
+  // co_await inside function-call arguments.
+  auto greeting = co_await c.connect(local(port));
+  s.codes.push_back(greeting ? greeting->code : -1);
+  auto hello = co_await c.hello();
+  s.codes.push_back(hello ? hello->code : -1);
+  s.caps = c.capabilities();
+  MailParams params;
+  params.body = Body::eight_bit_mime;
+  auto mail = co_await c.mail("sender@example.com", params);
+  s.codes.push_back(mail ? mail->code : -1);
+  auto rcpt = co_await c.rcpt("a@example.com");
+  s.codes.push_back(rcpt ? rcpt->code : -1);
+  auto rset = co_await c.rset();
+  s.codes.push_back(rset ? rset->code : -1);
+  auto mail2 = co_await c.mail("sender@example.com");
+  s.codes.push_back(mail2 ? mail2->code : -1);
+  const RcptParams notify{"SUCCESS", ""};  // a named value: see the note in client.hpp
+  auto rcpt2 = co_await c.rcpt("b@example.com", notify);
+  s.codes.push_back(rcpt2 ? rcpt2->code : -1);
+  auto data = co_await c.data("Subject: step\r\n\r\nbody\r\n");
+  s.codes.push_back(data ? data->code : -1);
+  if (data) s.final_text = data->text();
+  auto quit = co_await c.quit();
+  s.codes.push_back(quit ? quit->code : -1);
+  co_return s;
+}
+
+TEST(ClientPeer, StepWiseSessionMirrorsEachStep) {
+  TestServer t;
+  auto seen = testing::run_coroutine<StepWiseSeen>(
+      [&](asio::any_io_executor ex) { return step_wise(ex, t.port()); });
+  EXPECT_EQ(seen.codes, (std::vector<int>{220, 250, 250, 250, 250, 250, 250, 250, 221}));
+  EXPECT_TRUE(seen.caps.pipelining);
+  EXPECT_TRUE(seen.caps.dsn);
+  EXPECT_TRUE(seen.caps.eight_bit_mime);
+  EXPECT_EQ(seen.caps.max_size, ServerLimits{}.max_message_size);
+  EXPECT_NE(seen.final_text.find("queued"), std::string::npos);
+  auto messages = t.store().messages();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].recipients, std::vector<std::string>{"b@example.com"});
+  EXPECT_EQ(messages[0].params.body, Body::unspecified);
+}
+
+}  // namespace
+}  // namespace cordon::smtp
