@@ -1,14 +1,43 @@
-// `cordon run`: start the roles the configuration names.
+// `cordon run`: load the configuration (or the embedded default) and start
+// the roles it names until SIGTERM/SIGINT; SIGHUP reloads.
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
 #include "cli/commands.hpp"
-#include "cli/unavailable.hpp"
+#include "policy/config.hpp"
+#include "roles/runtime.hpp"
+#include "util/log.hpp"
 
 namespace cordon::cli {
 
 void add_run_command(CLI::App& app, int& exit_code) {
+  struct Options {
+    std::string config;
+    std::string log_format;
+  };
+  auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("run", "Start the roles the config names (no --config: embedded default)");
-  auto config = std::make_shared<std::string>();
-  cmd->add_option("--config", *config, "YAML configuration file");
-  cmd->callback([&exit_code, config] { exit_code = unavailable("run"); });
+  cmd->add_option("--config", opts->config, "YAML configuration file");
+  cmd->add_option("--log-format", opts->log_format, "Log format, overrides log.format")
+      ->check(CLI::IsMember({"text", "json"}));
+  cmd->callback([&exit_code, opts] {
+    auto loaded = opts->config.empty() ? policy::default_config()
+                                       : policy::load_config_file(opts->config);
+    if (!loaded) {
+      std::fprintf(stderr, "%s\n", loaded.error().to_string().c_str());
+      exit_code = 2;
+      return;
+    }
+    auto config = *loaded;
+    auto format = config->log.format;
+    if (opts->log_format == "json") format = util::LogFormat::json;
+    if (opts->log_format == "text") format = util::LogFormat::text;
+    util::setup_logging(format, config->log.level);
+    if (opts->config.empty()) spdlog::info("no --config given: running the embedded default");
+    exit_code = roles::run(config, opts->config.empty() ? std::nullopt
+                                                        : std::optional<std::string>(opts->config));
+  });
 }
 
 }  // namespace cordon::cli

@@ -1,0 +1,75 @@
+// The runtime that `cordon run` starts: one I/O thread running every
+// listener's sessions, a worker pool for CPU-heavy inspection, the current
+// configuration snapshot (swapped atomically on reload), the metrics
+// registry, and the roles the configuration names. Roles only wire
+// components together; they get everything they share through Shared.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <asio/io_context.hpp>
+#include <asio/thread_pool.hpp>
+
+#include "policy/config.hpp"
+#include "util/metrics.hpp"
+#include "util/result.hpp"
+
+namespace cordon::roles {
+
+// The configuration in force. A session takes one snapshot when it starts
+// and keeps it; a reload replaces the pointer for sessions that start later.
+class ConfigSnapshot {
+ public:
+  explicit ConfigSnapshot(std::shared_ptr<const policy::Config> config)
+      : config_(std::move(config)) {}
+  std::shared_ptr<const policy::Config> get() const {
+    std::lock_guard lock(mutex_);
+    return config_;
+  }
+  void set(std::shared_ptr<const policy::Config> config) {
+    std::lock_guard lock(mutex_);
+    config_ = std::move(config);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const policy::Config> config_;
+};
+
+// What every role is given.
+struct Shared {
+  asio::io_context& io;         // sessions, timers: one thread
+  asio::thread_pool& workers;   // parsing and scanning
+  ConfigSnapshot& config;
+  util::Metrics& metrics;
+  // Re-reads the configuration file and applies it (what SIGHUP does);
+  // returns the error text when the new configuration is refused.
+  std::function<Status<std::string>()> reload;
+};
+
+class Role {
+ public:
+  virtual ~Role() = default;
+  virtual std::string_view name() const = 0;
+  // Binds listeners and starts work; an error (e.g. address in use) stops
+  // `cordon run` with that message.
+  virtual Status<std::string> start() = 0;
+  // A new configuration is in force (the snapshot is already swapped).
+  // Listen addresses are read at start only; a change needs a restart.
+  virtual void reload(const std::shared_ptr<const policy::Config>& /*config*/) {}
+  // Graceful stop: close listeners, let sessions answer 421 and finish.
+  virtual void shutdown() = 0;
+};
+
+using RoleResult = Result<std::unique_ptr<Role>, std::string>;
+
+// Runs until SIGTERM or SIGINT (graceful) with SIGHUP reloading
+// `config_path` (when given). Returns the process exit code.
+int run(std::shared_ptr<const policy::Config> config, std::optional<std::string> config_path);
+
+}  // namespace cordon::roles
