@@ -45,8 +45,8 @@ Status<CompileError> add_keyword(Sources& out, std::string_view keyword, Pattern
   return Ok{};
 }
 
-Status<CompileError> add_rule(Sources& out, std::vector<RuleInfo>& rules, const Rule& rule,
-                              std::uint32_t index) {
+Status<CompileError> add_rule(Sources& out, Sources& class_only, Sources& support,
+                              std::vector<RuleInfo>& rules, const Rule& rule, std::uint32_t index) {
   RuleInfo info;
   if (const auto* kw = std::get_if<KeywordRule>(&rule.what)) {
     if (kw->keywords.empty())
@@ -66,10 +66,11 @@ Status<CompileError> add_rule(Sources& out, std::vector<RuleInfo>& rules, const 
     info.confidence = id.confidence;
     info.proximity = id.proximity;
     for (const auto expression : info.identifier->expressions)
-      out.push_back({std::string(expression),
-                     (info.identifier->vectorscan_start ? HS_FLAG_SOM_LEFTMOST : 0u) |
-                         info.identifier->extra_flags,
-                     {PatternKind::identifier, index, false, false}});
+      (info.identifier->class_only ? class_only : out)
+          .push_back({std::string(expression),
+                      (info.identifier->vectorscan_start ? HS_FLAG_SOM_LEFTMOST : 0u) |
+                          info.identifier->extra_flags,
+                      {PatternKind::identifier, index, false, false}});
     // Low confidence never consults keywords: do not make Vectorscan look.
     if (id.confidence != Confidence::low) {
       std::vector<std::string> seen;
@@ -77,7 +78,7 @@ Status<CompileError> add_rule(Sources& out, std::vector<RuleInfo>& rules, const 
         auto key = lower_ascii(keyword);
         if (std::find(seen.begin(), seen.end(), key) != seen.end()) return Ok{};
         seen.push_back(std::move(key));
-        return add_keyword(out, keyword, PatternKind::support, index);
+        return add_keyword(support, keyword, PatternKind::support, index);
       };
       for (const auto keyword : info.identifier->support_keywords)
         if (auto st = add_support(keyword); !st) return st;
@@ -105,47 +106,80 @@ CompileError translate(const hs_compile_error_t& error, const Sources& sources) 
   return {CompileErrorCode::engine, info.rule_index, error.message};
 }
 
-Result<std::shared_ptr<const Database>, CompileError> compile_impl(
-    const std::vector<Rule>& rules, const std::filesystem::path* cache_dir) {
-  auto db = std::make_shared<Database>();
-  Sources sources;
-  for (std::size_t i = 0; i < rules.size(); ++i)
-    if (auto st = add_rule(sources, db->rules, rules[i], static_cast<std::uint32_t>(i)); !st)
-      return fail(st.error());
-  if (sources.empty()) return std::shared_ptr<const Database>(std::move(db));
+struct Compiled {
+  HsDatabasePtr db;
+  bool from_cache = false;
+  std::filesystem::path cache_file;
+};
 
+// Expression ids start at `first_id`, so ids are unique across units.
+Result<Compiled, CompileError> compile_sources(const Sources& sources, unsigned first_id,
+                                               const std::filesystem::path* cache_dir) {
   std::vector<const char*> expressions;
   std::vector<unsigned> flags, ids;
   for (std::size_t i = 0; i < sources.size(); ++i) {
     expressions.push_back(sources[i].expression.c_str());
     flags.push_back(sources[i].flags);
-    ids.push_back(static_cast<unsigned>(i));
-    db->patterns.push_back(sources[i].info);
+    ids.push_back(first_id + static_cast<unsigned>(i));
   }
-  db->info.pattern_count = sources.size();
-
+  Compiled out;
   if (cache_dir) {
-    db->info.cache_file = *cache_dir / (cache::key(expressions, flags, ids) + ".hsdb");
-    db->hs = cache::load(db->info.cache_file);
-    db->info.loaded_from_cache = db->hs != nullptr;
+    out.cache_file = *cache_dir / (cache::key(expressions, flags, ids) + ".hsdb");
+    out.db = cache::load(out.cache_file);
+    out.from_cache = out.db != nullptr;
+    if (out.db) return out;
   }
-  if (!db->hs) {
-    hs_database_t* raw = nullptr;
-    hs_compile_error_t* error = nullptr;
-    if (hs_compile_multi(expressions.data(), flags.data(), ids.data(),
-                         static_cast<unsigned>(expressions.size()), HS_MODE_BLOCK, nullptr, &raw,
-                         &error) != HS_SUCCESS) {
-      CompileError translated =
-          error ? translate(*error, sources)
-                : CompileError{CompileErrorCode::engine, 0, "Vectorscan compile failed"};
-      hs_free_compile_error(error);
-      return fail(std::move(translated));
-    }
-    db->hs.reset(raw);
-    if (cache_dir) (void)cache::store(db->info.cache_file, *db->hs);
+  hs_database_t* raw = nullptr;
+  hs_compile_error_t* error = nullptr;
+  if (hs_compile_multi(expressions.data(), flags.data(), ids.data(),
+                       static_cast<unsigned>(expressions.size()), HS_MODE_BLOCK, nullptr, &raw,
+                       &error) != HS_SUCCESS) {
+    CompileError translated =
+        error ? translate(*error, sources)
+              : CompileError{CompileErrorCode::engine, 0, "Vectorscan compile failed"};
+    hs_free_compile_error(error);
+    return fail(std::move(translated));
   }
+  out.db.reset(raw);
+  if (cache_dir) (void)cache::store(out.cache_file, *out.db);
+  return out;
+}
+
+std::size_t database_bytes(const hs_database_t* db) {
   std::size_t bytes = 0;
-  if (hs_database_size(db->hs.get(), &bytes) == HS_SUCCESS) db->info.bytes = bytes;
+  return db && hs_database_size(db, &bytes) == HS_SUCCESS ? bytes : 0;
+}
+
+Result<std::shared_ptr<const Database>, CompileError> compile_impl(
+    const std::vector<Rule>& rules, const std::filesystem::path* cache_dir) {
+  auto db = std::make_shared<Database>();
+  Sources main, class_only, support;
+  for (std::size_t i = 0; i < rules.size(); ++i)
+    if (auto st =
+            add_rule(main, class_only, support, db->rules, rules[i], static_cast<std::uint32_t>(i));
+        !st)
+      return fail(st.error());
+  bool all_cached = true;
+  for (const Sources* unit : {&main, &class_only}) {
+    if (unit->empty()) continue;
+    auto compiled = compile_sources(*unit, static_cast<unsigned>(db->patterns.size()), cache_dir);
+    if (!compiled) return fail(compiled.error());
+    if (db->units.empty()) db->info.cache_file = compiled->cache_file;
+    all_cached = all_cached && compiled->from_cache;
+    db->info.bytes += database_bytes(compiled->db.get());
+    db->units.push_back(std::move(compiled->db));
+    for (const auto& s : *unit) db->patterns.push_back(s.info);
+  }
+  if (!support.empty()) {
+    auto compiled = compile_sources(support, 0, cache_dir);
+    if (!compiled) return fail(compiled.error());
+    all_cached = all_cached && compiled->from_cache;
+    db->info.bytes += database_bytes(compiled->db.get());
+    db->support_hs = std::move(compiled->db);
+    for (const auto& s : support) db->support_patterns.push_back(s.info);
+  }
+  db->info.pattern_count = db->patterns.size() + db->support_patterns.size();
+  db->info.loaded_from_cache = cache_dir && !db->units.empty() && all_cached;
   return std::shared_ptr<const Database>(std::move(db));
 }
 

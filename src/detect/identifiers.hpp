@@ -42,6 +42,8 @@ struct IdentifierSpec {
   bool vectorscan_start = true;
   std::span<const std::string_view> support_keywords;
   Validator validate = nullptr;
+  // True for expressions with no literal factor (see Database::units).
+  bool class_only = false;
 };
 
 std::span<const IdentifierSpec> identifier_specs();

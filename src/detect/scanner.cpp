@@ -61,22 +61,6 @@ std::string normalise_keyword(std::string_view matched) {
   return out;
 }
 
-// True when a supporting keyword hit lies within `proximity` bytes of
-// [begin, end). `hits` is sorted by end offset.
-bool supported(const std::vector<Span>& hits, std::size_t begin, std::size_t end,
-               std::size_t proximity) {
-  const std::size_t low = begin > proximity ? begin - proximity : 0;
-  const std::size_t high = end + proximity;
-  auto it = std::lower_bound(hits.begin(), hits.end(), low,
-                             [](const Span& s, std::size_t v) { return s.end < v; });
-  for (; it != hits.end(); ++it) {
-    if (it->begin <= high) return true;
-    // Keywords are short: past this point no hit can start early enough.
-    if (it->end > high + 4096) break;
-  }
-  return false;
-}
-
 // Leftmost-longest, non-overlapping: the reading a person would underline.
 void reduce_overlaps(std::vector<Finding>& findings) {
   std::sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
@@ -102,7 +86,6 @@ struct Scanner::Impl {
   std::vector<RawMatch> raw;
   std::vector<std::size_t> last_regex_match;  // per expression id: index into raw
   std::vector<Candidate> candidates;
-  std::vector<std::vector<Span>> support;      // per rule
   std::vector<std::vector<Finding>> findings;  // per rule
 
   static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned,
@@ -122,6 +105,42 @@ struct Scanner::Impl {
     return 0;
   }
 
+  struct SupportSearch {
+    const Database* db;
+    std::string_view text;
+    std::size_t window_begin;
+    std::uint32_t rule;
+    bool found;
+  };
+
+  static int on_support(unsigned id, unsigned long long from, unsigned long long to, unsigned,
+                        void* context) {
+    auto& search = *static_cast<SupportSearch*>(context);
+    const PatternInfo& info = search.db->support_patterns[id];
+    if (info.rule_index != search.rule) return 0;
+    const Span span{search.window_begin + static_cast<std::size_t>(from),
+                    search.window_begin + static_cast<std::size_t>(to)};
+    if (!boundary_ok(search.text, span, info)) return 0;
+    search.found = true;
+    return 1;  // one supporting keyword is enough: stop scanning
+  }
+
+  // True when a supporting keyword of `rule` lies entirely within
+  // `proximity` bytes before or after [begin, end).
+  bool supported(std::string_view text, std::uint32_t rule, std::size_t begin, std::size_t end) {
+    if (!db->support_hs) return false;
+    const std::size_t proximity = db->rules[rule].proximity;
+    std::size_t low = begin > proximity ? begin - proximity : 0;
+    std::size_t high = text.size() - end > proximity ? end + proximity : text.size();
+    // Whole code points only: the support patterns are UTF-8 patterns.
+    while (low > 0 && (static_cast<unsigned char>(text[low]) & 0xC0) == 0x80) --low;
+    while (high < text.size() && (static_cast<unsigned char>(text[high]) & 0xC0) == 0x80) ++high;
+    SupportSearch search{db.get(), text, low, rule, false};
+    hs_scan(db->support_hs.get(), text.data() + low, static_cast<unsigned>(high - low), 0,
+            scratch.get(), &Impl::on_support, &search);
+    return search.found;
+  }
+
   void collect(std::string_view text) {
     for (const RawMatch& m : raw) {
       const PatternInfo& info = db->patterns[m.id];
@@ -139,8 +158,7 @@ struct Scanner::Impl {
           findings[info.rule_index].push_back(
               {m.from, m.to, text::fnv1a64(matched), mask(matched)});
           break;
-        case PatternKind::support:
-          if (boundary_ok(text, span, info)) support[info.rule_index].push_back(span);
+        case PatternKind::support:  // lives in the support database only
           break;
         case PatternKind::identifier:
           if (auto v = rule.identifier->validate(text, m.from, m.to)) {
@@ -151,13 +169,8 @@ struct Scanner::Impl {
           break;
       }
     }
-    for (auto& hits : support)
-      std::sort(hits.begin(), hits.end(),
-                [](const Span& a, const Span& b) { return a.end < b.end; });
     for (Candidate& c : candidates) {
-      if (c.needs_support &&
-          !supported(support[c.rule], c.match.begin, c.match.end, db->rules[c.rule].proximity))
-        continue;
+      if (c.needs_support && !supported(text, c.rule, c.match.begin, c.match.end)) continue;
       findings[c.rule].push_back({c.match.begin, c.match.end, text::fnv1a64(c.match.normalised),
                                   std::move(c.match.masked)});
     }
@@ -165,7 +178,7 @@ struct Scanner::Impl {
 
   std::vector<RuleFindings> scan(std::string_view input) {
     std::vector<RuleFindings> results;
-    if (!db || !db->hs || !scratch) return results;
+    if (!db || db->units.empty() || !scratch) return results;
     std::string_view text = input;
     if (!text::is_valid_utf8(input)) {
       text::repair_utf8(input, repaired);
@@ -174,12 +187,12 @@ struct Scanner::Impl {
     raw.clear();
     candidates.clear();
     std::fill(last_regex_match.begin(), last_regex_match.end(), kNone);
-    for (auto& s : support) s.clear();
     for (auto& f : findings) f.clear();
 
-    if (hs_scan(db->hs.get(), text.data(), static_cast<unsigned>(text.size()), 0, scratch.get(),
-                &Impl::on_match, this) != HS_SUCCESS)
-      return results;
+    for (const auto& unit : db->units)
+      if (hs_scan(unit.get(), text.data(), static_cast<unsigned>(text.size()), 0, scratch.get(),
+                  &Impl::on_match, this) != HS_SUCCESS)
+        return results;
     collect(text);
     for (std::size_t rule = 0; rule < findings.size(); ++rule) {
       if (findings[rule].empty()) continue;
@@ -194,13 +207,19 @@ struct Scanner::Impl {
 Scanner::Scanner(std::shared_ptr<const Database> db) : impl_(std::make_unique<Impl>()) {
   impl_->db = std::move(db);
   if (!impl_->db) return;
-  if (impl_->db->hs) {
-    hs_scratch_t* scratch = nullptr;
-    if (hs_alloc_scratch(impl_->db->hs.get(), &scratch) == HS_SUCCESS)
-      impl_->scratch.reset(scratch);
-  }
+  // One scratch space serves every database (Vectorscan grows it to fit).
+  hs_scratch_t* scratch = nullptr;
+  bool ok = true;
+  auto grow = [&](const hs_database_t* hs) {
+    if (hs && hs_alloc_scratch(hs, &scratch) != HS_SUCCESS) ok = false;
+  };
+  for (const auto& unit : impl_->db->units) grow(unit.get());
+  grow(impl_->db->support_hs.get());
+  if (ok && scratch)
+    impl_->scratch.reset(scratch);
+  else if (scratch)
+    hs_free_scratch(scratch);
   impl_->last_regex_match.assign(impl_->db->patterns.size(), kNone);
-  impl_->support.resize(impl_->db->rules.size());
   impl_->findings.resize(impl_->db->rules.size());
 }
 
