@@ -1,27 +1,191 @@
-// `cordon queue`: inspect and manage the gateway's queue (like mailq/postqueue).
+// `cordon queue`: inspect and manage the gateway's queue (like mailq and
+// postsuper). It works on the spool directories directly and may run while
+// a gateway is running: every change is an atomic rename, and the gateway
+// rescans incoming/ and deferred/ about every second, so a flush or
+// release takes effect at its next scan.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
 #include "cli/commands.hpp"
-#include "cli/unavailable.hpp"
+#include "policy/config.hpp"
+#include "queue/spool.hpp"
+#include "queue/time_format.hpp"
 
 namespace cordon::cli {
+namespace {
+
+namespace q = cordon::queue;
+
+struct QueueOptions {
+  std::string config;
+  std::string format = "text";
+  std::string id;
+};
+
+int error(const std::string& message) {
+  std::fprintf(stderr, "cordon queue: %s\n", message.c_str());
+  return 2;
+}
+
+// The data_dir of --config, or of the embedded default. Only structure and
+// values are checked: the queue needs no compiled policies.
+Result<std::string, std::string> data_dir_from(const std::string& config_path) {
+  policy::ConfigResult config = [&]() -> policy::ConfigResult {
+    if (config_path.empty())
+      return policy::parse_config_text(policy::default_config_yaml(), "<embedded default>");
+    std::ifstream in(config_path, std::ios::binary);
+    if (!in) return fail(policy::ConfigError{config_path, 0, 0, "cannot read the file"});
+    std::ostringstream text;
+    text << in.rdbuf();
+    return policy::parse_config_text(text.str(), config_path);
+  }();
+  if (!config) return fail(config.error().to_string());
+  return (*config)->data_dir;
+}
+
+nlohmann::json to_json(const q::QueuedMessage& m) {
+  nlohmann::json recipients = nlohmann::json::array();
+  for (const auto& r : m.envelope.recipients) recipients.push_back(r.address);
+  nlohmann::json trace = nlohmann::json::array();
+  for (const auto& t : m.envelope.trace)
+    trace.push_back(
+        {{"time", q::format_rfc3339(t.time)}, {"event", t.event}, {"detail", t.detail}});
+  return {{"id", m.id},
+          {"sender", m.envelope.sender},
+          {"recipients", std::move(recipients)},
+          {"state", std::string(q::to_string(m.state))},
+          {"attempts", m.envelope.attempts},
+          {"next_attempt", q::format_rfc3339(m.envelope.next_attempt)},
+          {"trace", std::move(trace)}};
+}
+
+void print_text(const std::vector<q::QueuedMessage>& messages) {
+  if (messages.empty()) {
+    std::printf("Queue is empty\n");
+    return;
+  }
+  std::printf("%-16s  %-8s  %10s  %-24s  %8s  %-24s\n", "ID", "STATE", "SIZE", "ARRIVAL",
+              "ATTEMPTS", "NEXT ATTEMPT");
+  for (const auto& m : messages) {
+    std::printf("%-16s  %-8s  %10llu  %-24s  %8d  %-24s\n", m.id.c_str(),
+                std::string(q::to_string(m.state)).c_str(),
+                static_cast<unsigned long long>(m.envelope.content_size),
+                q::format_rfc3339(m.envelope.arrival).c_str(), m.envelope.attempts,
+                q::format_rfc3339(m.envelope.next_attempt).c_str());
+    std::printf("    from: <%s>\n", m.envelope.sender.c_str());
+    for (const auto& r : m.envelope.recipients)
+      std::printf("    to:   <%s> %s\n", r.address.c_str(),
+                  std::string(q::to_string(r.state)).c_str());
+    if (!m.envelope.trace.empty()) {
+      const auto& last = m.envelope.trace.back();
+      std::printf("    last: %s %s%s%s\n", q::format_rfc3339(last.time).c_str(), last.event.c_str(),
+                  last.detail.empty() ? "" : ": ", last.detail.c_str());
+    }
+  }
+  std::printf("-- %zu message%s\n", messages.size(), messages.size() == 1 ? "" : "s");
+}
+
+int report_failure(const q::SpoolFailure& failure) {
+  if (failure.code == q::SpoolError::not_found || failure.code == q::SpoolError::invalid_id ||
+      failure.code == q::SpoolError::invalid_state)
+    return error(failure.detail);
+  return error(std::string(q::to_string(failure.code)) + ": " + failure.detail);
+}
+
+int run_queue(const std::string& verb, const QueueOptions& opts) {
+  auto data_dir = data_dir_from(opts.config);
+  if (!data_dir) return error(data_dir.error());
+  bool json = opts.format == "json";
+  // A data_dir without a queue is an empty queue; listing it must not
+  // create directories as a side effect.
+  std::error_code ec;
+  bool exists = std::filesystem::is_directory(std::filesystem::path(*data_dir) / "queue", ec);
+  if (!exists) {
+    if (verb == "list") {
+      std::printf(json ? "[]\n" : "Queue is empty\n");
+      return 0;
+    }
+    if (verb == "flush") {
+      std::printf(json ? "{\"flushed\":0}\n" : "flushed 0 messages\n");
+      return 0;
+    }
+    return error("no message " + opts.id + " in the queue (no queue in " + *data_dir + ")");
+  }
+  auto spool = q::Spool::open({*data_dir, 0});
+  if (!spool) return report_failure(spool.error());
+  auto now = std::chrono::system_clock::now();
+
+  if (verb == "list") {
+    auto messages = spool->list();
+    if (!messages) return report_failure(messages.error());
+    if (json) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& m : *messages) out.push_back(to_json(m));
+      std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    } else {
+      print_text(*messages);
+    }
+    return 0;
+  }
+  if (verb == "flush") {
+    auto flushed = spool->flush(now);
+    if (!flushed) return report_failure(flushed.error());
+    if (json)
+      std::printf("{\"flushed\":%zu}\n", *flushed);
+    else
+      std::printf("flushed %zu message%s\n", *flushed, *flushed == 1 ? "" : "s");
+    return 0;
+  }
+  if (verb == "delete") {
+    auto removed = spool->remove(opts.id);
+    if (!removed) return report_failure(removed.error());
+    if (!json) std::printf("%s: deleted\n", opts.id.c_str());
+    return 0;
+  }
+  if (verb == "hold") {
+    auto held = spool->hold(opts.id, now);
+    if (!held) return report_failure(held.error());
+    if (!json)
+      std::printf("%s: %s\n", opts.id.c_str(),
+                  *held == q::QueueState::hold ? "already on hold" : "placed on hold");
+    return 0;
+  }
+  if (verb == "release") {
+    auto released = spool->release(opts.id, now);
+    if (!released) return report_failure(released.error());
+    if (!json) std::printf("%s: released\n", opts.id.c_str());
+    return 0;
+  }
+  return error("unknown queue command " + verb);
+}
+
+}  // namespace
 
 void add_queue_command(CLI::App& app, int& exit_code) {
-  struct Options {
-    std::string config;
-    std::string format = "text";
-    std::string id;
-  };
-  auto opts = std::make_shared<Options>();
-  auto* cmd = app.add_subcommand("queue", "The gateway's queue: list, flush, delete, hold, release");
+  auto opts = std::make_shared<QueueOptions>();
+  auto* cmd =
+      app.add_subcommand("queue", "The gateway's queue: list, flush, delete, hold, release");
   cmd->add_option("--config", opts->config, "YAML configuration file");
-  cmd->add_option("--format", opts->format, "Output format")->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--format", opts->format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}));
   cmd->require_subcommand(1);
-  cmd->add_subcommand("list", "List queued messages");
-  cmd->add_subcommand("flush", "Retry every deferred message now");
+  std::vector<CLI::App*> verbs;
+  verbs.push_back(cmd->add_subcommand("list", "List queued messages"));
+  verbs.push_back(cmd->add_subcommand("flush", "Retry every deferred message now"));
   for (const char* verb : {"delete", "hold", "release"}) {
     auto* sub = cmd->add_subcommand(verb, std::string(verb) + " one message by queue id");
     sub->add_option("id", opts->id, "Queue id")->required();
+    verbs.push_back(sub);
   }
-  cmd->callback([&exit_code, opts] { exit_code = unavailable("queue"); });
+  // `cordon queue list --format json` as well as `cordon queue --format json list`.
+  for (auto* sub : verbs) sub->fallthrough();
+  cmd->callback([&exit_code, opts, verbs] {
+    for (auto* sub : verbs)
+      if (sub->parsed()) exit_code = run_queue(sub->get_name(), *opts);
+  });
 }
 
 }  // namespace cordon::cli
