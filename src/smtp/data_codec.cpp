@@ -2,6 +2,8 @@
 // The state machine is byte-at-a-time so chunk boundaries never matter.
 #include "smtp/data_codec.hpp"
 
+#include <algorithm>
+
 namespace cordon::smtp {
 
 void DataDecoder::emit(char c, std::string& out) {
@@ -21,8 +23,27 @@ void DataDecoder::in_line(char c, std::string& out) {
   state_ = State::in_line;
 }
 
+void DataDecoder::emit_run(std::string_view run, std::string& out) {
+  const std::uint64_t before = size_;
+  size_ += run.size();
+  line_length_ += run.size();
+  if (max_line_ && line_length_ > max_line_) line_too_long_ = true;
+  if (before < max_size_)
+    out.append(run.substr(0, std::min<std::uint64_t>(run.size(), max_size_ - before)));
+}
+
 std::size_t DataDecoder::feed(std::string_view input, std::string& out) {
   for (std::size_t i = 0; i < input.size(); ++i) {
+    if (state_ == State::in_line) {
+      // Fast path: copy the run of ordinary octets up to the next CR or LF at once.
+      std::size_t end = i;
+      while (end < input.size() && input[end] != '\r' && input[end] != '\n') ++end;
+      if (end > i) {
+        emit_run(input.substr(i, end - i), out);
+        i = end;
+        if (i == input.size()) break;
+      }
+    }
     char c = input[i];
     switch (state_) {
       case State::line_start:

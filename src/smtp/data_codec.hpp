@@ -38,6 +38,7 @@ class DataDecoder {
  private:
   enum class State { line_start, dot, dot_cr, in_line, cr, done };
   void emit(char c, std::string& out);
+  void emit_run(std::string_view run, std::string& out);
   void in_line(char c, std::string& out);
 
   std::uint64_t max_size_;
