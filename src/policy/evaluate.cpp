@@ -1,0 +1,212 @@
+// Policy evaluation (see evaluate.hpp for the semantics): scan each
+// component once, group findings by policy, rule and component, count
+// unique values, apply min_count, any/all, exceptions, and merge responses.
+#include "policy/evaluate.hpp"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "policy/address_mask.hpp"
+
+namespace cordon::policy {
+namespace {
+
+unsigned component_bit(mime::ComponentKind kind) {
+  switch (kind) {
+    case mime::ComponentKind::envelope:
+      return kEnvelope;
+    case mime::ComponentKind::subject:
+      return kSubject;
+    case mime::ComponentKind::header:
+      return kHeaders;
+    case mime::ComponentKind::body:
+      return kBody;
+    case mime::ComponentKind::attachment:
+      return kAttachments;
+  }
+  return 0;
+}
+
+// Unique values of one rule in one component, in first-seen order.
+struct ComponentHits {
+  std::size_t component = 0;  // index into the scanned component list
+  std::vector<std::uint64_t> hashes;
+  std::vector<std::string> samples;  // masked, one per unique value, capped
+
+  void add(const detect::Finding& f) {
+    if (std::find(hashes.begin(), hashes.end(), f.value_hash) != hashes.end()) return;
+    hashes.push_back(f.value_hash);
+    if (samples.size() < kMaxSamples) samples.push_back(f.masked);
+  }
+};
+
+struct RuleHits {
+  std::vector<ComponentHits> per_component;  // in component order
+
+  ComponentHits& in(std::size_t component) {
+    if (per_component.empty() || per_component.back().component != component)
+      per_component.push_back(ComponentHits{component, {}, {}});
+    return per_component.back();
+  }
+};
+
+bool matches_any(const std::vector<std::string>& masks, const std::string& normalized) {
+  return std::any_of(masks.begin(), masks.end(),
+                     [&](const std::string& m) { return AddressMask(m).matches(normalized); });
+}
+
+bool excepted(const Policy& p, const Envelope& env) {
+  if (!p.except_senders.empty() && matches_any(p.except_senders, normalize_address(env.sender)))
+    return true;
+  if (p.except_recipients.empty() || env.recipients.empty()) return false;
+  return std::all_of(env.recipients.begin(), env.recipients.end(), [&](const std::string& r) {
+    return matches_any(p.except_recipients, normalize_address(r));
+  });
+}
+
+std::string envelope_text(const Envelope& env) {
+  std::string text = "MAIL FROM:<" + env.sender + ">\n";
+  for (const auto& r : env.recipients) text += "RCPT TO:<" + r + ">\n";
+  return text;
+}
+
+// The matches a satisfied rule reports, or nothing when it does not hold.
+std::vector<RuleMatch> rule_matches(const PolicyRule& rule, CountScope scope, const RuleHits& hits,
+                                    const std::vector<const mime::Component*>& components) {
+  std::vector<RuleMatch> out;
+  auto to_match = [&](const ComponentHits& h) {
+    return RuleMatch{rule.display, components[h.component]->name, h.hashes.size(), h.samples};
+  };
+  if (scope == CountScope::per_component) {
+    for (const auto& h : hits.per_component)
+      if (h.hashes.size() >= rule.min_count) out.push_back(to_match(h));
+    return out;
+  }
+  std::unordered_set<std::uint64_t> unique;
+  for (const auto& h : hits.per_component) unique.insert(h.hashes.begin(), h.hashes.end());
+  if (unique.size() < rule.min_count) return out;
+  for (const auto& h : hits.per_component) out.push_back(to_match(h));
+  return out;
+}
+
+Severity tiered_severity(const Policy& p, const std::vector<RuleMatch>& matches) {
+  std::size_t total = 0;
+  for (const auto& m : matches) total += m.count;
+  Severity s = p.severity;
+  for (const auto& tier : p.severity_tiers)
+    if (total >= tier.min_count && tier.severity > s) s = tier.severity;
+  return s;
+}
+
+void apply_responses(const Policy& p, Verdict& v) {
+  for (const auto& response : p.responses) {
+    if (const auto* block = std::get_if<BlockResponse>(&response)) {
+      v.block_texts.push_back(block->text);
+      v.action = std::max(v.action, Action::block);
+    } else if (const auto* redirect = std::get_if<RedirectResponse>(&response)) {
+      if (v.redirect.empty()) v.redirect = redirect->address;
+      v.action = std::max(v.action, Action::redirect);
+    } else if (const auto* modify = std::get_if<ModifyResponse>(&response)) {
+      if (!modify->subject_prefix.empty() &&
+          v.modify.subject_prefix.find(modify->subject_prefix) == std::string::npos)
+        v.modify.subject_prefix += modify->subject_prefix;
+      for (const auto& h : modify->add_headers)
+        if (std::find(v.modify.add_headers.begin(), v.modify.add_headers.end(), h) ==
+            v.modify.add_headers.end())
+          v.modify.add_headers.push_back(h);
+      v.action = std::max(v.action, Action::modify);
+    }
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(Action action) {
+  switch (action) {
+    case Action::pass:
+      return "pass";
+    case Action::modify:
+      return "modify";
+    case Action::redirect:
+      return "redirect";
+    case Action::block:
+      return "block";
+  }
+  return "?";
+}
+
+Verdict evaluate(const PolicySet& set, detect::Scanner& scanner, const mime::Message& message,
+                 const Envelope& envelope) {
+  const auto& policies = set.policies();
+  std::vector<bool> active(policies.size());
+  bool any_active = false;
+  for (std::size_t i = 0; i < policies.size(); ++i) {
+    active[i] = !excepted(policies[i], envelope);
+    any_active = any_active || active[i];
+  }
+  Verdict verdict;
+  if (!any_active || set.rule_count() == 0) return verdict;
+
+  // The envelope is a component of its own, unless the parser supplied one.
+  mime::Component envelope_component;
+  std::vector<const mime::Component*> components;
+  bool has_envelope = false;
+  for (const auto& c : message.components) {
+    components.push_back(&c);
+    has_envelope = has_envelope || c.kind == mime::ComponentKind::envelope;
+  }
+  if (!has_envelope && (!envelope.sender.empty() || !envelope.recipients.empty())) {
+    envelope_component.kind = mime::ComponentKind::envelope;
+    envelope_component.name = "envelope";
+    envelope_component.text = envelope_text(envelope);
+    components.push_back(&envelope_component);
+  }
+
+  // hits[database rule] in component order.
+  std::vector<RuleHits> hits(set.rule_count());
+  for (std::size_t ci = 0; ci < components.size(); ++ci) {
+    const mime::Component& c = *components[ci];
+    if (c.text.empty()) continue;
+    unsigned bit = component_bit(c.kind);
+    for (auto& rf : scanner.scan(c.text)) {
+      const RuleRef& ref = set.rule_ref(rf.rule_index);
+      const Policy& p = policies[ref.policy];
+      if (!active[ref.policy] || !(p.components & bit)) continue;
+      ComponentHits& h = hits[rf.rule_index].in(ci);
+      for (const auto& f : rf.findings) h.add(f);
+    }
+  }
+
+  std::size_t db_rule = 0;
+  for (std::size_t pi = 0; pi < policies.size(); ++pi) {
+    const Policy& p = policies[pi];
+    std::size_t first_rule = db_rule;
+    db_rule += p.rules.size();
+    if (!active[pi]) continue;
+    std::vector<RuleMatch> matches;
+    std::size_t holding = 0;
+    for (std::size_t ri = 0; ri < p.rules.size(); ++ri) {
+      auto m = rule_matches(p.rules[ri], p.count_scope, hits[first_rule + ri], components);
+      if (m.empty()) continue;
+      ++holding;
+      matches.insert(matches.end(), std::make_move_iterator(m.begin()),
+                     std::make_move_iterator(m.end()));
+    }
+    bool fired = p.mode == MatchMode::any ? holding > 0 : holding == p.rules.size();
+    if (!fired) continue;
+    verdict.policies.push_back(
+        FiredPolicy{p.name, tiered_severity(p, matches), std::move(matches)});
+    apply_responses(p, verdict);
+  }
+  return verdict;
+}
+
+Evaluator::Evaluator(std::shared_ptr<const PolicySet> set)
+    : set_(std::move(set)), scanner_(set_->make_scanner()) {}
+
+Verdict Evaluator::evaluate(const mime::Message& message, const Envelope& envelope) {
+  if (!scanner_) return Verdict{};
+  return policy::evaluate(*set_, *scanner_, message, envelope);
+}
+
+}  // namespace cordon::policy

@@ -1,0 +1,92 @@
+// Policy evaluation: a parsed message, its envelope and a compiled policy
+// snapshot in, a verdict out. Pure: no I/O, no clock, no globals; the only
+// mutable state is the caller's per-thread detect::Scanner.
+//
+// Semantics:
+// - Every component of the message is scanned once against the snapshot's
+//   one database; each policy then looks only at the components it names
+//   (subject, body, headers, attachments, envelope; default all).
+// - A rule holds when it matched at least min_count UNIQUE values (by the
+//   detection engine's value hash) in one component (per_component, the
+//   default) or across the message (per_message). A policy with `any`
+//   fires when one rule holds, with `all` when every rule holds.
+// - Exceptions: a policy does not fire when the envelope sender matches one
+//   of its except.senders masks, nor when EVERY envelope recipient matches
+//   one of its except.recipients masks (one recipient outside the list
+//   keeps the policy in force; a message without recipients is never
+//   excepted by recipient). Masks are L7-filter masks (address_mask.hpp).
+// - Several fired policies: block beats redirect beats modify beats pass;
+//   every fired policy is recorded, block texts and modify operations are
+//   collected in policy order, the first redirect address wins.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "detect/detect.hpp"
+#include "mime/mime.hpp"
+#include "policy/config.hpp"
+#include "policy/policy_set.hpp"
+
+namespace cordon::policy {
+
+struct Envelope {
+  std::string sender;                   // MAIL FROM (may be empty: null sender)
+  std::vector<std::string> recipients;  // every RCPT TO
+};
+
+enum class Action { pass, modify, redirect, block };
+std::string_view to_string(Action action);
+
+struct RuleMatch {
+  std::string rule;                  // "identifier:credit_card", "keywords", "regex:ACME-[0-9]{6}"
+  std::string component;             // "subject", "body", "header", "attachment:NAME", "envelope"
+  std::size_t count = 0;             // unique values matched in this component
+  std::vector<std::string> samples;  // masked, at most kMaxSamples, one per unique value
+};
+
+struct FiredPolicy {
+  std::string name;
+  Severity severity = Severity::medium;  // after severity tiers
+  std::vector<RuleMatch> matches;
+};
+
+struct ModifyOps {
+  std::string subject_prefix;            // distinct prefixes, concatenated in policy order
+  std::vector<std::string> add_headers;  // "Name: value", distinct, in policy order
+  bool empty() const { return subject_prefix.empty() && add_headers.empty(); }
+};
+
+struct Verdict {
+  Action action = Action::pass;
+  std::vector<FiredPolicy> policies;     // every fired policy, in configuration order
+  std::vector<std::string> block_texts;  // one per block response of a fired policy, in order
+  ModifyOps modify;
+  std::string redirect;  // the first redirect address of a fired policy
+  bool violated() const { return !policies.empty(); }
+};
+
+inline constexpr std::size_t kMaxSamples = 5;
+
+// `scanner` must have been made from set.database() (set.make_scanner()).
+Verdict evaluate(const PolicySet& set, detect::Scanner& scanner, const mime::Message& message,
+                 const Envelope& envelope);
+
+// Holds a snapshot and the calling thread's scanner: one per worker
+// thread or session. Handles a snapshot without rules (always passes).
+class Evaluator {
+ public:
+  explicit Evaluator(std::shared_ptr<const PolicySet> set);
+  Verdict evaluate(const mime::Message& message, const Envelope& envelope);
+  const std::shared_ptr<const PolicySet>& policy_set() const { return set_; }
+
+ private:
+  std::shared_ptr<const PolicySet> set_;
+  std::optional<detect::Scanner> scanner_;
+};
+
+}  // namespace cordon::policy
