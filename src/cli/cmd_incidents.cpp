@@ -1,19 +1,115 @@
-// `cordon incidents`: list recorded incidents.
+// `cordon incidents`: list recorded incidents from <data_dir>/incidents.db
+// as a text table or as the JSON array of the DESIGN.md contract. A database
+// that does not exist yet simply holds no incidents.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include "cli/commands.hpp"
-#include "cli/unavailable.hpp"
+#include "incidents/json.hpp"
+#include "incidents/sqlite_store.hpp"
+#include "policy/config.hpp"
 
 namespace cordon::cli {
+namespace {
+
+namespace inc = cordon::incidents;
+
+struct Options {
+  std::string config;
+  std::string format = "text";
+  std::size_t limit = 0;
+  std::string search;
+};
+
+// Reads only the structure of the configuration: listing incidents must not
+// need the detection engine to compile every policy.
+Result<std::string, std::string> data_dir_from(const std::string& config_path) {
+  if (config_path.empty()) {
+    auto embedded = policy::parse_config_text(policy::default_config_yaml(), "<embedded>");
+    if (!embedded) return fail(embedded.error().to_string());
+    return embedded.value()->data_dir;
+  }
+  std::ifstream in(config_path, std::ios::binary);
+  if (!in) return fail(config_path + ": cannot read the configuration file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto config = policy::parse_config_text(text.str(), config_path);
+  if (!config) return fail(config.error().to_string());
+  return config.value()->data_dir;
+}
+
+std::string clip(std::string s, std::size_t width) {
+  if (s.size() > width) s = s.substr(0, width - 3) + "...";
+  return s;
+}
+
+void print_table(const std::vector<inc::Incident>& incidents) {
+  if (incidents.empty()) {
+    std::printf("no incidents\n");
+    return;
+  }
+  std::printf("%-8s %-20s %-8s %-8s %-14s %7s  %-28s %-28s %s\n", "ID", "TIME", "SEVERITY",
+              "ACTION", "STATUS", "REPEATS", "SENDER", "POLICIES", "SUBJECT");
+  for (const auto& i : incidents) {
+    std::string policies;
+    for (const auto& p : i.policies) policies += (policies.empty() ? "" : ", ") + p.name;
+    std::printf(
+        "%-8lld %-20s %-8s %-8s %-14s %7lld  %-28s %-28s %s\n", static_cast<long long>(i.id),
+        inc::format_rfc3339(i.time).c_str(), std::string(inc::to_string(i.max_severity())).c_str(),
+        std::string(inc::to_string(i.action)).c_str(),
+        std::string(inc::to_string(i.status)).c_str(), static_cast<long long>(i.repeat_count),
+        clip(i.sender, 28).c_str(), clip(policies, 28).c_str(), clip(i.subject, 60).c_str());
+  }
+}
+
+int list_incidents(const Options& opts) {
+  auto data_dir = data_dir_from(opts.config);
+  if (!data_dir) {
+    std::fprintf(stderr, "cordon: %s\n", data_dir.error().c_str());
+    return 2;
+  }
+  const std::filesystem::path db = std::filesystem::path(data_dir.value()) / "incidents.db";
+  std::vector<inc::Incident> incidents;
+  std::error_code ec;
+  if (std::filesystem::exists(db, ec)) {
+    auto store = inc::SqliteIncidentStore::open(db.string());
+    if (!store) {
+      std::fprintf(stderr, "cordon: %s\n", store.error().message.c_str());
+      return 2;
+    }
+    inc::IncidentQuery query;
+    query.limit = opts.limit;
+    if (!opts.search.empty()) query.text = opts.search;
+    auto listed = store.value()->list(query);
+    if (!listed) {
+      std::fprintf(stderr, "cordon: %s: %s\n", db.c_str(), listed.error().message.c_str());
+      return 2;
+    }
+    incidents = std::move(listed).value();
+  }
+  if (opts.format == "json") {
+    const auto json = inc::to_json(incidents);
+    std::printf("%s\n", json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  } else {
+    print_table(incidents);
+  }
+  return 0;
+}
+
+}  // namespace
 
 void add_incidents_command(CLI::App& app, int& exit_code) {
-  struct Options {
-    std::string config;
-    std::string format = "text";
-  };
   auto opts = std::make_shared<Options>();
-  auto* cmd = app.add_subcommand("incidents", "List recorded incidents");
+  auto* cmd = app.add_subcommand("incidents", "List recorded incidents (newest first)");
   cmd->add_option("--config", opts->config, "YAML configuration file");
-  cmd->add_option("--format", opts->format, "Output format")->check(CLI::IsMember({"text", "json"}));
-  cmd->callback([&exit_code, opts] { exit_code = unavailable("incidents"); });
+  cmd->add_option("--format", opts->format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--limit", opts->limit, "Show at most this many (0: all)");
+  cmd->add_option("--search", opts->search,
+                  "Only incidents whose subject, sender or recipients contain this text");
+  cmd->callback([&exit_code, opts] { exit_code = list_incidents(*opts); });
 }
 
 }  // namespace cordon::cli
