@@ -11,10 +11,16 @@ packages=(
   libasio-dev libssl-dev libvectorscan-dev libgmime-3.0-dev libglib2.0-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libsqlite3-dev libpq-dev libpqxx-dev libarchive-dev libpoppler-cpp-dev
-  libmagic-dev libpcap-dev libgtest-dev libgmock-dev
+  libmagic-dev libpcap-dev libgtest-dev libgmock-dev libcpp-httplib-dev
   # real peers and tools used by tests and benchmarks
   swaks postfix python3 ripgrep openssl procps
+  # the console's browser tests drive Debian's Chromium headless
+  chromium
 )
+# Node.js runs the browser tests' driver (playwright-core from npm); the
+# base image ships it, a bare Debian machine gets Debian's.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
