@@ -90,6 +90,18 @@ struct GatewayConfig {
   DlpConfig dlp;
   std::optional<HostPort> smarthost;  // deliver: host:port; empty = deliver: maildir
   RetryConfig retry;
+  // Domains the gateway accepts mail for from clients outside
+  // relay_networks (lower case); empty: outside clients may send nothing.
+  std::vector<std::string> local_domains;
+  // The listener answers 452 4.3.1 when the queue's file system would keep
+  // less than this free.
+  std::uint64_t min_free = 64u << 20;
+  // One delay DSN after a message has waited this long; zero = never.
+  Duration delay_warning = std::chrono::hours(4);
+  // Messages in flight at once per destination (each DLP host, the next hop).
+  std::size_t concurrency = 20;
+  // Greeting, Received and DSN Reporting-MTA name; empty = the system host name.
+  std::string hostname;
 };
 
 struct BlockReplyConfig {

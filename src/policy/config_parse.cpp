@@ -3,6 +3,8 @@
 // only; compiling the rules is config_load.cpp's job.
 #include "policy/yaml_include.hpp"
 
+#include <cctype>
+
 #include "policy/filter.hpp"
 #include "policy/policy_parse.hpp"
 #include "policy/yaml_reader.hpp"
@@ -35,7 +37,8 @@ FilterConfig read_filters(const MapReader& parent, const std::string& section) {
 
 GatewayConfig read_gateway(const MapReader& top) {
   MapReader m(top.get("gateway"), "gateway",
-              {"listen", "resubmit_listen", "relay_networks", "dlp", "deliver", "retry"},
+              {"listen", "resubmit_listen", "relay_networks", "dlp", "deliver", "retry",
+               "local_domains", "min_free", "delay_warning", "concurrency", "hostname"},
               top.value_mark("gateway"));
   GatewayConfig g;
   g.listen = m.host_port("listen", g.listen, true);
@@ -100,6 +103,18 @@ GatewayConfig read_gateway(const MapReader& top) {
           yaml::as_duration(item, "gateway.retry.schedule item", retry.value_mark("schedule")));
   }
   g.retry.max_lifetime = retry.duration("max_lifetime", g.retry.max_lifetime);
+
+  for (auto domain : m.string_list("local_domains")) {
+    for (auto& c : domain) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (domain.empty() || domain.find_first_of("@ \t") != std::string::npos)
+      fail_at(m.value_mark("local_domains"),
+              "gateway.local_domains: '" + domain + "' is not a domain name");
+    g.local_domains.push_back(domain);
+  }
+  g.min_free = m.size("min_free", g.min_free);
+  g.delay_warning = m.duration("delay_warning", g.delay_warning);
+  g.concurrency = m.unsigned_number("concurrency", g.concurrency, 1, 10000);
+  g.hostname = m.string("hostname", "");
   return g;
 }
 
