@@ -53,7 +53,7 @@ bool mentions_encryption(const char* message) {
 ArchiveOutcome read_archive(std::string_view bytes, const std::string& where,
                             const std::string& stream_name, Budget& budget,
                             const std::function<Want(const std::string& path)>& want,
-                            const std::function<bool(Member&&)>& visit) {
+                            const std::function<bool(Member&&)>& visit, bool count_files) {
   ArchiveOutcome outcome;
   ArchivePtr a(archive_read_new());
   if (!a) {
@@ -107,7 +107,7 @@ ArchiveOutcome read_archive(std::string_view bytes, const std::string& where,
     if (w == Want::stop) break;
     if (w == Want::skip) continue;
     std::string member_where = where + "/" + m.path;
-    if (!budget.take_file(member_where)) break;
+    if (count_files && !budget.take_file(member_where)) break;
     std::size_t read_total = 0;
     for (;;) {
       la_ssize_t n = archive_read_data(a.get(), chunk.data(), chunk.size());
@@ -146,10 +146,12 @@ ArchiveOutcome read_archive(std::string_view bytes, const std::string& where,
       if (m.truncated || budget.out_of_time(member_where)) break;
     }
     m.size = std::max(m.size, read_total);
-    bool ratio_reached = produced >= ratio_cap;
+    // Past a limit the rest of this archive is not read: skipping the rest
+    // of a streamed member means decompressing it, which is what a bomb
+    // wants.
+    bool stop_here = m.truncated;
     if (!visit(std::move(m))) break;
-    // Past the ratio every further byte of this archive is suspect.
-    if (ratio_reached || !outcome.error.empty()) break;
+    if (stop_here || !outcome.error.empty()) break;
   }
   if (archive_read_has_encrypted_entries(a.get()) > 0) outcome.encrypted = true;
   return outcome;

@@ -32,12 +32,13 @@ enum class Want { skip, read, stop };
 // Reads `bytes` as an archive (or a single compressed stream: its one
 // member is named `stream_name`). For each regular file `want(path)`
 // decides whether it is expanded; `visit` receives expanded members and
-// returns false to stop. Members are charged to `budget`; per-file size
-// and compression-ratio limits are enforced here. `where` names the
-// archive in limit reports.
+// returns false to stop. Members are charged to `budget` (and, when
+// `count_files`, to its file count: the parts of an Office document are
+// not files of their own); per-file size and compression-ratio limits are
+// enforced here. `where` names the archive in limit reports.
 ArchiveOutcome read_archive(std::string_view bytes, const std::string& where,
                             const std::string& stream_name, Budget& budget,
                             const std::function<Want(const std::string& path)>& want,
-                            const std::function<bool(Member&&)>& visit);
+                            const std::function<bool(Member&&)>& visit, bool count_files = true);
 
 }  // namespace cordon::extract::detail

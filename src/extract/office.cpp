@@ -102,7 +102,8 @@ OfficeDocument read_office(std::string_view zip, OfficeFormat format,
           parts.emplace(key, std::move(m));
         }
         return true;
-      });
+      },
+      false);
   std::vector<std::string> shared;
   for (auto& [key, part] : parts) {
     std::string_view xml = part.data;
