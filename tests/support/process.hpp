@@ -1,5 +1,6 @@
 // Test helpers: run a command and capture its output and exit status, find
-// the cordon binary and the source tree from the environment CTest sets.
+// the cordon binary and the source tree (environment first, then the paths
+// the build compiled in).
 #pragma once
 
 #include <sys/wait.h>
@@ -31,12 +32,20 @@ inline CommandResult run_command(const std::string& command) {
 
 inline std::string cordon_bin() {
   const char* p = std::getenv("CORDON_BIN");
+#ifdef CORDON_TEST_BIN
+  return p ? p : CORDON_TEST_BIN;
+#else
   return p ? p : "./cordon";
+#endif
 }
 
 inline std::string source_dir() {
   const char* p = std::getenv("CORDON_SOURCE_DIR");
+#ifdef CORDON_TEST_SOURCE_DIR
+  return p ? p : CORDON_TEST_SOURCE_DIR;
+#else
   return p ? p : ".";
+#endif
 }
 
 }  // namespace cordon::testing
