@@ -3,6 +3,7 @@
 // configuration that loads is one that runs.
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -22,6 +23,9 @@ ConfigResult load_config_text(std::string_view yaml, const std::string& file_nam
 }
 
 ConfigResult load_config_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return fail(ConfigError{path, 0, 0, "cannot read the file: it is a directory"});
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return fail(

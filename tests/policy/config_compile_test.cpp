@@ -1,0 +1,71 @@
+// Loading with rule compilation: the embedded default compiles into one
+// database, and engine-level errors (bad regex, unknown identifier) point at
+// the rule's YAML position and name the policy.
+#include <gtest/gtest.h>
+
+#include "policy/config.hpp"
+#include "policy/policy_set.hpp"
+
+using namespace cordon::policy;
+
+TEST(ConfigCompile, EmbeddedDefaultCompilesEveryRuleIntoOneDatabase) {
+  auto c = default_config();
+  ASSERT_TRUE(c) << c.error().to_string();
+  ASSERT_NE((*c)->policy_set, nullptr);
+  const PolicySet& set = *(*c)->policy_set;
+  EXPECT_NE(set.database(), nullptr);
+  EXPECT_EQ(set.policies().size(), 5u);
+  EXPECT_EQ(set.rule_count(), 5u);
+  EXPECT_EQ(set.rule_ref(4).policy, 4u);
+  EXPECT_EQ((*c)->source, "<embedded default>");
+}
+
+TEST(ConfigCompile, RulesMapBackToTheirPolicies) {
+  auto c = load_config_text(R"(console:
+policies:
+  - name: A
+    match: {all: [{regex: 'x[0-9]+'}, {keywords: [alpha]}]}
+  - name: B
+    match: {any: [{identifier: iban}]}
+)",
+                            "t.yaml");
+  ASSERT_TRUE(c) << c.error().to_string();
+  const PolicySet& set = *(*c)->policy_set;
+  ASSERT_EQ(set.rule_count(), 3u);
+  EXPECT_EQ(set.rule_ref(1).policy, 0u);
+  EXPECT_EQ(set.rule_ref(1).rule, 1u);
+  EXPECT_EQ(set.rule_ref(2).policy, 1u);
+  EXPECT_EQ(set.rule_ref(2).rule, 0u);
+}
+
+TEST(ConfigCompile, BadRegexPointsAtThePattern) {
+  auto c = load_config_text(
+      "console:\npolicies:\n  - name: P\n    match:\n      any:\n        - keywords: [a]\n"
+      "        - regex: '(unclosed'\n",
+      "t.yaml");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().line, 7);
+  EXPECT_EQ(c.error().col, 18);
+  EXPECT_EQ(c.error().message.rfind("policy 'P': regex '(unclosed' does not compile: ", 0), 0u)
+      << c.error().message;
+}
+
+TEST(ConfigCompile, UnknownIdentifierNamesTheValidOnes) {
+  auto c = load_config_text(
+      "console:\npolicies:\n  - name: P\n    match: {any: [{identifier: ssn}]}\n", "t.yaml");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().line, 4);
+  std::string all;
+  for (const auto& n : cordon::detect::identifier_names()) all += (all.empty() ? "" : ", ") + n;
+  EXPECT_EQ(c.error().message, "policy 'P': unknown identifier 'ssn'; valid identifiers: " + all);
+}
+
+TEST(ConfigCompile, FileErrors) {
+  auto missing = load_config_file("/nonexistent/cordon.yaml");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().to_string(),
+            "/nonexistent/cordon.yaml: error: cannot read the file: No such file or directory");
+  auto dir = load_config_file("/tmp");
+  ASSERT_FALSE(dir);
+  EXPECT_EQ(dir.error().message, "cannot read the file: it is a directory");
+}
