@@ -42,6 +42,23 @@ struct ClientInfo {
   std::string helo;      // HELO/EHLO argument
 };
 
+// Trace event names shared by the gateway, the spool and `cordon queue`.
+namespace trace_event {
+inline constexpr std::string_view queued = "queued";
+inline constexpr std::string_view dlp_passed = "dlp-passed";
+inline constexpr std::string_view dlp_deferred = "dlp-deferred";
+inline constexpr std::string_view dlp_bounced = "dlp-bounced";
+inline constexpr std::string_view dlp_bypass = "dlp-bypass";  // detail: the reason
+inline constexpr std::string_view delivered = "delivered";
+inline constexpr std::string_view delivery_deferred = "delivery-deferred";
+inline constexpr std::string_view expired = "expired";
+inline constexpr std::string_view delay_warning = "delay-warning";
+// Written by the spool itself on operator actions.
+inline constexpr std::string_view hold = "hold";
+inline constexpr std::string_view released = "released";
+inline constexpr std::string_view flushed = "flushed";
+}  // namespace trace_event
+
 struct TraceEvent {
   TimePoint time;
   std::string event;   // e.g. "queued", "dlp-deferred", "dlp-bypass", "dlp-bounced", "delivered"

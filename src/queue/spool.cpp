@@ -260,7 +260,7 @@ SpoolResult<QueueState> Spool::hold(std::string_view id, TimePoint now) const {
       return fail(moved.error());
     }
     // The trace entry is a courtesy: the hold itself is already durable.
-    message->envelope.add_trace(now, "hold",
+    message->envelope.add_trace(now, std::string(trace_event::hold),
                                 std::string("was ") + std::string(to_string(message->state)));
     (void)update(id, QueueState::hold, message->envelope);
     return message->state;
@@ -281,7 +281,7 @@ SpoolResult<Ok> Spool::release(std::string_view id, TimePoint now) const {
   }
   if (auto message = load(id, QueueState::incoming)) {
     message->envelope.next_attempt = now;
-    message->envelope.add_trace(now, "released");
+    message->envelope.add_trace(now, std::string(trace_event::released));
     (void)update(id, QueueState::incoming, message->envelope);
   }
   return Ok{};
@@ -323,7 +323,7 @@ SpoolResult<std::size_t> Spool::flush(TimePoint now) const {
     // not_found and the worker's own envelope wins: both are complete.
     if (auto message = load(name, QueueState::incoming)) {
       message->envelope.next_attempt = now;
-      message->envelope.add_trace(now, "flushed");
+      message->envelope.add_trace(now, std::string(trace_event::flushed));
       (void)update(name, QueueState::incoming, message->envelope);
     }
   }
