@@ -90,7 +90,10 @@ MapReader::MapReader(const YAML::Node& node, std::string section,
             fallback);
   std::vector<std::string_view> allowed_list(allowed.begin(), allowed.end());
   for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& key = it->first;
+    // Copies: yaml-cpp's iterator hands out a temporary proxy, so a
+    // reference to its members would dangle.
+    YAML::Node key = it->first;
+    YAML::Node value = it->second;
     if (!key.IsScalar()) fail_at(key, "keys in " + section_ + " must be plain names", mark_);
     const std::string& name = key.Scalar();
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
@@ -103,7 +106,7 @@ MapReader::MapReader(const YAML::Node& node, std::string section,
     }
     for (const auto& [seen, _] : entries_)
       if (seen == name) fail_at(key, "duplicate key " + in_quotes(name) + " in " + section_, mark_);
-    entries_.emplace_back(name, it->second);
+    entries_.emplace_back(name, value);
     key_marks_.push_back(mark_of(key, mark_));
   }
 }
