@@ -1,0 +1,238 @@
+// Password hashing, the generated users file, sessions and the login
+// throttle; see console_auth.hpp.
+#include "roles/console_auth.hpp"
+
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace cordon::roles::console {
+namespace {
+
+constexpr std::string_view kScheme = "pbkdf2-sha256";
+constexpr std::size_t kKeyBytes = 32;
+// Below this a stored hash is too cheap to brute-force offline to be accepted.
+constexpr unsigned kMinIterations = 1000;
+
+std::string to_hex(const unsigned char* data, std::size_t size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(size * 2);
+  for (std::size_t i = 0; i < size; ++i) {
+    out += kDigits[data[i] >> 4];
+    out += kDigits[data[i] & 0xf];
+  }
+  return out;
+}
+
+std::optional<std::vector<unsigned char>> from_hex(std::string_view text) {
+  if (text.size() % 2 != 0) return std::nullopt;
+  std::vector<unsigned char> out(text.size() / 2);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(text.data() + 2 * i, text.data() + 2 * i + 2, value, 16);
+    if (ec != std::errc() || end != text.data() + 2 * i + 2) return std::nullopt;
+    out[i] = static_cast<unsigned char>(value);
+  }
+  return out;
+}
+
+struct ParsedHash {
+  unsigned iterations = 0;
+  std::vector<unsigned char> salt;
+  std::vector<unsigned char> key;
+};
+
+Result<ParsedHash, std::string> parse_hash(std::string_view hash) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  while (true) {
+    auto dollar = hash.find('$', start);
+    parts.push_back(hash.substr(start, dollar == std::string_view::npos ? dollar : dollar - start));
+    if (dollar == std::string_view::npos) break;
+    start = dollar + 1;
+  }
+  if (parts.size() != 4 || parts[0] != kScheme)
+    return fail(std::string("a password hash must look like pbkdf2-sha256$ITERATIONS$SALT$KEY"));
+  ParsedHash parsed;
+  auto [end, ec] =
+      std::from_chars(parts[1].data(), parts[1].data() + parts[1].size(), parsed.iterations);
+  if (ec != std::errc() || end != parts[1].data() + parts[1].size() ||
+      parsed.iterations < kMinIterations)
+    return fail("the iteration count must be a number of at least " +
+                std::to_string(kMinIterations));
+  auto salt = from_hex(parts[2]);
+  auto key = from_hex(parts[3]);
+  if (!salt || salt->size() < 8)
+    return fail(std::string("the salt must be at least 8 bytes of hex"));
+  if (!key || key->size() != kKeyBytes)
+    return fail(std::string("the key must be 32 bytes (64 hex digits)"));
+  parsed.salt = std::move(*salt);
+  parsed.key = std::move(*key);
+  return parsed;
+}
+
+std::vector<unsigned char> derive(std::string_view password, const std::vector<unsigned char>& salt,
+                                  unsigned iterations) {
+  std::vector<unsigned char> key(kKeyBytes);
+  PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()), salt.data(),
+                    static_cast<int>(salt.size()), static_cast<int>(iterations), EVP_sha256(),
+                    static_cast<int>(key.size()), key.data());
+  return key;
+}
+
+std::string sha256_hex(std::string_view text) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  return to_hex(digest, sizeof digest);
+}
+
+}  // namespace
+
+std::string random_hex(std::size_t bytes) {
+  std::vector<unsigned char> buffer(bytes);
+  // RAND_bytes only fails when the CSPRNG cannot be seeded; handing out a
+  // predictable session token or password would be worse than stopping.
+  if (RAND_bytes(buffer.data(), static_cast<int>(buffer.size())) != 1) std::abort();
+  return to_hex(buffer.data(), buffer.size());
+}
+
+std::string hash_password(std::string_view password, unsigned iterations) {
+  std::vector<unsigned char> salt(16);
+  if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1) std::abort();
+  auto key = derive(password, salt, iterations);
+  return std::string(kScheme) + "$" + std::to_string(iterations) + "$" +
+         to_hex(salt.data(), salt.size()) + "$" + to_hex(key.data(), key.size());
+}
+
+Status<std::string> check_hash_format(std::string_view hash) {
+  auto parsed = parse_hash(hash);
+  if (!parsed) return fail(parsed.error());
+  return Ok{};
+}
+
+bool verify_password(std::string_view password, std::string_view hash) {
+  auto parsed = parse_hash(hash);
+  if (!parsed) return false;
+  auto key = derive(password, parsed->salt, parsed->iterations);
+  return CRYPTO_memcmp(key.data(), parsed->key.data(), key.size()) == 0;
+}
+
+Result<UsersFile, std::string> load_or_create_users_file(const std::string& path) {
+  UsersFile out;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    std::string password = random_hex(12);
+    User admin{"admin", hash_password(password)};
+    // O_EXCL: two processes starting at once must not both print a password
+    // while only one of them ends up in the file.
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return fail(path + ": cannot create the console users file");
+    std::string line = admin.name + ":" + admin.password_hash + "\n";
+    bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                   ::fsync(fd) == 0;
+    ::close(fd);
+    if (!written) return fail(path + ": cannot write the console users file");
+    out.users.push_back(std::move(admin));
+    out.generated_password = std::move(password);
+    return out;
+  }
+  std::ifstream in(path);
+  if (!in) return fail(path + ": cannot read the console users file");
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.empty() || line[0] == '#') continue;
+    auto colon = line.find(':');
+    std::string where = path + ":" + std::to_string(number) + ": ";
+    if (colon == std::string::npos || colon == 0) return fail(where + "expected name:hash");
+    User user{line.substr(0, colon), line.substr(colon + 1)};
+    if (auto ok = check_hash_format(user.password_hash); !ok) return fail(where + ok.error());
+    out.users.push_back(std::move(user));
+  }
+  if (out.users.empty()) return fail(path + ": the console users file names no user");
+  return out;
+}
+
+SessionTable::Created SessionTable::create(const std::string& user, SteadyClock::time_point now) {
+  Created created{random_hex(32), Session{user, random_hex(32), now + ttl_}};
+  std::lock_guard lock(mutex_);
+  std::erase_if(sessions_, [&](const auto& entry) { return entry.second.expires <= now; });
+  if (sessions_.size() >= max_sessions_) {
+    // The table is bounded: the session closest to expiry makes room.
+    auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [](auto& a, auto& b) {
+      return a.second.expires < b.second.expires;
+    });
+    sessions_.erase(oldest);
+  }
+  sessions_[sha256_hex(created.token)] = created.session;
+  return created;
+}
+
+std::optional<Session> SessionTable::find(std::string_view token, SteadyClock::time_point now) {
+  if (token.empty()) return std::nullopt;
+  auto key = sha256_hex(token);
+  std::lock_guard lock(mutex_);
+  auto it = sessions_.find(key);
+  if (it == sessions_.end()) return std::nullopt;
+  if (it->second.expires <= now) {
+    sessions_.erase(it);
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+void SessionTable::remove(std::string_view token) {
+  auto key = sha256_hex(token);
+  std::lock_guard lock(mutex_);
+  sessions_.erase(key);
+}
+
+std::size_t SessionTable::size() const {
+  std::lock_guard lock(mutex_);
+  return sessions_.size();
+}
+
+std::chrono::seconds LoginThrottle::wait_time(const std::string& client,
+                                              SteadyClock::time_point now) const {
+  std::lock_guard lock(mutex_);
+  auto it = clients_.find(client);
+  if (it == clients_.end() || it->second.count < free_attempts_) return std::chrono::seconds(0);
+  unsigned excess = std::min(it->second.count - free_attempts_, 20u);
+  auto delay = std::min(std::chrono::seconds(1ll << excess), max_delay_);
+  auto ready = it->second.last + delay;
+  if (now >= ready) return std::chrono::seconds(0);
+  return std::chrono::ceil<std::chrono::seconds>(ready - now);
+}
+
+void LoginThrottle::failed(const std::string& client, SteadyClock::time_point now) {
+  std::lock_guard lock(mutex_);
+  // Bounded memory under a spray of addresses: forget the quietest client.
+  if (clients_.size() >= 10000 && !clients_.contains(client)) {
+    auto oldest = std::min_element(clients_.begin(), clients_.end(),
+                                   [](auto& a, auto& b) { return a.second.last < b.second.last; });
+    clients_.erase(oldest);
+  }
+  auto& f = clients_[client];
+  ++f.count;
+  f.last = now;
+}
+
+void LoginThrottle::succeeded(const std::string& client) {
+  std::lock_guard lock(mutex_);
+  clients_.erase(client);
+}
+
+}  // namespace cordon::roles::console

@@ -1,0 +1,109 @@
+// Console authentication: salted password hashes (PBKDF2-HMAC-SHA256), the
+// users file generated on first run, the server-side session table, and the
+// failed-login throttle. No HTTP here: the server asks these questions and
+// turns the answers into responses, so every rule is testable on its own.
+//
+// Hash format (also what `console.users[].password_hash` holds):
+//   pbkdf2-sha256$<iterations>$<salt hex>$<derived key hex>
+// e.g. from Python: hashlib.pbkdf2_hmac("sha256", pw, salt, 600000).hex()
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/result.hpp"
+
+namespace cordon::roles::console {
+
+using SteadyClock = std::chrono::steady_clock;
+
+struct User {
+  std::string name;
+  std::string password_hash;
+};
+
+// Random bytes from OpenSSL's CSPRNG as lower-case hex (2 * bytes chars).
+std::string random_hex(std::size_t bytes);
+
+// Hashes `password` with a fresh 16-byte salt.
+std::string hash_password(std::string_view password, unsigned iterations = 600000);
+
+// Whether `hash` is a well-formed hash in the format above.
+Status<std::string> check_hash_format(std::string_view hash);
+
+// Constant-time comparison of the derived key; a malformed hash never verifies.
+bool verify_password(std::string_view password, std::string_view hash);
+
+// The users file under data_dir (one `name:hash` line per user, mode 0600),
+// used when the configuration names no users. When the file does not exist,
+// creates it with user "admin" and a random password, returned in
+// `generated_password` so the caller can show it once.
+struct UsersFile {
+  std::vector<User> users;
+  std::optional<std::string> generated_password;
+};
+Result<UsersFile, std::string> load_or_create_users_file(const std::string& path);
+
+struct Session {
+  std::string user;
+  std::string csrf_token;
+  SteadyClock::time_point expires;
+};
+
+// Sessions by token. The table keys on a SHA-256 of the token so that a
+// lookup's timing says nothing about stored tokens. Thread-safe.
+class SessionTable {
+ public:
+  SessionTable(std::chrono::seconds ttl, std::size_t max_sessions = 1000)
+      : ttl_(ttl), max_sessions_(max_sessions) {}
+
+  struct Created {
+    std::string token;  // 256 random bits, hex: the cookie value
+    Session session;
+  };
+  Created create(const std::string& user, SteadyClock::time_point now);
+  // The live session for `token`; an expired one is removed.
+  std::optional<Session> find(std::string_view token, SteadyClock::time_point now);
+  void remove(std::string_view token);
+  std::size_t size() const;
+
+ private:
+  std::chrono::seconds ttl_;
+  std::size_t max_sessions_;
+  mutable std::mutex mutex_;
+  std::map<std::string, Session> sessions_;
+};
+
+// Slows down password guessing per client address: after `free_attempts`
+// consecutive failures each further attempt must wait 1 s, 2 s, 4 s, ...
+// (at most `max_delay`) after the previous failure. A success clears it.
+class LoginThrottle {
+ public:
+  explicit LoginThrottle(unsigned free_attempts = 5,
+                         std::chrono::seconds max_delay = std::chrono::minutes(5))
+      : free_attempts_(free_attempts), max_delay_(max_delay) {}
+
+  // Zero when `client` may try now, else how long it has to wait.
+  std::chrono::seconds wait_time(const std::string& client, SteadyClock::time_point now) const;
+  void failed(const std::string& client, SteadyClock::time_point now);
+  void succeeded(const std::string& client);
+
+ private:
+  struct Failures {
+    unsigned count = 0;
+    SteadyClock::time_point last;
+  };
+  unsigned free_attempts_;
+  std::chrono::seconds max_delay_;
+  mutable std::mutex mutex_;
+  std::map<std::string, Failures> clients_;
+};
+
+}  // namespace cordon::roles::console

@@ -1,0 +1,132 @@
+// Password hashing, the users file, sessions and the login throttle.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "roles/console_auth.hpp"
+
+namespace cordon::roles::console {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(ConsoleAuth, AHashVerifiesItsPasswordAndNoOther) {
+  auto hash = hash_password("correct horse", 2000);
+  EXPECT_TRUE(verify_password("correct horse", hash));
+  EXPECT_FALSE(verify_password("correct hors", hash));
+  EXPECT_FALSE(verify_password("", hash));
+}
+
+TEST(ConsoleAuth, HashesOfOnePasswordDifferBySalt) {
+  EXPECT_NE(hash_password("pw", 2000), hash_password("pw", 2000));
+}
+
+TEST(ConsoleAuth, VerifiesAHashMadeByPythonHashlib) {
+  // python3 -c "import hashlib; print(hashlib.pbkdf2_hmac('sha256', b'secret',
+  //   bytes.fromhex('00112233445566778899aabbccddeeff'), 1000).hex())"
+  const std::string hash =
+      "pbkdf2-sha256$1000$00112233445566778899aabbccddeeff$"
+      "588372775fb38b5711b6f36b465e293dc7b793e008550ee8a10bb26a8e7f85b8";
+  EXPECT_TRUE(check_hash_format(hash));
+  EXPECT_TRUE(verify_password("secret", hash));
+  EXPECT_FALSE(verify_password("Secret", hash));
+}
+
+TEST(ConsoleAuth, MalformedHashesAreReportedAndNeverVerify) {
+  for (const char* bad : {"", "plain", "pbkdf2-sha256$1000$zz$00", "md5$1000$0011223344556677$00",
+                          "pbkdf2-sha256$10$0011223344556677$" /* too few iterations */,
+                          "pbkdf2-sha256$1000$0011223344556677$abcd"}) {
+    EXPECT_FALSE(check_hash_format(bad)) << bad;
+    EXPECT_FALSE(verify_password("x", bad)) << bad;
+  }
+}
+
+TEST(ConsoleAuth, UsersFileIsCreatedOnceWithAGeneratedAdminPassword) {
+  auto dir = std::filesystem::temp_directory_path() / ("cordon-users-" + random_hex(6));
+  auto path = (dir / "console-users").string();
+  auto first = load_or_create_users_file(path);
+  ASSERT_TRUE(first) << first.error();
+  ASSERT_TRUE(first->generated_password);
+  ASSERT_EQ(first->users.size(), 1u);
+  EXPECT_EQ(first->users[0].name, "admin");
+  EXPECT_TRUE(verify_password(*first->generated_password, first->users[0].password_hash));
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  auto second = load_or_create_users_file(path);
+  ASSERT_TRUE(second) << second.error();
+  EXPECT_FALSE(second->generated_password);
+  EXPECT_EQ(second->users[0].password_hash, first->users[0].password_hash);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ConsoleAuth, AUsersFileWithABadLineNamesTheLine) {
+  auto dir = std::filesystem::temp_directory_path() / ("cordon-users-" + random_hex(6));
+  std::filesystem::create_directories(dir);
+  auto path = (dir / "console-users").string();
+  std::ofstream(path) << "# users\nalice:" << hash_password("a", 1000) << "\nbob:plain\n";
+  auto loaded = load_or_create_users_file(path);
+  ASSERT_FALSE(loaded);
+  EXPECT_NE(loaded.error().find(":3:"), std::string::npos) << loaded.error();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ConsoleSessions, ATokenFindsItsSessionUntilItExpires) {
+  SessionTable table(60s);
+  auto t0 = SteadyClock::time_point{} + 1000s;
+  auto created = table.create("admin", t0);
+  EXPECT_EQ(created.token.size(), 64u);
+  EXPECT_EQ(created.session.csrf_token.size(), 64u);
+  EXPECT_NE(created.token, created.session.csrf_token);
+  auto found = table.find(created.token, t0 + 59s);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->user, "admin");
+  EXPECT_FALSE(table.find(created.token, t0 + 60s));
+  EXPECT_EQ(table.size(), 0u);  // the expired session is gone
+}
+
+TEST(ConsoleSessions, UnknownEmptyAndRemovedTokensFindNothing) {
+  SessionTable table(60s);
+  auto now = SteadyClock::now();
+  auto created = table.create("admin", now);
+  EXPECT_FALSE(table.find("", now));
+  EXPECT_FALSE(table.find(std::string(64, 'a'), now));
+  table.remove(created.token);
+  EXPECT_FALSE(table.find(created.token, now));
+}
+
+TEST(ConsoleSessions, TheTableIsBoundedByEvictingTheOldest) {
+  SessionTable table(60s, 2);
+  auto now = SteadyClock::time_point{} + 1000s;
+  auto a = table.create("a", now);
+  auto b = table.create("b", now + 1s);
+  auto c = table.create("c", now + 2s);
+  EXPECT_EQ(table.size(), 2u);
+  EXPECT_FALSE(table.find(a.token, now + 3s));
+  EXPECT_TRUE(table.find(b.token, now + 3s));
+  EXPECT_TRUE(table.find(c.token, now + 3s));
+}
+
+TEST(ConsoleThrottle, FreeAttemptsThenDoublingWaits) {
+  LoginThrottle throttle(3, 10s);
+  auto t = SteadyClock::time_point{} + 1000s;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(throttle.wait_time("1.2.3.4", t), 0s);
+    throttle.failed("1.2.3.4", t);
+  }
+  EXPECT_EQ(throttle.wait_time("1.2.3.4", t), 1s);
+  EXPECT_EQ(throttle.wait_time("5.6.7.8", t), 0s);  // per client
+  EXPECT_EQ(throttle.wait_time("1.2.3.4", t + 1s), 0s);
+  throttle.failed("1.2.3.4", t + 1s);
+  EXPECT_EQ(throttle.wait_time("1.2.3.4", t + 1s), 2s);
+  for (int i = 0; i < 10; ++i) throttle.failed("1.2.3.4", t + 2s);
+  EXPECT_EQ(throttle.wait_time("1.2.3.4", t + 2s), 10s);  // capped
+  throttle.succeeded("1.2.3.4");
+  EXPECT_EQ(throttle.wait_time("1.2.3.4", t + 2s), 0s);
+}
+
+}  // namespace
+}  // namespace cordon::roles::console

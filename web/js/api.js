@@ -1,0 +1,55 @@
+// The console's REST client: JSON in and out, the session's CSRF token on
+// every write, and one place that notices an expired session.
+let csrfToken = null;
+let onUnauthorized = () => {};
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export function setUnauthorizedHandler(handler) {
+  onUnauthorized = handler;
+}
+
+export function setCsrfToken(token) {
+  csrfToken = token;
+}
+
+async function request(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  const response = await fetch(`/api/v1${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'same-origin',
+  });
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const message = (data && data.error) || `${response.status} ${response.statusText}`;
+    if (response.status === 401 && path !== '/login') onUnauthorized();
+    throw new ApiError(response.status, message);
+  }
+  return data;
+}
+
+export const api = {
+  session: () => request('GET', '/session'),
+  login: (username, password) => request('POST', '/login', { username, password }),
+  logout: () => request('POST', '/logout'),
+  incidents: (params) => request('GET', `/incidents?${new URLSearchParams(params)}`),
+  incident: (id) => request('GET', `/incidents/${encodeURIComponent(id)}`),
+  updateIncident: (id, change) => request('PATCH', `/incidents/${encodeURIComponent(id)}`, change),
+  policies: () => request('GET', '/policies'),
+  stats: (params) => request('GET', `/stats?${new URLSearchParams(params)}`),
+  reload: () => request('POST', '/reload'),
+};

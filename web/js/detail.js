@@ -1,0 +1,102 @@
+// One incident: envelope, subject, every fired policy with its masked
+// matches, and the status workflow with comments and history.
+import { api } from './api.js';
+import { badge, clear, errorBox, formatTime, h, label } from './dom.js';
+import { lastListHash } from './incidents.js';
+
+// Mirrors the server's workflow (it has the last word and answers 409).
+const NEXT = {
+  new: ['in_progress', 'resolved', 'false_positive'],
+  in_progress: ['resolved', 'false_positive'],
+  resolved: ['in_progress'],
+  false_positive: ['in_progress'],
+};
+const VERB = { in_progress: 'Start work', resolved: 'Resolve', false_positive: 'False positive' };
+
+function field(name, ...value) {
+  return [h('dt', {}, name), h('dd', {}, ...value)];
+}
+
+function policyCard(policy) {
+  return h('article', { class: 'policy-hit' },
+    h('header', {}, h('h3', {}, policy.name), badge('sev', policy.severity)),
+    h('table', { class: 'matches' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'Rule'), h('th', {}, 'Component'), h('th', { class: 'num' }, 'Count'), h('th', {}, 'Matches (masked)'))),
+      h('tbody', {}, policy.matches.map((m) => h('tr', {},
+        h('td', {}, m.rule),
+        h('td', {}, h('code', {}, m.component)),
+        h('td', { class: 'num' }, m.count),
+        h('td', {}, m.samples.length ? m.samples.map((s) => h('mark', { class: 'sample' }, s)) : h('span', { class: 'muted' }, '—')))))));
+}
+
+function workflow(incident, rerender) {
+  const comment = h('textarea', { name: 'comment', rows: 3, maxlength: 4000, placeholder: 'Comment (optional with a status change)', 'aria-label': 'Comment' });
+  const error = h('div', { class: 'error', role: 'alert', hidden: true });
+  const submit = async (status) => {
+    error.hidden = true;
+    const change = {};
+    if (status) change.status = status;
+    if (comment.value.trim()) change.comment = comment.value.trim();
+    if (!status && !change.comment) {
+      error.textContent = 'Write a comment first.';
+      error.hidden = false;
+      return;
+    }
+    try {
+      rerender(await api.updateIncident(incident.id, change));
+    } catch (e) {
+      error.textContent = e.message;
+      error.hidden = false;
+    }
+  };
+  return h('section', { class: 'card workflow' },
+    h('h2', {}, 'Workflow'),
+    h('p', {}, 'Status: ', badge('status', incident.status)),
+    comment, error,
+    h('div', { class: 'buttons' },
+      NEXT[incident.status].map((s) => h('button', { type: 'button', class: s === 'resolved' ? 'primary' : 'secondary', dataset: { status: s }, onclick: () => submit(s) }, VERB[s] || label(s))),
+      h('button', { type: 'button', class: 'secondary', onclick: () => submit(null) }, 'Add comment')),
+    h('h3', {}, 'History'),
+    incident.history.length === 0
+      ? h('p', { class: 'muted' }, 'No changes yet.')
+      : h('ol', { class: 'history' }, incident.history.slice().reverse().map((c) => h('li', {},
+        h('div', {}, badge('status', c.status), ' ', h('time', { datetime: c.time }, formatTime(c.time))),
+        c.comment ? h('p', {}, c.comment) : null))));
+}
+
+export async function renderIncidentDetail(context, id) {
+  let incident;
+  try {
+    incident = await api.incident(id);
+  } catch (e) {
+    if (e.status === 401) throw e;
+    clear(context.main, h('section', { class: 'view' }, h('a', { href: lastListHash, class: 'back' }, '← Incidents'), errorBox(e)));
+    return;
+  }
+  const draw = (current) => {
+    clear(context.main, h('section', { class: 'view detail-view' },
+      h('a', { href: lastListHash, class: 'back' }, '← Incidents'),
+      h('div', { class: 'view-head' },
+        h('h1', {}, `Incident #${current.id}`), badge('sev', current.severity), badge('action', current.action), badge('status', current.status)),
+      h('p', { class: 'subject-line' }, current.subject || h('span', { class: 'muted' }, '(no subject)')),
+      h('div', { class: 'detail-grid' },
+        h('div', {},
+          h('section', { class: 'card' }, h('h2', {}, 'Message'),
+            h('dl', { class: 'fields' },
+              field('From', current.sender || '<>'),
+              field('To', h('ul', { class: 'plain' }, current.recipients.map((r) => h('li', {}, r)))),
+              field('Message-ID', h('code', {}, current.message_id || '—')),
+              field('First seen', formatTime(current.time)),
+              field('Last seen', formatTime(current.last_seen)),
+              field('Seen', current.repeat_count ? `${current.repeat_count + 1} times (re-sent ${current.repeat_count}×)` : 'once'),
+              field('Action', badge('action', current.action)))),
+          h('section', { class: 'card' }, h('h2', {}, `Policies fired (${current.policies.length})`),
+            current.policies.map(policyCard))),
+        workflow(current, draw))));
+  };
+  draw(incident);
+  context.setKeys((event) => {
+    if (event.key === 'Escape' || event.key === 'u') { location.hash = lastListHash; return true; }
+    return false;
+  });
+}
