@@ -27,6 +27,7 @@
 #include <sstream>
 
 #include "cli/commands.hpp"
+#include "extract/extract.hpp"
 #include "mime/mime.hpp"
 #include "policy/config.hpp"
 #include "policy/evaluate.hpp"
@@ -165,6 +166,11 @@ int scan(const ScanOptions& opts) {
     reply_options = {b.code, b.enhanced, b.max_line_bytes, b.max_reply_bytes};
   }
   policy::Evaluator evaluator(config.policy_set);
+  auto extractor = extract::Extractor::create(config.attachments);
+  if (!extractor) {
+    std::fprintf(stderr, "cordon scan: %s\n", extractor.error().detail.c_str());
+    return 2;
+  }
   bool progress = ::isatty(STDERR_FILENO) && opts.files.size() > kProgressThreshold;
   bool any_error = false, any_violation = false;
   std::size_t done = 0;
@@ -184,7 +190,11 @@ int scan(const ScanOptions& opts) {
       report_error(opts, shown, "cannot parse the message: " + message.error().detail);
       continue;
     }
-    policy::Verdict verdict = evaluator.evaluate(*message, envelope_from_headers(*message));
+    // Attachments are expanded first so that their members are scanned as
+    // components of their own ("attachment:report.zip/q3/customers.xlsx").
+    extract::Expansion expansion = extractor->expand(*message);
+    policy::Verdict verdict =
+        evaluator.evaluate(*message, envelope_from_headers(*message), &expansion);
     any_violation = any_violation || verdict.violated();
     std::string reply;
     if (verdict.action == policy::Action::block) {

@@ -80,7 +80,25 @@ struct FileFacts {
 struct Expansion {
   std::vector<FileFacts> files;  // every attachment, then extracted members, in message order
   std::vector<LimitHit> limits;  // `where` is the component name
+  LimitAction on_limit = LimitAction::violation;  // what the limits reached mean
 };
+
+// An attachment condition of a policy: a file holds it when every part
+// that is set holds. Globs use '*' (any run) and '?' (one character) and
+// compare case-insensitively: types: ["application/vnd.ms-excel*"],
+// names: ["*.xlsx"].
+struct FileCondition {
+  std::vector<std::string> types;  // globs on the true type; empty: any
+  std::vector<std::string> names;  // globs on the file name; empty: any
+  std::size_t min_size = 0;        // bytes; 0: any
+  bool encrypted_only = false;     // only password-protected files
+
+  bool matches(const FileFacts& file) const;
+  // "attachment:type=application/zip,encrypted", for reports.
+  std::string describe() const;
+};
+
+bool glob_match(std::string_view glob, std::string_view text);
 
 enum class ErrorCode { magic_unavailable };
 struct Error {

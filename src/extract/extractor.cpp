@@ -95,7 +95,13 @@ Expansion Extractor::expand(mime::Message& message) {
         message.problems.push_back(component +
                                    " is encrypted (password-protected) and cannot be inspected");
       if (item.path.empty()) {
-        if (c.text.empty() || !c.is_text) {
+        // The MIME parser's text of a plain-text attachment honours the
+        // declared charset; for every other format (RTF, HTML, documents
+        // declared as text or octet-stream) the extracted text is the
+        // one a reader sees.
+        bool parser_text_is_better = c.is_text && !c.text.empty() &&
+                                     (item.text.empty() || item.type == "text/plain");
+        if (!parser_text_is_better) {
           c.text = std::move(item.text);
           c.is_text = !c.text.empty();
         }
@@ -114,6 +120,7 @@ Expansion Extractor::expand(mime::Message& message) {
   }
   for (auto& m : added) message.components.push_back(std::move(m));
   expansion.limits = budget.take_hits();
+  expansion.on_limit = limits_.on_limit;
   for (const auto& hit : expansion.limits) message.problems.push_back(describe(hit));
   return expansion;
 }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "detect/detect.hpp"
+#include "extract/extract.hpp"
 #include "mime/mime.hpp"
 #include "util/log.hpp"
 #include "util/result.hpp"
@@ -208,6 +209,10 @@ struct Policy {
   unsigned components = kAllComponents;      // ComponentMask bits
   MatchMode mode = MatchMode::any;
   std::vector<PolicyRule> rules;
+  // `- attachment: {types, names, min_size, encrypted}` items of the match
+  // list: each counts as one rule that holds when an attachment or an
+  // extracted file meets it.
+  std::vector<extract::FileCondition> attachment_conditions;
   CountScope count_scope = CountScope::per_component;
   // A policy does not fire for a sender matching except_senders, nor when
   // EVERY recipient matches except_recipients (masks as in L7 filters).
@@ -229,6 +234,7 @@ struct Config {
   std::optional<ConsoleConfig> console;
   SmtpLimits smtp;
   mime::Limits mime;
+  extract::Limits attachments;  // `attachments:` extraction limits and on_limit
   LogConfig log;
   std::vector<Policy> policies;
   // Compiled from `policies` by load_config_*(); null only after

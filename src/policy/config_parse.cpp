@@ -208,6 +208,22 @@ mime::Limits read_mime(const MapReader& top) {
   return l;
 }
 
+extract::Limits read_attachments(const MapReader& top) {
+  MapReader m(top.get("attachments"), "attachments",
+              {"max_depth", "max_message_bytes", "max_file_bytes", "max_ratio", "max_files",
+               "max_time", "on_limit"},
+              top.value_mark("attachments"));
+  extract::Limits l;
+  l.max_depth = m.unsigned_number("max_depth", l.max_depth, 0, 100);
+  l.max_message_bytes = m.size("max_message_bytes", l.max_message_bytes);
+  l.max_file_bytes = m.size("max_file_bytes", l.max_file_bytes);
+  l.max_ratio = m.unsigned_number("max_ratio", l.max_ratio, 1, 1000000);
+  l.max_files = m.unsigned_number("max_files", l.max_files, 1, 10000000);
+  l.max_time = m.duration("max_time", l.max_time);
+  l.on_limit = static_cast<extract::LimitAction>(m.choice("on_limit", 0, {"violation", "note"}));
+  return l;
+}
+
 LogConfig read_log(const MapReader& top) {
   MapReader m(top.get("log"), "log", {"format", "level"}, top.value_mark("log"));
   LogConfig l;
@@ -224,7 +240,7 @@ LogConfig read_log(const MapReader& top) {
 Config read_config(const YAML::Node& root) {
   MapReader top(root, "the configuration",
                 {"data_dir", "incidents", "gateway", "prevent", "monitor", "console", "policies",
-                 "smtp", "mime", "log"},
+                 "smtp", "mime", "attachments", "log"},
                 SourceMark{1, 1});
   Config c;
   c.data_dir = top.string("data_dir", c.data_dir);
@@ -244,6 +260,7 @@ Config read_config(const YAML::Node& root) {
   }
   c.smtp = read_smtp(top);
   c.mime = read_mime(top);
+  c.attachments = read_attachments(top);
   c.log = read_log(top);
   if (top.has("policies"))
     c.policies = read_policies(top.get("policies"), top.value_mark("policies"));

@@ -89,6 +89,36 @@ std::vector<RuleMatch> rule_matches(const PolicyRule& rule, CountScope scope, co
   return out;
 }
 
+// One match per file that meets the condition (at most kMaxSamples).
+std::vector<RuleMatch> condition_matches(const extract::FileCondition& condition,
+                                         const extract::Expansion* expansion) {
+  std::vector<RuleMatch> out;
+  if (!expansion) return out;
+  for (const auto& file : expansion->files) {
+    if (!condition.matches(file)) continue;
+    std::string sample = file.type + ", " + std::to_string(file.size) + " bytes";
+    if (file.encrypted) sample += ", encrypted";
+    out.push_back(RuleMatch{condition.describe(), file.component, 1, {sample}});
+    if (out.size() == kMaxSamples) break;
+  }
+  return out;
+}
+
+void add_limit_violation(const extract::Expansion* expansion, Verdict& v) {
+  if (!expansion || expansion->limits.empty() ||
+      expansion->on_limit != extract::LimitAction::violation)
+    return;
+  FiredPolicy fired{std::string(kLimitPolicy), Severity::high, {}};
+  for (const auto& hit : expansion->limits)
+    fired.matches.push_back(RuleMatch{"limit:" + std::string(extract::to_string(hit.kind)),
+                                      "limit",
+                                      1,
+                                      {hit.where + ": " + hit.detail}});
+  v.policies.push_back(std::move(fired));
+  v.block_texts.emplace_back(kLimitBlockText);
+  v.action = Action::block;
+}
+
 Severity tiered_severity(const Policy& p, const std::vector<RuleMatch>& matches) {
   std::size_t total = 0;
   for (const auto& m : matches) total += m.count;
@@ -135,8 +165,10 @@ std::string_view to_string(Action action) {
   return "?";
 }
 
-Verdict evaluate(const PolicySet& set, detect::Scanner& scanner, const mime::Message& message,
-                 const Envelope& envelope) {
+namespace {
+
+Verdict evaluate_with(const PolicySet& set, detect::Scanner* scanner, const mime::Message& message,
+                      const Envelope& envelope, const extract::Expansion* expansion) {
   const auto& policies = set.policies();
   std::vector<bool> active(policies.size());
   bool any_active = false;
@@ -145,7 +177,10 @@ Verdict evaluate(const PolicySet& set, detect::Scanner& scanner, const mime::Mes
     any_active = any_active || active[i];
   }
   Verdict verdict;
-  if (!any_active || set.rule_count() == 0) return verdict;
+  if (!any_active) {
+    add_limit_violation(expansion, verdict);
+    return verdict;
+  }
 
   // The envelope is a component of its own, unless the parser supplied one.
   mime::Component envelope_component;
@@ -164,11 +199,11 @@ Verdict evaluate(const PolicySet& set, detect::Scanner& scanner, const mime::Mes
 
   // hits[database rule] in component order.
   std::vector<RuleHits> hits(set.rule_count());
-  for (std::size_t ci = 0; ci < components.size(); ++ci) {
+  for (std::size_t ci = 0; ci < components.size() && scanner; ++ci) {
     const mime::Component& c = *components[ci];
     if (c.text.empty()) continue;
     unsigned bit = component_bit(c.kind);
-    for (auto& rf : scanner.scan(c.text)) {
+    for (auto& rf : scanner->scan(c.text)) {
       const RuleRef& ref = set.rule_ref(rf.rule_index);
       const Policy& p = policies[ref.policy];
       if (!active[ref.policy] || !(p.components & bit)) continue;
@@ -192,21 +227,39 @@ Verdict evaluate(const PolicySet& set, detect::Scanner& scanner, const mime::Mes
       matches.insert(matches.end(), std::make_move_iterator(m.begin()),
                      std::make_move_iterator(m.end()));
     }
-    bool fired = p.mode == MatchMode::any ? holding > 0 : holding == p.rules.size();
+    for (const auto& condition : p.attachment_conditions) {
+      if (!(p.components & kAttachments)) break;
+      auto m = condition_matches(condition, expansion);
+      if (m.empty()) continue;
+      ++holding;
+      matches.insert(matches.end(), std::make_move_iterator(m.begin()),
+                     std::make_move_iterator(m.end()));
+    }
+    bool fired = p.mode == MatchMode::any
+                     ? holding > 0
+                     : holding == p.rules.size() + p.attachment_conditions.size();
     if (!fired) continue;
     verdict.policies.push_back(
         FiredPolicy{p.name, tiered_severity(p, matches), std::move(matches)});
     apply_responses(p, verdict);
   }
+  add_limit_violation(expansion, verdict);
   return verdict;
+}
+
+}  // namespace
+
+Verdict evaluate(const PolicySet& set, detect::Scanner& scanner, const mime::Message& message,
+                 const Envelope& envelope, const extract::Expansion* expansion) {
+  return evaluate_with(set, &scanner, message, envelope, expansion);
 }
 
 Evaluator::Evaluator(std::shared_ptr<const PolicySet> set)
     : set_(std::move(set)), scanner_(set_->make_scanner()) {}
 
-Verdict Evaluator::evaluate(const mime::Message& message, const Envelope& envelope) {
-  if (!scanner_) return Verdict{};
-  return policy::evaluate(*set_, *scanner_, message, envelope);
+Verdict Evaluator::evaluate(const mime::Message& message, const Envelope& envelope,
+                            const extract::Expansion* expansion) {
+  return evaluate_with(*set_, scanner_ ? &*scanner_ : nullptr, message, envelope, expansion);
 }
 
 }  // namespace cordon::policy

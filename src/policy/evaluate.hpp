@@ -18,6 +18,14 @@
 // - Several fired policies: block beats redirect beats modify beats pass;
 //   every fired policy is recorded, block texts and modify operations are
 //   collected in policy order, the first redirect address wins.
+// - Attachment conditions (`- attachment: {types, names, min_size,
+//   encrypted}`) hold when a file of the message's extract::Expansion
+//   meets them; each counts as one rule for any/all. Without an expansion
+//   (the message was not expanded) they never hold.
+// - Extraction limits reached, when the expansion says on_limit:
+//   violation, fire the built-in policy kLimitPolicy (severity high,
+//   component "limit") which blocks; with on_limit: note they are only
+//   problems of the message.
 #pragma once
 
 #include <cstddef>
@@ -28,6 +36,7 @@
 #include <vector>
 
 #include "detect/detect.hpp"
+#include "extract/extract.hpp"
 #include "mime/mime.hpp"
 #include "policy/config.hpp"
 #include "policy/policy_set.hpp"
@@ -71,17 +80,23 @@ struct Verdict {
 };
 
 inline constexpr std::size_t kMaxSamples = 5;
+inline constexpr std::string_view kLimitPolicy = "Attachment inspection limits";
+inline constexpr std::string_view kLimitBlockText =
+    "Your message was not sent: an attachment could not be inspected completely (it exceeds an "
+    "inspection limit).";
 
 // `scanner` must have been made from set.database() (set.make_scanner()).
+// `expansion`: what extract::expand found in `message` (optional).
 Verdict evaluate(const PolicySet& set, detect::Scanner& scanner, const mime::Message& message,
-                 const Envelope& envelope);
+                 const Envelope& envelope, const extract::Expansion* expansion = nullptr);
 
 // Holds a snapshot and the calling thread's scanner: one per worker
 // thread or session. Handles a snapshot without rules (always passes).
 class Evaluator {
  public:
   explicit Evaluator(std::shared_ptr<const PolicySet> set);
-  Verdict evaluate(const mime::Message& message, const Envelope& envelope);
+  Verdict evaluate(const mime::Message& message, const Envelope& envelope,
+                   const extract::Expansion* expansion = nullptr);
   const std::shared_ptr<const PolicySet>& policy_set() const { return set_; }
 
  private:

@@ -96,6 +96,22 @@ PolicyRule read_rule(const YAML::Node& node, const std::string& where, SourceMar
   return r;
 }
 
+// `- attachment: {types: [...], names: [...], min_size: 10MB, encrypted: true}`
+extract::FileCondition read_attachment_condition(const YAML::Node& node, const std::string& where,
+                                                 SourceMark fallback) {
+  MapReader item(node, where, {"attachment"}, fallback);
+  MapReader m(item.get("attachment"), where + ".attachment",
+              {"types", "names", "min_size", "encrypted"}, item.value_mark("attachment"));
+  extract::FileCondition c;
+  c.types = m.string_list("types");
+  c.names = m.string_list("names");
+  c.min_size = m.size("min_size", 0);
+  c.encrypted_only = m.boolean("encrypted", false);
+  if (c.types.empty() && c.names.empty() && c.min_size == 0 && !c.encrypted_only)
+    fail_at(m.mark(), where + ".attachment needs types, names, min_size or encrypted: true");
+  return c;
+}
+
 void read_match(const MapReader& pm, const std::string& where, Policy& p) {
   if (!pm.has("match"))
     fail_at(pm.mark(), where + " has no match: say what it looks for (match: {any: [...]})");
@@ -109,9 +125,14 @@ void read_match(const MapReader& pm, const std::string& where, Policy& p) {
   if (!list.IsSequence() || list.size() == 0)
     fail_at(list, list_where + " must be a non-empty list of rules (identifier, keywords or regex)",
             m.value_mark(mode));
-  for (std::size_t i = 0; i < list.size(); ++i)
-    p.rules.push_back(
-        read_rule(list[i], list_where + "[" + std::to_string(i) + "]", m.value_mark(mode)));
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    std::string item_where = list_where + "[" + std::to_string(i) + "]";
+    if (list[i].IsMap() && list[i]["attachment"])
+      p.attachment_conditions.push_back(
+          read_attachment_condition(list[i], item_where, m.value_mark(mode)));
+    else
+      p.rules.push_back(read_rule(list[i], item_where, m.value_mark(mode)));
+  }
 }
 
 Response read_response(const YAML::Node& node, const std::string& where, SourceMark fallback) {
