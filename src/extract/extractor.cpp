@@ -99,8 +99,8 @@ Expansion Extractor::expand(mime::Message& message) {
         // declared charset; for every other format (RTF, HTML, documents
         // declared as text or octet-stream) the extracted text is the
         // one a reader sees.
-        bool parser_text_is_better = c.is_text && !c.text.empty() &&
-                                     (item.text.empty() || item.type == "text/plain");
+        bool parser_text_is_better =
+            c.is_text && !c.text.empty() && (item.text.empty() || item.type == "text/plain");
         if (!parser_text_is_better) {
           c.text = std::move(item.text);
           c.is_text = !c.text.empty();
