@@ -13,7 +13,7 @@ packages=(
   libsqlite3-dev libpq-dev libpqxx-dev libarchive-dev libpoppler-cpp-dev
   libmagic-dev libpcap-dev libgtest-dev libgmock-dev libcpp-httplib-dev
   # real peers and tools used by tests and benchmarks
-  swaks libnet-ssleay-perl libio-socket-ssl-perl postfix python3 ripgrep openssl procps
+  swaks libnet-ssleay-perl libio-socket-ssl-perl postfix python3 ripgrep openssl procps zip
   # the console's browser tests drive Debian's Chromium headless
   chromium
 )
