@@ -1,9 +1,125 @@
-// The gateway role's factory. This build does not include the gateway role yet:
-// the factory returns no role and the runtime runs the others.
+// The gateway role: wires the spool, the two SMTP listeners and the queue
+// manager together (the work itself is in gateway_listener.cpp,
+// gateway_queue.cpp, gateway_attempt.cpp and gateway_dlp.cpp).
+#include <spdlog/spdlog.h>
+
+#include <asio/ip/tcp.hpp>
+
+#include "queue/spool.hpp"
 #include "roles/factory.hpp"
+#include "roles/gateway_listener.hpp"
+#include "roles/gateway_queue.hpp"
+#include "roles/gateway_support.hpp"
 
 namespace cordon::roles {
+namespace {
 
-RoleResult make_gateway_role(Shared&) { return std::unique_ptr<Role>(); }
+using namespace gateway;
+
+// Listen and DLP addresses are resolved once, at start.
+Result<std::vector<asio::ip::address>, std::string> resolve_now(asio::io_context& io,
+                                                                const policy::HostPort& hp) {
+  std::error_code ec;
+  auto address = asio::ip::make_address(hp.host, ec);
+  if (!ec) return std::vector<asio::ip::address>{address};
+  asio::ip::tcp::resolver resolver(io);
+  auto results = resolver.resolve(hp.host, std::to_string(hp.port), ec);
+  if (ec) return fail("cannot resolve " + hp.host + ": " + ec.message());
+  std::vector<asio::ip::address> out;
+  for (const auto& r : results) out.push_back(r.endpoint().address());
+  return out;
+}
+
+class GatewayRole final : public Role {
+ public:
+  explicit GatewayRole(Shared& shared) : shared_(shared) {}
+
+  std::string_view name() const override { return "gateway"; }
+
+  Status<std::string> start() override {
+    auto config = shared_.config.get();
+    const auto& gw = *config->gateway;
+    const std::string hostname = gateway_hostname(gw);
+
+    auto spool = queue::Spool::open({config->data_dir, gw.min_free});
+    if (!spool) return fail("cannot open the queue: " + spool.error().detail);
+    auto recovered = spool->recover();
+    if (!recovered) return fail("queue recovery failed: " + recovered.error().detail);
+    spdlog::info(
+        "gateway queue {}: recovered {} active message(s), purged {} unfinished write(s), {} "
+        "quarantined",
+        spool->root().string(), recovered->requeued_active, recovered->purged_staging,
+        recovered->quarantined);
+
+    std::vector<std::string> dlp_addresses;
+    for (const auto& hp : gw.dlp.hosts) {
+      auto addresses = resolve_now(shared_.io, hp);
+      if (!addresses) {
+        spdlog::warn("gateway: DLP host {}: {}", hp.to_string(), addresses.error());
+        continue;
+      }
+      for (const auto& a : *addresses) dlp_addresses.push_back(a.to_string());
+    }
+
+    manager_ = std::make_shared<QueueManager>(shared_, *spool, hostname);
+    std::weak_ptr<QueueManager> manager = manager_;
+    auto context = std::make_shared<ListenerContext>(ListenerContext{
+        &shared_, *spool, hostname, dlp_addresses, [manager](const std::string& id, bool skip_dlp) {
+          if (auto m = manager.lock()) m->committed(id, skip_dlp);
+        }});
+
+    auto options = server_options(*config, hostname);
+    client_ = std::make_unique<smtp::Server>(shared_.io.get_executor(), options,
+                                             make_handler_factory(context, ListenerKind::client));
+    resubmit_ = std::make_unique<smtp::Server>(
+        shared_.io.get_executor(), options, make_handler_factory(context, ListenerKind::resubmit));
+    if (auto bound = listen(*client_, gw.listen, "gateway.listen"); !bound) return bound;
+    if (auto bound = listen(*resubmit_, gw.resubmit_listen, "gateway.resubmit_listen"); !bound)
+      return bound;
+
+    manager_->start();
+    std::string hosts;
+    for (const auto& hp : gw.dlp.hosts) hosts += (hosts.empty() ? "" : ", ") + hp.to_string();
+    spdlog::info(
+        "gateway {} listening on {} (resubmission {}), DLP [{}] bypass {}, delivering to {}",
+        hostname, gw.listen.to_string(), gw.resubmit_listen.to_string(), hosts,
+        gw.dlp.bypass ? "on" : "off (fail closed)",
+        gw.smarthost ? gw.smarthost->to_string() : config->data_dir + "/maildir");
+    return Ok{};
+  }
+
+  void reload(const std::shared_ptr<const policy::Config>& config) override {
+    if (manager_ && config->gateway) manager_->reload(config);
+  }
+
+  void shutdown() override {
+    if (client_) client_->shutdown();
+    if (resubmit_) resubmit_->shutdown();
+    if (manager_) manager_->stop();
+  }
+
+ private:
+  Status<std::string> listen(smtp::Server& server, const policy::HostPort& where, const char* key) {
+    auto addresses = resolve_now(shared_.io, where);
+    if (!addresses || addresses->empty())
+      return fail(std::string(key) + " " + where.to_string() + ": " +
+                  (addresses ? "no address" : addresses.error()));
+    auto bound = server.listen({addresses->front(), where.port});
+    if (!bound)
+      return fail(std::string(key) + " " + where.to_string() + ": " + bound.error().message());
+    return Ok{};
+  }
+
+  Shared& shared_;
+  std::shared_ptr<QueueManager> manager_;
+  std::unique_ptr<smtp::Server> client_;
+  std::unique_ptr<smtp::Server> resubmit_;
+};
+
+}  // namespace
+
+RoleResult make_gateway_role(Shared& shared) {
+  return std::unique_ptr<Role>(std::make_unique<GatewayRole>(shared));
+}
 
 }  // namespace cordon::roles

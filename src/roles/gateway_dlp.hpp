@@ -1,0 +1,67 @@
+// The gateway's DLP pool: hands a message to the configured DLP hosts, in
+// order, and turns what happened into one verdict, exactly as DESIGN.md
+// section 3 says:
+//
+//  - a host answers 2xx to the whole transaction     -> passed
+//  - any 4xx (or a lost connection) at any stage      -> deferred (stays queued)
+//  - any 5xx at any stage                             -> bounced (DSN with DLP's text)
+//  - a host refuses TCP (or the connect times out)    -> the next host is tried
+//  - a host accepts TCP, then the session times out   -> the next host is tried
+//  - TLS required and not negotiated                  -> the next host is tried;
+//                                                        if none gives a verdict: deferred
+//  - no verdict from any host:
+//      every host refused TCP                         -> bypass (reason "unreachable")
+//      exactly one host accepted TCP and timed out,
+//      every other refused TCP                        -> bypass (reason "session_timeout")
+//      two or more hosts accepted TCP and timed out   -> deferred: another host DID accept
+//                                                        a connection, so the rule's
+//                                                        condition for bypass does not hold
+//  - bypass disabled (fail closed)                    -> fail_closed instead of bypass
+//
+// Circuit breakers. A host whose breaker is open is skipped on the first
+// pass, which saves a connect timeout per message while a healthy host
+// gives verdicts. It is never counted as unreachable without a connection
+// attempt: when the first pass ends without a verdict, every skipped host
+// is tried (a full attempt, breaker ignored) before anything is decided.
+// So a bypass always rests on a connection attempt to every configured host
+// made for this very message.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <asio/awaitable.hpp>
+
+#include "policy/config.hpp"
+#include "queue/schedule.hpp"
+#include "smtp/client.hpp"
+
+namespace cordon::roles::gateway {
+
+enum class DlpOutcome { passed, deferred, bounced, bypass, fail_closed };
+std::string_view to_string(DlpOutcome outcome);
+
+struct DlpVerdict {
+  DlpOutcome outcome = DlpOutcome::deferred;
+  std::string host;             // host:port that decided (passed, deferred by reply, bounced)
+  smtp::DeliveryResult result;  // that host's attempt (reply, per-recipient replies)
+  std::string
+      bypass_reason;   // metric label for bypass / fail_closed: unreachable | session_timeout
+  std::string detail;  // human-readable: the reply, or what each host did
+};
+
+// One delivery attempt to one DLP host (smtp::deliver in production; a
+// fake in unit tests).
+using DlpAttempt = std::function<asio::awaitable<smtp::DeliveryResult>(const policy::HostPort&)>;
+
+asio::awaitable<DlpVerdict> run_dlp_pool(const policy::DlpConfig& config,
+                                         queue::CircuitBreakers& breakers,
+                                         const DlpAttempt& attempt);
+
+// Client options for a DLP host: connect_timeout for the TCP handshake,
+// session_timeout for every reply after it.
+smtp::ClientOptions dlp_client_options(const policy::DlpConfig& config,
+                                       const std::string& helo_name);
+
+}  // namespace cordon::roles::gateway

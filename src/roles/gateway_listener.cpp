@@ -1,0 +1,262 @@
+// The gateway's SMTP handlers: relay control, spool streaming, 250 after
+// commit (see gateway_listener.hpp).
+#include "roles/gateway_listener.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "queue/time_format.hpp"
+#include "roles/gateway_support.hpp"
+
+namespace cordon::roles::gateway {
+namespace {
+
+using smtp::Reply;
+
+constexpr std::string_view kQueueIdHeader = "x-cordon-queue-id:";
+// Enough for any real header section; the link to the original queue id is
+// informational, so a message with a larger header simply goes without it.
+constexpr std::size_t kHeaderProbeLimit = 64 * 1024;
+
+std::string client_ip(const smtp::SessionInfo& s) {
+  auto address = s.client.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  return address.to_string();
+}
+
+Reply spool_refusal(const queue::SpoolFailure& failure) {
+  if (failure.code == queue::SpoolError::no_space)
+    return Reply::make(452, "4.3.1", "Insufficient system storage, try again later");
+  return Reply::make(451, "4.3.0", "Local error in processing, try again later");
+}
+
+// Looks for "X-Cordon-Queue-Id: <id>" in the header section seen so far.
+std::string find_queue_id_header(std::string_view header) {
+  std::string lower(header);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::size_t at = lower.rfind(kQueueIdHeader, 0) == 0 ? 0 : std::string::npos;
+  if (at == std::string::npos) {
+    auto found = lower.find("\n" + std::string(kQueueIdHeader));
+    if (found == std::string::npos) return {};
+    at = found + 1;
+  }
+  auto start = at + kQueueIdHeader.size();
+  auto end = header.find_first_of("\r\n", start);
+  if (end == std::string_view::npos) return {};
+  std::string value(header.substr(start, end - start));
+  value.erase(0, value.find_first_not_of(" \t"));
+  value.erase(value.find_last_not_of(" \t") + 1);
+  return value;
+}
+
+class GatewayHandler final : public smtp::Handler {
+ public:
+  GatewayHandler(std::shared_ptr<const ListenerContext> context, ListenerKind kind)
+      : context_(std::move(context)), kind_(kind), config_(context_->shared->config.get()) {}
+
+  asio::awaitable<Reply> on_mail(const smtp::SessionInfo& session, const smtp::MailFrom&) override {
+    if (kind_ == ListenerKind::resubmit) {
+      const auto ip = client_ip(session);
+      const auto& allowed = context_->dlp_addresses;
+      if (std::find(allowed.begin(), allowed.end(), ip) == allowed.end()) {
+        spdlog::warn("gateway resubmission from {} refused: not a DLP host", ip);
+        co_return Reply::make(550, "5.7.1", "Resubmission is accepted only from DLP hosts");
+      }
+    }
+    co_return Reply::make(250, "2.1.0", "Sender OK");
+  }
+
+  asio::awaitable<Reply> on_rcpt(const smtp::SessionInfo& session,
+                                 const smtp::RcptTo& rcpt) override {
+    if (kind_ == ListenerKind::client && !may_relay(session, rcpt.recipient)) {
+      spdlog::warn("gateway relay denied: client {} to <{}>", client_ip(session), rcpt.recipient);
+      context_->shared->metrics
+          .counter("cordon_gateway_relay_denied_total", "Recipients refused: relay access denied")
+          .inc();
+      co_return Reply::make(554, "5.7.1", "<" + rcpt.recipient + ">: Relay access denied");
+    }
+    co_return Reply::make(250, "2.1.5", "Recipient OK");
+  }
+
+  asio::awaitable<smtp::DataStart> on_data_begin(const smtp::SessionInfo& session) override {
+    writer_.reset();
+    write_error_.reset();
+    header_probe_.clear();
+    queue::Envelope envelope = make_envelope(session);
+    auto spool = context_->spool;
+    auto begin_message = [spool, envelope] { return spool.begin(envelope); };
+    auto begun = co_await offload(context_->shared->workers, begin_message);
+    if (!begun) {
+      spdlog::error("gateway session {}: cannot queue a message: {}", session.id,
+                    begun.error().detail);
+      co_return smtp::DataStart{spool_refusal(begun.error()), nullptr};
+    }
+    writer_.emplace(std::move(*begun));
+    write(received_header(session, writer_->id()));
+    co_return smtp::DataStart{Reply::make(354, "", "End data with <CR><LF>.<CR><LF>"),
+                              std::make_unique<Sink>(*this)};
+  }
+
+  asio::awaitable<Reply> on_data_end(const smtp::SessionInfo& session,
+                                     std::uint64_t size) override {
+    if (!writer_) co_return Reply::make(451, "4.3.0", "Local error in processing");
+    auto writer = std::move(*writer_);
+    writer_.reset();
+    const std::string id = writer.id();
+    if (write_error_) {
+      spdlog::error("queue {}: not queued: {}", id, write_error_->detail);
+      co_return spool_refusal(*write_error_);
+    }
+    auto commit_message = [&writer] { return writer.commit(); };
+    auto committed = co_await offload(context_->shared->workers, commit_message);
+    if (!committed) {
+      spdlog::error("queue {}: not queued: {}", id, committed.error().detail);
+      co_return spool_refusal(committed.error());
+    }
+    const bool resubmitted = kind_ == ListenerKind::resubmit;
+    spdlog::info("queue {}: queued from={} <{}> recipients={} size={} client={} listener={}", id,
+                 session.helo_name, session.mail ? session.mail->sender : "",
+                 session.recipients.size(), size, client_ip(session),
+                 resubmitted ? "resubmit" : "client");
+    context_->shared->metrics
+        .counter("cordon_gateway_received_total", "Messages queued by the gateway",
+                 resubmitted ? "listener=\"resubmit\"" : "listener=\"client\"")
+        .inc();
+    if (resubmitted) co_await link_to_original(id);
+    context_->committed(id, resubmitted);
+    co_return Reply::make(250, "2.0.0", "Ok: queued as " + id);
+  }
+
+  asio::awaitable<void> on_data_abort(const smtp::SessionInfo&, const Reply&) override {
+    writer_.reset();  // the writer's destructor removes what was staged
+    co_return;
+  }
+
+  asio::awaitable<void> on_disconnect(const smtp::SessionInfo&) override {
+    writer_.reset();
+    co_return;
+  }
+
+ private:
+  class Sink final : public smtp::DataSink {
+   public:
+    explicit Sink(GatewayHandler& handler) : handler_(handler) {}
+    asio::awaitable<void> write(std::string_view chunk) override {
+      handler_.write(chunk);
+      co_return;
+    }
+
+   private:
+    GatewayHandler& handler_;
+  };
+
+  void write(std::string_view chunk) {
+    if (kind_ == ListenerKind::resubmit && header_probe_.size() < kHeaderProbeLimit &&
+        header_probe_.find("\r\n\r\n") == std::string::npos)
+      header_probe_.append(chunk.substr(0, kHeaderProbeLimit - header_probe_.size()));
+    if (!writer_ || write_error_) return;
+    // Buffered by the writer: this is a memcpy, with a write(2) per 64 KiB.
+    if (auto written = writer_->write(chunk); !written) write_error_ = written.error();
+  }
+
+  bool may_relay(const smtp::SessionInfo& session, const std::string& recipient) const {
+    const auto ip = client_ip(session);
+    for (const auto& net : config_->gateway->relay_networks)
+      if (net.contains(ip)) return true;
+    auto domain = domain_of(recipient);
+    if (domain.empty()) {
+      // RFC 5321 4.5.1: a bare "postmaster" must be accepted.
+      std::string lower = recipient;
+      std::transform(lower.begin(), lower.end(), lower.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      return lower == "postmaster";
+    }
+    const auto& local = config_->gateway->local_domains;
+    return std::find(local.begin(), local.end(), domain) != local.end();
+  }
+
+  queue::Envelope make_envelope(const smtp::SessionInfo& session) const {
+    queue::Envelope e;
+    auto now = std::chrono::system_clock::now();
+    if (session.mail) {
+      e.sender = session.mail->sender;
+      e.params = to_queue_params(session.mail->params);
+    }
+    for (const auto& r : session.recipients) e.recipients.push_back(to_queue_recipient(r));
+    e.client = {client_ip(session), "", session.helo_name};
+    e.arrival = now;
+    e.next_attempt = now;
+    if (kind_ == ListenerKind::resubmit) {
+      e.flags.inspected = true;
+      e.flags.dlp_resubmitted = true;
+      e.add_trace(now, "queued", "resubmitted by DLP host " + client_ip(session));
+    } else {
+      e.add_trace(now, "queued", "from " + session.helo_name + " [" + client_ip(session) + "]");
+    }
+    return e;
+  }
+
+  std::string received_header(const smtp::SessionInfo& session, const std::string& id) const {
+    return fmt::format("Received: from {} ([{}])\r\n\tby {} (cordon) with {}{} id {};\r\n\t{}\r\n",
+                       session.helo_name.empty() ? "unknown" : session.helo_name,
+                       client_ip(session), context_->hostname, session.esmtp ? "ESMTP" : "SMTP",
+                       session.tls ? "S" : "", id,
+                       queue::format_rfc5322(std::chrono::system_clock::now()));
+  }
+
+  // The DLP host relayed back a message the gateway sent it: name the
+  // original queue entry in the copy's trace (the original is removed once
+  // DLP answers 250, so this is where the link survives).
+  asio::awaitable<void> link_to_original(const std::string& id) {
+    auto original = find_queue_id_header(header_probe_);
+    header_probe_.clear();
+    if (original.empty()) co_return;
+    spdlog::info("queue {}: inspected copy of queue {}", id, original);
+    auto spool = context_->spool;
+    auto add_trace = [spool, id, original] {
+      auto found = spool.find(id);
+      if (!found || found->state != queue::QueueState::incoming) return false;
+      found->envelope.add_trace(std::chrono::system_clock::now(), "dlp-passed",
+                                "inspected copy of queue " + original);
+      return static_cast<bool>(spool.update(id, queue::QueueState::incoming, found->envelope));
+    };
+    co_await offload(context_->shared->workers, add_trace);
+  }
+
+  std::shared_ptr<const ListenerContext> context_;
+  ListenerKind kind_;
+  std::shared_ptr<const policy::Config> config_;  // the snapshot this session began with
+  std::optional<queue::MessageWriter> writer_;
+  std::optional<queue::SpoolFailure> write_error_;
+  std::string header_probe_;
+};
+
+}  // namespace
+
+smtp::HandlerFactory make_handler_factory(std::shared_ptr<const ListenerContext> context,
+                                          ListenerKind kind) {
+  return [context, kind] { return std::make_unique<GatewayHandler>(context, kind); };
+}
+
+smtp::ServerOptions server_options(const policy::Config& config, const std::string& hostname) {
+  smtp::ServerOptions options;
+  options.hostname = hostname;
+  auto& l = options.limits;
+  l.max_data_line = config.smtp.max_line_length;
+  l.max_recipients = config.smtp.max_recipients;
+  l.max_message_size = config.smtp.max_message_size;
+  l.max_errors = config.smtp.max_errors;
+  l.max_connections = config.smtp.max_connections;
+  l.idle_timeout = config.smtp.idle_timeout;
+  l.data_timeout = config.smtp.command_timeout;
+  return options;
+}
+
+}  // namespace cordon::roles::gateway

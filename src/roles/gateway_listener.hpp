@@ -1,0 +1,44 @@
+// The gateway's two SMTP listeners, as smtp::Handler implementations:
+//
+//  - client: mail from users and upstream MTAs. Clients inside
+//    gateway.relay_networks may send anywhere; others only to
+//    gateway.local_domains (554 5.7.1 Relay access denied at RCPT), so the
+//    gateway is never an open relay.
+//  - resubmit: mail coming back from DLP (reflect mode). Only the DLP
+//    hosts' addresses may use it (550 5.7.1 at MAIL); what arrives is
+//    queued as inspected and never goes to DLP again.
+//
+// DATA streams into a spool writer; 250 is answered only after the spool
+// committed the message (fsynced), a full disk answers 452 4.3.1.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "queue/spool.hpp"
+#include "roles/runtime.hpp"
+#include "smtp/server.hpp"
+
+namespace cordon::roles::gateway {
+
+enum class ListenerKind { client, resubmit };
+
+struct ListenerContext {
+  Shared* shared = nullptr;
+  queue::Spool spool;
+  std::string hostname;
+  // Textual IP addresses of the DLP hosts (resolved at start).
+  std::vector<std::string> dlp_addresses;
+  // Called on the I/O thread once a message is committed; `skip_dlp` says
+  // it goes straight to delivery.
+  std::function<void(const std::string& id, bool skip_dlp)> committed;
+};
+
+smtp::HandlerFactory make_handler_factory(std::shared_ptr<const ListenerContext> context,
+                                          ListenerKind kind);
+
+smtp::ServerOptions server_options(const policy::Config& config, const std::string& hostname);
+
+}  // namespace cordon::roles::gateway

@@ -1,0 +1,137 @@
+// The queue manager's scheduling: periodic rescans, dispatch under the
+// concurrency limits, and claiming a message for one attempt (the attempt
+// itself is in gateway_attempt.cpp).
+#include "roles/gateway_queue.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/post.hpp>
+#include <random>
+
+#include "roles/gateway_support.hpp"
+
+namespace cordon::roles::gateway {
+namespace {
+
+constexpr auto kScanInterval = std::chrono::seconds(1);
+
+queue::RetryPolicy retry_policy(const policy::GatewayConfig& g) {
+  queue::RetryPolicy p;
+  p.schedule = g.retry.schedule;
+  p.max_lifetime = g.retry.max_lifetime;
+  p.delay_warning_after = g.delay_warning;
+  return p;
+}
+
+}  // namespace
+
+QueueManager::QueueManager(Shared& shared, queue::Spool spool, std::string hostname)
+    : shared_(shared),
+      spool_(std::move(spool)),
+      hostname_(std::move(hostname)),
+      config_(shared.config.get()),
+      scheduler_(retry_policy(*config_->gateway), std::random_device{}()),
+      limiter_(config_->gateway->concurrency),
+      timer_(shared.io) {}
+
+void QueueManager::start() {
+  schedule_scan(std::chrono::milliseconds(0));
+}
+
+void QueueManager::stop() {
+  stopped_ = true;
+  timer_.cancel();
+}
+
+void QueueManager::reload(const std::shared_ptr<const policy::Config>& config) {
+  // Called from the I/O thread (SIGHUP handler); the scheduler's policy and
+  // the DLP settings apply to the next attempt. The concurrency limit is
+  // fixed at start.
+  asio::post(shared_.io, [self = shared_from_this(), config] {
+    self->config_ = config;
+    self->scheduler_ =
+        queue::RetryScheduler(retry_policy(*config->gateway), std::random_device{}());
+  });
+}
+
+void QueueManager::committed(const std::string& id, bool skip_dlp) {
+  asio::post(shared_.io, [self = shared_from_this(), id, skip_dlp] {
+    if (!self->stopped_) self->dispatch(id, skip_dlp);
+  });
+}
+
+void QueueManager::schedule_scan(std::chrono::milliseconds delay) {
+  if (stopped_) return;
+  timer_.expires_after(delay);
+  timer_.async_wait([self = shared_from_this()](std::error_code ec) {
+    if (ec || self->stopped_ || self->scanning_) return;
+    asio::co_spawn(self->shared_.io, self->scan(), asio::detached);
+  });
+}
+
+asio::awaitable<void> QueueManager::scan() {
+  auto self = shared_from_this();
+  scanning_ = true;
+  auto spool = spool_;
+  auto list_due = [spool] { return spool.due(std::chrono::system_clock::now()); };
+  auto due = co_await offload(shared_.workers, list_due);
+  scanning_ = false;
+  if (!due) {
+    spdlog::error("gateway queue scan failed: {}", due.error().detail);
+  } else {
+    for (const auto& m : *due)
+      dispatch(m.id, m.envelope.flags.inspected || m.envelope.flags.bypassed);
+  }
+  schedule_scan(kScanInterval);
+}
+
+std::string QueueManager::destination(bool skip_dlp) const {
+  if (!skip_dlp) return "dlp";
+  return config_->gateway->smarthost ? config_->gateway->smarthost->to_string() : "maildir";
+}
+
+void QueueManager::dispatch(const std::string& id, bool skip_dlp) {
+  if (in_flight_.count(id)) return;
+  auto slot = limiter_.try_acquire(destination(skip_dlp));
+  if (!slot) return;  // the destination is busy: a later scan picks the message up
+  in_flight_.insert(id);
+  asio::co_spawn(shared_.io, process(id, std::move(*slot)), asio::detached);
+}
+
+asio::awaitable<void> QueueManager::process(std::string id, queue::ConcurrencyLimiter::Slot slot) {
+  auto self = shared_from_this();  // the manager outlives every attempt
+  auto spool = spool_;
+  auto claim = [spool, id] { return spool.activate(id); };
+  auto claimed = co_await offload(shared_.workers, claim);
+  if (!claimed) {
+    // not_found: another scan, the CLI (hold, delete) or a finished attempt got there first.
+    if (claimed.error().code != queue::SpoolError::not_found)
+      spdlog::error("queue {}: cannot claim: {}", id, claimed.error().detail);
+    in_flight_.erase(id);
+    co_return;
+  }
+  Attempt a;
+  a.id = id;
+  a.envelope = std::move(claimed->envelope);
+  a.config = config_;
+  a.now = std::chrono::system_clock::now();
+  a.envelope.attempts += 1;
+  auto read_content = [spool, id] { return spool.read_content(id, queue::QueueState::active); };
+  auto content = co_await offload(shared_.workers, read_content);
+  if (!content) {
+    spdlog::error("queue {}: cannot read the content: {}", id, content.error().detail);
+    trace(a, std::string(queue::trace_event::delivery_deferred),
+          "local error: cannot read the queued content");
+  } else {
+    a.content = std::move(*content);
+    if (!a.envelope.flags.inspected && !a.envelope.flags.bypassed) co_await dlp_stage(a);
+    if (a.envelope.flags.inspected || a.envelope.flags.bypassed) co_await delivery_stage(a);
+  }
+  co_await finish(a);
+  in_flight_.erase(id);
+  (void)slot;  // released here, when the attempt is over
+}
+
+}  // namespace cordon::roles::gateway

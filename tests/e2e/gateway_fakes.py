@@ -1,0 +1,142 @@
+"""Small scripted SMTP servers that play a DLP host for the gateway's
+end-to-end tests: each misbehaves in one precise way (never greets, greets
+421, defers at RCPT, rejects at end of data, offers no STARTTLS), or acts
+like prevent in reflect mode (relays the message back to the gateway's
+resubmission port inside its own session, then answers with what the
+gateway said)."""
+
+import smtplib
+import socket
+import threading
+
+
+class FakeDlp:
+    """A one-thread-per-connection SMTP server on 127.0.0.1.
+
+    replies: {"greeting"|"ehlo"|"mail"|"rcpt"|"data"|"dot": "CODE text"}
+    overrides the normal reply of that stage; "silent" as the greeting
+    accepts the connection and never says anything. reflect_port relays
+    each accepted message there (reflect mode). starttls adds STARTTLS to
+    the EHLO reply (it is never actually served).
+    """
+
+    def __init__(self, port, replies=None, reflect_port=None, starttls=False):
+        self.port = port
+        self.replies = replies or {}
+        self.reflect_port = reflect_port
+        self.starttls = starttls
+        self.messages = []  # (sender, recipients, content bytes)
+        self.connections = 0
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(50)
+        self.open_clients = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        for c in self.open_clients:
+            try:
+                c.close()
+            except OSError:
+                pass
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            self.open_clients.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _reply(self, stage, default):
+        return self.replies.get(stage, default)
+
+    def _serve(self, conn):
+        f = conn.makefile("rb")
+
+        def send(line):
+            conn.sendall(line.encode() + b"\r\n")
+
+        try:
+            greeting = self._reply("greeting", "220 fake-dlp ESMTP")
+            if greeting == "silent":
+                f.read()  # until the client gives up
+                return
+            send(greeting)
+            if not greeting.startswith("2"):
+                return
+            sender, rcpts = None, []
+            while True:
+                line = f.readline()
+                if not line:
+                    return
+                verb = line.decode(errors="replace").strip()
+                upper = verb.upper()
+                if upper.startswith("EHLO") or upper.startswith("HELO"):
+                    r = self._reply("ehlo", None)
+                    if r:
+                        send(r)
+                    elif self.starttls:
+                        send("250-fake-dlp")
+                        send("250-STARTTLS")
+                        send("250 8BITMIME")
+                    else:
+                        send("250-fake-dlp")
+                        send("250 8BITMIME")
+                elif upper.startswith("MAIL"):
+                    sender = verb[verb.index("<") + 1:verb.index(">")]
+                    rcpts = []
+                    send(self._reply("mail", "250 2.1.0 Ok"))
+                elif upper.startswith("RCPT"):
+                    r = self._reply("rcpt", "250 2.1.5 Ok")
+                    if r.startswith("2"):
+                        rcpts.append(verb[verb.index("<") + 1:verb.index(">")])
+                    send(r)
+                elif upper == "DATA":
+                    r = self._reply("data", "354 go ahead")
+                    send(r)
+                    if not r.startswith("3"):
+                        continue
+                    lines = []
+                    while True:
+                        l = f.readline()
+                        if not l or l == b".\r\n":
+                            break
+                        lines.append(l[1:] if l.startswith(b"..") else l)
+                    content = b"".join(lines)
+                    self.messages.append((sender, rcpts, content))
+                    send(self._dot_reply(sender, rcpts, content))
+                elif upper == "QUIT":
+                    send("221 2.0.0 Bye")
+                    return
+                elif upper == "RSET":
+                    send("250 2.0.0 Ok")
+                else:
+                    send("502 5.5.1 Not implemented")
+        except OSError:
+            return
+        finally:
+            conn.close()
+
+    def _dot_reply(self, sender, rcpts, content):
+        if "dot" in self.replies:
+            return self.replies["dot"]
+        if self.reflect_port is None:
+            return "250 2.0.0 Ok: inspected"
+        try:
+            with smtplib.SMTP("127.0.0.1", self.reflect_port, timeout=10) as s:
+                s.sendmail(sender, rcpts, content)
+            return "250 2.0.0 Ok: passed and reflected"
+        except smtplib.SMTPResponseException as e:
+            return f"{e.smtp_code} {e.smtp_error.decode(errors='replace')}"
+        except (OSError, smtplib.SMTPException) as e:
+            return f"451 4.4.0 reflect failed: {e}"
