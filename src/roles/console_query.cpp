@@ -173,20 +173,25 @@ std::optional<double> sum_samples(std::string_view text, std::string_view family
 }
 
 nlohmann::json message_counters(std::string_view text) {
-  // The counters the gateway and prevent roles register. With both roles in
-  // one process the gateway's count of received messages is the one that
-  // matters (prevent sees the same messages again).
+  // The counters the gateway and prevent roles register. Prevent counts each
+  // message once as already_inspected, ignored (by the L7 filters) or
+  // inspected, and each inspected one again by its outcome. With a gateway
+  // in the same process, what clients handed it is what was received (prevent
+  // sees the same messages again).
   auto value = [&](std::string_view family, std::string_view labels = {}) {
     return sum_samples(text, family, labels);
   };
-  auto received = value("cordon_gateway_messages_received_total");
-  if (!received) received = value("cordon_prevent_messages_received_total");
+  auto prevent = [&](std::string_view result) {
+    return value("cordon_prevent_messages_total", "result=\"" + std::string(result) + "\"")
+        .value_or(0);
+  };
+  auto received = value("cordon_gateway_received_total", "listener=\"client\"");
+  if (!received)
+    received = prevent("inspected") + prevent("ignored") + prevent("already_inspected");
   return {
-      {"received", received.value_or(0)},
-      {"inspected", value("cordon_prevent_messages_inspected_total").value_or(0)},
-      {"blocked", value("cordon_prevent_verdicts_total", "verdict=\"block\"").value_or(0)},
-      {"passed", value("cordon_prevent_verdicts_total", "verdict=\"pass\"").value_or(0)},
-      {"bypassed", value("cordon_gateway_dlp_bypass_total").value_or(0)},
+      {"received", *received},         {"inspected", prevent("inspected")},
+      {"ignored", prevent("ignored")}, {"blocked", prevent("blocked")},
+      {"passed", prevent("passed")},   {"bypassed", value("cordon_dlp_bypass_total").value_or(0)},
   };
 }
 

@@ -104,23 +104,30 @@ TEST(ConsoleQuery, StatusWorkflow) {
 
 TEST(ConsoleQuery, MessageCountersSumLabelledSamples) {
   const std::string text =
-      "# HELP cordon_prevent_verdicts_total Verdicts\n"
-      "# TYPE cordon_prevent_verdicts_total counter\n"
-      "cordon_prevent_verdicts_total{verdict=\"block\"} 4\n"
-      "cordon_prevent_verdicts_total{verdict=\"pass\"} 10\n"
-      "cordon_prevent_verdicts_total_other 99\n"
-      "cordon_prevent_messages_inspected_total 14\n"
-      "cordon_gateway_messages_received_total{listener=\"a\"} 7\n"
-      "cordon_gateway_messages_received_total{listener=\"b\"} 9\n"
-      "cordon_gateway_dlp_bypass_total{reason=\"unreachable\"} 2\n";
+      "# HELP cordon_prevent_messages_total Messages handled by prevent\n"
+      "# TYPE cordon_prevent_messages_total counter\n"
+      "cordon_prevent_messages_total{result=\"inspected\"} 14\n"
+      "cordon_prevent_messages_total{result=\"ignored\"} 3\n"
+      "cordon_prevent_messages_total{result=\"already_inspected\"} 1\n"
+      "cordon_prevent_messages_total{result=\"blocked\"} 4\n"
+      "cordon_prevent_messages_total{result=\"passed\"} 10\n"
+      "cordon_prevent_messages_total_other 99\n"
+      "cordon_dlp_bypass_total{reason=\"unreachable\"} 2\n"
+      "cordon_dlp_bypass_total{reason=\"timeout\"} 1\n";
   auto counters = message_counters(text);
-  EXPECT_EQ(counters["received"], 16);
+  EXPECT_EQ(counters["received"], 18);  // no gateway: what prevent saw
   EXPECT_EQ(counters["inspected"], 14);
+  EXPECT_EQ(counters["ignored"], 3);
   EXPECT_EQ(counters["blocked"], 4);
   EXPECT_EQ(counters["passed"], 10);
-  EXPECT_EQ(counters["bypassed"], 2);
+  EXPECT_EQ(counters["bypassed"], 3);
   EXPECT_FALSE(sum_samples(text, "cordon_missing_total"));
-  EXPECT_EQ(sum_samples(text, "cordon_prevent_verdicts_total"), 14);
+  EXPECT_EQ(sum_samples(text, "cordon_prevent_messages_total", "result=\"blocked\""), 4);
+
+  auto with_gateway = message_counters(text +
+                                       "cordon_gateway_received_total{listener=\"client\"} 20\n"
+                                       "cordon_gateway_received_total{listener=\"resubmit\"} 10\n");
+  EXPECT_EQ(with_gateway["received"], 20);
 }
 
 }  // namespace

@@ -263,7 +263,7 @@ class ConsoleApiTest(unittest.TestCase):
         self.assertEqual(actions, {"block": 2, "pass": 1})
         per_day = sum(d["count"] for d in stats["by_severity_per_day"])
         self.assertEqual(per_day, 3)
-        self.assertEqual(set(stats["messages"]), {"received", "inspected", "blocked", "passed", "bypassed"})
+        self.assertEqual(set(stats["messages"]), {"received", "inspected", "ignored", "blocked", "passed", "bypassed"})
         recent = self.client().get("/api/v1/stats?days=1").json()
         self.assertEqual(recent["total"], 1)
         self.assertEqual(self.client().get("/api/v1/stats?days=0").status, 400)

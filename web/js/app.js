@@ -107,8 +107,17 @@ function onKey(event) {
   else if (event.key === '?') { event.preventDefault(); document.getElementById('help').showModal(); }
   else if (event.key === '/') {
     event.preventDefault();
-    if (parseHash().parts[0] !== 'incidents' || parseHash().parts[1]) navigate('/incidents');
-    setTimeout(() => document.getElementById('search')?.focus(), 0);
+    const search = document.getElementById('search');
+    if (search) { search.focus(); return; }
+    navigate('/incidents');
+    // The list mounts asynchronously; focus its search box once it is there.
+    const started = Date.now();
+    const tryFocus = () => {
+      const box = document.getElementById('search');
+      if (box) box.focus();
+      else if (Date.now() - started < 3000) setTimeout(tryFocus, 30);
+    };
+    tryFocus();
   }
 }
 

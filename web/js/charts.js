@@ -3,33 +3,31 @@
 // <title> so hovering shows the exact number.
 import { h, svg } from './dom.js';
 
-function niceMax(value) {
-  if (value <= 5) return 5;
-  const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) {
-    if (step * magnitude >= value) return step * magnitude;
-  }
-  return 10 * magnitude;
+// A round axis maximum split into `ticks` equal whole-number steps.
+function niceScale(value, ticks = 4) {
+  const raw = Math.max(1, value) / ticks;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * magnitude).find((s) => s >= raw && Number.isInteger(s)) || Math.ceil(raw);
+  return { max: step * ticks, step };
 }
 
 // days: ['YYYY-MM-DD', ...]; series: [{key, label, color}]; value(day, key) -> number
-export function stackedColumns({ days, series, value, height = 220 }) {
-  const width = 720;
+// width: the drawing's width in CSS pixels, so text keeps its size.
+export function stackedColumns({ days, series, value, width = 720, height = 240 }) {
   const pad = { top: 12, right: 12, bottom: 28, left: 36 };
   const plotW = width - pad.left - pad.right;
   const plotH = height - pad.top - pad.bottom;
   const totals = days.map((d) => series.reduce((sum, s) => sum + value(d, s.key), 0));
-  const max = niceMax(Math.max(0, ...totals));
+  const { max, step } = niceScale(Math.max(0, ...totals));
   const slot = plotW / Math.max(1, days.length);
   const barW = Math.max(2, Math.min(28, slot * 0.7));
   const y = (v) => pad.top + plotH - (v / max) * plotH;
-  const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart', role: 'img', 'aria-label': 'Incidents per day by severity' });
-  for (let i = 0; i <= 4; i += 1) {
-    const v = (max / 4) * i;
+  const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, height, class: 'chart', role: 'img', 'aria-label': 'Incidents per day by severity' });
+  for (let v = 0; v <= max; v += step) {
     chart.append(svg('line', { x1: pad.left, x2: width - pad.right, y1: y(v), y2: y(v), class: 'grid' }),
       svg('text', { x: pad.left - 6, y: y(v) + 4, class: 'axis', 'text-anchor': 'end' }, Math.round(v)));
   }
-  const labelEvery = Math.ceil(days.length / 10);
+  const labelEvery = Math.ceil(days.length / Math.max(2, Math.floor(plotW / 60)));
   days.forEach((day, i) => {
     const x = pad.left + i * slot + (slot - barW) / 2;
     let base = 0;
@@ -49,14 +47,13 @@ export function stackedColumns({ days, series, value, height = 220 }) {
 }
 
 // items: [{label, value, key?}]; color: fill or (item) -> fill
-export function horizontalBars({ items, color = '#3b6ea5', emptyText = 'No data' }) {
+export function horizontalBars({ items, color = '#3b6ea5', emptyText = 'No data', width = 520 }) {
   if (items.length === 0) return h('p', { class: 'muted empty-chart' }, emptyText);
   const rowH = 26;
-  const width = 520;
-  const labelW = 200;
+  const labelW = Math.min(220, Math.round(width * 0.38));
   const height = items.length * rowH + 4;
   const max = Math.max(1, ...items.map((i) => i.value));
-  const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart hbars', role: 'img' });
+  const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, height, class: 'chart hbars', role: 'img' });
   items.forEach((item, i) => {
     const y = i * rowH + 2;
     const w = Math.max(item.value ? 2 : 0, ((width - labelW - 60) * item.value) / max);

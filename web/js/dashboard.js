@@ -39,6 +39,9 @@ export async function renderDashboard(context) {
   const perDay = new Map();
   for (const d of stats.by_severity_per_day) perDay.set(`${d.day}/${d.severity}`, d.count);
   const m = stats.messages;
+  // Charts are drawn at the size they are shown (cards have 18 px padding).
+  const full = Math.max(520, context.main.clientWidth - 2 * 24 - 38);
+  const half = window.innerWidth > 900 ? Math.floor((full - 16) / 2) : full;
   const range = h('div', { class: 'segmented', role: 'group', 'aria-label': 'Time range' },
     [7, 30, 90].map((n) => h('a', { href: `#/dashboard?days=${n}`, class: n === days ? 'active' : '' }, `${n} days`)));
 
@@ -54,21 +57,23 @@ export async function renderDashboard(context) {
     h('div', { class: 'chart-grid' },
       card('Incidents over time by severity', stats.total === 0
         ? h('p', { class: 'muted empty-chart' }, `No incidents in the last ${days} days.`)
-        : stackedColumns({ days: dayList, series: SEVERITY_SERIES, value: (day, sev) => perDay.get(`${day}/${sev}`) || 0 })),
-      card('Messages: blocked, passed, bypassed', horizontalBars({
-        items: ['blocked', 'passed', 'bypassed'].map((k) => ({ label: label(k), key: k, value: m[k] })),
-        color: (item) => MESSAGE_COLORS[item.key],
-      })),
+        : stackedColumns({ width: full, days: dayList, series: SEVERITY_SERIES, value: (day, sev) => perDay.get(`${day}/${sev}`) || 0 })),
+      card('Messages: blocked, passed, bypassed', m.received === 0
+        ? h('p', { class: 'muted empty-chart' }, 'No message has passed through this cordon since it started.')
+        : horizontalBars({
+          items: ['blocked', 'passed', 'bypassed'].map((k) => ({ label: label(k), key: k, value: m[k] })),
+          color: (item) => MESSAGE_COLORS[item.key], width: half,
+        })),
       card('Top policies', horizontalBars({
-        items: stats.top_policies.map((p) => ({ label: p.policy, value: p.count })), color: '#3b6ea5',
+        items: stats.top_policies.map((p) => ({ label: p.policy, value: p.count })), color: '#3b6ea5', width: half,
         emptyText: 'No policy has fired.',
       })),
       card('Top senders', horizontalBars({
-        items: stats.top_senders.map((s) => ({ label: s.sender || '<>', value: s.count })), color: '#5c6bc0',
+        items: stats.top_senders.map((s) => ({ label: s.sender || '<>', value: s.count })), color: '#5c6bc0', width: half,
         emptyText: 'No senders yet.',
       })),
       card('Incidents by action', horizontalBars({
         items: stats.by_action.map((a) => ({ label: label(a.action), key: a.action, value: a.count })),
-        color: (item) => ACTION_COLORS[item.key] || '#78909c', emptyText: 'No incidents yet.',
+        color: (item) => ACTION_COLORS[item.key] || '#78909c', width: half, emptyText: 'No incidents yet.',
       })))));
 }

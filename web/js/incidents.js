@@ -18,13 +18,16 @@ function select(name, title, values) {
 
 function mount(context) {
   const search = h('input', { id: 'search', name: 'q', type: 'search', placeholder: 'Search subject, sender, recipients  ( / )', 'aria-label': 'Search' });
-  const policy = select('policy', 'Policy', []);
+  // Free text with suggestions: incidents may name policies that are no
+  // longer configured, so the choices are the configured ones plus those seen.
+  const policyOptions = h('datalist', { id: 'policy-options' });
+  const policy = h('input', { name: 'policy', list: 'policy-options', placeholder: 'Policy (exact)', 'aria-label': 'Policy' });
   const controls = [
     search,
     select('severity', 'Severity', SEVERITIES),
     select('status', 'Status', STATUSES),
     select('action', 'Action', ACTIONS),
-    policy,
+    policy, policyOptions,
     h('input', { name: 'sender', type: 'text', placeholder: 'Sender (exact)', 'aria-label': 'Sender' }),
     h('input', { name: 'recipient', type: 'text', placeholder: 'Recipient contains', 'aria-label': 'Recipient' }),
     h('label', { class: 'inline' }, 'From', h('input', { name: 'from', type: 'date' })),
@@ -57,9 +60,9 @@ function mount(context) {
   });
   reset.addEventListener('click', () => context.navigate('/incidents'));
 
-  api.policies().then((p) => {
-    for (const { name } of p.policies) policy.append(h('option', { value: name }, name));
-    policy.value = currentParams().get('policy') || '';
+  Promise.all([api.policies(), api.stats({ days: 366 })]).then(([configured, stats]) => {
+    const names = new Set([...configured.policies.map((p) => p.name), ...stats.top_policies.map((p) => p.policy)]);
+    for (const name of [...names].sort()) policyOptions.append(h('option', { value: name }));
   }).catch(() => {});
 
   return { root, form, table, pager, summary, selected: 0, items: [] };
