@@ -178,6 +178,41 @@ MonitorConfig read_monitor(const MapReader& top) {
   return mon;
 }
 
+ConsoleConfig read_console(const MapReader& top) {
+  MapReader m(top.get("console"), "console",
+              {"listen", "users", "tls_cert", "tls_key", "session_ttl", "metrics_public"},
+              top.value_mark("console"));
+  ConsoleConfig c;
+  c.listen = m.host_port("listen", c.listen, true);
+  if (m.has("users")) {
+    auto node = m.get("users");
+    if (!node.IsSequence())
+      fail_at(node, "console.users must be a list of {name, password_hash}", m.value_mark("users"));
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      std::string where = "console.users[" + std::to_string(i) + "]";
+      MapReader u(node[i], where, {"name", "password_hash"}, yaml::mark_of(node[i]));
+      ConsoleUser user{u.string("name", ""), u.string("password_hash", ""), u.mark()};
+      if (user.name.empty() || user.name.find(':') != std::string::npos)
+        fail_at(node[i], where + ".name must be a non-empty name without ':'");
+      if (user.password_hash.rfind("pbkdf2-sha256$", 0) != 0)
+        fail_at(u.has("password_hash") ? u.value_mark("password_hash") : u.mark(),
+                where + ".password_hash must be a pbkdf2-sha256$ITERATIONS$SALT$KEY hash");
+      for (const auto& other : c.users)
+        if (other.name == user.name) fail_at(node[i], where + ": user '" + user.name + "' twice");
+      c.users.push_back(std::move(user));
+    }
+  }
+  c.tls_cert = m.string("tls_cert", "");
+  c.tls_key = m.string("tls_key", "");
+  if (c.tls_cert.empty() != c.tls_key.empty())
+    fail_at(m.mark(), "console: tls_cert and tls_key go together");
+  c.session_ttl = m.duration("session_ttl", c.session_ttl);
+  if (c.session_ttl < std::chrono::minutes(1))
+    fail_at(m.value_mark("session_ttl"), "console.session_ttl must be at least 1m");
+  if (m.has("metrics_public")) c.metrics_public = m.boolean("metrics_public", true);
+  return c;
+}
+
 SmtpLimits read_smtp(const MapReader& top) {
   MapReader m(top.get("smtp"), "smtp",
               {"max_line_length", "max_message_size", "max_recipients", "max_errors",
@@ -253,11 +288,7 @@ Config read_config(const YAML::Node& root) {
   if (top.has("gateway")) c.gateway = read_gateway(top);
   if (top.has("prevent")) c.prevent = read_prevent(top);
   if (top.has("monitor")) c.monitor = read_monitor(top);
-  if (top.has("console")) {
-    MapReader m(top.get("console"), "console", {"listen"}, top.value_mark("console"));
-    c.console = ConsoleConfig{};
-    c.console->listen = m.host_port("listen", c.console->listen, true);
-  }
+  if (top.has("console")) c.console = read_console(top);
   c.smtp = read_smtp(top);
   c.mime = read_mime(top);
   c.attachments = read_attachments(top);

@@ -210,7 +210,9 @@ TEST(ConfigLoader, UnknownKeyNamesSectionPositionAndSuggestion) {
 TEST(ConfigLoader, UnknownKeyWithoutCloseMatchListsValidKeys) {
   auto e = parse_err("console:\n  frobnicate: 1\n");
   EXPECT_EQ(e.line, 2);
-  EXPECT_EQ(e.message, "unknown key 'frobnicate' in console; valid keys: listen");
+  EXPECT_EQ(e.message,
+            "unknown key 'frobnicate' in console; valid keys: listen, users, tls_cert, tls_key, "
+            "session_ttl, metrics_public");
 }
 
 TEST(ConfigLoader, YamlSyntaxErrorHasPosition) {
