@@ -47,6 +47,7 @@ class GatewayCase(unittest.TestCase):
 
     def setUp(self):
         self.workdir = tempfile.mkdtemp(prefix="cordon-gw-")
+        os.chmod(self.workdir, 0o755)  # smtp-sink writes its dump directory as nobody
         self.data_dir = os.path.join(self.workdir, "data")
         self.port = free_port()
         self.resubmit_port = free_port()
@@ -58,9 +59,6 @@ class GatewayCase(unittest.TestCase):
             c()
         if self.cordon:
             self.cordon.stop()
-            if any(e for e in (self._outcome.errors if hasattr(self._outcome, "errors") else [])
-                   if e[1]):
-                print(self.cordon.output()[-4000:])
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def start_gateway(self, dlp_hosts, **kwargs):
@@ -94,14 +92,22 @@ class GatewayCase(unittest.TestCase):
     def queued(self, qid):
         return next((m for m in self.queue() if m["id"] == qid), None)
 
+    def wait(self, predicate, what, timeout=20):
+        """wait_until, failing with the queue and the end of cordon's log."""
+        try:
+            return wait_until(predicate, timeout=timeout, what=what)
+        except TimeoutError:
+            self.fail(f"timed out waiting for {what}\nqueue: {self.queue()}\n"
+                      f"log:\n{self.log()[-3000:]}")
+
     def wait_queued(self, qid, predicate, what, timeout=20):
         def check():
             m = self.queued(qid)
             return m if m and predicate(m) else None
-        return wait_until(check, timeout=timeout, what=what)
+        return self.wait(check, what, timeout)
 
     def wait_gone(self, qid, timeout=20):
-        wait_until(lambda: self.queued(qid) is None, timeout=timeout, what=f"{qid} to leave the queue")
+        self.wait(lambda: self.queued(qid) is None, f"{qid} to leave the queue", timeout)
 
     def maildir_files(self):
         new = os.path.join(self.data_dir, "maildir", "new")
@@ -117,8 +123,8 @@ class GatewayCase(unittest.TestCase):
         return out
 
     def wait_maildir(self, count, timeout=20):
-        wait_until(lambda: len(self.maildir_files()) >= count, timeout=timeout,
-                   what=f"{count} message(s) in the maildir")
+        self.wait(lambda: len(self.maildir_files()) >= count, f"{count} message(s) in the maildir",
+                  timeout)
         return self.maildir_messages()
 
     def events(self, m):
