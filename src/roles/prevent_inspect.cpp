@@ -68,7 +68,8 @@ void decide(const InspectInput& input, EvaluatorPool& evaluators, incidents::Inc
                                            input.envelope.sender, input.envelope.recipients);
   if (filtered.action == policy::FilterAction::ignore) {
     out.disposition = Disposition::ignored;
-    out.detail = "sender " + policy::explain(filtered.sender);
+    out.detail = "sender " + policy::explain(filtered.sender) + ", recipients " +
+                 std::string(policy::to_string(filtered.recipients_action));
     out.outgoing =
         rewrite(message, {{inspected_header(input.deployment, "ignored", std::nullopt)}, {}});
     return;

@@ -19,17 +19,29 @@
 
 namespace cordon::roles::prevent {
 
+namespace {
+constexpr std::string_view kMessagesHelp =
+    "Messages handled by prevent, by result (inspected counts every evaluated message)";
+}
+
 PreventMetrics::PreventMetrics(util::Metrics& registry)
-    : inspected(registry.counter("cordon_prevent_messages_total", "Messages handled by prevent",
-                                 "result=\"inspected\"")),
-      ignored(registry.counter("cordon_prevent_messages_total", "", "result=\"ignored\"")),
-      looped(registry.counter("cordon_prevent_messages_total", "", "result=\"already_inspected\"")),
-      blocked(registry.counter("cordon_prevent_messages_total", "", "result=\"blocked\"")),
-      redirected(registry.counter("cordon_prevent_messages_total", "", "result=\"redirected\"")),
-      modified(registry.counter("cordon_prevent_messages_total", "", "result=\"modified\"")),
-      passed(registry.counter("cordon_prevent_messages_total", "", "result=\"passed\"")),
-      deferred(registry.counter("cordon_prevent_messages_total", "", "result=\"deferred\"")),
-      refused(registry.counter("cordon_prevent_messages_total", "", "result=\"refused\"")),
+    : inspected(
+          registry.counter("cordon_prevent_messages_total", kMessagesHelp, "result=\"inspected\"")),
+      ignored(
+          registry.counter("cordon_prevent_messages_total", kMessagesHelp, "result=\"ignored\"")),
+      looped(registry.counter("cordon_prevent_messages_total", kMessagesHelp,
+                              "result=\"already_inspected\"")),
+      blocked(
+          registry.counter("cordon_prevent_messages_total", kMessagesHelp, "result=\"blocked\"")),
+      redirected(registry.counter("cordon_prevent_messages_total", kMessagesHelp,
+                                  "result=\"redirected\"")),
+      modified(
+          registry.counter("cordon_prevent_messages_total", kMessagesHelp, "result=\"modified\"")),
+      passed(registry.counter("cordon_prevent_messages_total", kMessagesHelp, "result=\"passed\"")),
+      deferred(
+          registry.counter("cordon_prevent_messages_total", kMessagesHelp, "result=\"deferred\"")),
+      refused(
+          registry.counter("cordon_prevent_messages_total", kMessagesHelp, "result=\"refused\"")),
       downstream_errors(registry.counter("cordon_prevent_downstream_errors_total",
                                          "Next hop connections or replies that failed")),
       scan_seconds(registry.histogram("cordon_prevent_scan_seconds",
