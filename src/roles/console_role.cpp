@@ -27,7 +27,10 @@ class ConsoleRole final : public Role {
     const auto& section = *config->console;
     console::ServerOptions options;
     options.listen = section.listen;
-    options.metrics_public = is_loopback(section.listen.host);
+    options.tls_cert = section.tls_cert;
+    options.tls_key = section.tls_key;
+    options.session_ttl = std::chrono::duration_cast<std::chrono::seconds>(section.session_ttl);
+    options.metrics_public = section.metrics_public.value_or(is_loopback(section.listen.host));
 
     std::filesystem::path data_dir(config->data_dir);
     std::error_code ec;
@@ -35,15 +38,24 @@ class ConsoleRole final : public Role {
     if (ec)
       return fail("console: cannot create data_dir " + data_dir.string() + ": " + ec.message());
 
-    auto users = console::load_or_create_users_file((data_dir / "console-users").string());
-    if (!users) return fail("console: " + users.error());
-    if (users->generated_password)
-      // Shown once, on the run that creates the file; only its hash is kept.
-      spdlog::warn(
-          "console: created user 'admin' with password '{}' (stored hashed in {}; shown only "
-          "this once)",
-          *users->generated_password, (data_dir / "console-users").string());
-    options.users = std::move(users->users);
+    if (!section.users.empty()) {
+      for (const auto& user : section.users) {
+        if (auto ok = console::check_hash_format(user.password_hash); !ok)
+          return fail(config->source + ":" + std::to_string(user.mark.line) + ": console user '" +
+                      user.name + "': " + ok.error());
+        options.users.push_back({user.name, user.password_hash});
+      }
+    } else {
+      auto users = console::load_or_create_users_file((data_dir / "console-users").string());
+      if (!users) return fail("console: " + users.error());
+      if (users->generated_password)
+        // Shown once, on the run that creates the file; only its hash is kept.
+        spdlog::warn(
+            "console: created user 'admin' with password '{}' (stored hashed in {}; shown only "
+            "this once)",
+            *users->generated_password, (data_dir / "console-users").string());
+      options.users = std::move(users->users);
+    }
 
     if (config->incidents != "sqlite")
       return fail(

@@ -2,6 +2,7 @@
 session cookie, the CSRF header when asked, and helpers that start cordon
 with a console and put incidents into its store."""
 
+import hashlib
 import http.client
 import json
 import os
@@ -26,13 +27,18 @@ class Response:
 
 
 class ConsoleClient:
-    def __init__(self, port):
+    def __init__(self, port, tls_context=None):
         self.port = port
+        self.tls_context = tls_context
         self.cookie = None
         self.csrf = None
 
     def request(self, method, path, body=None, csrf=True, headers=None, raw=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        if self.tls_context:
+            conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30,
+                                               context=self.tls_context)
+        else:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         h = dict(headers or {})
         if self.cookie:
             h["Cookie"] = self.cookie
@@ -93,6 +99,13 @@ def seed_incident(db_path, *, sender, recipients, subject, policies, action="blo
                        (incident_id, name, severities[severity]))
     db.close()
     return incident_id
+
+
+def password_hash(password, iterations=1000):
+    """A console.users hash made the documented way, with Python's hashlib."""
+    salt = os.urandom(16)
+    key = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    return f"pbkdf2-sha256${iterations}${salt.hex()}${key.hex()}"
 
 
 def console_config(console_port, extra=""):

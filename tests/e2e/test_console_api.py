@@ -3,15 +3,18 @@ sessions, CSRF, incident listing/filtering/detail/status workflow, policies,
 stats, reload, /health and /metrics. Incidents are put into the store the
 way the SQLite backend writes them."""
 
+import http.client
 import os
 import shutil
+import ssl
+import subprocess
 import tempfile
 import time
 import unittest
 
 import peers
 from console_client import (ConsoleClient, console_config, db_path, generated_password,
-                            seed_incident)
+                            password_hash, seed_incident)
 
 CARD = ("credit_card", "body", 2, ["4111********1111", "5500********0004"])
 NEPTUNE = ("keywords", "subject", 1, ["project neptune"])
@@ -356,3 +359,75 @@ class ConsoleLoginTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ConsoleConfiguredTest(unittest.TestCase):
+    """console.users, session_ttl, metrics_public and TLS from the configuration."""
+
+    def setUp(self):
+        self.workdir = tempfile.mkdtemp(prefix="cordon-console-cfg-")
+        self.port = peers.free_port()
+        self.cordon = None
+
+    def tearDown(self):
+        if self.cordon:
+            self.cordon.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def start(self, console_keys):
+        config = console_config(self.port).replace(
+            f"  listen: 127.0.0.1:{self.port}\n", f"  listen: 127.0.0.1:{self.port}\n{console_keys}")
+        self.cordon = peers.Cordon(config, self.workdir, ports=[self.port]).start()
+
+    def test_configured_users_sign_in_and_no_password_is_generated(self):
+        self.start(f"""  users:
+    - {{name: alice, password_hash: "{password_hash('alice-secret')}"}}
+    - {{name: bob, password_hash: "{password_hash('bob-secret')}"}}
+  session_ttl: 2m
+  metrics_public: false
+""")
+        alice = ConsoleClient(self.port)
+        r = alice.login("alice", "alice-secret")
+        self.assertEqual(r.status, 200, r.body)
+        self.assertIn("Max-Age=120;", r.header("set-cookie"))
+        self.assertLessEqual(r.json()["expires_in"], 120)
+        self.assertEqual(ConsoleClient(self.port).login("bob", "alice-secret").status, 401)
+        self.assertEqual(ConsoleClient(self.port).login("admin", "").status, 401)
+        self.assertFalse(os.path.exists(os.path.join(self.workdir, "data", "console-users")))
+        self.assertNotIn("created user", self.cordon.output())
+        # metrics_public: false puts /metrics behind the login too.
+        self.assertEqual(ConsoleClient(self.port).get("/metrics").status, 401)
+        self.assertEqual(alice.get("/metrics").status, 200)
+
+    def test_a_malformed_configured_hash_stops_cordon_with_the_reason(self):
+        config = console_config(self.port).replace(
+            f"  listen: 127.0.0.1:{self.port}\n",
+            f"  listen: 127.0.0.1:{self.port}\n  users:\n"
+            "    - {name: alice, password_hash: \"pbkdf2-sha256$5$00$00\"}\n")
+        cordon = peers.Cordon(config, self.workdir)
+        cordon.start()
+        self.assertEqual(cordon.proc.wait(timeout=30), 2)
+        cordon.stop()
+        self.assertIn("console user 'alice'", cordon.output())
+        self.assertIn("iteration", cordon.output())
+
+    def test_tls_serves_https_only_with_a_secure_cookie(self):
+        cert = os.path.join(self.workdir, "console.crt")
+        key = os.path.join(self.workdir, "console.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", cert], check=True, capture_output=True)
+        self.start(f"""  users:
+    - {{name: alice, password_hash: "{password_hash('alice-secret')}"}}
+  tls_cert: {cert}
+  tls_key: {key}
+""")
+        context = ssl.create_default_context(cafile=cert)
+        alice = ConsoleClient(self.port, tls_context=context)
+        self.assertEqual(alice.get("/api/v1/health").json(), {"status": "ok"})
+        r = alice.login("alice", "alice-secret")
+        self.assertEqual(r.status, 200, r.body)
+        self.assertIn("; Secure", r.header("set-cookie"))
+        self.assertEqual(alice.get("/api/v1/incidents").status, 200)
+        with self.assertRaises((http.client.HTTPException, ConnectionError, OSError)):
+            ConsoleClient(self.port).get("/api/v1/health")  # plain HTTP is not served
