@@ -5,7 +5,9 @@ way the SQLite backend writes them."""
 
 import http.client
 import os
+import re
 import shutil
+import smtplib
 import ssl
 import subprocess
 import tempfile
@@ -431,3 +433,53 @@ class ConsoleConfiguredTest(unittest.TestCase):
         self.assertEqual(alice.get("/api/v1/incidents").status, 200)
         with self.assertRaises((http.client.HTTPException, ConnectionError, OSError)):
             ConsoleClient(self.port).get("/api/v1/health")  # plain HTTP is not served
+
+
+class ConsoleWithPreventTest(unittest.TestCase):
+    """Incidents and message counters made by real mail through prevent
+    (forward mode to smtp-sink), seen through the console API."""
+
+    def setUp(self):
+        self.workdir = tempfile.mkdtemp(prefix="cordon-console-prevent-")
+        self.port, self.smtp_port, sink_port = (peers.free_port() for _ in range(3))
+        self.sink = peers.SmtpSink(sink_port)
+        extra = (f"prevent:\n  listen: 127.0.0.1:{self.smtp_port}\n  mode: forward\n"
+                 f"  next_hop: 127.0.0.1:{sink_port}\n")
+        self.cordon = peers.Cordon(console_config(self.port, extra), self.workdir,
+                                   ports=[self.port, self.smtp_port]).start()
+        self.client = ConsoleClient(self.port)
+        self.assertEqual(self.client.login("admin", generated_password(self.cordon)).status, 200)
+
+    def tearDown(self):
+        self.cordon.stop()
+        self.sink.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def send(self, subject, body):
+        message = (f"From: alice@corp.example\r\nTo: bob@partner.example\r\nSubject: {subject}\r\n"
+                   f"Message-ID: <{subject.replace(' ', '.')}@corp.example>\r\n\r\n{body}\r\n")
+        with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=30) as smtp:
+            smtp.sendmail("alice@corp.example", ["bob@partner.example"], message)
+
+    def test_a_blocked_message_becomes_an_incident_in_the_console(self):
+        self.send("lunch", "See you at noon.")
+        with self.assertRaises(smtplib.SMTPDataError) as blocked:
+            self.send("card for the booking", "Use card 4111 1111 1111 1111 please.")
+        self.assertEqual(blocked.exception.smtp_code, 550)
+        incident_id = int(re.search(rb"Incident ID: (\d+)", blocked.exception.smtp_error).group(1))
+
+        detail = self.client.get(f"/api/v1/incidents/{incident_id}").json()
+        self.assertEqual(detail["subject"], "card for the booking")
+        self.assertEqual(detail["sender"], "alice@corp.example")
+        self.assertEqual(detail["recipients"], ["bob@partner.example"])
+        self.assertEqual(detail["action"], "block")
+        self.assertEqual([p["name"] for p in detail["policies"]], ["PCI card numbers"])
+        listing = self.client.get("/api/v1/incidents?q=booking&severity=high").json()
+        self.assertEqual([i["id"] for i in listing["items"]], [incident_id])
+        for r in (self.client.get(f"/api/v1/incidents/{incident_id}"), self.client.get("/api/v1/incidents")):
+            self.assertNotIn("4111111111111111", r.body.replace(" ", ""))
+            self.assertNotIn("4111 1111 1111 1111", r.body)
+
+        messages = self.client.get("/api/v1/stats").json()["messages"]
+        self.assertEqual((messages["received"], messages["inspected"], messages["blocked"],
+                          messages["passed"]), (2, 2, 1, 1))
