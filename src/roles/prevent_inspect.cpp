@@ -70,8 +70,7 @@ void decide(const InspectInput& input, EvaluatorPool& evaluators, incidents::Inc
     out.disposition = Disposition::ignored;
     out.detail = "sender " + policy::explain(filtered.sender) + ", recipients " +
                  std::string(policy::to_string(filtered.recipients_action));
-    out.outgoing =
-        rewrite(message, {{inspected_header(input.deployment, "ignored", std::nullopt)}, {}});
+    out.outgoing = stamp(message, input.deployment, "ignored", std::nullopt);
     return;
   }
 
@@ -81,8 +80,7 @@ void decide(const InspectInput& input, EvaluatorPool& evaluators, incidents::Inc
     if (parsed.error().code == mime::ParseErrorCode::empty_input) {
       // Nothing to inspect and nothing to leak.
       out.disposition = Disposition::inspected;
-      out.outgoing =
-          rewrite(message, {{inspected_header(input.deployment, "pass", std::nullopt)}, {}});
+      out.outgoing = stamp(message, input.deployment, "pass", std::nullopt);
       return;
     }
     out.disposition = parsed.error().code == mime::ParseErrorCode::limit_exceeded
@@ -115,17 +113,14 @@ void decide(const InspectInput& input, EvaluatorPool& evaluators, incidents::Inc
     out.block_reply = block_reply_for(out, snapshot);
     return;
   }
-  Rewrite edit;
   std::optional<std::int64_t> id;
   if (out.incident) id = out.incident->id;
-  edit.prepend_headers.push_back(
-      inspected_header(input.deployment, policy::to_string(v.action), id));
   // Modify operations of fired policies also apply to a redirected copy:
   // redirect decides where the message goes, modify what it looks like.
-  edit.prepend_headers.insert(edit.prepend_headers.end(), v.modify.add_headers.begin(),
-                              v.modify.add_headers.end());
-  edit.subject_prefix = v.modify.subject_prefix;
-  out.outgoing = rewrite(message, edit);
+  std::string edited = v.modify.empty()
+                           ? message
+                           : rewrite(message, {v.modify.add_headers, v.modify.subject_prefix});
+  out.outgoing = stamp(edited, input.deployment, policy::to_string(v.action), id);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "policy/config.hpp"
 #include "policy/evaluate.hpp"
 #include "policy/filter.hpp"
+#include "roles/prevent_message.hpp"
 #include "smtp/reply_builder.hpp"
 
 namespace cordon::roles::prevent {
@@ -76,7 +77,7 @@ struct InspectInput {
   std::shared_ptr<const std::string> message;
   std::shared_ptr<const SnapshotPolicy> policy;
   policy::Envelope envelope;
-  std::string deployment;
+  Deployment deployment;
 };
 
 struct Inspection {

@@ -2,7 +2,9 @@
 // loop detection and the modify rewrite (see prevent_message.hpp).
 #include "roles/prevent_message.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <array>
@@ -102,21 +104,52 @@ struct DigestFree {
   void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
 };
 
+std::string to_hex(const unsigned char* data, std::size_t size) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(size * 2);
+  for (std::size_t i = 0; i < size; ++i) {
+    out.push_back(kHex[data[i] >> 4]);
+    out.push_back(kHex[data[i] & 0xf]);
+  }
+  return out;
+}
+
+// 128 bits of HMAC-SHA256: plenty against forgery, short in a header.
+std::string mac(std::string_view key, std::string_view content_hash) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
+  unsigned int length = 0;
+  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+            reinterpret_cast<const unsigned char*>(content_hash.data()), content_hash.size(),
+            out.data(), &length))
+    return {};
+  return to_hex(out.data(), std::min<std::size_t>(length, 16));
+}
+
 }  // namespace
 
 std::size_t body_offset(std::string_view message) {
   return split_headers(message).body;
 }
 
-bool inspected_by(std::string_view message, std::string_view deployment) {
+bool inspected_by(std::string_view message, const Deployment& deployment) {
+  std::string expected;
   for (const auto& field : split_headers(message).fields) {
     if (!iequals(field.name, kInspectedHeader)) continue;
     std::string_view value = message.substr(field.value_begin, field.end - field.value_begin);
     auto start = value.find_first_not_of(" \t");
     if (start == std::string_view::npos) continue;
     value.remove_prefix(start);
-    if (value.size() > deployment.size() && value.substr(0, deployment.size()) == deployment &&
-        value[deployment.size()] == ';')
+    const std::string_view id = deployment.id;
+    if (value.size() <= id.size() || value.substr(0, id.size()) != id || value[id.size()] != ';')
+      continue;
+    auto at = value.find("; mac=");
+    if (at == std::string_view::npos) continue;
+    std::string_view given = value.substr(at + 6);
+    given = given.substr(0, given.find_first_of("; \t\r\n"));
+    if (expected.empty()) expected = mac(deployment.key, content_hash(message));
+    if (given.size() == expected.size() &&
+        CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0)
       return true;
   }
   return false;
@@ -136,22 +169,16 @@ std::string content_hash(std::string_view message) {
   std::size_t header_end = block.fields.empty() ? 0 : block.fields.back().end;
   EVP_DigestUpdate(ctx.get(), message.data() + header_end, message.size() - header_end);
   if (EVP_DigestFinal_ex(ctx.get(), digest.data(), &length) != 1) return {};
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(length * 2);
-  for (unsigned i = 0; i < length; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0xf]);
-  }
-  return out;
+  return to_hex(digest.data(), length);
 }
 
-std::string inspected_header(std::string_view deployment, std::string_view verdict,
-                             std::optional<std::int64_t> incident) {
-  std::string out =
-      std::string(kInspectedHeader) + ": " + std::string(deployment) + "; " + std::string(verdict);
-  if (incident) out += "; incident=" + std::to_string(*incident);
-  return out;
+std::string stamp(std::string_view message, const Deployment& deployment, std::string_view verdict,
+                  std::optional<std::int64_t> incident) {
+  std::string header =
+      std::string(kInspectedHeader) + ": " + deployment.id + "; " + std::string(verdict);
+  if (incident) header += "; incident=" + std::to_string(*incident);
+  header += "; mac=" + mac(deployment.key, content_hash(message));
+  return rewrite(message, {{header}, {}});
 }
 
 std::string rewrite(std::string_view message, const Rewrite& rewrite) {

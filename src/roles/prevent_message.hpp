@@ -20,10 +20,19 @@ inline constexpr std::string_view kInspectedHeader = "X-Cordon-Inspected";
 // top-level header block (the message's size when there is none).
 std::size_t body_offset(std::string_view message);
 
-// True when a top-level X-Cordon-Inspected header was written by
-// `deployment` (its value starts with "<deployment>;"). Headers of other
-// deployments do not count: their inspection says nothing about our policies.
-bool inspected_by(std::string_view message, std::string_view deployment);
+// Who stamps X-Cordon-Inspected: the deployment's public id, and the secret
+// key that makes the stamp unforgeable. Without the key, anybody who saw one
+// stamped message could add our header to a new one and skip inspection.
+struct Deployment {
+  std::string id;
+  std::string key;
+};
+
+// True when a top-level X-Cordon-Inspected header carries `deployment`'s id
+// and a mac that matches this message's content (see stamp()). Headers of
+// other deployments, forged or copied stamps, and stamped messages whose
+// content was changed afterwards do not count: they are inspected.
+bool inspected_by(std::string_view message, const Deployment& deployment);
 
 // SHA-256 (lower-case hex) of the message without its trace headers
 // (Received, Return-Path, Delivered-To, X-Original-To, X-Cordon-Inspected).
@@ -31,9 +40,12 @@ bool inspected_by(std::string_view message, std::string_view deployment);
 // the raw bytes would turn each re-send into a new incident.
 std::string content_hash(std::string_view message);
 
-// "X-Cordon-Inspected: <deployment>; <verdict>[; incident=<id>]" without CRLF.
-std::string inspected_header(std::string_view deployment, std::string_view verdict,
-                             std::optional<std::int64_t> incident);
+// The message with "X-Cordon-Inspected: <id>; <verdict>[; incident=<n>];
+// mac=<hex>" on top. The mac is an HMAC-SHA256 under the deployment key of
+// content_hash(message), so trace headers added later on the way (Received)
+// keep it valid and any other change voids it.
+std::string stamp(std::string_view message, const Deployment& deployment, std::string_view verdict,
+                  std::optional<std::int64_t> incident);
 
 struct Rewrite {
   std::vector<std::string> prepend_headers;  // whole "Name: value" fields, without CRLF

@@ -69,18 +69,24 @@ Result<asio::ip::tcp::endpoint, std::string> resolve_listen(const policy::HostPo
 
 }  // namespace
 
-Result<std::string, std::string> load_or_create_deployment_id(const std::string& data_dir) {
-  const fs::path file = fs::path(data_dir) / "deployment-id";
+namespace {
+
+// Reads <data_dir>/<name>, creating it with `bytes` random bytes (hex) when
+// it does not exist yet.
+Result<std::string, std::string> load_or_create_secret(const std::string& data_dir,
+                                                       const std::string& name, std::size_t bytes) {
+  const fs::path file = fs::path(data_dir) / name;
   std::error_code ec;
   if (fs::exists(file, ec)) return read_id(file);
   fs::create_directories(data_dir, ec);
   if (ec) return fail("cannot create " + data_dir + ": " + ec.message());
   // Written aside and linked into place: link() fails when another process
-  // got there first, and then its id is the one everybody uses.
-  const fs::path staging = fs::path(data_dir) / ("deployment-id." + random_hex(8) + ".tmp");
+  // got there first, and then its value is the one everybody uses.
+  const fs::path staging = fs::path(data_dir) / (name + "." + random_hex(8) + ".tmp");
   {
     std::ofstream out(staging);
-    out << random_hex(16) << "\n";
+    fs::permissions(staging, fs::perms::owner_read | fs::perms::owner_write, ec);
+    out << random_hex(bytes) << "\n";
     if (!out.flush()) return fail("cannot write " + staging.string());
   }
   if (::link(staging.c_str(), file.c_str()) != 0 && errno != EEXIST) {
@@ -90,6 +96,16 @@ Result<std::string, std::string> load_or_create_deployment_id(const std::string&
   }
   fs::remove(staging, ec);
   return read_id(file);
+}
+
+}  // namespace
+
+Result<prevent::Deployment, std::string> load_or_create_deployment(const std::string& data_dir) {
+  auto id = load_or_create_secret(data_dir, "deployment-id", 16);
+  if (!id) return fail(id.error());
+  auto key = load_or_create_secret(data_dir, "deployment-key", 32);
+  if (!key) return fail(key.error());
+  return prevent::Deployment{std::move(id).value(), std::move(key).value()};
 }
 
 PreventRole::PreventRole(Shared& shared) : shared_(shared) {}
@@ -103,9 +119,9 @@ Status<std::string> PreventRole::start() {
 
   auto context = std::make_shared<prevent::PreventContext>(
       shared_.io.get_executor(), shared_.workers, shared_.config, shared_.metrics);
-  auto id = load_or_create_deployment_id(config->data_dir);
-  if (!id) return fail("prevent: deployment id: " + id.error());
-  context->deployment_id = *id;
+  auto deployment = load_or_create_deployment(config->data_dir);
+  if (!deployment) return fail("prevent: deployment: " + deployment.error());
+  context->deployment = std::move(deployment).value();
   const std::string db = (fs::path(config->data_dir) / "incidents.db").string();
   auto store = incidents::SqliteIncidentStore::open(db);
   if (!store) return fail("prevent: incident store " + db + ": " + store.error().message);
@@ -142,7 +158,7 @@ Status<std::string> PreventRole::start() {
   spdlog::info("prevent listening on {}:{} ({} mode, next hop {}, deployment {})",
                bound->address().to_string(), bound->port(),
                config->prevent->mode == policy::PreventMode::forward ? "forward" : "reflect",
-               config->prevent->next_hop.to_string(), context->deployment_id);
+               config->prevent->next_hop.to_string(), context->deployment.id);
   return Ok{};
 }
 

@@ -12,6 +12,7 @@
 
 #include <asio/ip/tcp.hpp>
 
+#include "roles/prevent_message.hpp"
 #include "roles/runtime.hpp"
 #include "util/result.hpp"
 
@@ -25,10 +26,12 @@ namespace prevent {
 struct PreventContext;
 }
 
-// The id that marks messages this deployment inspected (X-Cordon-Inspected):
-// read from <data_dir>/deployment-id, created there (random, 128 bits, hex)
-// on first use, so it survives restarts and differs between installations.
-Result<std::string, std::string> load_or_create_deployment_id(const std::string& data_dir);
+// The deployment that stamps X-Cordon-Inspected: its id from
+// <data_dir>/deployment-id and its key from <data_dir>/deployment-key (mode
+// 0600), each created there at random on first use (128 and 256 bits, hex),
+// so they survive restarts, are shared by every process using that data_dir
+// and differ between installations.
+Result<prevent::Deployment, std::string> load_or_create_deployment(const std::string& data_dir);
 
 class PreventRole : public Role {
  public:

@@ -161,7 +161,7 @@ class PreventHandler : public smtp::Handler {
     input->message = std::move(message);
     input->policy = policy_;
     input->envelope = envelope_of(session);
-    input->deployment = context_->deployment_id;
+    input->deployment = context_->deployment;
     return input;
   }
 

@@ -48,7 +48,7 @@ struct PreventContext {
   ConfigSnapshot& config;
   PreventMetrics metrics;
   std::shared_ptr<incidents::IncidentStore> store;
-  std::string deployment_id;
+  Deployment deployment;
   std::string hostname;
   smtp::ClientTimeouts downstream_timeouts;
   EvaluatorPool evaluators;

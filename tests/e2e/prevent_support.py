@@ -3,6 +3,7 @@ running only the prevent role in forward mode to an smtp-sink, and the
 policy texts the tests configure."""
 
 import email
+import hashlib
 import json
 import os
 import shutil
@@ -76,7 +77,14 @@ prevent:
 
 def make_message(subject, body, sender="alice@corp.test", to="bob@ext.test", extra=""):
     return (f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\n"
-            f"Message-ID: <{abs(hash((subject, body)))}@corp.test>\r\n{extra}\r\n{body}\r\n")
+            f"Message-ID: <{message_id(subject, body)}@corp.test>\r\n{extra}\r\n{body}\r\n")
+
+
+def message_id(*parts):
+    """Stable, and letters only: a run of digits in a header could look like
+    a card number to the detectors."""
+    digest = hashlib.sha1(repr(parts).encode()).hexdigest()
+    return digest.translate(str.maketrans("0123456789", "ghijklmnop"))
 
 
 def raw_transaction(port, sender, recipients, message):

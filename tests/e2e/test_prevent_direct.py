@@ -27,7 +27,8 @@ class PreventDirectTest(unittest.TestCase):
         [m] = self.wait_delivered(1)
         self.assertEqual(m["Subject"], "hello")
         self.assertIn("Nothing to see here.", m.get_payload())
-        self.assertEqual(m["X-Cordon-Inspected"], f"{self.f.deployment_id()}; pass")
+        self.assertRegex(m["X-Cordon-Inspected"],
+                         f"^{self.f.deployment_id()}; pass; mac=[0-9a-f]{{32}}$")
         self.assertEqual(self.f.incidents(), [])
 
     def test_block_reply_is_conformant_byte_for_byte_and_names_one_incident(self):
@@ -82,8 +83,8 @@ class PreventDirectTest(unittest.TestCase):
         self.assertEqual(m["X-DLP-Policy"], "neptune")
         [incident] = self.f.incidents()
         self.assertEqual(incident["action"], "modify")
-        self.assertEqual(m["X-Cordon-Inspected"],
-                         f"{self.f.deployment_id()}; modify; incident={incident['id']}")
+        self.assertRegex(m["X-Cordon-Inspected"],
+                         f"^{self.f.deployment_id()}; modify; incident={incident['id']}; mac=")
 
     def test_redirect_sends_the_message_to_the_redirect_address_only(self):
         self.f.send(make_message("q", "please quarantineme now"), recipients=["bob@ext.test"])
@@ -105,18 +106,54 @@ class PreventDirectTest(unittest.TestCase):
         self.f.send(make_message("card", f"card {CARD}", sender="eve@ignored.test"),
                     sender="eve@ignored.test")
         [m] = self.wait_delivered(1)
-        self.assertEqual(m["X-Cordon-Inspected"], f"{self.f.deployment_id()}; ignored")
+        self.assertRegex(m["X-Cordon-Inspected"], f"^{self.f.deployment_id()}; ignored; mac=")
         self.assertEqual(self.f.incidents(), [])
 
-    def test_own_inspected_header_skips_inspection_and_foreign_one_does_not(self):
-        own = f"X-Cordon-Inspected: {self.f.deployment_id()}; pass\r\n"
-        self.f.send(own + make_message("card", f"card {CARD}"))
-        [m] = self.wait_delivered(1)
-        self.assertEqual(m.get_all("X-Cordon-Inspected"), [own.split(": ", 1)[1].strip()])
-        foreign = "X-Cordon-Inspected: 0123456789abcdef; pass\r\n"
-        with self.assertRaises(smtplib.SMTPDataError):
-            self.f.send(foreign + make_message("card2", f"card {CARD}"))
-        self.assertEqual(len(self.f.incidents()), 1)
+    def test_own_stamp_skips_inspection_and_forged_or_copied_ones_do_not(self):
+        # A card number from an ignored sender is relayed with our stamp.
+        self.f.send(make_message("card", f"card {CARD}", sender="eve@ignored.test"),
+                    sender="eve@ignored.test")
+        [raw] = peers.wait_until(self.f.sink.messages, timeout=10, what="delivery")
+        relayed = strip_sink_headers(raw)
+        stamp = next(l for l in relayed.split("\r\n") if l.startswith("X-Cordon-Inspected:"))
+
+        # The relayed copy coming back (reflect mode, or a mail loop) is not
+        # inspected again, whoever sends it.
+        self.f.send(relayed)
+        peers.wait_until(lambda: len(self.f.sink.messages()) == 2, timeout=10, what="relay")
+        self.assertEqual(self.f.incidents(), [])
+
+        # The same stamp on other content, our id without the key, and a
+        # foreign deployment's stamp are all inspected.
+        for forged in [stamp + "\r\n" + make_message("copied", f"card {CARD}"),
+                       f"X-Cordon-Inspected: {self.f.deployment_id()}; pass\r\n" +
+                       make_message("no mac", f"card {CARD}"),
+                       "X-Cordon-Inspected: 0123456789abcdef; pass\r\n" +
+                       make_message("foreign", f"card {CARD}")]:
+            with self.assertRaises(smtplib.SMTPDataError):
+                self.f.send(forged)
+        self.assertEqual(len(self.f.incidents()), 3)
+
+
+def strip_sink_headers(raw):
+    """The message as prevent relayed it: smtp-sink's own Received and X-*
+    trace headers and the empty line it appends removed, CRLF line ends."""
+    text = raw.decode().replace("\r\n", "\n")
+    if text.endswith("\n\n"):
+        text = text[:-1]
+    head, body = text.split("\n\n", 1)
+    fields, keep = [], True
+    for line in head.split("\n"):
+        if line[:1] in (" ", "\t"):
+            if keep:
+                fields.append(line)
+            continue
+        name = line.split(":", 1)[0].lower()
+        keep = not (name == "received" and "smtp-sink" in head) and name not in (
+            "x-client-addr", "x-client-proto", "x-helo-args", "x-mail-args", "x-rcpt-args")
+        if keep:
+            fields.append(line)
+    return ("\n".join(fields) + "\n\n" + body).replace("\n", "\r\n")
 
 
 class PreventDownstreamRefusesTest(unittest.TestCase):

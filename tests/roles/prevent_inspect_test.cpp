@@ -72,7 +72,7 @@ class PreventInspect : public ::testing::Test {
     input.message = std::make_shared<const std::string>(std::move(content));
     input.policy = policy_;
     input.envelope = {std::move(sender), {"b@ext.test"}};
-    input.deployment = "dep1";
+    input.deployment = {"dep1", "key1"};
     return inspect(input, pool_, store_.get());
   }
 
@@ -88,7 +88,8 @@ TEST_F(PreventInspect, CleanMessagePassesWithTheInspectedHeaderAndNoIncident) {
   EXPECT_EQ(r.verdict.action, policy::Action::pass);
   EXPECT_FALSE(r.incident);
   ASSERT_TRUE(r.outgoing);
-  EXPECT_EQ(*r.outgoing, "X-Cordon-Inspected: dep1; pass\r\n" + message("hi", "nothing here"));
+  EXPECT_EQ(*r.outgoing, stamp(message("hi", "nothing here"), {"dep1", "key1"}, "pass", {}));
+  EXPECT_EQ(r.outgoing->rfind("X-Cordon-Inspected: dep1; pass; mac=", 0), 0u);
 }
 
 TEST_F(PreventInspect, CardNumberIsBlockedWithTheIncidentIdInTheReply) {
@@ -125,20 +126,24 @@ TEST_F(PreventInspect, FilteredSenderIsIgnoredEvenWithACardNumber) {
   EXPECT_EQ(r.disposition, Disposition::ignored);
   EXPECT_FALSE(r.incident);
   ASSERT_TRUE(r.outgoing);
-  EXPECT_EQ(r.outgoing->rfind("X-Cordon-Inspected: dep1; ignored\r\n", 0), 0u);
+  EXPECT_EQ(r.outgoing->rfind("X-Cordon-Inspected: dep1; ignored; mac=", 0), 0u);
 }
 
-TEST_F(PreventInspect, OwnHeaderSkipsInspectionAndRelaysTheOriginal) {
-  auto r = run("X-Cordon-Inspected: dep1; pass\r\n" + message("pay", "4111 1111 1111 1111"));
+TEST_F(PreventInspect, OwnStampSkipsInspectionAndRelaysTheOriginal) {
+  auto r = run(stamp(message("pay", "4111 1111 1111 1111"), {"dep1", "key1"}, "ignored", {}));
   EXPECT_EQ(r.disposition, Disposition::loop);
   EXPECT_FALSE(r.outgoing);
   EXPECT_FALSE(r.incident);
 }
 
-TEST_F(PreventInspect, ForeignHeaderIsInspected) {
-  auto r = run("X-Cordon-Inspected: dep2; pass\r\n" + message("pay", "4111 1111 1111 1111"));
-  EXPECT_EQ(r.disposition, Disposition::inspected);
-  EXPECT_EQ(r.verdict.action, policy::Action::block);
+TEST_F(PreventInspect, ForeignOrForgedStampIsInspected) {
+  const std::string card = message("pay", "4111 1111 1111 1111");
+  for (const auto& forged :
+       {stamp(card, {"dep2", "key1"}, "pass", {}), stamp(card, {"dep1", "bad"}, "pass", {})}) {
+    auto r = run(forged);
+    EXPECT_EQ(r.disposition, Disposition::inspected);
+    EXPECT_EQ(r.verdict.action, policy::Action::block);
+  }
 }
 
 TEST_F(PreventInspect, ModifyRewritesSubjectAndHeadersAndNamesTheIncident) {
@@ -146,9 +151,10 @@ TEST_F(PreventInspect, ModifyRewritesSubjectAndHeadersAndNamesTheIncident) {
   EXPECT_EQ(r.verdict.action, policy::Action::modify);
   ASSERT_TRUE(r.incident && r.outgoing);
   EXPECT_EQ(r.outgoing->rfind("X-Cordon-Inspected: dep1; modify; incident=" +
-                                  std::to_string(r.incident->id) + "\r\nX-DLP: neptune\r\n",
+                                  std::to_string(r.incident->id) + "; mac=",
                               0),
             0u);
+  EXPECT_NE(r.outgoing->find("\r\nX-DLP: neptune\r\nFrom: a@corp.test\r\n"), std::string::npos);
   EXPECT_NE(r.outgoing->find("Subject: [DLP] status\r\n"), std::string::npos);
 }
 
@@ -190,15 +196,21 @@ TEST(PreventEvaluatorPool, ReusesAnEvaluatorForTheSameSnapshotOnly) {
   EXPECT_EQ(other->policy_set(), (*b)->policy_set);
 }
 
-TEST(PreventDeploymentId, IsCreatedOnceAndStableAcrossCalls) {
+TEST(PreventDeployment, IsCreatedOnceAndStableAcrossCalls) {
   TempDir one, two;
-  auto a = load_or_create_deployment_id(one.path() + "/data");
-  auto again = load_or_create_deployment_id(one.path() + "/data");
-  auto b = load_or_create_deployment_id(two.path());
+  auto a = load_or_create_deployment(one.path() + "/data");
+  auto again = load_or_create_deployment(one.path() + "/data");
+  auto b = load_or_create_deployment(two.path());
   ASSERT_TRUE(a && again && b);
-  EXPECT_EQ(*a, *again);
-  EXPECT_NE(*a, *b);
-  EXPECT_EQ(a->size(), 32u);
+  EXPECT_EQ(a->id, again->id);
+  EXPECT_EQ(a->key, again->key);
+  EXPECT_NE(a->id, b->id);
+  EXPECT_NE(a->key, b->key);
+  EXPECT_EQ(a->id.size(), 32u);
+  EXPECT_EQ(a->key.size(), 64u);
+  auto perms = std::filesystem::status(one.path() + "/data/deployment-key").permissions();
+  EXPECT_EQ(perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
+            std::filesystem::perms::none);
 }
 
 }  // namespace

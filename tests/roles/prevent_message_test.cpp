@@ -16,18 +16,46 @@ TEST(PreventMessage, BodyOffsetIsJustAfterTheEmptyLine) {
   EXPECT_EQ(body_offset("Subject: x\r\n"), std::string("Subject: x\r\n").size());
 }
 
-TEST(PreventMessage, OwnInspectedHeaderIsRecognisedAndForeignOnesAreNot) {
-  const std::string own = "X-Cordon-Inspected: abc123; pass\r\n" + kMessage;
-  EXPECT_TRUE(inspected_by(own, "abc123"));
-  EXPECT_FALSE(inspected_by(own, "abc12"));
-  EXPECT_FALSE(inspected_by(own, "other"));
-  EXPECT_FALSE(inspected_by(kMessage, "abc123"));
-  EXPECT_TRUE(inspected_by("x-cordon-inspected:abc123; block; incident=4\r\n\r\n", "abc123"));
+const Deployment kOwn{"abc123", "k3y"};
+
+TEST(PreventMessage, OwnStampIsRecognisedAlsoAfterTraceHeadersWereAdded) {
+  const std::string stamped = stamp(kMessage, kOwn, "pass", std::nullopt);
+  EXPECT_EQ(stamped.rfind("X-Cordon-Inspected: abc123; pass; mac=", 0), 0u);
+  EXPECT_TRUE(inspected_by(stamped, kOwn));
+  EXPECT_TRUE(inspected_by("Received: from gw by mx; Mon, 1 Jan 2024\r\n" + stamped, kOwn));
 }
 
-TEST(PreventMessage, InspectedHeaderInTheBodyDoesNotCount) {
-  const std::string body_only = kMessage + "X-Cordon-Inspected: abc123; pass\r\n";
-  EXPECT_FALSE(inspected_by(body_only, "abc123"));
+TEST(PreventMessage, ForeignDeploymentsStampsDoNotCount) {
+  EXPECT_FALSE(inspected_by(stamp(kMessage, {"other", "k3y"}, "pass", std::nullopt), kOwn));
+  EXPECT_FALSE(inspected_by(stamp(kMessage, {"abc12", "k3y"}, "pass", std::nullopt), kOwn));
+  EXPECT_FALSE(inspected_by(kMessage, kOwn));
+}
+
+TEST(PreventMessage, ForgedOrCopiedStampsDoNotCount) {
+  // Our id without the key (forged), or a valid stamp moved onto other
+  // content (copied), must not skip inspection.
+  EXPECT_FALSE(inspected_by("X-Cordon-Inspected: abc123; pass\r\n" + kMessage, kOwn));
+  EXPECT_FALSE(inspected_by(stamp(kMessage, {"abc123", "guess"}, "pass", std::nullopt), kOwn));
+  std::string stamped = stamp(kMessage, kOwn, "pass", std::nullopt);
+  std::string header = stamped.substr(0, stamped.find("\r\n") + 2);
+  std::string other = "From: a@corp.test\r\nSubject: card\r\n\r\n4111 1111 1111 1111\r\n";
+  EXPECT_FALSE(inspected_by(header + other, kOwn));
+  std::string changed = stamped;
+  changed.replace(changed.find("Hello"), 5, "Hullo");
+  EXPECT_FALSE(inspected_by(changed, kOwn));
+}
+
+TEST(PreventMessage, StampInTheBodyDoesNotCount) {
+  const std::string stamped = stamp(kMessage, kOwn, "pass", std::nullopt);
+  const std::string header = stamped.substr(0, stamped.find("\r\n") + 2);
+  EXPECT_FALSE(inspected_by(kMessage + header, kOwn));
+}
+
+TEST(PreventMessage, StampNamesIncidentOnlyWhenThereIsOne) {
+  EXPECT_EQ(stamp(kMessage, kOwn, "modify", 42)
+                .rfind("X-Cordon-Inspected: abc123; modify; incident=42; mac=", 0),
+            0u);
+  EXPECT_EQ(stamp(kMessage, kOwn, "pass", std::nullopt).find("incident="), std::string::npos);
 }
 
 TEST(PreventMessage, HashIgnoresTraceHeadersAddedOnResend) {
@@ -45,11 +73,6 @@ TEST(PreventMessage, HashChangesWithBodyOrNonTraceHeaders) {
   other_body.replace(other_body.find("Hello"), 5, "Hullo");
   EXPECT_NE(content_hash(kMessage), content_hash(other_body));
   EXPECT_NE(content_hash(kMessage), content_hash("Cc: c@ext.test\r\n" + kMessage));
-}
-
-TEST(PreventMessage, InspectedHeaderNamesIncidentOnlyWhenThereIsOne) {
-  EXPECT_EQ(inspected_header("d1", "pass", std::nullopt), "X-Cordon-Inspected: d1; pass");
-  EXPECT_EQ(inspected_header("d1", "modify", 42), "X-Cordon-Inspected: d1; modify; incident=42");
 }
 
 TEST(PreventMessage, RewritePrependsHeadersAndPrefixesSubject) {
