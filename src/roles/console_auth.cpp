@@ -121,6 +121,11 @@ Status<std::string> check_hash_format(std::string_view hash) {
   return Ok{};
 }
 
+unsigned hash_iterations(std::string_view hash) {
+  auto parsed = parse_hash(hash);
+  return parsed ? parsed->iterations : 0;
+}
+
 bool verify_password(std::string_view password, std::string_view hash) {
   auto parsed = parse_hash(hash);
   if (!parsed) return false;

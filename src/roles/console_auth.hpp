@@ -38,6 +38,9 @@ std::string hash_password(std::string_view password, unsigned iterations = 60000
 // Whether `hash` is a well-formed hash in the format above.
 Status<std::string> check_hash_format(std::string_view hash);
 
+// The iteration count of a well-formed hash; 0 for a malformed one.
+unsigned hash_iterations(std::string_view hash);
+
 // Constant-time comparison of the derived key; a malformed hash never verifies.
 bool verify_password(std::string_view password, std::string_view hash);
 

@@ -12,6 +12,7 @@
 
 #include <openssl/crypto.h>
 
+#include <atomic>
 #include <regex>
 #include <thread>
 
@@ -74,8 +75,12 @@ struct Server::Impl {
   std::vector<Route> routes;
   std::thread thread;
   // A hash to verify against when the user name is unknown, so a wrong name
-  // costs as much time as a wrong password.
-  std::string dummy_hash = hash_password(random_hex(16), 600000);
+  // costs as much time as a wrong password (same iteration count).
+  std::string dummy_hash;
+  // Each check costs a PBKDF2 run; a flood of logins must not take every
+  // core from mail inspection, so only this many run at once.
+  static constexpr int kMaxConcurrentChecks = 2;
+  std::atomic<int> checks_in_flight{0};
   util::Gauge& sessions_gauge;
 
   Impl(ServerOptions o, Shared& s, std::unique_ptr<incidents::IncidentStore> st)
@@ -85,6 +90,9 @@ struct Server::Impl {
         api(shared, *store),
         sessions(options.session_ttl),
         sessions_gauge(shared.metrics.gauge("cordon_console_sessions", "Live console sessions")) {
+    unsigned iterations =
+        options.users.empty() ? 0 : hash_iterations(options.users[0].password_hash);
+    dummy_hash = hash_password(random_hex(16), iterations ? iterations : 600000);
     add_routes();
   }
 
@@ -170,7 +178,14 @@ struct Server::Impl {
     const User* user = nullptr;
     for (const auto& u : options.users)
       if (u.name == name) user = &u;
+    if (checks_in_flight.fetch_add(1) >= kMaxConcurrentChecks) {
+      checks_in_flight.fetch_sub(1);
+      count_login("busy");
+      res.set_header("Retry-After", "1");
+      return send_error(res, 503, "too many logins at once; try again in a moment");
+    }
     bool ok = verify_password(password, user ? user->password_hash : dummy_hash) && user;
+    checks_in_flight.fetch_sub(1);
     if (!ok) {
       throttle.failed(client, now);
       count_login("failed");

@@ -19,6 +19,11 @@ TEST(ConsoleAuth, AHashVerifiesItsPasswordAndNoOther) {
   EXPECT_FALSE(verify_password("", hash));
 }
 
+TEST(ConsoleAuth, IterationsAreReadFromTheHash) {
+  EXPECT_EQ(hash_iterations(hash_password("pw", 2500)), 2500u);
+  EXPECT_EQ(hash_iterations("pbkdf2-sha256$2500$zz$00"), 0u);
+}
+
 TEST(ConsoleAuth, HashesOfOnePasswordDifferBySalt) {
   EXPECT_NE(hash_password("pw", 2000), hash_password("pw", 2000));
 }
