@@ -37,6 +37,14 @@ std::string reply_text(const smtp::Reply& r) {
   return wire;
 }
 
+// The same on one line, for log lines and trace details.
+std::string flat_reply_text(const smtp::Reply& r) {
+  std::string out;
+  for (const auto& line : r.lines)
+    out += (out.empty() ? std::to_string(r.code) + " " : " / ") + line;
+  return out;
+}
+
 std::string status_of(const smtp::Reply& r) {
   if (!r.enhanced.empty()) return r.enhanced;
   return r.code >= 500 ? "5.0.0" : "4.0.0";
@@ -232,7 +240,7 @@ asio::awaitable<void> QueueManager::delivery_stage(Attempt& a) {
   const auto envelope = delivery_envelope(a.envelope, which);
   asio::any_io_executor ex = shared_.io.get_executor();
   auto r = co_await attempt_delivery(ex, *gw.smarthost, options, envelope, message);
-  std::string said = r.reply.code ? fmt::format("{} said: {} {}", hop, r.reply.code, r.reply.text())
+  std::string said = r.reply.code ? fmt::format("{} said: {}", hop, flat_reply_text(r.reply))
                                   : fmt::format("{}: {}", hop, r.detail);
   switch (r.outcome) {
     case smtp::DeliveryOutcome::ok: {

@@ -8,6 +8,13 @@
 namespace cordon::roles::gateway {
 namespace {
 
+// A multi-line reply on one line, for log lines and trace details.
+std::string one_line(const smtp::Reply& reply) {
+  std::string out;
+  for (const auto& line : reply.lines) out += (out.empty() ? "" : " / ") + line;
+  return out;
+}
+
 struct HostReport {
   std::string host;
   smtp::DeliveryResult result;
@@ -22,7 +29,7 @@ std::string describe(const HostReport& r) {
     case smtp::DeliveryOutcome::tls_failed:
       return fmt::format("{}: TLS not negotiated ({})", r.host, r.result.detail);
     default:
-      return fmt::format("{}: {}", r.host, r.result.reply.text());
+      return fmt::format("{}: {}", r.host, one_line(r.result.reply));
   }
 }
 
@@ -38,7 +45,7 @@ std::string join(const std::vector<HostReport>& reports) {
 std::string reply_detail(const std::string& host, const smtp::DeliveryResult& r) {
   if (r.reply.code == 0) return fmt::format("{}: {}", host, r.detail);
   return fmt::format("{} said at {}: {} {}", host, smtp::to_string(r.stage), r.reply.code,
-                     r.reply.text());
+                     one_line(r.reply));
 }
 
 }  // namespace
