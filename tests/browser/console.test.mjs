@@ -185,6 +185,7 @@ try {
     assert.match(await page.locator('.filters-table').innerText(), /-\*@internal\.example/);
     await page.click('#reload-button');
     await page.locator('.reload-status.ok', { hasText: 'Reloaded: 2 policies' }).waitFor();
+    await page.screenshot({ path: path.join(shots, 'console-policies.png') });
   });
 
   await step('signing out returns to the login form and the API refuses', async () => {
