@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <exception>
 
+#include "extract/extract.hpp"
 #include "mime/mime.hpp"
 #include "roles/prevent_message.hpp"
 
@@ -38,6 +39,30 @@ incidents::Action to_incident(policy::Action action) {
       return incidents::Action::block;
   }
   return incidents::Action::block;
+}
+
+// The calling worker thread's attachment extractor. A libmagic handle is not
+// thread-safe, so each worker owns one; it is rebuilt when a reload brings a
+// configuration with other extraction limits.
+extract::Extractor* thread_extractor(const std::shared_ptr<const policy::Config>& config,
+                                     std::string& error) {
+  struct Cached {
+    std::weak_ptr<const policy::Config> config;  // weak: no reuse of a freed snapshot's address
+    std::optional<extract::Extractor> extractor;
+  };
+  thread_local Cached cached;
+  if (cached.config.lock() != config || !cached.extractor) {
+    cached.extractor.reset();
+    cached.config.reset();
+    auto made = extract::Extractor::create(config->attachments);
+    if (!made) {
+      error = made.error().detail;
+      return nullptr;
+    }
+    cached.extractor.emplace(std::move(made).value());
+    cached.config = config;
+  }
+  return &*cached.extractor;
 }
 
 policy::Filter parse_or_empty(const std::string& text, const char* which) {
@@ -91,9 +116,19 @@ void decide(const InspectInput& input, EvaluatorPool& evaluators, incidents::Inc
   }
   out.subject = parsed->subject;
   out.message_id = parsed->message_id;
+  // Attachments are expanded first so that archive members and document
+  // text are scanned as components of their own.
+  std::string extractor_error;
+  extract::Extractor* extractor = thread_extractor(snapshot.config, extractor_error);
+  if (!extractor) {
+    out.disposition = Disposition::failed;
+    out.detail = "attachment extraction unavailable: " + extractor_error;
+    return;
+  }
+  extract::Expansion expansion = extractor->expand(*parsed);
   {
     auto evaluator = evaluators.acquire(snapshot.config->policy_set);
-    out.verdict = evaluator->evaluate(*parsed, input.envelope);
+    out.verdict = evaluator->evaluate(*parsed, input.envelope, &expansion);
   }
   out.scan_time = std::chrono::steady_clock::now() - started;
   out.disposition = Disposition::inspected;
