@@ -141,13 +141,13 @@ class DlpPool(GatewayCase):
     def test_greeting_421_stays_queued_and_is_retried(self):
         dlp = self.fake(replies={"greeting": "421 4.3.2 busy, come back later"})
         self.start_gateway([self.host(dlp.port)])
-        self.assert_deferred(dlp, "421 busy, come back later")
+        self.assert_deferred(dlp, "said at greeting: 421 4.3.2 busy, come back later")
         self.assertGreaterEqual(dlp.connections, 2)
 
     def test_451_at_rcpt_stays_queued(self):
         dlp = self.fake(replies={"rcpt": "451 4.7.1 policy service unavailable"})
         self.start_gateway([self.host(dlp.port)])
-        self.assert_deferred(dlp, "451 policy service unavailable")
+        self.assert_deferred(dlp, "said at rcpt: 451 4.7.1 policy service unavailable")
 
     def test_smtp_sink_421_and_hangup_at_data_stays_queued(self):
         dlp_port = free_port()
