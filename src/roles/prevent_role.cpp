@@ -166,6 +166,8 @@ void PreventRole::shutdown() {
   if (server_) server_->shutdown();
 }
 
+bool PreventRole::busy() const { return server_ && server_->session_count() > 0; }
+
 RoleResult make_prevent_role(Shared& shared) {
   return std::unique_ptr<Role>(std::make_unique<PreventRole>(shared));
 }

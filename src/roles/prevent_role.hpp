@@ -40,6 +40,7 @@ class PreventRole : public Role {
   std::string_view name() const override { return "prevent"; }
   Status<std::string> start() override;
   void shutdown() override;
+  bool busy() const override;
   // The bound listener (after start), e.g. when listen asked for port 0.
   std::optional<asio::ip::tcp::endpoint> endpoint() const { return endpoint_; }
 

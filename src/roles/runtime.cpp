@@ -14,6 +14,8 @@
 namespace cordon::roles {
 namespace {
 
+constexpr auto kShutdownGrace = std::chrono::seconds(5);
+
 RoleResult make_role(policy::Role role, Shared& shared) {
   switch (role) {
     case policy::Role::gateway: return make_gateway_role(shared);
@@ -81,9 +83,25 @@ int run(std::shared_ptr<const policy::Config> config, std::optional<std::string>
       if (ec) return;
       spdlog::info("signal {}: shutting down", signo);
       for (auto& role : roles) role->shutdown();
-      // Sessions get a moment to answer 421 and finish, then the loop ends.
-      auto grace = std::make_shared<asio::steady_timer>(io, std::chrono::seconds(5));
-      grace->async_wait([&io, grace](std::error_code) { io.stop(); });
+      // Sessions get up to the grace period to answer 421 and finish; the
+      // loop ends as soon as no role has work in flight.
+      const auto deadline = std::chrono::steady_clock::now() + kShutdownGrace;
+      auto poll = std::make_shared<asio::steady_timer>(io);
+      auto check = std::make_shared<std::function<void()>>();
+      *check = [&io, &roles, deadline, poll, check] {
+        const bool busy = std::any_of(roles.begin(), roles.end(),
+                                      [](const auto& role) { return role->busy(); });
+        if (!busy || std::chrono::steady_clock::now() >= deadline) {
+          io.stop();
+          *check = nullptr;  // break the self-reference
+          return;
+        }
+        poll->expires_after(std::chrono::milliseconds(50));
+        poll->async_wait([check](std::error_code) {
+          if (*check) (*check)();
+        });
+      };
+      (*check)();
     });
   };
   wait_stop();

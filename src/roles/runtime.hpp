@@ -64,6 +64,10 @@ class Role {
   virtual void reload(const std::shared_ptr<const policy::Config>& /*config*/) {}
   // Graceful stop: close listeners, let sessions answer 421 and finish.
   virtual void shutdown() = 0;
+  // After shutdown(): true while the role still has work in flight. The
+  // runtime waits (at most its grace period) until no role is busy. A role
+  // that cannot tell stays busy, so it gets the whole grace period.
+  virtual bool busy() const { return true; }
 };
 
 using RoleResult = Result<std::unique_ptr<Role>, std::string>;
