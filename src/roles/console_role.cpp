@@ -70,6 +70,8 @@ class ConsoleRole final : public Role {
   void shutdown() override {
     if (server_) server_->stop();
   }
+  // stop() joins the HTTP server's thread: nothing is left in flight.
+  bool busy() const override { return false; }
 
  private:
   Shared& shared_;

@@ -45,6 +45,8 @@ class QueueManager : public std::enable_shared_from_this<QueueManager> {
   void reload(const std::shared_ptr<const policy::Config>& config);
   // A message was just committed: try it now rather than at the next scan.
   void committed(const std::string& id, bool skip_dlp);
+  // True while a delivery or DLP attempt is running (I/O thread only).
+  bool busy() const { return !in_flight_.empty(); }
 
  private:
   // One message being worked on.

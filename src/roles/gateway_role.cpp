@@ -98,6 +98,11 @@ class GatewayRole final : public Role {
     if (manager_) manager_->stop();
   }
 
+  bool busy() const override {
+    return (client_ && client_->session_count() > 0) ||
+           (resubmit_ && resubmit_->session_count() > 0) || (manager_ && manager_->busy());
+  }
+
  private:
   Status<std::string> listen(smtp::Server& server, const policy::HostPort& where, const char* key) {
     auto addresses = resolve_now(shared_.io, where);
