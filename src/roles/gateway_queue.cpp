@@ -16,6 +16,9 @@ namespace cordon::roles::gateway {
 namespace {
 
 constexpr auto kScanInterval = std::chrono::seconds(1);
+// How soon a freed slot triggers a scan: short enough to keep a backlog
+// moving, long enough that a burst of completions shares one directory scan.
+constexpr auto kSoonInterval = std::chrono::milliseconds(10);
 
 queue::RetryPolicy retry_policy(const policy::GatewayConfig& g) {
   queue::RetryPolicy p;
@@ -67,8 +70,19 @@ void QueueManager::schedule_scan(std::chrono::milliseconds delay) {
   timer_.expires_after(delay);
   timer_.async_wait([self = shared_from_this()](std::error_code ec) {
     if (ec || self->stopped_ || self->scanning_) return;
+    self->soon_scheduled_ = false;
     asio::co_spawn(self->shared_.io, self->scan(), asio::detached);
   });
+}
+
+void QueueManager::scan_soon() {
+  if (stopped_ || soon_scheduled_) return;
+  if (scanning_) {
+    rescan_after_scan_ = true;
+    return;
+  }
+  soon_scheduled_ = true;
+  schedule_scan(kSoonInterval);
 }
 
 asio::awaitable<void> QueueManager::scan() {
@@ -84,7 +98,13 @@ asio::awaitable<void> QueueManager::scan() {
     for (const auto& m : *due)
       dispatch(m.id, m.envelope.flags.inspected || m.envelope.flags.bypassed);
   }
-  schedule_scan(kScanInterval);
+  if (rescan_after_scan_) {
+    rescan_after_scan_ = false;
+    soon_scheduled_ = true;
+    schedule_scan(kSoonInterval);
+  } else {
+    schedule_scan(kScanInterval);
+  }
 }
 
 std::string QueueManager::destination(bool skip_dlp) const {
@@ -95,7 +115,10 @@ std::string QueueManager::destination(bool skip_dlp) const {
 void QueueManager::dispatch(const std::string& id, bool skip_dlp) {
   if (in_flight_.count(id)) return;
   auto slot = limiter_.try_acquire(destination(skip_dlp));
-  if (!slot) return;  // the destination is busy: a later scan picks the message up
+  if (!slot) {
+    starved_ = true;  // the destination is busy: the scan after a slot frees picks it up
+    return;
+  }
   in_flight_.insert(id);
   asio::co_spawn(shared_.io, process(id, std::move(*slot)), asio::detached);
 }
@@ -131,7 +154,11 @@ asio::awaitable<void> QueueManager::process(std::string id, queue::ConcurrencyLi
   }
   co_await finish(a);
   in_flight_.erase(id);
-  (void)slot;  // released here, when the attempt is over
+  { auto released = std::move(slot); }  // the attempt is over: give the slot back now
+  if (starved_) {
+    starved_ = false;
+    scan_soon();
+  }
 }
 
 }  // namespace cordon::roles::gateway

@@ -67,6 +67,9 @@ class QueueManager : public std::enable_shared_from_this<QueueManager> {
   };
 
   void schedule_scan(std::chrono::milliseconds delay);
+  // A slot was freed while due messages waited for one: scan soon rather
+  // than at the next periodic scan.
+  void scan_soon();
   asio::awaitable<void> scan();
   void dispatch(const std::string& id, bool skip_dlp);
   std::string destination(bool skip_dlp) const;
@@ -91,6 +94,9 @@ class QueueManager : public std::enable_shared_from_this<QueueManager> {
   std::set<std::string> in_flight_;
   bool scanning_ = false;
   bool stopped_ = false;
+  bool starved_ = false;         // a due message found every slot of its destination taken
+  bool soon_scheduled_ = false;  // a scan_soon() scan is pending
+  bool rescan_after_scan_ = false;
 };
 
 }  // namespace cordon::roles::gateway
