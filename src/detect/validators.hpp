@@ -16,7 +16,7 @@ enum class CardBrand { visa, mastercard, amex, discover, jcb, diners, unionpay }
 // The brand whose IIN range and length both fit `digits`, if any.
 std::optional<CardBrand> card_brand(std::string_view digits);
 
-// Luhn, a known brand, and not a placeholder where every digit but the
+// Luhn, a known brand, and not a filler number where every digit but the
 // check digit is the same (e.g. 4444444444444448).
 bool card_number_valid(std::string_view digits);
 

@@ -271,7 +271,7 @@ Result<MailParams, CommandError> parse_mail_params(std::string_view text) {
         out.body = Body::eight_bit_mime;
       } else if (iequals(p.value, "BINARYMIME")) {
         return fail(error(CommandErrorCode::param_unsupported, 504, "5.5.4",
-                          "BODY=BINARYMIME not implemented"));
+                          "BODY=BINARYMIME is not supported"));
       } else {
         return fail(argument_error("Bad BODY parameter"));
       }
@@ -444,9 +444,9 @@ Result<Command, CommandError> parse_command(std::string_view line) {
       return cmd;
     case Verb::bdat:
       return fail(error(CommandErrorCode::not_implemented, 502, "5.5.1",
-                        "BDAT not implemented (CHUNKING is not offered)"));
+                        "BDAT is not supported (CHUNKING is not offered)"));
     case Verb::expn:
-      return fail(error(CommandErrorCode::not_implemented, 502, "5.5.1", "EXPN not implemented"));
+      return fail(error(CommandErrorCode::not_implemented, 502, "5.5.1", "EXPN is not supported"));
   }
   return fail(syntax_error());
 }

@@ -402,7 +402,7 @@ class Session {
   }
 
   std::optional<Reply> check_starttls() const {
-    if (!shared_->options.tls) return Reply::make(502, "5.5.1", "Error: command not implemented");
+    if (!shared_->options.tls) return Reply::make(502, "5.5.1", "STARTTLS is not offered");
     if (conn_->tls()) return Reply::make(503, "5.5.1", "Error: TLS already active");
     if (state_ == State::connected) return Reply::make(503, "5.5.1", "Error: send EHLO first");
     if (in_transaction()) return Reply::make(503, "5.5.1", "Error: MAIL transaction in progress");

@@ -99,7 +99,7 @@ TEST(CommandParser, RefusesBadParameterValuesWith501) {
 
 TEST(CommandParser, RefusesBinaryMimeWith504) {
   EXPECT_EQ(parse_error("MAIL FROM:<a@b.example> BODY=BINARYMIME"),
-            "504 5.5.4 BODY=BINARYMIME not implemented\r\n");
+            "504 5.5.4 BODY=BINARYMIME is not supported\r\n");
 }
 
 TEST(CommandParser, ParsesDsnRecipientParameters) {
@@ -120,7 +120,7 @@ TEST(CommandParser, RefusesGarbageAndUnknownVerbsWith500) {
 TEST(CommandParser, ReportsBdatAndExpnAsNotImplemented) {
   EXPECT_EQ(parse_command("BDAT 100 LAST").error().code, CommandErrorCode::not_implemented);
   EXPECT_EQ(parse_error("BDAT 100 LAST").substr(0, 10), "502 5.5.1 ");
-  EXPECT_EQ(parse_error("EXPN list"), "502 5.5.1 EXPN not implemented\r\n");
+  EXPECT_EQ(parse_error("EXPN list"), "502 5.5.1 EXPN is not supported\r\n");
 }
 
 TEST(CommandParser, RefusesArgumentsToArgumentlessVerbs) {
