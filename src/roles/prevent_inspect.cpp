@@ -41,30 +41,6 @@ incidents::Action to_incident(policy::Action action) {
   return incidents::Action::block;
 }
 
-// The calling worker thread's attachment extractor. A libmagic handle is not
-// thread-safe, so each worker owns one; it is rebuilt when a reload brings a
-// configuration with other extraction limits.
-extract::Extractor* thread_extractor(const std::shared_ptr<const policy::Config>& config,
-                                     std::string& error) {
-  struct Cached {
-    std::weak_ptr<const policy::Config> config;  // weak: no reuse of a freed snapshot's address
-    std::optional<extract::Extractor> extractor;
-  };
-  thread_local Cached cached;
-  if (cached.config.lock() != config || !cached.extractor) {
-    cached.extractor.reset();
-    cached.config.reset();
-    auto made = extract::Extractor::create(config->attachments);
-    if (!made) {
-      error = made.error().detail;
-      return nullptr;
-    }
-    cached.extractor.emplace(std::move(made).value());
-    cached.config = config;
-  }
-  return &*cached.extractor;
-}
-
 policy::Filter parse_or_empty(const std::string& text, const char* which) {
   auto parsed = policy::parse_filter(text);
   if (parsed) return std::move(parsed).value();
@@ -118,17 +94,16 @@ void decide(const InspectInput& input, EvaluatorPool& evaluators, incidents::Inc
   out.message_id = parsed->message_id;
   // Attachments are expanded first so that archive members and document
   // text are scanned as components of their own.
-  std::string extractor_error;
-  extract::Extractor* extractor = thread_extractor(snapshot.config, extractor_error);
-  if (!extractor) {
-    out.disposition = Disposition::failed;
-    out.detail = "attachment extraction unavailable: " + extractor_error;
-    return;
-  }
-  extract::Expansion expansion = extractor->expand(*parsed);
   {
-    auto evaluator = evaluators.acquire(snapshot.config->policy_set);
-    out.verdict = evaluator->evaluate(*parsed, input.envelope, &expansion);
+    auto lease = evaluators.acquire(snapshot.config);
+    Inspector& inspector = lease.inspector();
+    if (!inspector.extractor) {
+      out.disposition = Disposition::failed;
+      out.detail = "attachment extraction unavailable: " + inspector.extractor_error;
+      return;
+    }
+    extract::Expansion expansion = inspector.extractor->expand(*parsed);
+    out.verdict = inspector.evaluator->evaluate(*parsed, input.envelope, &expansion);
   }
   out.scan_time = std::chrono::steady_clock::now() - started;
   out.disposition = Disposition::inspected;
@@ -176,27 +151,35 @@ std::shared_ptr<const SnapshotPolicy> make_snapshot_policy(
   return out;
 }
 
-EvaluatorPool::Lease EvaluatorPool::acquire(const std::shared_ptr<const policy::PolicySet>& set) {
+EvaluatorPool::Lease EvaluatorPool::acquire(const std::shared_ptr<const policy::Config>& config) {
   {
     std::lock_guard lock(mutex_);
     auto it = std::find_if(free_.begin(), free_.end(),
-                           [&](const auto& e) { return e->policy_set() == set; });
+                           [&](const auto& e) { return e->config == config; });
     if (it != free_.end()) {
-      auto evaluator = std::move(*it);
+      auto inspector = std::move(*it);
       free_.erase(it);
-      return Lease(*this, std::move(evaluator));
+      return Lease(*this, std::move(inspector));
     }
   }
-  // Allocating scratch space takes a while: outside the lock.
-  return Lease(*this, std::make_unique<policy::Evaluator>(set));
+  // Allocating scratch space and loading libmagic take a while: outside the lock.
+  auto inspector = std::make_unique<Inspector>();
+  inspector->config = config;
+  inspector->evaluator = std::make_unique<policy::Evaluator>(config->policy_set);
+  auto extractor = extract::Extractor::create(config->attachments);
+  if (extractor)
+    inspector->extractor.emplace(std::move(extractor).value());
+  else
+    inspector->extractor_error = extractor.error().detail;
+  return Lease(*this, std::move(inspector));
 }
 
-void EvaluatorPool::give_back(std::unique_ptr<policy::Evaluator> evaluator) {
+void EvaluatorPool::give_back(std::unique_ptr<Inspector> inspector) {
   std::lock_guard lock(mutex_);
-  // Evaluators of an older snapshot are dropped as soon as one of a newer
+  // Inspectors of an older snapshot are dropped as soon as one of a newer
   // snapshot comes back, so a reload frees the old database's scratch.
-  std::erase_if(free_, [&](const auto& e) { return e->policy_set() != evaluator->policy_set(); });
-  free_.push_back(std::move(evaluator));
+  std::erase_if(free_, [&](const auto& e) { return e->config != inspector->config; });
+  free_.push_back(std::move(inspector));
 }
 
 incidents::NewIncident make_incident(const policy::Verdict& verdict,

@@ -13,6 +13,7 @@
 
 #include "incidents/store.hpp"
 #include "policy/config.hpp"
+#include "extract/extract.hpp"
 #include "policy/evaluate.hpp"
 #include "policy/filter.hpp"
 #include "roles/prevent_message.hpp"
@@ -35,34 +36,44 @@ struct SnapshotPolicy {
 std::shared_ptr<const SnapshotPolicy> make_snapshot_policy(
     std::shared_ptr<const policy::Config> config);
 
-// Evaluators (each owning a Vectorscan scratch space) reused across
-// messages: a worker takes one for the message's policy snapshot and gives
-// it back. At most one per concurrently scanning thread is ever created.
+// Per-thread inspection state reused across messages: an Evaluator (owning
+// a Vectorscan scratch space) and an attachment Extractor (owning a
+// libmagic handle, which is not thread-safe). A worker takes one for the
+// message's configuration snapshot and gives it back; at most one per
+// concurrently scanning thread is ever created.
+struct Inspector {
+  std::shared_ptr<const policy::Config> config;
+  std::unique_ptr<policy::Evaluator> evaluator;
+  std::optional<extract::Extractor> extractor;  // empty: extractor_error says why
+  std::string extractor_error;
+};
+
 class EvaluatorPool {
  public:
   class Lease {
    public:
-    Lease(EvaluatorPool& pool, std::unique_ptr<policy::Evaluator> evaluator)
-        : pool_(&pool), evaluator_(std::move(evaluator)) {}
+    Lease(EvaluatorPool& pool, std::unique_ptr<Inspector> inspector)
+        : pool_(&pool), inspector_(std::move(inspector)) {}
     Lease(Lease&&) = default;
     Lease& operator=(Lease&&) = delete;
     ~Lease() {
-      if (evaluator_) pool_->give_back(std::move(evaluator_));
+      if (inspector_) pool_->give_back(std::move(inspector_));
     }
-    policy::Evaluator& operator*() { return *evaluator_; }
-    policy::Evaluator* operator->() { return evaluator_.get(); }
+    policy::Evaluator& operator*() { return *inspector_->evaluator; }
+    policy::Evaluator* operator->() { return inspector_->evaluator.get(); }
+    Inspector& inspector() { return *inspector_; }
 
    private:
     EvaluatorPool* pool_;
-    std::unique_ptr<policy::Evaluator> evaluator_;
+    std::unique_ptr<Inspector> inspector_;
   };
 
-  Lease acquire(const std::shared_ptr<const policy::PolicySet>& set);
+  Lease acquire(const std::shared_ptr<const policy::Config>& config);
 
  private:
-  void give_back(std::unique_ptr<policy::Evaluator> evaluator);
+  void give_back(std::unique_ptr<Inspector> inspector);
   std::mutex mutex_;
-  std::vector<std::unique_ptr<policy::Evaluator>> free_;
+  std::vector<std::unique_ptr<Inspector>> free_;
 };
 
 enum class Disposition {

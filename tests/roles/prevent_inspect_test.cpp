@@ -183,16 +183,16 @@ TEST(PreventEvaluatorPool, ReusesAnEvaluatorForTheSameSnapshotOnly) {
   EvaluatorPool pool;
   policy::Evaluator* first = nullptr;
   {
-    auto lease = pool.acquire((*a)->policy_set);
+    auto lease = pool.acquire(*a);
     first = &*lease;
   }
   {
-    auto lease = pool.acquire((*a)->policy_set);
+    auto lease = pool.acquire(*a);
     EXPECT_EQ(&*lease, first);
-    auto second = pool.acquire((*a)->policy_set);
+    auto second = pool.acquire(*a);
     EXPECT_NE(&*second, first);
   }
-  auto other = pool.acquire((*b)->policy_set);
+  auto other = pool.acquire(*b);
   EXPECT_EQ(other->policy_set(), (*b)->policy_set);
 }
 
