@@ -12,6 +12,7 @@
 
 #include "mime/mime.hpp"
 #include "mime/transfer_decode.hpp"
+#include "util/ascii.hpp"
 
 namespace cordon::mime::detail {
 
@@ -76,6 +77,6 @@ EntityTree split_entities(std::string_view message, const Limits& limits, Proble
 // Folding removed, leading/trailing white space trimmed.
 std::string unfold(std::string_view raw_value);
 
-bool iequals(std::string_view a, std::string_view b);
+using util::iequals;
 
 }  // namespace cordon::mime::detail

@@ -3,6 +3,8 @@
 // the enhanced status codes live in one place.
 #include "smtp/command.hpp"
 
+#include "util/ascii.hpp"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -39,14 +41,8 @@ char upper(char c) {
   return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return upper(x) == upper(y); });
-}
-
-bool istarts_with(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
+using util::iequals;
+using util::istarts_with;
 
 std::string to_upper(std::string_view s) {
   std::string out(s);

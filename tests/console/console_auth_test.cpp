@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "roles/console_auth.hpp"
+#include "roles/console/console_auth.hpp"
 
 namespace cordon::roles::console {
 namespace {

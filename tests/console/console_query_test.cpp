@@ -2,7 +2,7 @@
 // message counters read from Prometheus text.
 #include <gtest/gtest.h>
 
-#include "roles/console_query.hpp"
+#include "roles/console/console_query.hpp"
 
 namespace cordon::roles::console {
 namespace {

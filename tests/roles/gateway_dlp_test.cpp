@@ -8,7 +8,7 @@
 #include <asio/use_future.hpp>
 #include <map>
 
-#include "roles/gateway_dlp.hpp"
+#include "roles/gateway/gateway_dlp.hpp"
 
 // GCC 12 false positive on Asio's coroutine frame allocator (see gateway_attempt.cpp).
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"

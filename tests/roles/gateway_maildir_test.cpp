@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "roles/maildir.hpp"
+#include "roles/gateway/maildir.hpp"
 
 namespace cordon::roles {
 namespace {

@@ -1,7 +1,7 @@
 // Tests of the prevent role's per-message decision (inspect()): verdicts,
 // filters, loop header, incidents with repeat counting, the rewritten
 // message, evaluator reuse, and the deployment id.
-#include "roles/prevent_inspect.hpp"
+#include "roles/prevent/prevent_inspect.hpp"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -9,8 +9,8 @@
 #include <filesystem>
 
 #include "incidents/sqlite_store.hpp"
-#include "roles/prevent_message.hpp"
-#include "roles/prevent_role.hpp"
+#include "roles/prevent/prevent_message.hpp"
+#include "roles/prevent/prevent_role.hpp"
 
 namespace cordon::roles::prevent {
 namespace {

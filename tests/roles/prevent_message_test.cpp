@@ -1,6 +1,6 @@
 // Tests of the prevent role's raw-message helpers: loop header detection,
 // the content hash that must survive re-sends, and the modify rewrite.
-#include "roles/prevent_message.hpp"
+#include "roles/prevent/prevent_message.hpp"
 
 #include <gtest/gtest.h>
 

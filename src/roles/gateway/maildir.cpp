@@ -1,5 +1,5 @@
 // Maildir delivery: tmp/ + fsync + rename to new/ + fsync of new/ (see maildir.hpp).
-#include "roles/maildir.hpp"
+#include "roles/gateway/maildir.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -3,7 +3,7 @@
 // at end of data the decision is made on the worker pool; the upstream's
 // final reply is the next hop's (or the block reply) and is sent only once
 // the next hop has answered.
-#include "roles/prevent_session.hpp"
+#include "roles/prevent/prevent_session.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -14,7 +14,7 @@
 #include <asio/use_awaitable.hpp>
 #include <utility>
 
-#include "roles/prevent_message.hpp"
+#include "roles/prevent/prevent_message.hpp"
 #include "smtp/reply.hpp"
 
 namespace cordon::roles::prevent {

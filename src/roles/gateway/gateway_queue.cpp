@@ -1,7 +1,7 @@
 // The queue manager's scheduling: periodic rescans, dispatch under the
 // concurrency limits, and claiming a message for one attempt (the attempt
 // itself is in gateway_attempt.cpp).
-#include "roles/gateway_queue.hpp"
+#include "roles/gateway/gateway_queue.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -10,7 +10,7 @@
 #include <asio/post.hpp>
 #include <random>
 
-#include "roles/gateway_support.hpp"
+#include "roles/gateway/gateway_support.hpp"
 
 namespace cordon::roles::gateway {
 namespace {

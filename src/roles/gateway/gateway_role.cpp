@@ -7,9 +7,9 @@
 
 #include "queue/spool.hpp"
 #include "roles/factory.hpp"
-#include "roles/gateway_listener.hpp"
-#include "roles/gateway_queue.hpp"
-#include "roles/gateway_support.hpp"
+#include "roles/gateway/gateway_listener.hpp"
+#include "roles/gateway/gateway_queue.hpp"
+#include "roles/gateway/gateway_support.hpp"
 
 namespace cordon::roles {
 namespace {

@@ -1,5 +1,5 @@
 // Envelope conversions and the host name for the gateway (see gateway_support.hpp).
-#include "roles/gateway_support.hpp"
+#include "roles/gateway/gateway_support.hpp"
 
 #include <unistd.h>
 

@@ -13,7 +13,7 @@
 #include <asio/thread_pool.hpp>
 
 #include "incidents/store.hpp"
-#include "roles/prevent_inspect.hpp"
+#include "roles/prevent/prevent_inspect.hpp"
 #include "roles/runtime.hpp"
 #include "smtp/client.hpp"
 #include "smtp/handler.hpp"

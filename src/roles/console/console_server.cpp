@@ -6,7 +6,7 @@
 // state-changing request also needs the session's CSRF token in the
 // X-CSRF-Token header. Authentication is checked before routing, so an
 // anonymous client cannot even tell which routes exist.
-#include "roles/console_server.hpp"
+#include "roles/console/console_server.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -16,8 +16,8 @@
 #include <regex>
 #include <thread>
 
-#include "roles/console_api.hpp"
-#include "roles/console_assets.hpp"
+#include "roles/console/console_api.hpp"
+#include "roles/console/console_assets.hpp"
 
 namespace cordon::roles::console {
 namespace {

@@ -1,5 +1,5 @@
 // The console REST API handlers; see console_api.hpp and docs/console-api.md.
-#include "roles/console_api.hpp"
+#include "roles/console/console_api.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -8,7 +8,7 @@
 #include <future>
 
 #include "incidents/json.hpp"
-#include "roles/console_query.hpp"
+#include "roles/console/console_query.hpp"
 
 namespace cordon::roles::console {
 namespace {

@@ -1,5 +1,5 @@
 // The prevent role's per-message decision (see prevent_inspect.hpp).
-#include "roles/prevent_inspect.hpp"
+#include "roles/prevent/prevent_inspect.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -8,7 +8,7 @@
 
 #include "extract/extract.hpp"
 #include "mime/mime.hpp"
-#include "roles/prevent_message.hpp"
+#include "roles/prevent/prevent_message.hpp"
 
 namespace cordon::roles::prevent {
 namespace {

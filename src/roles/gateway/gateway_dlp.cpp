@@ -1,5 +1,5 @@
 // The DLP pool's failover and bypass decision (rules in gateway_dlp.hpp).
-#include "roles/gateway_dlp.hpp"
+#include "roles/gateway/gateway_dlp.hpp"
 
 #include <chrono>
 

@@ -1,6 +1,6 @@
 // Query-parameter parsing, the status workflow and message counters for the
 // console API; see console_query.hpp.
-#include "roles/console_query.hpp"
+#include "roles/console/console_query.hpp"
 
 #include <charconv>
 #include <chrono>

@@ -12,7 +12,7 @@
 
 #include <asio/ip/tcp.hpp>
 
-#include "roles/prevent_message.hpp"
+#include "roles/prevent/prevent_message.hpp"
 #include "roles/runtime.hpp"
 #include "util/result.hpp"
 

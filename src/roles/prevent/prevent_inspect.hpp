@@ -16,7 +16,7 @@
 #include "extract/extract.hpp"
 #include "policy/evaluate.hpp"
 #include "policy/filter.hpp"
-#include "roles/prevent_message.hpp"
+#include "roles/prevent/prevent_message.hpp"
 #include "smtp/reply_builder.hpp"
 
 namespace cordon::roles::prevent {

@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "incidents/sqlite_store.hpp"
-#include "roles/console_server.hpp"
+#include "roles/console/console_server.hpp"
 #include "roles/factory.hpp"
 
 namespace cordon::roles {

@@ -1,6 +1,6 @@
 // The gateway's SMTP handlers: relay control, spool streaming, 250 after
 // commit (see gateway_listener.hpp).
-#include "roles/gateway_listener.hpp"
+#include "roles/gateway/gateway_listener.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -11,7 +11,7 @@
 #include <fmt/format.h>
 
 #include "queue/time_format.hpp"
-#include "roles/gateway_support.hpp"
+#include "roles/gateway/gateway_support.hpp"
 
 namespace cordon::roles::gateway {
 namespace {

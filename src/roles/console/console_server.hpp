@@ -11,7 +11,7 @@
 
 #include "incidents/store.hpp"
 #include "policy/config.hpp"
-#include "roles/console_auth.hpp"
+#include "roles/console/console_auth.hpp"
 #include "roles/runtime.hpp"
 #include "util/result.hpp"
 

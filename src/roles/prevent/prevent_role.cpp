@@ -1,7 +1,7 @@
 // The prevent role's factory and lifetime: opens the incident store, loads
 // the deployment id, and runs the SMTP listener whose sessions are
 // prevent_session.cpp's handlers.
-#include "roles/prevent_role.hpp"
+#include "roles/prevent/prevent_role.hpp"
 
 #include <unistd.h>
 
@@ -17,7 +17,7 @@
 
 #include "incidents/sqlite_store.hpp"
 #include "roles/factory.hpp"
-#include "roles/prevent_session.hpp"
+#include "roles/prevent/prevent_session.hpp"
 #include "smtp/server.hpp"
 
 namespace cordon::roles {

@@ -12,8 +12,8 @@ set(console_assets_out ${CMAKE_CURRENT_BINARY_DIR}/console_assets_data.cpp)
 add_custom_command(
   OUTPUT ${console_assets_out}
   COMMAND ${CMAKE_COMMAND} -DWEB_DIR=${console_web_dir} -DOUT=${console_assets_out}
-          -P ${CMAKE_CURRENT_SOURCE_DIR}/console_embed.cmake
-  DEPENDS ${console_web_files} ${CMAKE_CURRENT_SOURCE_DIR}/console_embed.cmake
+          -P ${CMAKE_CURRENT_SOURCE_DIR}/console/console_embed.cmake
+  DEPENDS ${console_web_files} ${CMAKE_CURRENT_SOURCE_DIR}/console/console_embed.cmake
   COMMENT "Embedding the console web UI"
   VERBATIM)
 target_sources(cordon_roles PRIVATE ${console_assets_out})

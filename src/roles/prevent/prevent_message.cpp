@@ -1,6 +1,6 @@
 // Raw-message helpers of the prevent role: header scanning, content hash,
 // loop detection and the modify rewrite (see prevent_message.hpp).
-#include "roles/prevent_message.hpp"
+#include "roles/prevent/prevent_message.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

@@ -1,6 +1,6 @@
 // Password hashing, the generated users file, sessions and the login
 // throttle; see console_auth.hpp.
-#include "roles/console_auth.hpp"
+#include "roles/console/console_auth.hpp"
 
 #include <fcntl.h>
 #include <openssl/crypto.h>

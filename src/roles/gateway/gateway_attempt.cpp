@@ -10,9 +10,9 @@
 #include <fmt/format.h>
 
 #include "queue/time_format.hpp"
-#include "roles/gateway_queue.hpp"
-#include "roles/gateway_support.hpp"
-#include "roles/maildir.hpp"
+#include "roles/gateway/gateway_queue.hpp"
+#include "roles/gateway/gateway_support.hpp"
+#include "roles/gateway/maildir.hpp"
 
 // GCC 12 reports a false -Wmismatched-new-delete when it inlines Asio's
 // awaitable frame allocator into a coroutine; the pairing is Asio's own.

@@ -1,5 +1,5 @@
 // Lookup of the embedded web UI files; see console_assets.hpp.
-#include "roles/console_assets.hpp"
+#include "roles/console/console_assets.hpp"
 
 namespace cordon::roles::console {
 

@@ -31,7 +31,7 @@
 #include "queue/dsn.hpp"
 #include "queue/schedule.hpp"
 #include "queue/spool.hpp"
-#include "roles/gateway_dlp.hpp"
+#include "roles/gateway/gateway_dlp.hpp"
 #include "roles/runtime.hpp"
 
 namespace cordon::roles::gateway {

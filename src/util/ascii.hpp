@@ -1,0 +1,22 @@
+// ASCII-only string helpers used across components: case-insensitive
+// comparison and lower-casing. Protocol tokens (SMTP verbs, header names,
+// MIME parameters, domains) are ASCII, so locale-independent byte
+// comparison is what every RFC means by "case-insensitive".
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace cordon::util {
+
+constexpr char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+
+bool iequals(std::string_view a, std::string_view b);
+bool istarts_with(std::string_view text, std::string_view prefix);
+bool iends_with(std::string_view text, std::string_view suffix);
+std::string to_lower(std::string_view text);
+
+// Leading and trailing spaces and tabs removed.
+std::string_view trim(std::string_view text);
+
+}  // namespace cordon::util
