@@ -3,9 +3,10 @@
 // restriction, exceptions, response precedence, severity tiers.
 #include <gtest/gtest.h>
 
-#include "policy/config.hpp"
+#include "config/config.hpp"
 #include "policy/evaluate.hpp"
 
+using namespace cordon::config;
 using namespace cordon::policy;
 using cordon::mime::Component;
 using cordon::mime::ComponentKind;

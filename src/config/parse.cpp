@@ -1,15 +1,15 @@
 // Reads the YAML configuration into a Config: the top level and the role
 // sections (policies are read by policy_parse.cpp). Structure and values
 // only; compiling the rules is config_load.cpp's job.
-#include "policy/yaml_include.hpp"
+#include "config/detail/yaml_include.hpp"
 
 #include <cctype>
 
+#include "config/detail/policy_parse.hpp"
+#include "config/detail/yaml_reader.hpp"
 #include "policy/filter.hpp"
-#include "policy/policy_parse.hpp"
-#include "policy/yaml_reader.hpp"
 
-namespace cordon::policy {
+namespace cordon::config {
 namespace {
 
 using yaml::fail_at;
@@ -18,7 +18,7 @@ using yaml::MapReader;
 // A filter that does not parse is reported at the offending character.
 std::string checked_filter(const MapReader& m, std::string_view key) {
   std::string text = m.string(key, "");
-  auto parsed = parse_filter(text);
+  auto parsed = policy::parse_filter(text);
   if (!parsed) {
     SourceMark at = m.value_mark(key);
     // Quoted scalars (tag "!") start one column before their text.
@@ -318,4 +318,4 @@ ConfigResult parse_config_text(std::string_view text, const std::string& file_na
   }
 }
 
-}  // namespace cordon::policy
+}  // namespace cordon::config

@@ -1,14 +1,16 @@
 // Reads the `policies:` list of the configuration: names, severities,
 // components, match rules, exceptions and responses, with positions kept
 // so later errors (a regex the engine rejects) can point at the YAML.
-#include "policy/policy_parse.hpp"
+#include "config/detail/policy_parse.hpp"
 
 #include <algorithm>
 
-#include "policy/yaml_reader.hpp"
+#include "config/detail/yaml_reader.hpp"
 
-namespace cordon::policy {
+namespace cordon::config {
 namespace {
+
+using namespace cordon::policy;  // the model this file fills in
 
 using yaml::fail_at;
 using yaml::MapReader;
@@ -248,4 +250,4 @@ std::vector<Policy> read_policies(const YAML::Node& node, SourceMark fallback) {
   return out;
 }
 
-}  // namespace cordon::policy
+}  // namespace cordon::config

@@ -7,16 +7,16 @@
 #include <fstream>
 #include <sstream>
 
-#include "policy/config.hpp"
+#include "config/config.hpp"
 #include "policy/policy_set.hpp"
 
-namespace cordon::policy {
+namespace cordon::config {
 
 ConfigResult load_config_text(std::string_view yaml, const std::string& file_name) {
   auto parsed = parse_config_text(yaml, file_name);
   if (!parsed) return parsed;
   auto config = std::make_shared<Config>(**parsed);
-  auto set = PolicySet::build(config->policies, file_name);
+  auto set = policy::PolicySet::build(config->policies, file_name);
   if (!set) return fail(set.error());
   config->policy_set = std::move(*set);
   return std::shared_ptr<const Config>(std::move(config));
@@ -40,4 +40,4 @@ ConfigResult default_config() {
   return load_config_text(default_config_yaml(), "<embedded default>");
 }
 
-}  // namespace cordon::policy
+}  // namespace cordon::config

@@ -2,9 +2,9 @@
 // `cordon run` and `cordon scan` work without a file. It is the same text as
 // examples/default.yaml (a test keeps the two identical) and goes through
 // the same loader as any file.
-#include "policy/config.hpp"
+#include "config/config.hpp"
 
-namespace cordon::policy {
+namespace cordon::config {
 
 std::string_view default_config_yaml() {
   static constexpr std::string_view kText = R"yaml(
@@ -82,4 +82,4 @@ policies:
   return kText.substr(1);  // drop the newline that follows the opening delimiter
 }
 
-}  // namespace cordon::policy
+}  // namespace cordon::config

@@ -7,9 +7,9 @@
 #include <charconv>
 #include <string>
 
-#include "policy/config.hpp"
+#include "config/config.hpp"
 
-namespace cordon::policy {
+namespace cordon::config {
 namespace {
 
 std::string in_quotes(std::string_view text) {
@@ -61,20 +61,6 @@ std::string_view to_string(Role role) {
       return "monitor";
     case Role::console:
       return "console";
-  }
-  return "?";
-}
-
-std::string_view to_string(Severity severity) {
-  switch (severity) {
-    case Severity::info:
-      return "info";
-    case Severity::low:
-      return "low";
-    case Severity::medium:
-      return "medium";
-    case Severity::high:
-      return "high";
   }
   return "?";
 }
@@ -225,4 +211,4 @@ bool Cidr::contains(std::string_view address) const {
   return true;
 }
 
-}  // namespace cordon::policy
+}  // namespace cordon::config

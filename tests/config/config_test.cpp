@@ -6,8 +6,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "policy/config.hpp"
+#include "config/config.hpp"
 
+using namespace cordon::config;
 using namespace cordon::policy;
 using namespace std::chrono_literals;
 

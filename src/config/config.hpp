@@ -1,0 +1,78 @@
+// cordon's configuration model and loader: the whole YAML file as typed,
+// validated values, one header per section. A loaded Config is an
+// immutable snapshot shared by every role behind shared_ptr<const Config>;
+// a reload loads a new one and swaps the pointer, so a session keeps the
+// snapshot it began with. Components never include this header: each takes
+// its own options, and each role maps its sections onto them.
+//
+// Every error names the file, the 1-based line and column of the offending
+// YAML node, and what is wrong.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/common.hpp"
+#include "config/console.hpp"
+#include "config/gateway.hpp"
+#include "config/log.hpp"
+#include "config/monitor.hpp"
+#include "config/prevent.hpp"
+#include "config/smtp.hpp"
+#include "extract/extract.hpp"
+#include "mime/mime.hpp"
+#include "policy/model.hpp"
+
+namespace cordon::policy {
+class PolicySet;  // policy/policy_set.hpp: policies + one compiled detection database
+}  // namespace cordon::policy
+
+namespace cordon::config {
+
+enum class Role { gateway, prevent, monitor, console };
+std::string_view to_string(Role role);
+
+struct Config {
+  std::string source = "<embedded>";  // file the config was read from
+  std::string data_dir = "./cordon-data";
+  std::string incidents = "sqlite";  // or a postgresql:// URL
+  std::optional<GatewayConfig> gateway;
+  std::optional<PreventConfig> prevent;
+  std::optional<MonitorConfig> monitor;
+  std::optional<ConsoleConfig> console;
+  SmtpLimits smtp;
+  mime::Limits mime;
+  extract::Limits attachments;  // `attachments:` extraction limits and on_limit
+  LogConfig log;
+  std::vector<policy::Policy> policies;
+  // Compiled from `policies` by load_config_*(); null only after
+  // parse_config_text(), which skips compilation.
+  std::shared_ptr<const policy::PolicySet> policy_set;
+
+  // The roles this config runs: the sections present, in a fixed order.
+  std::vector<Role> roles() const;
+};
+
+using ConfigResult = Result<std::shared_ptr<const Config>, ConfigError>;
+
+// Reads, parses and fully validates a YAML file, compiling every policy
+// rule (so a bad regex or an unknown identifier is reported here).
+ConfigResult load_config_file(const std::string& path);
+
+// Same as load_config_file, from text; `file_name` is used in errors.
+ConfigResult load_config_text(std::string_view yaml, const std::string& file_name);
+
+// The embedded default: gateway + prevent (reflect) + console on loopback,
+// SQLite incidents, Maildir delivery, and the built-in policy pack.
+ConfigResult default_config();
+std::string_view default_config_yaml();
+
+// Parses and checks structure and values only; does not compile rules
+// (Config::policy_set stays null). For tools that must not need the
+// detection engine.
+ConfigResult parse_config_text(std::string_view yaml, const std::string& file_name);
+
+}  // namespace cordon::config

@@ -1,0 +1,20 @@
+// Printers of the policy model's enums.
+#include "policy/model.hpp"
+
+namespace cordon::policy {
+
+std::string_view to_string(Severity severity) {
+  switch (severity) {
+    case Severity::info:
+      return "info";
+    case Severity::low:
+      return "low";
+    case Severity::medium:
+      return "medium";
+    case Severity::high:
+      return "high";
+  }
+  return "?";
+}
+
+}  // namespace cordon::policy

@@ -1,0 +1,86 @@
+// The policies as configured: rules, where they look, exceptions and
+// responses. Plain values read by the configuration loader (config/) and
+// compiled by PolicySet (policy_set.hpp).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "config/common.hpp"
+#include "detect/detect.hpp"
+#include "extract/extract.hpp"
+
+namespace cordon::policy {
+
+using config::ConfigError;
+using config::SourceMark;
+
+enum class Severity { info, low, medium, high };
+std::string_view to_string(Severity severity);
+
+// Where a policy's rules look. Bit flags.
+enum ComponentMask : unsigned {
+  kEnvelope = 1u << 0,
+  kSubject = 1u << 1,
+  kHeaders = 1u << 2,
+  kBody = 1u << 3,
+  kAttachments = 1u << 4,
+  kAllComponents = kEnvelope | kSubject | kHeaders | kBody | kAttachments,
+};
+
+// How min_count counts unique matched values: within each component
+// separately (default), or across the whole message.
+enum class CountScope { per_component, per_message };
+
+struct PolicyRule {
+  detect::Rule rule;
+  std::size_t min_count = 1;  // unique values (by value hash) needed for the rule to hold
+  std::string display;        // "identifier:credit_card", "keywords", "regex:ACME-[0-9]{6}"
+  SourceMark mark;
+};
+
+enum class MatchMode { any, all };
+
+struct BlockResponse {
+  std::string text;  // sender-facing reply text
+};
+struct ModifyResponse {
+  std::string subject_prefix;
+  std::vector<std::string> add_headers;  // "Name: value"
+};
+struct RedirectResponse {
+  std::string address;
+};
+using Response = std::variant<BlockResponse, ModifyResponse, RedirectResponse>;
+
+// Raises a fired policy's severity when its total unique match count (over
+// all rules and components) reaches min_count.
+struct SeverityTier {
+  std::size_t min_count = 0;
+  Severity severity = Severity::high;
+};
+
+struct Policy {
+  std::string name;
+  Severity severity = Severity::medium;
+  std::vector<SeverityTier> severity_tiers;  // sorted by min_count ascending
+  unsigned components = kAllComponents;      // ComponentMask bits
+  MatchMode mode = MatchMode::any;
+  std::vector<PolicyRule> rules;
+  // `- attachment: {types, names, min_size, encrypted}` items of the match
+  // list: each counts as one rule that holds when an attachment or an
+  // extracted file meets it.
+  std::vector<extract::FileCondition> attachment_conditions;
+  CountScope count_scope = CountScope::per_component;
+  // A policy does not fire for a sender matching except_senders, nor when
+  // EVERY recipient matches except_recipients (masks as in L7 filters).
+  std::vector<std::string> except_senders;
+  std::vector<std::string> except_recipients;
+  std::vector<Response> responses;  // in the order written
+  SourceMark mark;
+};
+
+}  // namespace cordon::policy
