@@ -52,7 +52,7 @@ struct Dependencies {
   // The console's own metrics go here; /metrics and the dashboard render it.
   util::Metrics& metrics;
   // The configuration in force, shown by the policies page.
-  std::function<std::shared_ptr<const policy::Config>()> config;
+  std::function<std::shared_ptr<const config::Config>()> config;
   // Starts a configuration reload where the process runs them and returns
   // its outcome (the text of a refusal); the console waits at most 60 s.
   std::function<std::future<Status<std::string>>()> reload;

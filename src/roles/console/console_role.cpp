@@ -12,7 +12,7 @@
 namespace cordon::roles {
 namespace {
 
-console::ConsoleOptions console_options(const policy::Config& config) {
+console::ConsoleOptions console_options(const config::Config& config) {
   const auto& section = *config.console;
   console::ConsoleOptions options;
   options.host = section.listen.host;
