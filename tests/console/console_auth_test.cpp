@@ -5,9 +5,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "roles/console/console_auth.hpp"
+#include "console/auth.hpp"
+#include "util/random.hpp"
 
-namespace cordon::roles::console {
+namespace cordon::console {
 namespace {
 
 using namespace std::chrono_literals;
@@ -49,7 +50,7 @@ TEST(ConsoleAuth, MalformedHashesAreReportedAndNeverVerify) {
 }
 
 TEST(ConsoleAuth, UsersFileIsCreatedOnceWithAGeneratedAdminPassword) {
-  auto dir = std::filesystem::temp_directory_path() / ("cordon-users-" + random_hex(6));
+  auto dir = std::filesystem::temp_directory_path() / ("cordon-users-" + util::random_hex(6));
   auto path = (dir / "console-users").string();
   auto first = load_or_create_users_file(path);
   ASSERT_TRUE(first) << first.error();
@@ -69,7 +70,7 @@ TEST(ConsoleAuth, UsersFileIsCreatedOnceWithAGeneratedAdminPassword) {
 }
 
 TEST(ConsoleAuth, AUsersFileWithABadLineNamesTheLine) {
-  auto dir = std::filesystem::temp_directory_path() / ("cordon-users-" + random_hex(6));
+  auto dir = std::filesystem::temp_directory_path() / ("cordon-users-" + util::random_hex(6));
   std::filesystem::create_directories(dir);
   auto path = (dir / "console-users").string();
   std::ofstream(path) << "# users\nalice:" << hash_password("a", 1000) << "\nbob:plain\n";
@@ -134,4 +135,4 @@ TEST(ConsoleThrottle, FreeAttemptsThenDoublingWaits) {
 }
 
 }  // namespace
-}  // namespace cordon::roles::console
+}  // namespace cordon::console

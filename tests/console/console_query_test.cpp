@@ -2,9 +2,9 @@
 // message counters read from Prometheus text.
 #include <gtest/gtest.h>
 
-#include "roles/console/console_query.hpp"
+#include "console/query.hpp"
 
-namespace cordon::roles::console {
+namespace cordon::console {
 namespace {
 
 namespace inc = cordon::incidents;
@@ -131,4 +131,4 @@ TEST(ConsoleQuery, MessageCountersSumLabelledSamples) {
 }
 
 }  // namespace
-}  // namespace cordon::roles::console
+}  // namespace cordon::console

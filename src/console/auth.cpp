@@ -1,39 +1,27 @@
 // Password hashing, the generated users file, sessions and the login
-// throttle; see console_auth.hpp.
-#include "roles/console/console_auth.hpp"
+// throttle; see auth.hpp.
+#include "console/auth.hpp"
 
-#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <openssl/sha.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
-namespace cordon::roles::console {
+#include "util/fs.hpp"
+#include "util/random.hpp"
+
+namespace cordon::console {
 namespace {
 
 constexpr std::string_view kScheme = "pbkdf2-sha256";
 constexpr std::size_t kKeyBytes = 32;
 // Below this a stored hash is too cheap to brute-force offline to be accepted.
 constexpr unsigned kMinIterations = 1000;
-
-std::string to_hex(const unsigned char* data, std::size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    out += kDigits[data[i] >> 4];
-    out += kDigits[data[i] & 0xf];
-  }
-  return out;
-}
 
 std::optional<std::vector<unsigned char>> from_hex(std::string_view text) {
   if (text.size() % 2 != 0) return std::nullopt;
@@ -94,25 +82,16 @@ std::vector<unsigned char> derive(std::string_view password, const std::vector<u
 std::string sha256_hex(std::string_view text) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-  return to_hex(digest, sizeof digest);
+  return util::to_hex(digest, sizeof digest);
 }
 
 }  // namespace
 
-std::string random_hex(std::size_t bytes) {
-  std::vector<unsigned char> buffer(bytes);
-  // RAND_bytes only fails when the CSPRNG cannot be seeded; handing out a
-  // predictable session token or password would be worse than stopping.
-  if (RAND_bytes(buffer.data(), static_cast<int>(buffer.size())) != 1) std::abort();
-  return to_hex(buffer.data(), buffer.size());
-}
-
 std::string hash_password(std::string_view password, unsigned iterations) {
-  std::vector<unsigned char> salt(16);
-  if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1) std::abort();
+  auto salt = util::random_bytes(16);
   auto key = derive(password, salt, iterations);
   return std::string(kScheme) + "$" + std::to_string(iterations) + "$" +
-         to_hex(salt.data(), salt.size()) + "$" + to_hex(key.data(), key.size());
+         util::to_hex(salt.data(), salt.size()) + "$" + util::to_hex(key.data(), key.size());
 }
 
 Status<std::string> check_hash_format(std::string_view hash) {
@@ -138,17 +117,15 @@ Result<UsersFile, std::string> load_or_create_users_file(const std::string& path
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-    std::string password = random_hex(12);
-    User admin{"admin", hash_password(password)};
-    // O_EXCL: two processes starting at once must not both print a password
-    // while only one of them ends up in the file.
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return fail(path + ": cannot create the console users file");
-    std::string line = admin.name + ":" + admin.password_hash + "\n";
-    bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
-                   ::fsync(fd) == 0;
-    ::close(fd);
-    if (!written) return fail(path + ": cannot write the console users file");
+    std::string password = util::random_hex(12);
+    User admin{"admin", hash_password(password), path};
+    // Created exclusively: two processes starting at once must not both
+    // print a password while only one of them ends up in the file.
+    auto created =
+        util::create_file_durably(path, admin.name + ":" + admin.password_hash + "\n", 0600);
+    if (!created)
+      return fail(path + ": cannot create the console users file (" +
+                  std::strerror(created.error().err) + ")");
     out.users.push_back(std::move(admin));
     out.generated_password = std::move(password);
     return out;
@@ -161,9 +138,10 @@ Result<UsersFile, std::string> load_or_create_users_file(const std::string& path
     ++number;
     if (line.empty() || line[0] == '#') continue;
     auto colon = line.find(':');
-    std::string where = path + ":" + std::to_string(number) + ": ";
+    std::string origin = path + ":" + std::to_string(number);
+    std::string where = origin + ": ";
     if (colon == std::string::npos || colon == 0) return fail(where + "expected name:hash");
-    User user{line.substr(0, colon), line.substr(colon + 1)};
+    User user{line.substr(0, colon), line.substr(colon + 1), origin};
     if (auto ok = check_hash_format(user.password_hash); !ok) return fail(where + ok.error());
     out.users.push_back(std::move(user));
   }
@@ -172,7 +150,7 @@ Result<UsersFile, std::string> load_or_create_users_file(const std::string& path
 }
 
 SessionTable::Created SessionTable::create(const std::string& user, SteadyClock::time_point now) {
-  Created created{random_hex(32), Session{user, random_hex(32), now + ttl_}};
+  Created created{util::random_hex(32), Session{user, util::random_hex(32), now + ttl_}};
   std::lock_guard lock(mutex_);
   std::erase_if(sessions_, [&](const auto& entry) { return entry.second.expires <= now; });
   if (sessions_.size() >= max_sessions_) {
@@ -240,4 +218,4 @@ void LoginThrottle::succeeded(const std::string& client) {
   clients_.erase(client);
 }
 
-}  // namespace cordon::roles::console
+}  // namespace cordon::console

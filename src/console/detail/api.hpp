@@ -1,8 +1,8 @@
 // Internal to the console: the REST API's handlers (incidents, policies,
 // stats, reload) and the JSON response helpers the server shares. Included
-// only by console_*.cpp. cpp-httplib's configuration macros (TLS support)
-// come from its pkg-config flags (console.cmake), the same ones the shared
-// library was built with.
+// only by the console's own sources. cpp-httplib's configuration macros
+// (TLS support) come from its pkg-config flags (CMakeLists.txt), the same
+// ones the shared library was built with.
 #pragma once
 
 #include <httplib.h>
@@ -11,10 +11,9 @@
 #include <string>
 #include <string_view>
 
-#include "incidents/store.hpp"
-#include "roles/runtime.hpp"
+#include "console/console.hpp"
 
-namespace cordon::roles::console {
+namespace cordon::console {
 
 void send_json(httplib::Response& res, int status, const nlohmann::json& body);
 // {"error": message}
@@ -22,7 +21,7 @@ void send_error(httplib::Response& res, int status, std::string_view message);
 
 class Api {
  public:
-  Api(Shared& shared, incidents::IncidentStore& store) : shared_(shared), store_(store) {}
+  explicit Api(Dependencies& deps) : deps_(deps), store_(*deps.store) {}
 
   void list_incidents(const httplib::Request& req, httplib::Response& res);
   void get_incident(httplib::Response& res, const std::string& id);
@@ -33,8 +32,8 @@ class Api {
   void reload(httplib::Response& res, const std::string& user);
 
  private:
-  Shared& shared_;
+  Dependencies& deps_;
   incidents::IncidentStore& store_;
 };
 
-}  // namespace cordon::roles::console
+}  // namespace cordon::console

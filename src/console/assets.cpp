@@ -1,7 +1,7 @@
-// Lookup of the embedded web UI files; see console_assets.hpp.
-#include "roles/console/console_assets.hpp"
+// Lookup of the embedded web UI files; see detail/assets.hpp.
+#include "console/detail/assets.hpp"
 
-namespace cordon::roles::console {
+namespace cordon::console {
 
 const Asset* find_asset(std::string_view request_path) {
   if (request_path.empty() || request_path == "/") request_path = "/index.html";
@@ -26,4 +26,4 @@ std::string_view content_type_for(std::string_view path) {
   return "application/octet-stream";
 }
 
-}  // namespace cordon::roles::console
+}  // namespace cordon::console

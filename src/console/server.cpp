@@ -1,12 +1,12 @@
-// The console HTTP server: routing, sessions, CSRF, security headers, static
-// assets and /metrics; the API handlers live in console_api.cpp.
+// The console HTTP server: the users, routing, sessions, CSRF, security
+// headers, static assets and /metrics; the API handlers live in api.cpp.
 //
 // Security model: every /api/v1 route except /health and /login needs a
 // session cookie (HttpOnly, SameSite=Strict, Secure under TLS); every
 // state-changing request also needs the session's CSRF token in the
 // X-CSRF-Token header. Authentication is checked before routing, so an
 // anonymous client cannot even tell which routes exist.
-#include "roles/console/console_server.hpp"
+#include "console/console.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -16,10 +16,13 @@
 #include <regex>
 #include <thread>
 
-#include "roles/console/console_api.hpp"
-#include "roles/console/console_assets.hpp"
+#include "console/auth.hpp"
+#include "console/detail/api.hpp"
+#include "console/detail/assets.hpp"
+#include "util/ascii.hpp"
+#include "util/random.hpp"
 
-namespace cordon::roles::console {
+namespace cordon::console {
 namespace {
 
 constexpr const char* kCookieName = "cordon_session";
@@ -38,7 +41,7 @@ std::string cookie_value(const httplib::Request& req, std::string_view name) {
     auto semi = rest.find(';');
     std::string_view part = rest.substr(0, semi);
     rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
-    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    part = util::trim(part);
     if (part.size() > name.size() && part.starts_with(name) && part[name.size()] == '=')
       return std::string(part.substr(name.size() + 1));
   }
@@ -53,6 +56,37 @@ bool is_write(const std::string& method) {
   return method != "GET" && method != "HEAD" && method != "OPTIONS";
 }
 
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
+// host:port, with an IPv6 address in brackets.
+std::string listen_text(const ConsoleOptions& options) {
+  std::string host =
+      options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
+  return host + ":" + std::to_string(options.port);
+}
+
+// The configured users, each hash checked; without any, the users file's.
+Result<std::vector<User>, std::string> load_users(const ConsoleOptions& options) {
+  if (!options.users.empty()) {
+    for (const auto& user : options.users)
+      if (auto ok = check_hash_format(user.password_hash); !ok)
+        return fail((user.origin.empty() ? "" : user.origin + ": ") + "console user '" + user.name +
+                    "': " + ok.error());
+    return options.users;
+  }
+  auto file = load_or_create_users_file(options.users_file);
+  if (!file) return fail("console: " + file.error());
+  if (file->generated_password)
+    // Shown once, on the run that creates the file; only its hash is kept.
+    spdlog::warn(
+        "console: created user 'admin' with password '{}' (stored hashed in {}; shown only "
+        "this once)",
+        *file->generated_password, options.users_file);
+  return std::move(file->users);
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -65,9 +99,9 @@ struct Server::Impl {
     Handler handler;
   };
 
-  ServerOptions options;
-  Shared& shared;
-  std::unique_ptr<incidents::IncidentStore> store;
+  ConsoleOptions options;
+  bool metrics_public;
+  Dependencies deps;
   Api api;
   SessionTable sessions;
   LoginThrottle throttle;
@@ -83,23 +117,23 @@ struct Server::Impl {
   std::atomic<int> checks_in_flight{0};
   util::Gauge& sessions_gauge;
 
-  Impl(ServerOptions o, Shared& s, std::unique_ptr<incidents::IncidentStore> st)
+  Impl(ConsoleOptions o, Dependencies d)
       : options(std::move(o)),
-        shared(s),
-        store(std::move(st)),
-        api(shared, *store),
+        metrics_public(options.metrics_public.value_or(is_loopback(options.host))),
+        deps(std::move(d)),
+        api(deps),
         sessions(options.session_ttl),
-        sessions_gauge(shared.metrics.gauge("cordon_console_sessions", "Live console sessions")) {
+        sessions_gauge(deps.metrics.gauge("cordon_console_sessions", "Live console sessions")) {
     unsigned iterations =
         options.users.empty() ? 0 : hash_iterations(options.users[0].password_hash);
-    dummy_hash = hash_password(random_hex(16), iterations ? iterations : 600000);
+    dummy_hash = hash_password(util::random_hex(16), iterations ? iterations : 600000);
     add_routes();
   }
 
   bool tls() const { return !options.tls_cert.empty(); }
 
   void count_login(const char* result) {
-    shared.metrics
+    deps.metrics
         .counter("cordon_console_logins_total", "Console login attempts by result",
                  std::string("result=\"") + result + "\"")
         .inc();
@@ -234,10 +268,9 @@ struct Server::Impl {
   }
 
   void metrics_request(const httplib::Request& req, httplib::Response& res) {
-    if (!options.metrics_public && !session_of(req))
-      return send_error(res, 401, "authentication required");
+    if (!metrics_public && !session_of(req)) return send_error(res, 401, "authentication required");
     res.set_header("Cache-Control", "no-store");
-    res.set_content(shared.metrics.render_prometheus(), "text/plain; version=0.0.4");
+    res.set_content(deps.metrics.render_prometheus(), "text/plain; version=0.0.4");
   }
 
   void asset_request(const httplib::Request& req, httplib::Response& res) {
@@ -296,24 +329,23 @@ struct Server::Impl {
         [](const auto&, auto& res, std::exception_ptr) { send_error(res, 500, "internal error"); });
     http->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
       auto code_class = std::to_string(res.status / 100) + "xx";
-      shared.metrics
+      deps.metrics
           .counter("cordon_console_http_requests_total", "Console HTTP requests by status class",
                    "code=\"" + code_class + "\"")
           .inc();
       spdlog::debug("console: {} {} {} {}", req.remote_addr, req.method, req.path, res.status);
     });
 
-    int port = options.listen.port;
+    int port = options.port;
     if (port == 0) {
-      port = http->bind_to_any_port(options.listen.host);
-      if (port < 0) return fail("console: cannot listen on " + options.listen.to_string());
-    } else if (!http->bind_to_port(options.listen.host, port)) {
-      return fail("console: cannot listen on " + options.listen.to_string() +
+      port = http->bind_to_any_port(options.host);
+      if (port < 0) return fail("console: cannot listen on " + listen_text(options));
+    } else if (!http->bind_to_port(options.host, port)) {
+      return fail("console: cannot listen on " + listen_text(options) +
                   " (address in use or not available)");
     }
     thread = std::thread([this] { http->listen_after_bind(); });
-    spdlog::info("console: serving {}://{}:{}/", tls() ? "https" : "http", options.listen.host,
-                 port);
+    spdlog::info("console: serving {}://{}:{}/", tls() ? "https" : "http", options.host, port);
     return Ok{};
   }
 
@@ -323,20 +355,25 @@ struct Server::Impl {
   }
 };
 
-Server::Server(ServerOptions options, Shared& shared,
-               std::unique_ptr<incidents::IncidentStore> store)
-    : impl_(std::make_unique<Impl>(std::move(options), shared, std::move(store))) {}
+Result<std::unique_ptr<Server>, std::string> Server::start(ConsoleOptions options,
+                                                           Dependencies deps) {
+  auto users = load_users(options);
+  if (!users) return fail(users.error());
+  options.users = std::move(*users);
+  std::unique_ptr<Server> server(
+      new Server(std::make_unique<Impl>(std::move(options), std::move(deps))));
+  if (auto started = server->impl_->start(); !started) return fail(started.error());
+  return server;
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Server::~Server() {
   stop();
-}
-
-Status<std::string> Server::start() {
-  return impl_->start();
 }
 
 void Server::stop() {
   impl_->stop();
 }
 
-}  // namespace cordon::roles::console
+}  // namespace cordon::console

@@ -1,16 +1,16 @@
-// The console REST API handlers; see console_api.hpp and docs/console-api.md.
-#include "roles/console/console_api.hpp"
+// The console REST API handlers; see detail/api.hpp and docs/console-api.md.
+#include "console/detail/api.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include <asio/post.hpp>
 #include <charconv>
 #include <future>
 
+#include "console/query.hpp"
 #include "incidents/json.hpp"
-#include "roles/console/console_query.hpp"
+#include "config/config.hpp"
 
-namespace cordon::roles::console {
+namespace cordon::console {
 namespace {
 
 namespace inc = cordon::incidents;
@@ -166,7 +166,7 @@ void Api::patch_incident(const httplib::Request& req, httplib::Response& res,
 }
 
 void Api::policies(httplib::Response& res) {
-  auto config = shared_.config.get();
+  auto config = deps_.config();
   nlohmann::json policies = nlohmann::json::array();
   for (const auto& p : config->policies) policies.push_back(policy_json(p));
   nlohmann::json filters = nlohmann::json::object();
@@ -243,15 +243,11 @@ void Api::stats(const httplib::Request& req, httplib::Response& res) {
              {"top_senders", counts(stats->top_senders, "sender")},
              {"by_action", counts(stats->by_action, "action")},
              {"by_status", by_status},
-             {"messages", message_counters(shared_.metrics.render_prometheus())}});
+             {"messages", message_counters(deps_.metrics.render_prometheus())}});
 }
 
 void Api::reload(httplib::Response& res, const std::string& user) {
-  // SIGHUP reloads on the I/O thread; doing the same here keeps two reloads
-  // from ever running at once and role reload() on the thread it expects.
-  auto done = std::make_shared<std::promise<Status<std::string>>>();
-  auto result = done->get_future();
-  asio::post(shared_.io, [done, reload = shared_.reload] { done->set_value(reload()); });
+  auto result = deps_.reload();
   if (result.wait_for(std::chrono::seconds(60)) != std::future_status::ready)
     return send_error(res, 503, "the reload did not finish in time");
   auto outcome = result.get();
@@ -259,9 +255,9 @@ void Api::reload(httplib::Response& res, const std::string& user) {
     spdlog::warn("console: {} asked for a reload; refused: {}", user, outcome.error());
     return send_error(res, 409, outcome.error());
   }
-  auto config = shared_.config.get();
+  auto config = deps_.config();
   spdlog::info("console: {} reloaded the configuration", user);
   send_json(res, 200, {{"status", "ok"}, {"policies", config->policies.size()}});
 }
 
-}  // namespace cordon::roles::console
+}  // namespace cordon::console

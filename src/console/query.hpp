@@ -15,7 +15,7 @@
 #include "incidents/store.hpp"
 #include "util/result.hpp"
 
-namespace cordon::roles::console {
+namespace cordon::console {
 
 using Params = std::multimap<std::string, std::string>;
 
@@ -50,4 +50,4 @@ nlohmann::json message_counters(std::string_view prometheus_text);
 std::optional<double> sum_samples(std::string_view prometheus_text, std::string_view family,
                                   std::string_view label_filter = {});
 
-}  // namespace cordon::roles::console
+}  // namespace cordon::console

@@ -1,13 +1,13 @@
 // Query-parameter parsing, the status workflow and message counters for the
-// console API; see console_query.hpp.
-#include "roles/console/console_query.hpp"
+// console API; see query.hpp.
+#include "console/query.hpp"
 
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <set>
 
-namespace cordon::roles::console {
+namespace cordon::console {
 namespace {
 
 namespace inc = cordon::incidents;
@@ -195,4 +195,4 @@ nlohmann::json message_counters(std::string_view text) {
   };
 }
 
-}  // namespace cordon::roles::console
+}  // namespace cordon::console

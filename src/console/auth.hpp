@@ -18,19 +18,12 @@
 #include <string_view>
 #include <vector>
 
+#include "console/console.hpp"
 #include "util/result.hpp"
 
-namespace cordon::roles::console {
+namespace cordon::console {
 
 using SteadyClock = std::chrono::steady_clock;
-
-struct User {
-  std::string name;
-  std::string password_hash;
-};
-
-// Random bytes from OpenSSL's CSPRNG as lower-case hex (2 * bytes chars).
-std::string random_hex(std::size_t bytes);
 
 // Hashes `password` with a fresh 16-byte salt.
 std::string hash_password(std::string_view password, unsigned iterations = 600000);
@@ -109,4 +102,4 @@ class LoginThrottle {
   std::map<std::string, Failures> clients_;
 };
 
-}  // namespace cordon::roles::console
+}  // namespace cordon::console
