@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
-#include "policy/config.hpp"
+#include "config/config.hpp"
 #include "roles/runtime.hpp"
 #include "util/log.hpp"
 
@@ -23,8 +23,8 @@ void add_run_command(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"text", "json"}));
   cmd->callback([&exit_code, opts] {
     const policy::LoadOptions load{.cache_compiled = true};
-    auto loaded = opts->config.empty() ? policy::default_config(load)
-                                       : policy::load_config_file(opts->config, load);
+    auto loaded = opts->config.empty() ? config::default_config(load)
+                                       : config::load_config_file(opts->config, load);
     if (!loaded) {
       std::fprintf(stderr, "%s\n", loaded.error().to_string().c_str());
       exit_code = 2;

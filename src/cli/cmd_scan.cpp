@@ -29,7 +29,7 @@
 #include "cli/commands.hpp"
 #include "inspect/from_config.hpp"
 #include "inspect/inspect.hpp"
-#include "policy/config.hpp"
+#include "config/config.hpp"
 
 namespace cordon::cli {
 namespace {
@@ -122,7 +122,7 @@ void report_error(const ScanOptions& opts, const std::string& file, const std::s
 
 int scan(const ScanOptions& opts) {
   auto loaded =
-      opts.config.empty() ? policy::default_config() : policy::load_config_file(opts.config);
+      opts.config.empty() ? config::default_config() : config::load_config_file(opts.config);
   if (!loaded) {
     std::fprintf(stderr, "%s\n", loaded.error().to_string().c_str());
     return 2;

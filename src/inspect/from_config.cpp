@@ -3,7 +3,7 @@
 
 namespace cordon::inspect {
 
-InspectOptions options_from(const policy::Config& config) {
+InspectOptions options_from(const config::Config& config) {
   InspectOptions options;
   options.policies = config.policy_set;
   options.mime = config.mime;

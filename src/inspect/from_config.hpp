@@ -3,13 +3,13 @@
 #pragma once
 
 #include "inspect/inspect.hpp"
-#include "policy/config.hpp"
+#include "config/config.hpp"
 
 namespace cordon::inspect {
 
 // The compiled policies, the MIME and attachment limits and the block reply
 // (prevent.block_reply; the defaults without a prevent section). Filters
 // and the deployment are the role's to add: they differ between roles.
-InspectOptions options_from(const policy::Config& config);
+InspectOptions options_from(const config::Config& config);
 
 }  // namespace cordon::inspect

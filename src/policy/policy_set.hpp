@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "detect/detect.hpp"
-#include "policy/config.hpp"
+#include "config/config.hpp"
 
 namespace cordon::policy {
 

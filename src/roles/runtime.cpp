@@ -20,15 +20,15 @@ namespace {
 
 constexpr auto kShutdownGrace = std::chrono::seconds(5);
 
-RoleResult make_role(policy::Role role, Shared& shared) {
+RoleResult make_role(config::Role role, Shared& shared) {
   switch (role) {
-    case policy::Role::gateway:
+    case config::Role::gateway:
       return make_gateway_role(shared);
-    case policy::Role::prevent:
+    case config::Role::prevent:
       return make_prevent_role(shared);
-    case policy::Role::console:
+    case config::Role::console:
       return make_console_role(shared);
-    case policy::Role::monitor:
+    case config::Role::monitor:
       return make_monitor_role(shared);
   }
   return fail(std::string("unknown role"));
@@ -95,12 +95,12 @@ class Reloader {
     return fail(std::string("running on the embedded default: nothing to reload"));
   }
 
-  policy::ConfigResult load() const {
-    return policy::load_config_file(*path_, {.cache_compiled = true});
+  config::ConfigResult load() const {
+    return config::load_config_file(*path_, {.cache_compiled = true});
   }
 
   // On the I/O thread.
-  Status<std::string> apply(std::uint64_t generation, const policy::ConfigResult& loaded) {
+  Status<std::string> apply(std::uint64_t generation, const config::ConfigResult& loaded) {
     if (!loaded) {
       auto why = loaded.error().to_string();
       spdlog::error("reload refused, the previous configuration stays in force: {}", why);
@@ -133,7 +133,7 @@ class Reloader {
 
 }  // namespace
 
-int run(std::shared_ptr<const policy::Config> config, std::optional<std::string> config_path) {
+int run(std::shared_ptr<const config::Config> config, std::optional<std::string> config_path) {
   asio::io_context io(1);
   const unsigned worker_count = std::max(1u, std::thread::hardware_concurrency());
   asio::thread_pool workers(worker_count);
@@ -147,12 +147,12 @@ int run(std::shared_ptr<const policy::Config> config, std::optional<std::string>
   for (auto role : config->roles()) {
     auto made = make_role(role, shared);
     if (!made) {
-      spdlog::error("cannot start role {}: {}", policy::to_string(role), made.error());
+      spdlog::error("cannot start role {}: {}", config::to_string(role), made.error());
       return 2;
     }
     if (!*made) {
       spdlog::warn("role {} is not part of this build; running without it",
-                   policy::to_string(role));
+                   config::to_string(role));
       continue;
     }
     roles.push_back(std::move(made).value());

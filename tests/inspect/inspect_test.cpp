@@ -59,7 +59,7 @@ class TempDir {
 
 // What the prevent role's adapter builds: the configuration's options plus
 // prevent's filters and the deployment.
-std::shared_ptr<const Snapshot> prevent_snapshot(const policy::Config& config,
+std::shared_ptr<const Snapshot> prevent_snapshot(const config::Config& config,
                                                  std::optional<Deployment> deployment) {
   auto options = options_from(config);
   options.sender_filter = config.prevent->filters.sender;
@@ -71,7 +71,7 @@ std::shared_ptr<const Snapshot> prevent_snapshot(const policy::Config& config,
 class PreventInspect : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto config = policy::load_config_text(kConfig, "test.yaml");
+    auto config = config::load_config_text(kConfig, "test.yaml");
     ASSERT_TRUE(config) << config.error().to_string();
     snapshot_ = prevent_snapshot(**config, Deployment{"dep1", "key1"});
     auto store = incidents::SqliteIncidentStore::open(dir_.path() + "/incidents.db");
@@ -187,7 +187,7 @@ TEST_F(PreventInspect, BlockWinsOverEverythingAndRecordsEveryPolicy) {
 class OfflineInspect : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto config = policy::load_config_text(kConfig, "test.yaml");
+    auto config = config::load_config_text(kConfig, "test.yaml");
     ASSERT_TRUE(config) << config.error().to_string();
     config_ = *config;
     snapshot_ = make_snapshot(options_from(*config_));
@@ -197,7 +197,7 @@ class OfflineInspect : public ::testing::Test {
     return inspect(content, std::nullopt, *snapshot_, nullptr);
   }
 
-  std::shared_ptr<const policy::Config> config_;
+  std::shared_ptr<const config::Config> config_;
   std::shared_ptr<const Snapshot> snapshot_;
 };
 
@@ -234,7 +234,7 @@ policies:
     respond:
       - block: "Card numbers may not be sent."
 )yaml";
-  auto config = policy::load_config_text(kExcepting, "test.yaml");
+  auto config = config::load_config_text(kExcepting, "test.yaml");
   ASSERT_TRUE(config) << config.error().to_string();
   auto snapshot = make_snapshot(options_from(**config));
   const std::string to_partner =

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "policy/config.hpp"
+#include "config/config.hpp"
 
 namespace cordon::inspect::detail {
 namespace {
@@ -20,8 +20,8 @@ policies:
 )yaml";
 
 TEST(InspectorPool, ReusesAnEvaluatorForTheSameSnapshotOnly) {
-  auto a = policy::load_config_text(kConfig, "a.yaml");
-  auto b = policy::load_config_text(kConfig, "b.yaml");
+  auto a = config::load_config_text(kConfig, "a.yaml");
+  auto b = config::load_config_text(kConfig, "b.yaml");
   ASSERT_TRUE(a && b);
   InspectorPool pool((*a)->policy_set, (*a)->attachments);
   InspectorPool other_pool((*b)->policy_set, (*b)->attachments);
@@ -42,7 +42,7 @@ TEST(InspectorPool, ReusesAnEvaluatorForTheSameSnapshotOnly) {
 }
 
 TEST(InspectorPool, EveryInspectorHasAnExtractorOrSaysWhyNot) {
-  auto a = policy::load_config_text(kConfig, "a.yaml");
+  auto a = config::load_config_text(kConfig, "a.yaml");
   ASSERT_TRUE(a);
   InspectorPool pool((*a)->policy_set, (*a)->attachments);
   auto lease = pool.acquire();

@@ -20,7 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-smtp::ServerLimits limits_from(const policy::SmtpLimits& smtp) {
+smtp::ServerLimits limits_from(const config::SmtpLimits& smtp) {
   smtp::ServerLimits limits;
   limits.max_data_line = smtp.max_line_length;
   limits.max_message_size = smtp.max_message_size;
@@ -32,7 +32,7 @@ smtp::ServerLimits limits_from(const policy::SmtpLimits& smtp) {
   return limits;
 }
 
-Result<asio::ip::tcp::endpoint, std::string> resolve_listen(const policy::HostPort& where) {
+Result<asio::ip::tcp::endpoint, std::string> resolve_listen(const config::HostPort& where) {
   std::error_code ec;
   auto address = asio::ip::make_address(where.host, ec);
   if (!ec) return asio::ip::tcp::endpoint(address, where.port);
@@ -46,7 +46,7 @@ Result<asio::ip::tcp::endpoint, std::string> resolve_listen(const policy::HostPo
 // The adapter from the configuration to what prevent's sessions use: the
 // pipeline's options plus prevent's own filters and this deployment.
 std::shared_ptr<const prevent::PreventSnapshot> snapshot_for(
-    std::shared_ptr<const policy::Config> config, const inspect::Deployment& deployment) {
+    std::shared_ptr<const config::Config> config, const inspect::Deployment& deployment) {
   auto options = inspect::options_from(*config);
   options.sender_filter = config->prevent->filters.sender;
   options.recipient_filter = config->prevent->filters.recipient;
@@ -107,12 +107,12 @@ Status<std::string> PreventRole::start() {
   endpoint_ = *bound;
   spdlog::info("prevent listening on {}:{} ({} mode, next hop {}, deployment {})",
                bound->address().to_string(), bound->port(),
-               config->prevent->mode == policy::PreventMode::forward ? "forward" : "reflect",
+               config->prevent->mode == config::PreventMode::forward ? "forward" : "reflect",
                config->prevent->next_hop.to_string(), deployment_.id);
   return Ok{};
 }
 
-void PreventRole::reload(const std::shared_ptr<const policy::Config>& config) {
+void PreventRole::reload(const std::shared_ptr<const config::Config>& config) {
   if (!context_) return;
   if (!config->prevent) {
     spdlog::warn(

@@ -34,7 +34,7 @@ class PreventRole : public Role {
   ~PreventRole() override;
   std::string_view name() const override { return "prevent"; }
   Status<std::string> start() override;
-  void reload(const std::shared_ptr<const policy::Config>& config) override;
+  void reload(const std::shared_ptr<const config::Config>& config) override;
   void shutdown() override;
   bool busy() const override;
   // The bound listener (after start), e.g. when listen asked for port 0.

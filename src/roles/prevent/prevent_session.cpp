@@ -173,7 +173,7 @@ class PreventHandler : public smtp::Handler {
     return envelope;
   }
 
-  const policy::HostPort& next_hop() const { return snapshot_->config->prevent->next_hop; }
+  const config::HostPort& next_hop() const { return snapshot_->config->prevent->next_hop; }
 
   Reply unavailable() const {
     return Reply::make(451, "4.4.1", "Next hop not reachable, try again later");

@@ -14,7 +14,7 @@
 
 #include "incidents/store.hpp"
 #include "inspect/inspect.hpp"
-#include "policy/config.hpp"
+#include "config/config.hpp"
 #include "smtp/client.hpp"
 #include "smtp/handler.hpp"
 #include "util/metrics.hpp"
@@ -40,7 +40,7 @@ struct PreventMetrics {
 // One configuration as the sessions that begin under it see it: the next
 // hop from the configuration, and the inspection snapshot built from it.
 struct PreventSnapshot {
-  std::shared_ptr<const policy::Config> config;
+  std::shared_ptr<const config::Config> config;
   std::shared_ptr<const inspect::Snapshot> inspection;
 };
 
