@@ -22,8 +22,9 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--log-format", opts->log_format, "Log format, overrides log.format")
       ->check(CLI::IsMember({"text", "json"}));
   cmd->callback([&exit_code, opts] {
-    auto loaded = opts->config.empty() ? config::default_config()
-                                       : config::load_config_file(opts->config);
+    const config::LoadOptions load{.cache_compiled = true};
+    auto loaded = opts->config.empty() ? config::default_config(load)
+                                       : config::load_config_file(opts->config, load);
     if (!loaded) {
       std::fprintf(stderr, "%s\n", loaded.error().to_string().c_str());
       exit_code = 2;

@@ -7,7 +7,9 @@
 // blocked; "problems" when parts could not be inspected). A file that
 // cannot be read or parsed prints {"file","error"}.
 //
-// Offline scans record no incident, so the block reply names incident 0.
+// Each message goes through the same pipeline as in the mail path
+// (inspect::inspect), without L7 filters, loop stamp or incident store:
+// offline scans record no incident, so the block reply names incident 0.
 // The envelope is taken from the headers: From is the sender, To/Cc/Bcc the
 // recipients (policy exceptions apply to it as they would in the mail path).
 //
@@ -15,7 +17,6 @@
 // bad), else 1 if any message violated a policy, else 0.
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -23,15 +24,12 @@
 #include <iostream>
 #include <iterator>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <sstream>
 
 #include "cli/commands.hpp"
-#include "extract/extract.hpp"
-#include "mime/mime.hpp"
+#include "inspect/from_config.hpp"
+#include "inspect/inspect.hpp"
 #include "config/config.hpp"
-#include "policy/evaluate.hpp"
-#include "smtp/reply_builder.hpp"
 
 namespace cordon::cli {
 namespace {
@@ -58,36 +56,6 @@ Result<std::string, std::string> read_input(const std::string& file) {
   if (in.bad() || (data.str().empty() && in.fail()))
     return fail(std::string("cannot read (a directory?)"));
   return data.str();
-}
-
-// Addresses in a header value: addr-specs, with or without angle brackets.
-std::vector<std::string> addresses_in(const std::string& value) {
-  static const std::regex addr(R"([^\s<>,;:"()\[\]]+@[^\s<>,;:"()\[\]]+)");
-  std::vector<std::string> out;
-  for (auto it = std::sregex_iterator(value.begin(), value.end(), addr);
-       it != std::sregex_iterator(); ++it)
-    out.push_back(it->str());
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-policy::Envelope envelope_from_headers(const mime::Message& m) {
-  policy::Envelope env;
-  for (const auto& h : m.headers) {
-    if (iequals(h.name, "from") && env.sender.empty()) {
-      auto a = addresses_in(h.value);
-      if (!a.empty()) env.sender = a.front();
-    } else if (iequals(h.name, "to") || iequals(h.name, "cc") || iequals(h.name, "bcc")) {
-      for (auto& a : addresses_in(h.value)) env.recipients.push_back(std::move(a));
-    }
-  }
-  return env;
 }
 
 nlohmann::json verdict_json(const std::string& file, const policy::Verdict& v,
@@ -159,16 +127,9 @@ int scan(const ScanOptions& opts) {
     std::fprintf(stderr, "%s\n", loaded.error().to_string().c_str());
     return 2;
   }
-  const config::Config& config = **loaded;
-  smtp::BlockReplyOptions reply_options;
-  if (config.prevent) {
-    const auto& b = config.prevent->block_reply;
-    reply_options = {b.code, b.enhanced, b.max_line_bytes, b.max_reply_bytes};
-  }
-  policy::Evaluator evaluator(config.policy_set);
-  auto extractor = extract::Extractor::create(config.attachments);
-  if (!extractor) {
-    std::fprintf(stderr, "cordon scan: %s\n", extractor.error().detail.c_str());
+  auto snapshot = inspect::make_snapshot(inspect::options_from(**loaded));
+  if (auto ready = inspect::warm_up(*snapshot); !ready) {
+    std::fprintf(stderr, "cordon scan: %s\n", ready.error().c_str());
     return 2;
   }
   bool progress = ::isatty(STDERR_FILENO) && opts.files.size() > kProgressThreshold;
@@ -184,34 +145,25 @@ int scan(const ScanOptions& opts) {
       report_error(opts, shown, bytes.error());
       continue;
     }
-    auto message = mime::parse(*bytes, config.mime);
-    if (!message) {
+    // Attachments are expanded, so their members are scanned as components
+    // of their own ("attachment:report.zip/q3/customers.xlsx").
+    inspect::Inspection r = inspect::inspect(*bytes, std::nullopt, *snapshot, nullptr);
+    if (r.parse_error) {
       any_error = true;
-      report_error(opts, shown, "cannot parse the message: " + message.error().detail);
+      report_error(opts, shown, "cannot parse the message: " + r.parse_error->detail);
       continue;
     }
-    // Attachments are expanded first so that their members are scanned as
-    // components of their own ("attachment:report.zip/q3/customers.xlsx").
-    extract::Expansion expansion = extractor->expand(*message);
-    policy::Verdict verdict =
-        evaluator.evaluate(*message, envelope_from_headers(*message), &expansion);
-    any_violation = any_violation || verdict.violated();
-    std::string reply;
-    if (verdict.action == policy::Action::block) {
-      auto built = smtp::build_block_reply(verdict.block_texts, 0, reply_options);
-      if (!built) {
-        any_error = true;
-        report_error(opts, shown,
-                     "cannot build the block reply: " + std::string(smtp::describe(built.error())));
-        continue;
-      }
-      reply = std::move(*built);
+    if (r.disposition != inspect::Disposition::inspected) {
+      any_error = true;
+      report_error(opts, shown, "cannot inspect the message: " + r.detail);
+      continue;
     }
+    any_violation = any_violation || r.verdict.violated();
     if (opts.format == "json")
       std::printf("%s\n",
-                  json_line(verdict_json(shown, verdict, reply, message->problems)).c_str());
+                  json_line(verdict_json(shown, r.verdict, r.block_reply, r.problems)).c_str());
     else
-      print_text(shown, verdict, reply, message->problems);
+      print_text(shown, r.verdict, r.block_reply, r.problems);
     std::fflush(stdout);
   }
   if (progress) std::fprintf(stderr, "\rscanned %zu/%zu files\n", done, opts.files.size());

@@ -58,16 +58,25 @@ struct Config {
 
 using ConfigResult = Result<std::shared_ptr<const Config>, ConfigError>;
 
+struct LoadOptions {
+  // Keep compiled detection databases in <data_dir>/detect-cache, so that a
+  // start or reload with policies compiled before skips the compile (which
+  // takes seconds for big keyword lists). For the long-running process;
+  // one-off commands leave data_dir alone.
+  bool cache_compiled = false;
+};
+
 // Reads, parses and fully validates a YAML file, compiling every policy
 // rule (so a bad regex or an unknown identifier is reported here).
-ConfigResult load_config_file(const std::string& path);
+ConfigResult load_config_file(const std::string& path, const LoadOptions& options = {});
 
 // Same as load_config_file, from text; `file_name` is used in errors.
-ConfigResult load_config_text(std::string_view yaml, const std::string& file_name);
+ConfigResult load_config_text(std::string_view yaml, const std::string& file_name,
+                              const LoadOptions& options = {});
 
 // The embedded default: gateway + prevent (reflect) + console on loopback,
 // SQLite incidents, Maildir delivery, and the built-in policy pack.
-ConfigResult default_config();
+ConfigResult default_config(const LoadOptions& options = {});
 std::string_view default_config_yaml();
 
 // Parses and checks structure and values only; does not compile rules

@@ -74,6 +74,11 @@ class ProblemLog {
 // and recorded in `problems`.
 EntityTree split_entities(std::string_view message, const Limits& limits, ProblemLog& problems);
 
+// The top-level header block of `message` split as split_entities() splits
+// it, without the header byte limit: `fields` in order; returns the offset
+// of the first body byte (the message's size when there is no body).
+std::size_t split_top_headers(std::string_view message, std::vector<RawField>& fields);
+
 // Folding removed, leading/trailing white space trimmed.
 std::string unfold(std::string_view raw_value);
 

@@ -9,6 +9,7 @@
 // GMime still does the fiddly field-level work (Content-Type/-Disposition
 // parameters with RFC 2231 continuations and charsets, RFC 2047).
 #include <algorithm>
+#include <limits>
 #include <string>
 
 #include "mime/entity.hpp"
@@ -64,6 +65,14 @@ class Splitter {
   void split(std::string_view message) {
     buf_ = message;
     parse_entity(0, tree_.root, 0, false, true);
+  }
+
+  // The top-level header block only, into tree_.root.fields; returns where
+  // the body starts.
+  std::size_t split_top_headers(std::string_view message) {
+    buf_ = message;
+    bool cut;
+    return parse_headers(0, tree_.root, true, cut);
   }
 
  private:
@@ -388,7 +397,6 @@ void ProblemLog::finish() {
   dropped_ = 0;
 }
 
-
 std::string unfold(std::string_view raw) {
   std::string out;
   out.reserve(raw.size());
@@ -405,6 +413,17 @@ EntityTree split_entities(std::string_view message, const Limits& limits, Proble
   EntityTree tree;
   Splitter(limits, problems, tree).split(message);
   return tree;
+}
+
+std::size_t split_top_headers(std::string_view message, std::vector<RawField>& fields) {
+  Limits unlimited;
+  unlimited.max_header_bytes = std::numeric_limits<std::size_t>::max();
+  std::vector<std::string> ignored;
+  ProblemLog problems(ignored);
+  EntityTree tree;
+  std::size_t body = Splitter(unlimited, problems, tree).split_top_headers(message);
+  fields = std::move(tree.root.fields);
+  return body;
 }
 
 }  // namespace cordon::mime::detail

@@ -44,7 +44,8 @@ ConfigError compile_error(const detect::CompileError& e, const std::vector<Polic
 }  // namespace
 
 Result<std::shared_ptr<const PolicySet>, ConfigError> PolicySet::build(
-    std::vector<Policy> policies, const std::string& file_name) {
+    std::vector<Policy> policies, const std::string& file_name,
+    const std::optional<std::filesystem::path>& cache_dir) {
   std::shared_ptr<PolicySet> set(new PolicySet());
   std::vector<detect::Rule> rules;
   for (std::size_t p = 0; p < policies.size(); ++p)
@@ -53,7 +54,7 @@ Result<std::shared_ptr<const PolicySet>, ConfigError> PolicySet::build(
       set->refs_.push_back({p, r});
     }
   if (!rules.empty()) {
-    auto db = detect::compile(rules);
+    auto db = cache_dir ? detect::compile(rules, *cache_dir) : detect::compile(rules);
     if (!db) return fail(compile_error(db.error(), policies, set->refs_, file_name));
     set->database_ = std::move(*db);
   }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -22,9 +23,11 @@ struct RuleRef {
 class PolicySet {
  public:
   // Compiles all rules; an error names the policy and points at the rule's
-  // YAML position in `file_name`.
-  static Result<std::shared_ptr<const PolicySet>, ConfigError> build(std::vector<Policy> policies,
-                                                                     const std::string& file_name);
+  // YAML position in `file_name`. With `cache_dir`, the compiled database is
+  // cached there (detect::compile), so an unchanged set loads instead.
+  static Result<std::shared_ptr<const PolicySet>, ConfigError> build(
+      std::vector<Policy> policies, const std::string& file_name,
+      const std::optional<std::filesystem::path>& cache_dir = std::nullopt);
 
   const std::vector<Policy>& policies() const { return policies_; }
   // Null when there are no rules at all (no policies).

@@ -43,12 +43,17 @@ class ConfigSnapshot {
 
 // What every role is given.
 struct Shared {
-  asio::io_context& io;         // sessions, timers: one thread
-  asio::thread_pool& workers;   // parsing and scanning
+  asio::io_context& io;        // sessions, timers: one thread
+  asio::thread_pool& workers;  // parsing and scanning
   ConfigSnapshot& config;
   util::Metrics& metrics;
   // Re-reads the configuration file and applies it (what SIGHUP does);
-  // returns the error text when the new configuration is refused.
+  // returns the error text when the new configuration is refused. The file
+  // is read and its policies compiled on a thread of their own, then the
+  // snapshot is swapped and every Role::reload runs on the I/O thread;
+  // this waits until then. Called on the I/O thread it cannot wait there
+  // without stalling every session, so it then does the whole reload in
+  // place, compile included: call it from another thread.
   std::function<Status<std::string>()> reload;
 };
 

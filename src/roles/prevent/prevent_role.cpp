@@ -1,21 +1,16 @@
 // The prevent role's factory and lifetime: opens the incident store, loads
-// the deployment id, and runs the SMTP listener whose sessions are
+// the deployment id, builds the inspection snapshot (at start and on each
+// reload), and runs the SMTP listener whose sessions are
 // prevent_session.cpp's handlers.
 #include "roles/prevent/prevent_role.hpp"
-
-#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
 #include <asio/ip/host_name.hpp>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <random>
-#include <sstream>
 
 #include "incidents/sqlite_store.hpp"
+#include "inspect/from_config.hpp"
 #include "roles/factory.hpp"
 #include "roles/prevent/prevent_session.hpp"
 #include "smtp/server.hpp"
@@ -24,25 +19,6 @@ namespace cordon::roles {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string random_hex(std::size_t bytes) {
-  std::random_device device;
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < bytes; ++i) {
-    auto b = static_cast<unsigned>(device()) & 0xffu;
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 0xf]);
-  }
-  return out;
-}
-
-Result<std::string, std::string> read_id(const fs::path& file) {
-  std::ifstream in(file);
-  std::string id;
-  if (!(in >> id) || id.empty()) return fail("cannot read " + file.string());
-  return id;
-}
 
 smtp::ServerLimits limits_from(const config::SmtpLimits& smtp) {
   smtp::ServerLimits limits;
@@ -67,46 +43,19 @@ Result<asio::ip::tcp::endpoint, std::string> resolve_listen(const config::HostPo
   return found.begin()->endpoint();
 }
 
-}  // namespace
-
-namespace {
-
-// Reads <data_dir>/<name>, creating it with `bytes` random bytes (hex) when
-// it does not exist yet.
-Result<std::string, std::string> load_or_create_secret(const std::string& data_dir,
-                                                       const std::string& name, std::size_t bytes) {
-  const fs::path file = fs::path(data_dir) / name;
-  std::error_code ec;
-  if (fs::exists(file, ec)) return read_id(file);
-  fs::create_directories(data_dir, ec);
-  if (ec) return fail("cannot create " + data_dir + ": " + ec.message());
-  // Written aside and linked into place: link() fails when another process
-  // got there first, and then its value is the one everybody uses.
-  const fs::path staging = fs::path(data_dir) / (name + "." + random_hex(8) + ".tmp");
-  {
-    std::ofstream out(staging);
-    fs::permissions(staging, fs::perms::owner_read | fs::perms::owner_write, ec);
-    out << random_hex(bytes) << "\n";
-    if (!out.flush()) return fail("cannot write " + staging.string());
-  }
-  if (::link(staging.c_str(), file.c_str()) != 0 && errno != EEXIST) {
-    std::string why = std::strerror(errno);
-    fs::remove(staging, ec);
-    return fail("cannot create " + file.string() + ": " + why);
-  }
-  fs::remove(staging, ec);
-  return read_id(file);
+// The adapter from the configuration to what prevent's sessions use: the
+// pipeline's options plus prevent's own filters and this deployment.
+std::shared_ptr<const prevent::PreventSnapshot> snapshot_for(
+    std::shared_ptr<const config::Config> config, const inspect::Deployment& deployment) {
+  auto options = inspect::options_from(*config);
+  options.sender_filter = config->prevent->filters.sender;
+  options.recipient_filter = config->prevent->filters.recipient;
+  options.deployment = deployment;
+  return std::make_shared<const prevent::PreventSnapshot>(
+      prevent::PreventSnapshot{std::move(config), inspect::make_snapshot(std::move(options))});
 }
 
 }  // namespace
-
-Result<prevent::Deployment, std::string> load_or_create_deployment(const std::string& data_dir) {
-  auto id = load_or_create_secret(data_dir, "deployment-id", 16);
-  if (!id) return fail(id.error());
-  auto key = load_or_create_secret(data_dir, "deployment-key", 32);
-  if (!key) return fail(key.error());
-  return prevent::Deployment{std::move(id).value(), std::move(key).value()};
-}
 
 PreventRole::PreventRole(Shared& shared) : shared_(shared) {}
 PreventRole::~PreventRole() = default;
@@ -117,11 +66,12 @@ Status<std::string> PreventRole::start() {
   if (config->incidents != "sqlite")
     return fail("prevent: incident store " + config->incidents + " is not supported, use sqlite");
 
-  auto context = std::make_shared<prevent::PreventContext>(
-      shared_.io.get_executor(), shared_.workers, shared_.config, shared_.metrics);
-  auto deployment = load_or_create_deployment(config->data_dir);
+  auto context = std::make_shared<prevent::PreventContext>(shared_.io.get_executor(),
+                                                           shared_.workers, shared_.metrics);
+  auto deployment = inspect::load_or_create_deployment(config->data_dir);
   if (!deployment) return fail("prevent: deployment: " + deployment.error());
-  context->deployment = std::move(deployment).value();
+  deployment_ = std::move(deployment).value();
+  context->set(snapshot_for(config, deployment_));
   const std::string db = (fs::path(config->data_dir) / "incidents.db").string();
   auto store = incidents::SqliteIncidentStore::open(db);
   if (!store) return fail("prevent: incident store " + db + ": " + store.error().message);
@@ -158,15 +108,28 @@ Status<std::string> PreventRole::start() {
   spdlog::info("prevent listening on {}:{} ({} mode, next hop {}, deployment {})",
                bound->address().to_string(), bound->port(),
                config->prevent->mode == config::PreventMode::forward ? "forward" : "reflect",
-               config->prevent->next_hop.to_string(), context->deployment.id);
+               config->prevent->next_hop.to_string(), deployment_.id);
   return Ok{};
+}
+
+void PreventRole::reload(const std::shared_ptr<const config::Config>& config) {
+  if (!context_) return;
+  if (!config->prevent) {
+    spdlog::warn(
+        "prevent: the new configuration has no prevent section; sessions keep the "
+        "previous one until a restart");
+    return;
+  }
+  context_->set(snapshot_for(config, deployment_));
 }
 
 void PreventRole::shutdown() {
   if (server_) server_->shutdown();
 }
 
-bool PreventRole::busy() const { return server_ && server_->session_count() > 0; }
+bool PreventRole::busy() const {
+  return server_ && server_->session_count() > 0;
+}
 
 RoleResult make_prevent_role(Shared& shared) {
   return std::unique_ptr<Role>(std::make_unique<PreventRole>(shared));

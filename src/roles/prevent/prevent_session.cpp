@@ -14,7 +14,6 @@
 #include <asio/use_awaitable.hpp>
 #include <utility>
 
-#include "roles/prevent/prevent_message.hpp"
 #include "smtp/reply.hpp"
 
 namespace cordon::roles::prevent {
@@ -48,15 +47,10 @@ PreventMetrics::PreventMetrics(util::Metrics& registry)
                                       "Time to parse and evaluate one message",
                                       {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5})) {}
 
-std::shared_ptr<const SnapshotPolicy> PreventContext::current_policy() {
-  auto config = this->config.get();
-  std::lock_guard lock(policy_mutex_);
-  if (!policy_ || policy_->config != config) policy_ = make_snapshot_policy(std::move(config));
-  return policy_;
-}
-
 namespace {
 
+using inspect::Disposition;
+using inspect::Inspection;
 using smtp::Reply;
 
 // Collects the content of one transaction. The session stops writing once
@@ -80,17 +74,25 @@ std::string policy_names(const policy::Verdict& verdict) {
   return out;
 }
 
+// One message's inspection, as handed to a worker thread.
+struct InspectJob {
+  std::shared_ptr<const std::string> message;
+  std::optional<policy::Envelope> envelope;
+  std::shared_ptr<const PreventSnapshot> snapshot;
+};
+
 // Runs on a worker thread; the result is handed back to the session's
 // executor by co_spawn.
 asio::awaitable<Inspection> inspect_on_worker(std::shared_ptr<PreventContext> context,
-                                              std::shared_ptr<const InspectInput> input) {
-  co_return inspect(*input, context->evaluators, context->store.get());
+                                              std::shared_ptr<const InspectJob> job) {
+  co_return inspect::inspect(*job->message, job->envelope, *job->snapshot->inspection,
+                             context->store.get());
 }
 
 class PreventHandler : public smtp::Handler {
  public:
   explicit PreventHandler(std::shared_ptr<PreventContext> context)
-      : context_(std::move(context)), policy_(context_->current_policy()) {}
+      : context_(std::move(context)), snapshot_(context_->current()) {}
 
   asio::awaitable<Reply> on_mail(const smtp::SessionInfo& session,
                                  const smtp::MailFrom& mail) override {
@@ -128,8 +130,8 @@ class PreventHandler : public smtp::Handler {
 
     // Built outside any co_await expression: GCC 12 destroys temporaries
     // of aggregates inside one twice.
-    auto input = make_input(message, session);
-    auto task = inspect_on_worker(context_, input);
+    auto job = make_job(message, session);
+    auto task = inspect_on_worker(context_, job);
     Inspection result =
         co_await asio::co_spawn(context_->workers, std::move(task), asio::use_awaitable);
 
@@ -155,14 +157,13 @@ class PreventHandler : public smtp::Handler {
   }
 
  private:
-  std::shared_ptr<const InspectInput> make_input(std::shared_ptr<const std::string> message,
-                                                 const smtp::SessionInfo& session) const {
-    auto input = std::make_shared<InspectInput>();
-    input->message = std::move(message);
-    input->policy = policy_;
-    input->envelope = envelope_of(session);
-    input->deployment = context_->deployment;
-    return input;
+  std::shared_ptr<const InspectJob> make_job(std::shared_ptr<const std::string> message,
+                                             const smtp::SessionInfo& session) const {
+    auto job = std::make_shared<InspectJob>();
+    job->message = std::move(message);
+    job->envelope = envelope_of(session);
+    job->snapshot = snapshot_;
+    return job;
   }
 
   static policy::Envelope envelope_of(const smtp::SessionInfo& session) {
@@ -172,7 +173,7 @@ class PreventHandler : public smtp::Handler {
     return envelope;
   }
 
-  const config::HostPort& next_hop() const { return policy_->config->prevent->next_hop; }
+  const config::HostPort& next_hop() const { return snapshot_->config->prevent->next_hop; }
 
   Reply unavailable() const {
     return Reply::make(451, "4.4.1", "Next hop not reachable, try again later");
@@ -352,7 +353,7 @@ class PreventHandler : public smtp::Handler {
   }
 
   std::shared_ptr<PreventContext> context_;
-  std::shared_ptr<const SnapshotPolicy> policy_;  // the snapshot this session began with
+  std::shared_ptr<const PreventSnapshot> snapshot_;  // the one this session began with
   std::unique_ptr<smtp::ClientSession> downstream_;
   std::string buffer_;
 };

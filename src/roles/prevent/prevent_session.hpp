@@ -13,8 +13,8 @@
 #include <asio/thread_pool.hpp>
 
 #include "incidents/store.hpp"
-#include "roles/prevent/prevent_inspect.hpp"
-#include "roles/runtime.hpp"
+#include "inspect/inspect.hpp"
+#include "config/config.hpp"
 #include "smtp/client.hpp"
 #include "smtp/handler.hpp"
 #include "util/metrics.hpp"
@@ -37,28 +37,39 @@ struct PreventMetrics {
   util::Histogram& scan_seconds;
 };
 
+// One configuration as the sessions that begin under it see it: the next
+// hop from the configuration, and the inspection snapshot built from it.
+struct PreventSnapshot {
+  std::shared_ptr<const config::Config> config;
+  std::shared_ptr<const inspect::Snapshot> inspection;
+};
+
 // Shared by every session of the role; lives as long as the last of them.
 struct PreventContext {
-  PreventContext(asio::any_io_executor io, asio::thread_pool& workers, ConfigSnapshot& config,
-                 util::Metrics& metrics)
-      : io(std::move(io)), workers(workers), config(config), metrics(metrics) {}
+  PreventContext(asio::any_io_executor io, asio::thread_pool& workers, util::Metrics& metrics)
+      : io(std::move(io)), workers(workers), metrics(metrics) {}
 
   asio::any_io_executor io;
   asio::thread_pool& workers;
-  ConfigSnapshot& config;
   PreventMetrics metrics;
   std::shared_ptr<incidents::IncidentStore> store;
-  Deployment deployment;
   std::string hostname;
   smtp::ClientTimeouts downstream_timeouts;
-  EvaluatorPool evaluators;
 
-  // The per-snapshot state for the configuration in force now.
-  std::shared_ptr<const SnapshotPolicy> current_policy();
+  // The snapshot in force now: a session takes it when it starts and keeps
+  // it; a reload sets the one later sessions take.
+  std::shared_ptr<const PreventSnapshot> current() const {
+    std::lock_guard lock(mutex_);
+    return current_;
+  }
+  void set(std::shared_ptr<const PreventSnapshot> snapshot) {
+    std::lock_guard lock(mutex_);
+    current_ = std::move(snapshot);
+  }
 
  private:
-  std::mutex policy_mutex_;
-  std::shared_ptr<const SnapshotPolicy> policy_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const PreventSnapshot> current_;
 };
 
 std::unique_ptr<smtp::Handler> make_prevent_handler(std::shared_ptr<PreventContext> context);

@@ -1,24 +1,20 @@
-// What the prevent role does to the raw bytes of a message it relays: find
-// its own loop-prevention header, hash the content so that a re-sent message
-// maps onto the same incident, and apply the modify response (subject
-// prefix, added headers) plus the X-Cordon-Inspected trace header. Pure
-// functions on bytes; the message is RFC 5322 text with CRLF (or LF) line
-// ends, as received in DATA.
+// The loop-prevention stamp and the content hash: a message this deployment
+// has inspected carries "X-Cordon-Inspected: <id>; <verdict>[; incident=<n>];
+// mac=<hex>", so that when it comes back (reflect mode, a mail loop) it is
+// relayed rather than inspected again; the content hash maps a re-sent
+// message onto the incident it already has.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
-namespace cordon::roles::prevent {
+#include "util/result.hpp"
+
+namespace cordon::inspect {
 
 inline constexpr std::string_view kInspectedHeader = "X-Cordon-Inspected";
-
-// Offset of the first body byte: just after the empty line that ends the
-// top-level header block (the message's size when there is none).
-std::size_t body_offset(std::string_view message);
 
 // Who stamps X-Cordon-Inspected: the deployment's public id, and the secret
 // key that makes the stamp unforgeable. Without the key, anybody who saw one
@@ -27,6 +23,13 @@ struct Deployment {
   std::string id;
   std::string key;
 };
+
+// The deployment of `data_dir`: its id from <data_dir>/deployment-id and its
+// key from <data_dir>/deployment-key (mode 0600), each created there at
+// random on first use (128 and 256 bits, hex), so they survive restarts, are
+// shared by every process using that data_dir and differ between
+// installations.
+Result<Deployment, std::string> load_or_create_deployment(const std::string& data_dir);
 
 // True when a top-level X-Cordon-Inspected header carries `deployment`'s id
 // and a mac that matches this message's content (see stamp()). Headers of
@@ -47,17 +50,4 @@ std::string content_hash(std::string_view message);
 std::string stamp(std::string_view message, const Deployment& deployment, std::string_view verdict,
                   std::optional<std::int64_t> incident);
 
-struct Rewrite {
-  std::vector<std::string> prepend_headers;  // whole "Name: value" fields, without CRLF
-  std::string subject_prefix;                // empty: subject unchanged
-};
-
-// The message with `prepend_headers` on top (in order) and the first Subject
-// prefixed (a Subject header is added when there is none). A subject that
-// already starts with the prefix is left alone, so a reply to a modified
-// message does not collect "[DLP] [DLP] ". CR and LF inside the given
-// headers or prefix are replaced by spaces: configuration text must never
-// split a header.
-std::string rewrite(std::string_view message, const Rewrite& rewrite);
-
-}  // namespace cordon::roles::prevent
+}  // namespace cordon::inspect

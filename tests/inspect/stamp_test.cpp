@@ -1,37 +1,38 @@
-// Tests of the prevent role's raw-message helpers: loop header detection,
-// the content hash that must survive re-sends, and the modify rewrite.
-#include "roles/prevent/prevent_message.hpp"
+// Tests of the loop-prevention stamp (recognised, forged, copied), the
+// content hash that must survive re-sends, and the deployment id and key.
+#include "inspect/stamp.hpp"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
-namespace cordon::roles::prevent {
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+namespace cordon::inspect {
 namespace {
 
 const std::string kMessage =
     "From: a@corp.test\r\nTo: b@ext.test\r\nSubject: quarterly numbers\r\n"
     "\r\nHello\r\n";
 
-TEST(PreventMessage, BodyOffsetIsJustAfterTheEmptyLine) {
-  EXPECT_EQ(kMessage.substr(body_offset(kMessage)), "Hello\r\n");
-  EXPECT_EQ(body_offset("Subject: x\r\n"), std::string("Subject: x\r\n").size());
-}
-
 const Deployment kOwn{"abc123", "k3y"};
 
-TEST(PreventMessage, OwnStampIsRecognisedAlsoAfterTraceHeadersWereAdded) {
+TEST(Stamp, OwnStampIsRecognisedAlsoAfterTraceHeadersWereAdded) {
   const std::string stamped = stamp(kMessage, kOwn, "pass", std::nullopt);
   EXPECT_EQ(stamped.rfind("X-Cordon-Inspected: abc123; pass; mac=", 0), 0u);
   EXPECT_TRUE(inspected_by(stamped, kOwn));
   EXPECT_TRUE(inspected_by("Received: from gw by mx; Mon, 1 Jan 2024\r\n" + stamped, kOwn));
 }
 
-TEST(PreventMessage, ForeignDeploymentsStampsDoNotCount) {
+TEST(Stamp, ForeignDeploymentsStampsDoNotCount) {
   EXPECT_FALSE(inspected_by(stamp(kMessage, {"other", "k3y"}, "pass", std::nullopt), kOwn));
   EXPECT_FALSE(inspected_by(stamp(kMessage, {"abc12", "k3y"}, "pass", std::nullopt), kOwn));
   EXPECT_FALSE(inspected_by(kMessage, kOwn));
 }
 
-TEST(PreventMessage, ForgedOrCopiedStampsDoNotCount) {
+TEST(Stamp, ForgedOrCopiedStampsDoNotCount) {
   // Our id without the key (forged), or a valid stamp moved onto other
   // content (copied), must not skip inspection.
   EXPECT_FALSE(inspected_by("X-Cordon-Inspected: abc123; pass\r\n" + kMessage, kOwn));
@@ -45,20 +46,20 @@ TEST(PreventMessage, ForgedOrCopiedStampsDoNotCount) {
   EXPECT_FALSE(inspected_by(changed, kOwn));
 }
 
-TEST(PreventMessage, StampInTheBodyDoesNotCount) {
+TEST(Stamp, StampInTheBodyDoesNotCount) {
   const std::string stamped = stamp(kMessage, kOwn, "pass", std::nullopt);
   const std::string header = stamped.substr(0, stamped.find("\r\n") + 2);
   EXPECT_FALSE(inspected_by(kMessage + header, kOwn));
 }
 
-TEST(PreventMessage, StampNamesIncidentOnlyWhenThereIsOne) {
+TEST(Stamp, StampNamesIncidentOnlyWhenThereIsOne) {
   EXPECT_EQ(stamp(kMessage, kOwn, "modify", 42)
                 .rfind("X-Cordon-Inspected: abc123; modify; incident=42; mac=", 0),
             0u);
   EXPECT_EQ(stamp(kMessage, kOwn, "pass", std::nullopt).find("incident="), std::string::npos);
 }
 
-TEST(PreventMessage, HashIgnoresTraceHeadersAddedOnResend) {
+TEST(Stamp, HashIgnoresTraceHeadersAddedOnResend) {
   const std::string resent =
       "Received: from mx1.test by mx2.test; Mon, 1 Jan 2024 00:00:00 +0000\r\n"
       "Return-Path: <a@corp.test>\r\n"
@@ -68,46 +69,60 @@ TEST(PreventMessage, HashIgnoresTraceHeadersAddedOnResend) {
   EXPECT_EQ(content_hash(kMessage).size(), 64u);
 }
 
-TEST(PreventMessage, HashChangesWithBodyOrNonTraceHeaders) {
+TEST(Stamp, HashChangesWithBodyOrNonTraceHeaders) {
   std::string other_body = kMessage;
   other_body.replace(other_body.find("Hello"), 5, "Hullo");
   EXPECT_NE(content_hash(kMessage), content_hash(other_body));
   EXPECT_NE(content_hash(kMessage), content_hash("Cc: c@ext.test\r\n" + kMessage));
 }
 
-TEST(PreventMessage, RewritePrependsHeadersAndPrefixesSubject) {
-  auto out = rewrite(kMessage, {{"X-A: 1", "X-B: 2"}, "[DLP] "});
-  EXPECT_EQ(out,
-            "X-A: 1\r\nX-B: 2\r\nFrom: a@corp.test\r\nTo: b@ext.test\r\n"
-            "Subject: [DLP] quarterly numbers\r\n\r\nHello\r\n");
+class TempDir {
+ public:
+  TempDir() {
+    std::string templ = (std::filesystem::temp_directory_path() / "cordon-stamp-XXXXXX").string();
+    path_ = ::mkdtemp(templ.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(Deployment, IsCreatedOnceAndStableAcrossCalls) {
+  TempDir one, two;
+  auto a = load_or_create_deployment(one.path() + "/data");
+  auto again = load_or_create_deployment(one.path() + "/data");
+  auto b = load_or_create_deployment(two.path());
+  ASSERT_TRUE(a && again && b);
+  EXPECT_EQ(a->id, again->id);
+  EXPECT_EQ(a->key, again->key);
+  EXPECT_NE(a->id, b->id);
+  EXPECT_NE(a->key, b->key);
+  EXPECT_EQ(a->id.size(), 32u);
+  EXPECT_EQ(a->key.size(), 64u);
+  auto perms = std::filesystem::status(one.path() + "/data/deployment-key").permissions();
+  EXPECT_EQ(perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
+            std::filesystem::perms::none);
 }
 
-TEST(PreventMessage, RewriteDoesNotRepeatAPrefixAlreadyThere) {
-  auto once = rewrite(kMessage, {{}, "[DLP] "});
-  EXPECT_EQ(rewrite(once, {{}, "[DLP] "}), once);
+TEST(Deployment, LeavesNoStagingFilesBehind) {
+  TempDir dir;
+  ASSERT_TRUE(load_or_create_deployment(dir.path()));
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+    names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"deployment-id", "deployment-key"}));
 }
 
-TEST(PreventMessage, RewriteAddsSubjectWhenMissing) {
-  auto out = rewrite("From: a@corp.test\r\n\r\nbody\r\n", {{}, "[DLP] "});
-  EXPECT_EQ(out, "Subject: [DLP]\r\nFrom: a@corp.test\r\n\r\nbody\r\n");
-}
-
-TEST(PreventMessage, RewriteNeverLetsConfigurationTextSplitAHeader) {
-  auto out = rewrite(kMessage, {{"X-A: 1\r\nBcc: evil@x.test"}, "a\r\nb"});
-  EXPECT_EQ(out.find("\r\nBcc:"), std::string::npos);
-  EXPECT_NE(out.find("X-A: 1  Bcc: evil@x.test\r\n"), std::string::npos);
-  EXPECT_NE(out.find("Subject: a  bquarterly numbers\r\n"), std::string::npos);
-}
-
-TEST(PreventMessage, RewriteKeepsBareLfLineEndsOfLfMessages) {
-  auto out = rewrite("Subject: s\n\nbody\n", {{"X-A: 1"}, "[P] "});
-  EXPECT_EQ(out, "X-A: 1\nSubject: [P] s\n\nbody\n");
-}
-
-TEST(PreventMessage, FoldedSubjectKeepsItsContinuation) {
-  auto out = rewrite("Subject: long\r\n subject\r\n\r\nb\r\n", {{}, "[P] "});
-  EXPECT_EQ(out, "Subject: [P] long\r\n subject\r\n\r\nb\r\n");
+TEST(Deployment, AnEmptyIdFileIsAnError) {
+  TempDir dir;
+  { std::ofstream(dir.path() + "/deployment-id") << "\n"; }
+  auto loaded = load_or_create_deployment(dir.path());
+  ASSERT_FALSE(loaded);
+  EXPECT_NE(loaded.error().find("deployment-id"), std::string::npos);
 }
 
 }  // namespace
-}  // namespace cordon::roles::prevent
+}  // namespace cordon::inspect

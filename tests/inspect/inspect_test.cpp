@@ -1,7 +1,8 @@
-// Tests of the prevent role's per-message decision (inspect()): verdicts,
-// filters, loop header, incidents with repeat counting, the rewritten
-// message, evaluator reuse, and the deployment id.
-#include "roles/prevent/prevent_inspect.hpp"
+// Tests of the per-message decision (inspect()) as the mail path makes it:
+// verdicts, filters, loop header, incidents with repeat counting, the
+// rewritten message; and as an offline scan makes it (no envelope, no
+// deployment, no store).
+#include "inspect/inspect.hpp"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -9,10 +10,10 @@
 #include <filesystem>
 
 #include "incidents/sqlite_store.hpp"
-#include "roles/prevent/prevent_message.hpp"
-#include "roles/prevent/prevent_role.hpp"
+#include "inspect/from_config.hpp"
+#include "inspect/stamp.hpp"
 
-namespace cordon::roles::prevent {
+namespace cordon::inspect {
 namespace {
 
 constexpr std::string_view kConfig = R"yaml(
@@ -56,30 +57,36 @@ class TempDir {
   std::string path_;
 };
 
+// What the prevent role's adapter builds: the configuration's options plus
+// prevent's filters and the deployment.
+std::shared_ptr<const Snapshot> prevent_snapshot(const config::Config& config,
+                                                 std::optional<Deployment> deployment) {
+  auto options = options_from(config);
+  options.sender_filter = config.prevent->filters.sender;
+  options.recipient_filter = config.prevent->filters.recipient;
+  options.deployment = std::move(deployment);
+  return make_snapshot(std::move(options));
+}
+
 class PreventInspect : public ::testing::Test {
  protected:
   void SetUp() override {
     auto config = config::load_config_text(kConfig, "test.yaml");
     ASSERT_TRUE(config) << config.error().to_string();
-    policy_ = make_snapshot_policy(*config);
+    snapshot_ = prevent_snapshot(**config, Deployment{"dep1", "key1"});
     auto store = incidents::SqliteIncidentStore::open(dir_.path() + "/incidents.db");
     ASSERT_TRUE(store) << store.error().message;
     store_ = std::move(store).value();
   }
 
   Inspection run(std::string content, std::string sender = "a@corp.test") {
-    InspectInput input;
-    input.message = std::make_shared<const std::string>(std::move(content));
-    input.policy = policy_;
-    input.envelope = {std::move(sender), {"b@ext.test"}};
-    input.deployment = {"dep1", "key1"};
-    return inspect(input, pool_, store_.get());
+    return inspect(content, policy::Envelope{std::move(sender), {"b@ext.test"}}, *snapshot_,
+                   store_.get());
   }
 
   TempDir dir_;
-  std::shared_ptr<const SnapshotPolicy> policy_;
+  std::shared_ptr<const Snapshot> snapshot_;
   std::unique_ptr<incidents::SqliteIncidentStore> store_;
-  EvaluatorPool pool_;
 };
 
 TEST_F(PreventInspect, CleanMessagePassesWithTheInspectedHeaderAndNoIncident) {
@@ -176,42 +183,100 @@ TEST_F(PreventInspect, BlockWinsOverEverythingAndRecordsEveryPolicy) {
   EXPECT_EQ(stored->policies.size(), 3u);
 }
 
-TEST(PreventEvaluatorPool, ReusesAnEvaluatorForTheSameSnapshotOnly) {
-  auto a = config::load_config_text(kConfig, "a.yaml");
-  auto b = config::load_config_text(kConfig, "b.yaml");
-  ASSERT_TRUE(a && b);
-  EvaluatorPool pool;
-  policy::Evaluator* first = nullptr;
-  {
-    auto lease = pool.acquire(*a);
-    first = &*lease;
+// Offline scans: no SMTP envelope, no deployment, no store.
+class OfflineInspect : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto config = config::load_config_text(kConfig, "test.yaml");
+    ASSERT_TRUE(config) << config.error().to_string();
+    config_ = *config;
+    snapshot_ = make_snapshot(options_from(*config_));
   }
-  {
-    auto lease = pool.acquire(*a);
-    EXPECT_EQ(&*lease, first);
-    auto second = pool.acquire(*a);
-    EXPECT_NE(&*second, first);
+
+  Inspection run(std::string_view content) {
+    return inspect(content, std::nullopt, *snapshot_, nullptr);
   }
-  auto other = pool.acquire(*b);
-  EXPECT_EQ(other->policy_set(), (*b)->policy_set);
+
+  std::shared_ptr<const config::Config> config_;
+  std::shared_ptr<const Snapshot> snapshot_;
+};
+
+TEST_F(OfflineInspect, BlockReplyNamesIncidentZeroAndNothingIsStamped) {
+  auto r = run(message("pay", "card 4111 1111 1111 1111"));
+  EXPECT_EQ(r.disposition, Disposition::inspected);
+  EXPECT_EQ(r.verdict.action, policy::Action::block);
+  EXPECT_FALSE(r.incident);
+  EXPECT_EQ(r.block_reply,
+            "550-5.7.0 Incident ID: 0\r\n550 5.7.0 Card numbers may not be sent.\r\n");
+  EXPECT_FALSE(run(message("hi", "nothing here")).outgoing);
 }
 
-TEST(PreventDeployment, IsCreatedOnceAndStableAcrossCalls) {
-  TempDir one, two;
-  auto a = load_or_create_deployment(one.path() + "/data");
-  auto again = load_or_create_deployment(one.path() + "/data");
-  auto b = load_or_create_deployment(two.path());
-  ASSERT_TRUE(a && again && b);
-  EXPECT_EQ(a->id, again->id);
-  EXPECT_EQ(a->key, again->key);
-  EXPECT_NE(a->id, b->id);
-  EXPECT_NE(a->key, b->key);
-  EXPECT_EQ(a->id.size(), 32u);
-  EXPECT_EQ(a->key.size(), 64u);
-  auto perms = std::filesystem::status(one.path() + "/data/deployment-key").permissions();
-  EXPECT_EQ(perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
-            std::filesystem::perms::none);
+TEST_F(OfflineInspect, ModifiedMessageIsEditedWithoutAStamp) {
+  auto r = run(message("status", "about project neptune"));
+  ASSERT_TRUE(r.outgoing);
+  EXPECT_EQ(r.outgoing->rfind("X-DLP: neptune\r\nFrom: a@corp.test\r\n", 0), 0u);
+  EXPECT_EQ(r.outgoing->find(kInspectedHeader), std::string::npos);
 }
 
+TEST_F(OfflineInspect, AStampIsNoReasonToSkipInspection) {
+  auto r = run(stamp(message("pay", "4111 1111 1111 1111"), {"", ""}, "pass", {}));
+  EXPECT_EQ(r.disposition, Disposition::inspected);
+  EXPECT_EQ(r.verdict.action, policy::Action::block);
+}
+
+TEST_F(OfflineInspect, EnvelopeComesFromTheHeadersSoPolicyExceptionsApply) {
+  constexpr std::string_view kExcepting = R"yaml(
+data_dir: /nonexistent
+policies:
+  - name: Cards
+    match: {any: [{identifier: credit_card}]}
+    except: {recipients: ["*@partner.test"]}
+    respond:
+      - block: "Card numbers may not be sent."
+)yaml";
+  auto config = config::load_config_text(kExcepting, "test.yaml");
+  ASSERT_TRUE(config) << config.error().to_string();
+  auto snapshot = make_snapshot(options_from(**config));
+  const std::string to_partner =
+      "From: A <a@corp.test>\r\nTo: <b@partner.test>\r\nCc: c@partner.test\r\n"
+      "Subject: pay\r\n\r\ncard 4111 1111 1111 1111\r\n";
+  EXPECT_EQ(inspect(to_partner, std::nullopt, *snapshot, nullptr).verdict.action,
+            policy::Action::pass);
+  const std::string also_outside = "Bcc: d@ext.test\r\n" + to_partner;
+  EXPECT_EQ(inspect(also_outside, std::nullopt, *snapshot, nullptr).verdict.action,
+            policy::Action::block);
+}
+
+TEST_F(OfflineInspect, FiltersApplyToTheHeaderEnvelope) {
+  auto options = options_from(*config_);
+  options.sender_filter = "-*@corp.test";
+  auto snapshot = make_snapshot(std::move(options));
+  auto r = inspect(message("pay", "card 4111 1111 1111 1111"), std::nullopt, *snapshot, nullptr);
+  EXPECT_EQ(r.disposition, Disposition::ignored);
+  EXPECT_FALSE(r.outgoing);
+}
+
+TEST_F(OfflineInspect, EmptyMessageCarriesTheParseError) {
+  auto r = run("");
+  ASSERT_TRUE(r.parse_error);
+  EXPECT_EQ(r.parse_error->code, mime::ParseErrorCode::empty_input);
+  EXPECT_EQ(r.verdict.action, policy::Action::pass);
+}
+
+TEST_F(OfflineInspect, ProblemsOfTheMessageAreReported) {
+  auto r = run("From: a@corp.test\r\nContent-Type: multipart/mixed\r\n\r\nno boundary\r\n");
+  EXPECT_EQ(r.disposition, Disposition::inspected);
+  ASSERT_FALSE(r.problems.empty());
+  EXPECT_NE(r.problems[0].find("boundary"), std::string::npos);
+}
+
+TEST_F(OfflineInspect, AFilterThatDoesNotParseInspectsEverything) {
+  auto options = options_from(*config_);
+  options.sender_filter = "-*@corp.test, ,";  // an empty mask: refused
+  auto snapshot = make_snapshot(std::move(options));
+  auto r = inspect(message("pay", "card 4111 1111 1111 1111"), std::nullopt, *snapshot, nullptr);
+  EXPECT_EQ(r.disposition, Disposition::inspected);
+  EXPECT_EQ(r.verdict.action, policy::Action::block);
+}
 }  // namespace
-}  // namespace cordon::roles::prevent
+}  // namespace cordon::inspect

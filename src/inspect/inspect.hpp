@@ -1,0 +1,99 @@
+// The inspection pipeline, once for every caller (prevent, `cordon scan`,
+// and later monitor and milter): loop stamp check, L7 filters, MIME parse,
+// attachment expansion, policy evaluation, incident record, block reply,
+// and the rewritten, stamped message to send on. No network I/O; the caller
+// acts on the Inspection it returns.
+//
+// Threads: a Snapshot is immutable and shared by every thread and session
+// that began under it; inspect() may run on any number of threads at once.
+// Each thread borrows the snapshot's per-thread state (an evaluator with
+// its Vectorscan scratch and an attachment extractor with its libmagic
+// handle) for one message; at most one per concurrently inspecting thread
+// is ever created, and they go when the snapshot goes.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "extract/extract.hpp"
+#include "incidents/store.hpp"
+#include "inspect/stamp.hpp"
+#include "mime/mime.hpp"
+#include "policy/evaluate.hpp"
+#include "policy/policy_set.hpp"
+#include "smtp/reply_builder.hpp"
+#include "util/result.hpp"
+
+namespace cordon::inspect {
+
+// What the pipeline needs, taken from the configuration by the caller's
+// adapter (inspect/from_config.hpp).
+struct InspectOptions {
+  std::shared_ptr<const policy::PolicySet> policies;  // compiled; required
+  mime::Limits mime;
+  extract::Limits attachments;
+  smtp::BlockReplyOptions block_reply;
+  // L7 filters (DESIGN.md, behaviour 2); empty: every message is inspected.
+  std::string sender_filter;
+  std::string recipient_filter;
+  // Who stamps relayed messages and recognises its own stamp. None (offline
+  // scans): no loop check and no stamp.
+  std::optional<Deployment> deployment;
+};
+
+// The per-configuration state derived from InspectOptions once and shared
+// by the sessions that run under it.
+class Snapshot;
+
+// Parses the filters and checks the block reply options. The loader has
+// validated both; if a filter does not parse anyway it is left empty
+// (inspect everything) and bad reply options fall back to the defaults,
+// each with an error in the log: failing open on inspection scope would
+// leak data.
+std::shared_ptr<const Snapshot> make_snapshot(InspectOptions options);
+
+// Prepares the calling thread's inspection state now, so that a missing
+// attachment extractor (libmagic) is reported before the first message
+// rather than as a failure of each one.
+Status<std::string> warm_up(const Snapshot& snapshot);
+
+enum class Disposition {
+  loop,        // already inspected by this deployment: relay unchanged
+  ignored,     // the L7 filters exclude it: relay `outgoing` uninspected
+  inspected,   // evaluated (or empty: nothing to inspect); see verdict
+  unparsable,  // nothing could be inspected (a limit was exceeded): refuse
+  failed,      // an internal error: defer
+};
+
+struct Inspection {
+  Disposition disposition = Disposition::failed;
+  policy::Verdict verdict;
+  // Filter explanation, parse, extraction or store error, for the log.
+  std::string detail;
+  // Set when mime::parse refused the message (disposition inspected for an
+  // empty message, else unparsable or failed).
+  std::optional<mime::ParseError> parse_error;
+  std::vector<std::string> problems;  // what could not be inspected and why (never fatal)
+  std::string subject;
+  std::string message_id;
+  std::optional<incidents::RecordOutcome> incident;
+  // What to relay when the message goes on; nullopt: the original bytes.
+  std::optional<std::string> outgoing;
+  // Wire form when the verdict is block; it names the incident (0 when none
+  // was recorded).
+  std::string block_reply;
+  std::chrono::duration<double> scan_time{0};  // parse, expand and evaluate
+};
+
+// Inspects one message. `envelope`: the SMTP envelope; nullopt when there
+// is none (offline scans): then it is taken from the parsed headers (From
+// is the sender; To, Cc and Bcc are the recipients) and the filters apply
+// to that. `store` may be null: no incident is recorded. Never throws.
+Inspection inspect(std::string_view message, const std::optional<policy::Envelope>& envelope,
+                   const Snapshot& snapshot, incidents::IncidentStore* store);
+
+}  // namespace cordon::inspect
