@@ -1,7 +1,6 @@
 // The console role: maps the configuration's console section onto
 // ConsoleOptions, opens the incident store and starts the console
 // (src/console/), which does the work.
-#include <asio/post.hpp>
 #include <filesystem>
 #include <future>
 
@@ -53,13 +52,12 @@ class ConsoleRole final : public Role {
          .metrics = shared_.metrics,
          .config = [&snapshot = shared_.config] { return snapshot.get(); },
          .reload =
-             [&shared = shared_] {
-               // SIGHUP reloads on the I/O thread; doing the same here keeps two
-               // reloads from ever running at once and role reload() on the
-               // thread it expects.
-               auto done = std::make_shared<std::promise<Status<std::string>>>();
-               asio::post(shared.io, [done, reload = shared.reload] { done->set_value(reload()); });
-               return done->get_future();
+             [reload = shared_.reload] {
+               // The runtime compiles on its own thread and swaps the
+               // snapshot on the I/O thread; this HTTP thread only waits.
+               std::promise<Status<std::string>> done;
+               done.set_value(reload());
+               return done.get_future();
              }});
     if (!server) return fail(server.error());
     server_ = std::move(*server);
