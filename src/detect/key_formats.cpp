@@ -158,6 +158,14 @@ bool is_line_break(std::string_view t, std::size_t pos) {
          (t[pos] == '\\' && pos + 1 < t.size() && (t[pos + 1] == 'n' || t[pos + 1] == 'r'));
 }
 
+// "\r\n", "\n", "\r" or their escaped forms, as one line break.
+std::size_t line_break_length(std::string_view t, std::size_t pos) {
+  if (t[pos] == '\r') return pos + 1 < t.size() && t[pos + 1] == '\n' ? 2 : 1;
+  if (t[pos] == '\n') return 1;
+  if (t.substr(pos, 4) == "\\r\\n") return 4;
+  return 2;  // an escaped "\n" or "\r"
+}
+
 // "Name: value" (RFC 1421 and OpenPGP armor headers): a name of letters,
 // digits and '-', then ':'. Base64 never holds ':', so a body line cannot
 // be taken for a header.
@@ -309,32 +317,51 @@ std::optional<KeyBlock> read_private_key_block(std::string_view t, std::size_t m
   }
   if (legacy_encrypted && kind != KeyKind::der) return std::nullopt;
 
-  // The body: base64 characters, separators between them.
+  // The body, line by line: a line of base64 characters (spaces and tabs
+  // between them allowed) is part of it; an empty line, or a line holding
+  // anything else, ends it. The END line may follow on the body's last line.
   KeyBlock block;
   std::vector<std::size_t> char_end;  // text offset just after each body character
   bool padded = false;
   while (pos < t.size() && block.body.size() < kMaxBodyChars) {
-    if (const std::size_t n = separator_length(t, pos); n > 0) {
-      pos += n;
-      continue;
+    const std::size_t line_start = pos, body_before = block.body.size();
+    bool junk = false, end_marker = false;
+    while (pos < t.size() && !is_line_break(t, pos)) {
+      if (const std::size_t n = separator_length(t, pos); n > 0) {
+        pos += n;  // a space, a tab
+        continue;
+      }
+      char c = t[pos];
+      std::size_t width = 1;
+      if (c == '\\' && pos + 1 < t.size() && t[pos + 1] == '/') {  // JSON's escaped '/'
+        c = '/';
+        width = 2;
+      }
+      if (c == '-') {
+        end_marker = true;
+        break;
+      }
+      if (c == '=' && block.body.size() % 4 >= 2) {
+        padded = true;
+      } else if (c == '=' || base64_value(c) < 0 || padded) {
+        junk = true;  // an OpenPGP CRC line, text after the key, ...
+        break;
+      }
+      block.body.push_back(c);
+      pos += width;
+      char_end.push_back(pos);
     }
-    char c = t[pos];
-    std::size_t width = 1;
-    if (c == '\\' && pos + 1 < t.size() && t[pos + 1] == '/') {  // JSON's escaped '/'
-      c = '/';
-      width = 2;
-    }
-    if (c == '=') {
-      const std::size_t in_group = block.body.size() % 4;
-      if (in_group < 2) break;  // not padding: an OpenPGP CRC line, or no base64
-      padded = true;
-    } else if (base64_value(c) < 0 || padded) {
+    if (junk) {
+      block.body.resize(body_before);
+      char_end.resize(body_before);
+      padded = false;  // any padding was on this line
+      pos = line_start;
       break;
     }
-    block.body.push_back(c);
-    pos += width;
-    char_end.push_back(pos);
-    if (padded && block.body.size() % 4 == 0) break;
+    const bool empty = block.body.size() == body_before;
+    if (end_marker || (empty && body_before > 0) || pos >= t.size()) break;
+    pos += line_break_length(t, pos);
+    if (padded) break;
   }
   // An OpenPGP armor checksum: "=" and four base64 characters.
   std::size_t after = skip_separators(t, pos);
