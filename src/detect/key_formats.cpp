@@ -205,9 +205,9 @@ std::optional<std::size_t> structure_length(KeyKind kind, std::string_view decod
   return std::nullopt;
 }
 
-// Base64 groups are at most this many characters apart in any real key
-// (the body of a 16384-bit RSA key is ~13,000 characters; a large OpenPGP
-// key with many subkeys stays well below this).
+// A body is read no further than this: the body of a 16384-bit RSA key is
+// ~13,000 characters, and a large OpenPGP key with many subkeys stays well
+// below it.
 constexpr std::size_t kMaxBodyChars = 1 << 20;
 
 }  // namespace
