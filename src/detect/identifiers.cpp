@@ -191,7 +191,7 @@ std::optional<ValidatedMatch> validate_iban_reading(std::string_view t, std::siz
   char sep = 0;
   for (std::size_t i = b; i < e; ++i) {
     if (text::is_ascii_alnum(t[i])) {
-      compact.push_back(text::is_ascii_lower(t[i]) ? static_cast<char>(t[i] - 'a' + 'A') : t[i]);
+      compact.push_back(text::ascii_upper(t[i]));
       continue;
     }
     if (sep != 0 && t[i] != sep) return std::nullopt;
@@ -332,8 +332,7 @@ std::optional<ValidatedMatch> validate_generic_api_token(std::string_view t, std
 std::optional<ValidatedMatch> validate_uk_nino(std::string_view t, std::size_t b, std::size_t e) {
   std::string compact;
   for (std::size_t i = b; i < e; ++i)
-    if (t[i] != ' ')
-      compact.push_back(text::is_ascii_lower(t[i]) ? static_cast<char>(t[i] - 'a' + 'A') : t[i]);
+    if (t[i] != ' ') compact.push_back(text::ascii_upper(t[i]));
   if (!validators::uk_nino_valid(compact)) return std::nullopt;
   std::string masked = masking::keep_ends(compact, 2, 0);
   return ValidatedMatch{b, e, std::move(compact), std::move(masked), false};

@@ -384,13 +384,18 @@ TEST(DetectPrivateKey, FindsAKeyWhoseEndLineIsMissing) {
   EXPECT_TRUE(matches(rule, cut + "\nbye").empty()) << "body shorter than its DER length";
 }
 
-TEST(DetectPrivateKey, ReadsKeysInJsonStrings) {
+TEST(DetectPrivateKey, ReadsKeysInJsonStringsAndOnOneLine) {
   const auto rule = identifier("private_key");
   std::string key = kPkcs8Key;
   std::string escaped;
   for (const char c : key) escaped += c == '\n' ? std::string("\\n") : std::string(1, c);
   const std::string json = "{\"private_key\": \"" + escaped + "\\n\", \"x\": 1}";
   EXPECT_EQ(matches(rule, json), V{escaped});
+  // Line breaks turned into spaces (an environment variable, a chat paste).
+  std::string one_line = kPkcs8Key;
+  for (char& c : one_line)
+    if (c == '\n') c = ' ';
+  EXPECT_EQ(matches(rule, "PRIVATE_KEY=\"" + one_line + "\""), V{one_line});
 }
 
 TEST(DetectPrivateKey, SampleShowsOnlyTheHeader) {

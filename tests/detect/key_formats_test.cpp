@@ -5,7 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace cordon::detect::keys {
 namespace {
@@ -198,6 +202,38 @@ TEST(DetectKeyFormats, LegacyEncryptedPemIsWholeCipherBlocks) {
   EXPECT_TRUE(read(legacy(128), "RSA PRIVATE KEY"));
   EXPECT_FALSE(read(legacy(130), "RSA PRIVATE KEY")) << "not whole blocks";
   EXPECT_FALSE(read(legacy(32), "RSA PRIVATE KEY")) << "too short for any key";
+}
+
+TEST(DetectKeyFormats, CutOrCorruptedBlocksNeverReadPastTheText) {
+  const std::string b64 = base64(pgp_key());
+  const std::vector<std::pair<std::string, std::string>> blocks = {
+      {pem("PRIVATE KEY", pkcs8(200)), "PRIVATE KEY"},
+      {pem("OPENSSH PRIVATE KEY", openssh()), "OPENSSH PRIVATE KEY"},
+      {"-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: x\n\n" + b64 +
+           "\n=AbCd\n-----END PGP PRIVATE KEY BLOCK-----",
+       "PGP PRIVATE KEY BLOCK"},
+  };
+  for (const auto& [text, label] : blocks) {
+    const std::size_t marker_end = text.find("-----", 5) + 5;
+    for (std::size_t cut = marker_end; cut <= text.size(); ++cut) {
+      // An allocation of exactly `cut` bytes, so ASan sees any overread.
+      const auto bytes = std::make_unique<char[]>(cut);
+      std::memcpy(bytes.get(), text.data(), cut);
+      const std::string_view prefix(bytes.get(), cut);
+      const auto block = read_private_key_block(prefix, marker_end, label);
+      if (block) {
+        EXPECT_LE(block->end, prefix.size());
+      }
+    }
+    for (std::size_t i = marker_end; i < text.size(); i += 7) {
+      std::string corrupted = text;
+      corrupted[i] = static_cast<char>(corrupted[i] ^ 0x5A);
+      const auto block = read_private_key_block(corrupted, marker_end, label);
+      if (block) {
+        EXPECT_LE(block->end, corrupted.size());
+      }
+    }
+  }
 }
 
 }  // namespace
