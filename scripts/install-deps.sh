@@ -14,6 +14,8 @@ packages=(
   libmagic-dev libpcap-dev libgtest-dev libgmock-dev libcpp-httplib-dev
   # real peers and tools used by tests and benchmarks
   swaks libnet-ssleay-perl libio-socket-ssl-perl postfix python3 ripgrep openssl procps zip
+  # the detection differential test's oracle (tests/detect_diff)
+  python3-stdnum
   # the console's browser tests drive Debian's Chromium headless
   chromium
 )

@@ -3,8 +3,11 @@
 // - Numbers must stand alone: a candidate inside a longer digit run, or
 //   continued by another group with the same separator ("4111-1111-1111-
 //   1111-2222"), is part of a different number and is rejected.
-// - Card numbers hash on digits only, so every formatting of one number is
-//   one unique value.
+// - Card numbers, SSNs, ABA numbers, IBANs and NINOs hash on their compact
+//   form (digits, upper case), so every formatting of one value is one
+//   unique value.
+// - The patterns are loose about grouping (Vectorscan finds candidates);
+//   the validators decide which groupings are real (see docs/detection.md).
 // - ABA routing numbers always need a supporting keyword (at medium
 //   confidence): one random 9-digit number in ~30 passes prefix + checksum.
 // - A plain 9-digit SSN (no separators) likewise needs a keyword.
@@ -13,7 +16,9 @@
 #include <hs/hs.h>
 
 #include <array>
+#include <vector>
 
+#include "detect/key_formats.hpp"
 #include "detect/masking.hpp"
 #include "detect/text.hpp"
 #include "detect/validators.hpp"
@@ -69,65 +74,149 @@ bool digit_group_ending_at(std::string_view t, std::size_t end, std::size_t coun
 }
 
 // A separated card number [b, e) is part of a longer grouped number when a
-// dash joins another digit, or a space joins another full 4-digit group.
-// A space followed by a shorter group (a CVV, an expiry "12/25") does not.
+// dash or dot joins another digit, or a space joins another full 4-digit
+// group. A space followed by a shorter group (a CVV, an expiry "12/25")
+// does not.
 bool card_number_continues(std::string_view t, std::size_t b, std::size_t e, char sep) {
   if (sep == 0) return plain_number_continues(t, b, e);
-  if (sep == '-')
-    return (before(t, b) == '-' && is_ascii_digit(before(t, b, 2))) ||
-           (at(t, e) == '-' && is_ascii_digit(at(t, e + 1)));
+  if (sep == '-' || sep == '.')
+    return (before(t, b) == sep && is_ascii_digit(before(t, b, 2))) ||
+           (at(t, e) == sep && is_ascii_digit(at(t, e + 1)));
   const bool group_before = before(t, b) == ' ' && digit_group_ending_at(t, b - 1, 4);
   const bool group_after = at(t, e) == ' ' && digit_group_at(t, e + 1, 4) && at(t, e + 5) != '/';
   return group_before || group_after;
 }
 
-std::optional<ValidatedMatch> validate_credit_card(std::string_view t, std::size_t b,
-                                                   std::size_t e) {
+// Groupings people write: 4-4-4-4, 4-6-5, 4-6-4, 4-4-4-4-3 and irregular
+// ones such as 4-8-4: the first group 4 digits, middle groups 4 to 8, the
+// last 1 to 8. A last group shorter than 4 right before "/" and a digit is
+// an expiry month ("4111 1111 1111 1111 12/27"), not part of the number.
+bool card_grouping_ok(std::string_view t, std::size_t b, std::size_t e) {
+  std::size_t groups = 0, run = 0;
+  for (std::size_t i = b; i <= e; ++i) {
+    if (i < e && is_ascii_digit(t[i])) {
+      ++run;
+      continue;
+    }
+    const bool last = i == e;
+    if (groups == 0 ? run != 4 : (last ? run > 8 : (run < 4 || run > 8))) return false;
+    ++groups;
+    if (last && groups > 1 && run < 4 && at(t, e) == '/' && is_ascii_digit(at(t, e + 1)))
+      return false;
+    run = 0;
+  }
+  return true;
+}
+
+std::optional<ValidatedMatch> validate_card_reading(std::string_view t, std::size_t b,
+                                                    std::size_t e) {
   auto [digits, sep] = split_digits(t, b, e);
   if (!validators::card_number_valid(digits)) return std::nullopt;
+  if (sep != 0 && !card_grouping_ok(t, b, e)) return std::nullopt;
   if (card_number_continues(t, b, e, sep)) return std::nullopt;
   std::string masked = masking::keep_ends(digits, 4, 4);
   return ValidatedMatch{b, e, std::move(digits), std::move(masked), false};
 }
 
+// Vectorscan reports each end once, with the leftmost start: in "1234 12
+// 3782 822463 10005" that is "1234", yet the Amex number starts at "3782".
+// Try each group start in turn; the leftmost valid reading wins.
+std::optional<ValidatedMatch> validate_credit_card(std::string_view t, std::size_t b,
+                                                   std::size_t e) {
+  for (std::size_t s = b; s < e; ++s)
+    if (s == b || (is_ascii_digit(t[s]) && !is_ascii_digit(t[s - 1])))
+      if (auto v = validate_card_reading(t, s, e)) return v;
+  return std::nullopt;
+}
+
+// AAA-GG-SSSS with any of space, dot or dash between the groups, mixed
+// ("123-45 6789") or not, or plain nine digits; never one separator only
+// ("12345-6789" is a ZIP+4 code).
 std::optional<ValidatedMatch> validate_us_ssn(std::string_view t, std::size_t b, std::size_t e) {
   auto [digits, sep] = split_digits(t, b, e);
   if (!validators::ssn_valid(digits)) return std::nullopt;
+  const std::size_t separators = (e - b) - digits.size();
+  if (separators == 1) return std::nullopt;
   if (sep == 0) {
     if (plain_number_continues(t, b, e)) return std::nullopt;
-  } else if ((before(t, b) == sep && is_ascii_digit(before(t, b, 2))) ||
-             (at(t, e) == sep && is_ascii_digit(at(t, e + 1)))) {
-    return std::nullopt;
+  } else {
+    // Continued by a separator the number itself uses: a longer number.
+    const char first = t[b + 3], last = t[e - 5];
+    if ((before(t, b) == first && is_ascii_digit(before(t, b, 2))) ||
+        (at(t, e) == last && is_ascii_digit(at(t, e + 1))))
+      return std::nullopt;
   }
   std::string masked = "***-**-" + digits.substr(5);
   return ValidatedMatch{b, e, std::move(digits), std::move(masked), sep == 0};
 }
 
+// Nine digits, or the 4-4-1 form with dashes ("0110-0001-5": routing
+// symbol, institution, check digit).
 std::optional<ValidatedMatch> validate_aba_routing(std::string_view t, std::size_t b,
                                                    std::size_t e) {
-  std::string digits(t.substr(b, e - b));
-  if (!validators::aba_routing_valid(digits) || plain_number_continues(t, b, e))
+  auto [digits, sep] = split_digits(t, b, e);
+  if (!validators::aba_routing_valid(digits)) return std::nullopt;
+  if (sep == 0 ? plain_number_continues(t, b, e)
+               : (before(t, b) == sep && is_ascii_digit(before(t, b, 2))) ||
+                     (at(t, e) == sep && is_ascii_digit(at(t, e + 1))))
     return std::nullopt;
   std::string masked = masking::keep_ends(digits, 0, 4);
   return ValidatedMatch{b, e, std::move(digits), std::move(masked), true};
 }
 
-std::optional<ValidatedMatch> validate_iban(std::string_view t, std::size_t b, std::size_t e) {
-  std::string compact;
-  bool grouped = false;
-  for (std::size_t i = b; i < e; ++i) {
-    if (t[i] == ' ') {
-      grouped = true;
-      // Spaces only between groups of four: "DE89 3704 0044 ..."
-      if ((i - b) % 5 != 4) return std::nullopt;
-    } else {
-      compact.push_back(t[i]);
-    }
+// Separator positions (as indexes into the compact IBAN) people use: the
+// print format's groups of four, or the boundaries of the country's BBAN
+// fields ("DE89 37040044 0532013000", "FR14 20041 01005 0500013M026 06").
+bool iban_grouping_ok(const validators::IbanCountry& country,
+                      const std::vector<std::size_t>& breaks, std::size_t length) {
+  if (breaks.empty()) return true;
+  bool fours = true;
+  for (std::size_t i = 0; i < breaks.size() && fours; ++i) fours = breaks[i] == 4 * (i + 1);
+  if (fours && breaks.size() == (length - 1) / 4) return true;
+  const auto fields = validators::bban_fields(country);
+  std::size_t boundary = 4, field = 0;
+  for (const std::size_t at_pos : breaks) {
+    while (boundary < at_pos && field < fields.count) boundary += fields.length[field++];
+    if (boundary != at_pos) return false;
   }
-  if (grouped && (e - b) != compact.size() + (compact.size() - 1) / 4) return std::nullopt;
+  return true;
+}
+
+// Upper or lower case, compact or grouped with one kind of separator
+// (space, dash or dot); see iban_grouping_ok.
+std::optional<ValidatedMatch> validate_iban_reading(std::string_view t, std::size_t b,
+                                                    std::size_t e) {
+  std::string compact;
+  std::vector<std::size_t> breaks;
+  char sep = 0;
+  for (std::size_t i = b; i < e; ++i) {
+    if (text::is_ascii_alnum(t[i])) {
+      compact.push_back(text::ascii_upper(t[i]));
+      continue;
+    }
+    if (sep != 0 && t[i] != sep) return std::nullopt;
+    sep = t[i];
+    breaks.push_back(compact.size());
+  }
   if (!validators::iban_valid(compact)) return std::nullopt;
+  const auto* country = validators::iban_country(std::string_view(compact).substr(0, 2));
+  if (!iban_grouping_ok(*country, breaks, compact.size())) return std::nullopt;
+  // Joined to more characters by its own dash or dot: a longer code.
+  if ((sep == '-' || sep == '.') &&
+      ((before(t, b) == sep && text::is_ascii_alnum(before(t, b, 2))) ||
+       (at(t, e) == sep && text::is_ascii_alnum(at(t, e + 1)))))
+    return std::nullopt;
   std::string masked = masking::keep_ends(compact, 4, 4);
   return ValidatedMatch{b, e, std::move(compact), std::move(masked), false};
+}
+
+// As for cards, the leftmost start of an end may not be the IBAN's: try
+// every group start ("ref AB12 DE89 3704 ...").
+std::optional<ValidatedMatch> validate_iban(std::string_view t, std::size_t b, std::size_t e) {
+  for (std::size_t s = b; s + 15 <= e; ++s)
+    if (s == b || (text::is_ascii_alnum(t[s]) && !text::is_ascii_alnum(t[s - 1])))
+      if (auto v = validate_iban_reading(t, s, e)) return v;
+  return std::nullopt;
 }
 
 bool is_domain_char(char c) {
@@ -178,30 +267,19 @@ std::optional<ValidatedMatch> validate_aws_access_key(std::string_view t, std::s
   return ValidatedMatch{b, e, std::move(value), std::move(masked), false};
 }
 
-// "RSA " in "-----BEGIN RSA PRIVATE KEY-----", or "" for PKCS#8.
-std::string_view pem_key_type(std::string_view marker_tail) {
-  const std::size_t pos = marker_tail.find("PRIVATE KEY-----");
-  return pos == std::string_view::npos ? std::string_view() : marker_tail.substr(0, pos);
-}
-
+// The pattern finds the BEGIN line; the block's body must decode to the
+// structure its label promises (key_formats.hpp). The sample is the BEGIN
+// line alone.
 std::optional<ValidatedMatch> validate_private_key(std::string_view t, std::size_t b,
                                                    std::size_t e) {
   constexpr std::string_view kBegin = "-----BEGIN ";
-  constexpr std::string_view kEnd = "-----END ";
-  const std::string_view block = t.substr(b, e - b);
-  const std::size_t end_marker = block.rfind(kEnd);
-  if (block.substr(0, kBegin.size()) != kBegin || end_marker == std::string_view::npos)
-    return std::nullopt;
-  const std::string_view begin_type = pem_key_type(block.substr(kBegin.size()));
-  const std::string_view end_type = pem_key_type(block.substr(end_marker + kEnd.size()));
-  if (begin_type != end_type) return std::nullopt;
-  const std::size_t body_begin = kBegin.size() + begin_type.size() + 16;  // "PRIVATE KEY-----"
-  std::string body;
-  for (std::size_t i = body_begin; i < end_marker; ++i)
-    if (!(block[i] == ' ' || block[i] == '\t' || block[i] == '\r' || block[i] == '\n'))
-      body.push_back(block[i]);
-  std::string masked = "-----BEGIN " + std::string(begin_type) + "PRIVATE KEY----- [masked]";
-  return ValidatedMatch{b, e, std::move(body), std::move(masked), false};
+  const std::string_view marker = t.substr(b, e - b);
+  if (!marker.starts_with(kBegin) || !marker.ends_with("-----")) return std::nullopt;
+  const std::string_view label = marker.substr(kBegin.size(), marker.size() - kBegin.size() - 5);
+  auto block = keys::read_private_key_block(t, e, label);
+  if (!block) return std::nullopt;
+  std::string masked = std::string(marker) + " [masked]";
+  return ValidatedMatch{b, block->end, std::move(block->body), std::move(masked), false};
 }
 
 bool is_token_value_char(char c) {
@@ -250,10 +328,11 @@ std::optional<ValidatedMatch> validate_generic_api_token(std::string_view t, std
   return ValidatedMatch{b, e, std::string(value), std::move(masked), false};
 }
 
+// Upper or lower case, with or without spaces ("ab 12 34 56 c").
 std::optional<ValidatedMatch> validate_uk_nino(std::string_view t, std::size_t b, std::size_t e) {
   std::string compact;
   for (std::size_t i = b; i < e; ++i)
-    if (t[i] != ' ') compact.push_back(t[i]);
+    if (t[i] != ' ') compact.push_back(text::ascii_upper(t[i]));
   if (!validators::uk_nino_valid(compact)) return std::nullopt;
   std::string masked = masking::keep_ends(compact, 2, 0);
   return ValidatedMatch{b, e, std::move(compact), std::move(masked), false};
@@ -326,26 +405,33 @@ constexpr std::string_view kNinoWords[] = {
 constexpr std::string_view kPhoneWords[] = {"phone", "tel", "telephone", "mobile",
                                             "cell",  "fax", "call",      "contact"};
 
+// Plain 12-19 digits, or a 4-digit group and 1-4 more groups of 1-8 digits
+// with one kind of separator; card_grouping_ok decides the rest.
 constexpr std::string_view kCreditCardExpr[] = {
-    R"(\b(?:[0-9]{13,19}|[0-9]{4}(?:-[0-9]{4}){3}(?:-[0-9]{1,3})?|[0-9]{4}(?: [0-9]{4}){3}(?: [0-9]{1,3})?|[0-9]{4}-[0-9]{6}-[0-9]{4,5}|[0-9]{4} [0-9]{6} [0-9]{4,5})\b)"};
-constexpr std::string_view kUsSsnExpr[] = {
-    R"(\b(?:[0-9]{3}-[0-9]{2}-[0-9]{4}|[0-9]{3} [0-9]{2} [0-9]{4}|[0-9]{9})\b)"};
+    R"(\b(?:[0-9]{12,19}|[0-9]{4}(?:-[0-9]{1,8}){1,4}|[0-9]{4}(?: [0-9]{1,8}){1,4}|[0-9]{4}(?:\.[0-9]{1,8}){1,4})\b)"};
+constexpr std::string_view kUsSsnExpr[] = {R"(\b[0-9]{3}[ .\-]?[0-9]{2}[ .\-]?[0-9]{4}\b)"};
+// Country, check digits, then 11-30 letters or digits, each optionally
+// after one separator; validate_iban checks the grouping.
 constexpr std::string_view kIbanExpr[] = {
-    R"(\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b)"};
-constexpr std::string_view kAbaRoutingExpr[] = {R"(\b[0-9]{9}\b)"};
+    R"(\b[A-Za-z]{2}[0-9]{2}(?:[ .\-]?[A-Za-z0-9]){11,30}\b)"};
+constexpr std::string_view kAbaRoutingExpr[] = {R"(\b(?:[0-9]{9}|[0-9]{4}-[0-9]{4}-[0-9])\b)"};
 constexpr std::string_view kEmailAddressExpr[] = {
     R"([A-Za-z0-9._%+-]@[A-Za-z0-9.-]+\.[A-Za-z]{2,24}\b)"};
-constexpr std::string_view kAwsAccessKeyExpr[] = {R"(\b(?:AKIA|ASIA)[A-Z2-7]{16}\b)"};
-// A '-' inside the body must be followed by a letter or digit, so a body
-// can never run across a "-----END" marker into the next block.
+// Every documented key id prefix (IAM users, roles, STS, groups, ...),
+// then 16 base32 characters.
+constexpr std::string_view kAwsAccessKeyExpr[] = {
+    R"(\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z2-7]{16}\b)"};
+// The BEGIN line only: the validator reads the body (and END line) itself,
+// so a block whose END line is missing is still seen.
 constexpr std::string_view kPrivateKeyExpr[] = {
-    R"(-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----(?:[A-Za-z0-9+/=\s:,.()]|-[A-Za-z0-9])*-----END (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----)"};
+    R"(-----BEGIN (?:(?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY|PGP PRIVATE KEY BLOCK)-----)"};
 // Split because one alternation of every key word is large for Vectorscan.
 constexpr std::string_view kGenericApiTokenExpr[] = {
     R"((?:api[_-]?(?:key|secret)|access[_-]?(?:key|token)|auth[_-]?token)["']?\s*(?::=|=>|[:=]|\s)\s*["']?[A-Za-z0-9_\-.+/=~]{20})",
     R"((?:client[_-]?secret|secret[_-]?key|secret|token)["']?\s*(?::=|=>|[:=]|\s)\s*["']?[A-Za-z0-9_\-.+/=~]{20})",
     R"((?:password|passwd|pwd|bearer)["']?\s*(?::=|=>|[:=]|\s)\s*["']?[A-Za-z0-9_\-.+/=~]{20})"};
-constexpr std::string_view kUkNinoExpr[] = {R"(\b[A-Z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]\b)"};
+constexpr std::string_view kUkNinoExpr[] = {
+    R"(\b[A-Za-z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-Da-d]\b)"};
 constexpr std::string_view kPhoneNumberExpr[] = {R"(\+[1-9][0-9 ().-]{6,22}[0-9]\b)"};
 
 constexpr IdentifierSpec kSpecs[] = {

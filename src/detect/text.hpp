@@ -25,6 +25,9 @@ inline bool is_ascii_alnum(char c) {
 inline char ascii_lower(char c) {
   return is_ascii_upper(c) ? static_cast<char>(c - 'A' + 'a') : c;
 }
+inline char ascii_upper(char c) {
+  return is_ascii_lower(c) ? static_cast<char>(c - 'a' + 'A') : c;
+}
 
 // Byte at `pos`, or '\0' outside the text: lets validators peek at
 // neighbours without bounds checks at every call site.

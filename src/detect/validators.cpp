@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cmath>
+#include <iterator>
 #include <string>
 
 #include "detect/text.hpp"
@@ -22,24 +23,102 @@ bool all_digits(std::string_view s) {
   return !s.empty();
 }
 
-struct IbanCountry {
-  char code[3];
-  unsigned char length;
+// Bit n set: n digits allowed.
+constexpr std::uint32_t lengths(unsigned from, unsigned to) {
+  std::uint32_t mask = 0;
+  for (unsigned n = from; n <= to; ++n) mask |= 1u << n;
+  return mask;
+}
+constexpr std::uint32_t length(unsigned n) {
+  return 1u << n;
+}
+
+using B = CardBrand;
+
+// Published IIN ranges and lengths. Left out on purpose: ranges that claim
+// a whole two-digit block already known as "no card" look-alikes (GPN's 50,
+// 56, 58), so a random 56... number stays no card.
+constexpr IinRange kIinRanges[] = {
+    {"4", "4", length(13) | length(16) | length(19), B::visa},
+    {"51", "55", length(16), B::mastercard},
+    {"2221", "2720", length(16), B::mastercard},
+    {"34", "34", length(15), B::amex},
+    {"37", "37", length(15), B::amex},
+    {"6011", "6011", lengths(16, 19), B::discover},
+    {"644", "649", lengths(16, 19), B::discover},
+    {"65", "65", lengths(16, 19), B::discover},
+    {"622126", "622925", lengths(16, 19), B::discover},
+    {"3528", "3589", lengths(16, 19), B::jcb},
+    {"300", "305", lengths(14, 19), B::diners},
+    {"3095", "3095", lengths(14, 19), B::diners},
+    {"36", "36", lengths(14, 19), B::diners},
+    {"38", "39", lengths(14, 19), B::diners},
+    {"62", "62", lengths(14, 19), B::unionpay},
+    {"5018", "5018", lengths(12, 19), B::maestro},
+    {"5020", "5020", lengths(12, 19), B::maestro},
+    {"5038", "5038", lengths(12, 19), B::maestro},
+    {"5893", "5893", lengths(12, 19), B::maestro},
+    {"6304", "6304", lengths(12, 19), B::maestro},
+    {"6759", "6759", lengths(12, 19), B::maestro},
+    {"6761", "6763", lengths(12, 19), B::maestro},
+    {"676770", "676770", lengths(12, 19), B::maestro},
+    {"676774", "676774", lengths(12, 19), B::maestro},
+    {"5019", "5019", length(16), B::dankort},
+    {"4571", "4571", length(16), B::dankort},
+    {"2200", "2204", lengths(16, 19), B::mir},
+    {"1", "1", length(15), B::uatp},
+    {"506099", "506198", length(16) | length(18) | length(19), B::verve},
+    {"507865", "507964", length(16) | length(18) | length(19), B::verve},
+    {"650002", "650027", length(16) | length(18) | length(19), B::verve},
+    {"636", "636", lengths(16, 19), B::interpayment},
+    {"637", "639", length(16), B::instapayment},
+    {"9792", "9792", length(16), B::troy},
+    {"9860", "9860", length(16), B::humo},
+    {"8600", "8600", length(16), B::uzcard},
+    {"2205", "2205", length(16), B::borica},
+    {"60400100", "60420099", lengths(16, 19), B::ukrcard},
+    {"60", "60", length(16), B::rupay},
+    {"81", "82", length(16), B::rupay},
+    {"508", "508", length(16), B::rupay},
+    {"353", "353", length(16), B::rupay},
+    {"356", "356", length(16), B::rupay},
+    {"9891", "9891", length(16), B::dinacard},
+    {"31", "31", length(19), B::t_union},
 };
 
-// ISO 13616 registry lengths (SEPA and the commonly seen non-SEPA countries).
-constexpr IbanCountry kIbanCountries[] = {
-    {"AD", 24}, {"AE", 23}, {"AL", 28}, {"AT", 20}, {"AZ", 28}, {"BA", 20}, {"BE", 16}, {"BG", 22},
-    {"BH", 22}, {"BR", 29}, {"BY", 28}, {"CH", 21}, {"CR", 22}, {"CY", 28}, {"CZ", 24}, {"DE", 22},
-    {"DK", 18}, {"DO", 28}, {"EE", 20}, {"EG", 29}, {"ES", 24}, {"FI", 18}, {"FO", 18}, {"FR", 27},
-    {"GB", 22}, {"GE", 22}, {"GI", 23}, {"GL", 18}, {"GR", 27}, {"GT", 28}, {"HR", 21}, {"HU", 28},
-    {"IE", 22}, {"IL", 23}, {"IQ", 23}, {"IS", 26}, {"IT", 27}, {"JO", 30}, {"KW", 30}, {"KZ", 20},
-    {"LB", 28}, {"LC", 32}, {"LI", 21}, {"LT", 20}, {"LU", 20}, {"LV", 21}, {"MC", 27}, {"MD", 24},
-    {"ME", 22}, {"MK", 19}, {"MR", 27}, {"MT", 31}, {"MU", 30}, {"NL", 18}, {"NO", 15}, {"PK", 24},
-    {"PL", 28}, {"PS", 29}, {"PT", 25}, {"QA", 29}, {"RO", 24}, {"RS", 22}, {"SA", 24}, {"SC", 31},
-    {"SE", 24}, {"SI", 19}, {"SK", 24}, {"SM", 27}, {"ST", 25}, {"SV", 28}, {"TL", 23}, {"TN", 24},
-    {"TR", 26}, {"UA", 29}, {"VA", 22}, {"VG", 24}, {"XK", 20},
-};
+constexpr std::string_view kBrandNames[] = {
+    "visa",         "mastercard",   "amex",     "discover", "jcb",    "diners",
+    "unionpay",     "maestro",      "dankort",  "mir",      "uatp",   "verve",
+    "interpayment", "instapayment", "troy",     "humo",     "uzcard", "borica",
+    "ukrcard",      "rupay",        "dinacard", "t_union"};
+static_assert(std::size(kBrandNames) == static_cast<std::size_t>(CardBrand::t_union) + 1);
+
+bool is_class(char c, char cls) {
+  switch (cls) {
+    case 'n':
+      return text::is_ascii_digit(c);
+    case 'a':
+      return text::is_ascii_upper(c);
+    case 'c':
+      return text::is_ascii_digit(c) || text::is_ascii_upper(c);
+  }
+  return false;
+}
+
+// Calls f(count, class) for each field of a registry BBAN notation.
+template <typename F>
+bool for_each_field(std::string_view spec, F&& f) {
+  std::size_t i = 0;
+  while (i < spec.size()) {
+    unsigned count = 0;
+    while (i < spec.size() && text::is_ascii_digit(spec[i]))
+      count = count * 10 + static_cast<unsigned>(spec[i++] - '0');
+    if (count == 0 || i + 1 >= spec.size() || spec[i] != '!') return false;
+    f(count, spec[i + 1]);
+    i += 2;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -59,22 +138,27 @@ bool luhn_valid(std::string_view digits) {
   return sum % 10 == 0;
 }
 
+std::string_view brand_name(CardBrand brand) {
+  return kBrandNames[static_cast<std::size_t>(brand)];
+}
+
+std::span<const IinRange> iin_ranges() {
+  return kIinRanges;
+}
+
 std::optional<CardBrand> card_brand(std::string_view digits) {
-  if (!all_digits(digits) || digits.size() < 13 || digits.size() > 19) return std::nullopt;
-  const std::size_t n = digits.size();
-  const int p1 = digits_value(digits, 0, 1);
-  const int p2 = digits_value(digits, 0, 2);
-  const int p3 = digits_value(digits, 0, 3);
-  const int p4 = digits_value(digits, 0, 4);
-  if (p1 == 4 && (n == 13 || n == 16 || n == 19)) return CardBrand::visa;
-  if (((p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720)) && n == 16)
-    return CardBrand::mastercard;
-  if ((p2 == 34 || p2 == 37) && n == 15) return CardBrand::amex;
-  if ((p4 == 6011 || (p3 >= 644 && p3 <= 649) || p2 == 65) && n >= 16) return CardBrand::discover;
-  if (p4 >= 3528 && p4 <= 3589 && n >= 16) return CardBrand::jcb;
-  if (((p3 >= 300 && p3 <= 305) || p2 == 36 || p2 == 38) && n >= 14) return CardBrand::diners;
-  if (p2 == 62 && n >= 16) return CardBrand::unionpay;
-  return std::nullopt;
+  if (!all_digits(digits) || digits.size() < 12 || digits.size() > 19) return std::nullopt;
+  std::optional<CardBrand> best;
+  std::size_t best_prefix = 0;
+  for (const auto& r : kIinRanges) {
+    const std::string_view prefix = digits.substr(0, r.low.size());
+    if (r.low.size() <= best_prefix || !(r.lengths & (1u << digits.size()))) continue;
+    if (prefix >= r.low && prefix <= r.high) {
+      best = r.brand;
+      best_prefix = r.low.size();
+    }
+  }
+  return best;
 }
 
 bool card_number_valid(std::string_view digits) {
@@ -89,24 +173,44 @@ bool ssn_valid(std::string_view digits) {
   const int group = digits_value(digits, 3, 2);
   const int serial = digits_value(digits, 5, 4);
   if (area == 0 || area == 666 || area >= 900 || group == 0 || serial == 0) return false;
-  // Published in advertising (wallet inserts, a 2000s identity-theft campaign).
-  if (digits == "078051120" || digits == "219099999") return false;
+  // Published in advertising (a wallet insert, a 2000s identity-theft
+  // campaign) or in an SSA example: the same list as python-stdnum.
+  if (digits == "078051120" || digits == "457555462" || digits == "219099999") return false;
   return true;
 }
 
+const IbanCountry* iban_country(std::string_view code) {
+  if (code.size() != 2) return nullptr;
+  for (const auto& c : iban_registry())
+    if (code[0] == c.code[0] && code[1] == c.code[1]) return &c;
+  return nullptr;
+}
+
+BbanFields bban_fields(const IbanCountry& country) {
+  BbanFields out;
+  for_each_field(country.bban, [&](unsigned count, char) {
+    if (out.count < std::size(out.length))
+      out.length[out.count++] = static_cast<unsigned char>(count);
+  });
+  return out;
+}
+
+bool bban_matches(const IbanCountry& country, std::string_view bban) {
+  std::size_t pos = 0;
+  bool ok = true;
+  const bool parsed = for_each_field(country.bban, [&](unsigned count, char cls) {
+    for (unsigned k = 0; k < count && ok; ++k, ++pos)
+      ok = pos < bban.size() && is_class(bban[pos], cls);
+  });
+  return parsed && ok && pos == bban.size();
+}
+
 bool iban_valid(std::string_view compact) {
-  if (compact.size() < 15 || compact.size() > 34) return false;
-  if (!text::is_ascii_upper(compact[0]) || !text::is_ascii_upper(compact[1]) ||
-      !text::is_ascii_digit(compact[2]) || !text::is_ascii_digit(compact[3]))
-    return false;
-  bool known = false;
-  for (const auto& c : kIbanCountries) {
-    if (compact[0] == c.code[0] && compact[1] == c.code[1]) {
-      known = c.length == compact.size();
-      break;
-    }
-  }
-  if (!known) return false;
+  if (compact.size() < 5 || compact.size() > 34) return false;
+  if (!text::is_ascii_digit(compact[2]) || !text::is_ascii_digit(compact[3])) return false;
+  const IbanCountry* country = iban_country(compact.substr(0, 2));
+  if (!country || country->length != compact.size()) return false;
+  if (!bban_matches(*country, compact.substr(4))) return false;
   // Move the first four characters to the end, letters become 10..35, and
   // reduce mod 97 as we go.
   int remainder = 0;

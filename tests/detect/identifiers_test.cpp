@@ -89,6 +89,45 @@ TEST(DetectCreditCard, HighConfidenceNeedsAKeywordNearby) {
   EXPECT_EQ(matches(custom, "ZAHLUNGSMITTEL 4111111111111111"), V{"4111111111111111"});
 }
 
+TEST(DetectCreditCard, FindsDotsAndIrregularGrouping) {
+  const auto rule = identifier("credit_card");
+  EXPECT_EQ(matches(rule, "card 4111.1111.1111.1111."), V{"4111.1111.1111.1111"});
+  EXPECT_EQ(matches(rule, "card 4111 11111111 1111 ok"), V{"4111 11111111 1111"});
+  EXPECT_EQ(matches(rule, "card 4111-11111111-1111"), V{"4111-11111111-1111"});
+  EXPECT_EQ(matches(rule, "19 digits 4111 1111 1111 1111 003"), V{"4111 1111 1111 1111 003"});
+  EXPECT_TRUE(matches(rule, "4111.1111.1111.1111.2222").empty()) << "five dot groups";
+  EXPECT_TRUE(matches(rule, "4111.1111 1111.1111").empty()) << "mixed separators";
+  EXPECT_TRUE(matches(rule, "411 1111 1111 11111").empty()) << "first group of 3";
+}
+
+TEST(DetectCreditCard, KnowsEveryPublishedBrand) {
+  const auto rule = identifier("credit_card");
+  for (const char* valid : {
+           "122000000000003",      // UATP, 15 digits
+           "5019717010103742",     // Dankort
+           "4571000000000001",     // Visa/Dankort
+           "6759649826438453",     // Maestro UK
+           "6767700000000005",     // Maestro UK 676770
+           "501800000009",         // Maestro, 12 digits
+           "6304000000000000",     // Maestro
+           "6759000000000000005",  // Maestro, 19 digits
+           "62000000000005",       // UnionPay, 14 digits
+           "6200000000000000000",  // UnionPay, 19 digits
+           "4000000000000000006",  // Visa, 19 digits
+           "6011000000000000001",  // Discover, 19 digits
+           "6221260000000000",     // Discover 622126
+           "2200000000000004",     // Mir
+           "2204000000000000006",  // Mir, 19 digits
+           "3528000000000000007",  // JCB, 19 digits
+           "5555555555554444",     // Mastercard
+           "2720990000000007",     // Mastercard 2-series
+       }) {
+    EXPECT_EQ(matches(rule, std::string("pay ") + valid), V{valid}) << valid;
+  }
+  EXPECT_TRUE(matches(rule, "pay 1220000000000002").empty()) << "UATP is 15 digits";
+  EXPECT_TRUE(matches(rule, "pay 501971701010379").empty()) << "Dankort is 16 digits";
+}
+
 TEST(DetectUsSsn, FindsValidNumbersWithSeparators) {
   const auto rule = identifier("us_ssn");
   EXPECT_EQ(matches(rule, "SSN 536-22-1234."), V{"536-22-1234"});
@@ -107,6 +146,17 @@ TEST(DetectUsSsn, RejectsInvalidRangesAndContexts) {
   EXPECT_TRUE(matches(rule, "5536-22-1234").empty());
   const auto low = identifier("us_ssn", Confidence::low);
   EXPECT_EQ(matches(low, "tracking 536221234"), V{"536221234"});
+}
+
+TEST(DetectUsSsn, AcceptsMixedSeparators) {
+  const auto rule = identifier("us_ssn");
+  EXPECT_EQ(matches(rule, "SSN 536-22 1234."), V{"536-22 1234"});
+  EXPECT_EQ(matches(rule, "SSN 536.22.1234"), V{"536.22.1234"});
+  EXPECT_EQ(matches(rule, "SSN 536 22-1234"), V{"536 22-1234"});
+  EXPECT_TRUE(matches(rule, "SSN 53622-1234").empty()) << "one separator: ZIP+4 shape";
+  EXPECT_TRUE(matches(rule, "SSN 536-221234").empty());
+  EXPECT_TRUE(matches(rule, "SSN 457-55-5462").empty()) << "published example";
+  EXPECT_TRUE(matches(rule, "v1.536.22.1234").empty()) << "longer dotted number";
 }
 
 TEST(DetectUsSsn, MasksAllButTheSerial) {
@@ -139,6 +189,27 @@ TEST(DetectIban, RejectsWrongChecksumsLengthsAndGrouping) {
   EXPECT_TRUE(matches(rule, "XDE89370400440532013000").empty()) << "inside a word";
 }
 
+TEST(DetectIban, AcceptsCaseSeparatorsAndFieldGrouping) {
+  const auto rule = identifier("iban");
+  EXPECT_EQ(matches(rule, "iban de89 3704 0044 0532 0130 00."), V{"de89 3704 0044 0532 0130 00"});
+  EXPECT_EQ(matches(rule, "DE89-3704-0044-0532-0130-00"), V{"DE89-3704-0044-0532-0130-00"});
+  EXPECT_EQ(matches(rule, "DE89.3704.0044.0532.0130.00"), V{"DE89.3704.0044.0532.0130.00"});
+  EXPECT_EQ(matches(rule, "Gb82West12345698765432"), V{"Gb82West12345698765432"});
+  EXPECT_EQ(matches(rule, "DE89 37040044 0532013000"), V{"DE89 37040044 0532013000"});
+  EXPECT_EQ(matches(rule, "FR14 20041 01005 0500013M026 06"), V{"FR14 20041 01005 0500013M026 06"});
+  EXPECT_TRUE(matches(rule, "DE89-3704 0044-0532 0130 00").empty()) << "mixed separators";
+  EXPECT_TRUE(matches(rule, "DE89-3704-0044-0532-0130-00-17").empty()) << "dash continues";
+}
+
+TEST(DetectIban, RejectsAChecksumValidIbanOfTheWrongStructure) {
+  const auto rule = identifier("iban");
+  // Mod-97 valid but letters where Germany has digits, digits where the UK
+  // has its bank code letters.
+  EXPECT_TRUE(matches(rule, "DE72ABCD0044053201300A").empty());
+  EXPECT_TRUE(matches(rule, "GB25123412345698765432").empty());
+  EXPECT_EQ(matches(rule, "LY83002048000020100120361"), V{"LY83002048000020100120361"});
+}
+
 TEST(DetectAbaRouting, NeedsAKeywordAtMediumConfidence) {
   const auto rule = identifier("aba_routing");
   EXPECT_EQ(matches(rule, "Routing number: 021000021"), V{"021000021"});
@@ -149,6 +220,14 @@ TEST(DetectAbaRouting, NeedsAKeywordAtMediumConfidence) {
   EXPECT_TRUE(matches(rule, "routing 0210000210").empty()) << "10-digit run";
   const auto low = identifier("aba_routing", Confidence::low);
   EXPECT_EQ(matches(low, "invoice 021000021"), V{"021000021"});
+}
+
+TEST(DetectAbaRouting, AcceptsTheDashedForm) {
+  const auto low = identifier("aba_routing", Confidence::low);
+  EXPECT_EQ(matches(low, "ABA 0110-0001-5."), V{"0110-0001-5"});
+  EXPECT_TRUE(matches(low, "0110-0001-6").empty()) << "checksum";
+  EXPECT_TRUE(matches(low, "0110-0001-5-7").empty()) << "longer dashed number";
+  EXPECT_TRUE(matches(low, "011-000-015").empty()) << "3-3-3 is no routing number form";
 }
 
 TEST(DetectEmailAddress, FindsWholeAddresses) {
@@ -172,29 +251,73 @@ TEST(DetectAwsAccessKey, FindsKeyIdsOnly) {
   EXPECT_TRUE(matches(rule, "XAKIAIOSFODNN7EXAMPLE").empty());
 }
 
+// Throwaway keys generated for these tests (openssl, ssh-keygen, gpg).
 constexpr const char* kRsaKey =
     "-----BEGIN RSA PRIVATE KEY-----\n"
-    "MIIEowIBAAKCAQEA0Zk3z8pRk8e1kQ9Wj2pC1m7Q8x3Qb1m0U0o0Yb6m1X2wQm3n\n"
-    "p0q9r8s7t6u5v4w3x2y1z0AbCdEfGhIjKlMnOpQrStUvWxYz0123456789+/==\n"
+    "MIIBOwIBAAJBAMjS7WvVVTvL7CcXWq5LC3SXYzPjBboelIfZa+/lM09UJwqKpJVF\n"
+    "a1ZGbiNUVaYIF1/fivEh7/jO6gbnsNXqenkCAwEAAQJAPk/saUwtgTtaEBsYAQK6\n"
+    "EDg1CNGFYmXAspJNAoe8rv0h0PiPifXt2TtlQyhdYmhGcO+M33Ae3VSMgey/qxd7\n"
+    "XQIhAObC5UpcxRj6pFt35KwTJx8NbHXnnv89shx61vx9KI0LAiEA3snQEtI4pD+L\n"
+    "Lf5kArhi12YZ7aiTQ8AkmP5/SuO6IQsCIQC21fkCYFqyHfUXm/kM9efrTKGBEdIC\n"
+    "fgmfUxz/1NLKXQIgRfJWwZH+9pJ8wBP+klwRrE8CFPu4QK0y0FYW4Qxeg8ECIQDI\n"
+    "aWLpiuJeiL0+c8cwv0EcGN59Qz90Zo77IEaY4LIAjg==\n"
     "-----END RSA PRIVATE KEY-----";
+constexpr const char* kEncryptedPkcs8Key =
+    "-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
+    "MIGbMFcGCSqGSIb3DQEFDTBKMCkGCSqGSIb3DQEFDDAcBAiAIfKalV2QGAICCAAw\n"
+    "DAYIKoZIhvcNAgkFADAdBglghkgBZQMEAQIEEJNiATOSRZWXlUcI6k74HTwEQFyH\n"
+    "ZX3MPHbo+Yx9NwJclEdP8R6zXHQcD/CEgT3TOwXBtOHoY5qAv32vbayHBlOqwePm\n"
+    "7dnbsUHIcmeI9MkfgLE=\n"
+    "-----END ENCRYPTED PRIVATE KEY-----";
+constexpr const char* kLegacyEncryptedEcKey =
+    "-----BEGIN EC PRIVATE KEY-----\n"
+    "Proc-Type: 4,ENCRYPTED\n"
+    "DEK-Info: AES-128-CBC,8145BD4EC645885ED47CA50AB707770D\n"
+    "\n"
+    "Q7ixVpGHoy8qENerrKjxPdYHH8/B0tXIQWQ9XlFlIBw6SyAQbm9GYiup9fVyFB+p\n"
+    "7l2GSyHDxQ6Njvft254POEq5MOOmEv2FQpEgJk8NAtmI4+LsuQt0xkQRLQSWQAHS\n"
+    "OUKZ/yT5cW9NHHDXPZRQ04ZAdrMtitvEH0ZW+O2ltbk=\n"
+    "-----END EC PRIVATE KEY-----";
+constexpr const char* kPkcs8Key =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MC4CAQAwBQYDK2VwBCIEIBydUrbV/RxGT9ti9pl4fGwU5ZZ0fDi9vzCT9RoUKfez\n"
+    "-----END PRIVATE KEY-----";
+constexpr const char* kOpensshKey =
+    "-----BEGIN OPENSSH PRIVATE KEY-----\n"
+    "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
+    "QyNTUxOQAAACAHsHB0IOLyb6iTDWaIDTd93HcYGpJOJRaNvw9uUMGQQwAAAJCJ2hw4idoc\n"
+    "OAAAAAtzc2gtZWQyNTUxOQAAACAHsHB0IOLyb6iTDWaIDTd93HcYGpJOJRaNvw9uUMGQQw\n"
+    "AAAEDNIC+ee4tlquD2q1z5qYCElFXFwVTqHPiUaiIkRNHUCQewcHQg4vJvqJMNZogNN33c\n"
+    "dxgakk4lFo2/D25QwZBDAAAADHRlc3RAZXhhbXBsZQE=\n"
+    "-----END OPENSSH PRIVATE KEY-----";
+constexpr const char* kEcKey =
+    "-----BEGIN EC PRIVATE KEY-----\n"
+    "MHcCAQEEIPugf2s9c8533N9pXuKRQcXKsKhsI33gQCwgGgKi4L7MoAoGCCqGSM49\n"
+    "AwEHoUQDQgAEPC6HRoVIHrXV+2IzGO8akRzh25yL0QPKFIzsHKvXUTJRPb2tHzOt\n"
+    "Gf9uv9enjoxmnDEj5+ZancjRfpB5ei5a3A==\n"
+    "-----END EC PRIVATE KEY-----";
+constexpr const char* kPgpKey =
+    "-----BEGIN PGP PRIVATE KEY BLOCK-----\n"
+    "\n"
+    "lFgEaw+lchYJKwYBBAHaRw8BAQdA85rwzPMOX8sYIfBButHm3wIV8MvYMAXfjQUL\n"
+    "lBHvuJQAAP0SWRWZMFxStPKdv29obX0PXyLE6R8x0OHiCdJBiKiygxBYtBtUZXN0\n"
+    "IEtleSA8dGVzdEBleGFtcGxlLmNvbT6IkAQTFggAOBYhBIYw0D2h1mJjelfW+jbI\n"
+    "8kJ7UO3PBQJrD6VyAhsDBQsJCAcCBhUKCQgLAgQWAgMBAh4BAheAAAoJEDbI8kJ7\n"
+    "UO3P/qUBAKbvE96T/ANd826rQ0hMa3PGFLP9wNAWA/5n/68tlW3fAP988kpZalhF\n"
+    "rWvGFHiYlkqsgUUDrL6r3nbgdldnbvmJCQ==\n"
+    "=hCb9\n"
+    "-----END PGP PRIVATE KEY BLOCK-----";
 
 TEST(DetectPrivateKey, MatchesWholePemBlocksOfEachType) {
   const auto rule = identifier("private_key");
   const std::string text = std::string("key:\n") + kRsaKey + "\nthanks";
   EXPECT_EQ(matches(rule, text), V{kRsaKey});
-  const std::string encrypted =
-      "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQww\n"
-      "-----END ENCRYPTED PRIVATE KEY-----";
+  const std::string encrypted = kEncryptedPkcs8Key;
   EXPECT_EQ(matches(rule, encrypted), V{encrypted});
-  const std::string legacy =
-      "-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,0A1B2C\n\n"
-      "MHcCAQEEIBkVvQ2w\n-----END EC PRIVATE KEY-----";
+  const std::string legacy = kLegacyEncryptedEcKey;
   EXPECT_EQ(matches(rule, legacy), V{legacy});
-  const std::string pkcs8 =
-      "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----";
-  const std::string openssh =
-      "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE "
-      "KEY-----";
+  const std::string pkcs8 = kPkcs8Key;
+  const std::string openssh = kOpensshKey;
   EXPECT_EQ(matches(rule, pkcs8 + "\n\n" + openssh), (V{pkcs8, openssh}));
 }
 
@@ -206,12 +329,92 @@ TEST(DetectPrivateKey, IgnoresPublicMaterialAndMismatchedMarkers) {
       matches(rule, "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END EC PRIVATE KEY-----").empty());
 }
 
+TEST(DetectPrivateKey, RecognisesPgpSecretKeyBlocks) {
+  const auto rule = identifier("private_key");
+  const std::string text = std::string("exported:\n") + kPgpKey + "\n";
+  EXPECT_EQ(matches(rule, text), V{kPgpKey});
+  auto db = testing::compile_ok({rule});
+  Scanner scanner(db);
+  const auto found = scanner.scan(kPgpKey);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].findings.at(0).masked, "-----BEGIN PGP PRIVATE KEY BLOCK----- [masked]");
+}
+
+TEST(DetectPrivateKey, RejectsPlaceholderBodies) {
+  const auto rule = identifier("private_key");
+  for (const char* body : {"MIIEowIBAAKCAQEA...", "MIIE...", "xxxxxxxxxxxxxxxxxxxxxxxx",
+                           "<your key here>", "REDACTED", "MIIEowIBAAKCAQEA0Zk3z8pRk8e1"}) {
+    const std::string text =
+        std::string("-----BEGIN RSA PRIVATE KEY-----\n") + body + "\n-----END RSA PRIVATE KEY-----";
+    EXPECT_TRUE(matches(rule, text).empty()) << body;
+  }
+  EXPECT_TRUE(matches(rule,
+                      "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n"
+                      "-----END OPENSSH PRIVATE KEY-----")
+                  .empty())
+      << "magic alone";
+  EXPECT_TRUE(matches(rule,
+                      "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n...\n-----END PGP PRIVATE KEY "
+                      "BLOCK-----")
+                  .empty());
+}
+
+TEST(DetectPrivateKey, RejectsABodyOfTheWrongStructure) {
+  const auto rule = identifier("private_key");
+  // A DER key under an OpenSSH label, an OpenSSH key under a PGP label.
+  std::string der_as_openssh = kPkcs8Key;
+  der_as_openssh.replace(der_as_openssh.find("BEGIN PRIVATE"), 13, "BEGIN OPENSSH PRIVATE");
+  der_as_openssh.replace(der_as_openssh.find("END PRIVATE"), 11, "END OPENSSH PRIVATE");
+  EXPECT_TRUE(matches(rule, der_as_openssh).empty());
+  std::string truncated = kRsaKey;
+  truncated.erase(truncated.find("\nfgmf"), 65);  // one body line less
+  EXPECT_TRUE(matches(rule, truncated).empty()) << "DER length beyond the body";
+}
+
+TEST(DetectPrivateKey, FindsAKeyWhoseEndLineIsMissing) {
+  const auto rule = identifier("private_key");
+  std::string key = kEcKey;
+  key.erase(key.find("\n-----END"));
+  EXPECT_EQ(matches(rule, "here it is:\n" + key + "\n\nthanks, Bob"), V{key});
+  EXPECT_EQ(matches(rule, key + "\nThanks"), V{key}) << "ends where the DER ends";
+  std::string pgp = kPgpKey;
+  pgp.erase(pgp.find("\n-----END"));
+  EXPECT_EQ(matches(rule, pgp + "\n-- \nBob"), V{pgp.substr(0, pgp.find("\n=hCb9"))});
+  std::string cut = key.substr(0, key.size() - 20);
+  EXPECT_TRUE(matches(rule, cut + "\nbye").empty()) << "body shorter than its DER length";
+}
+
+TEST(DetectPrivateKey, ReadsKeysInJsonStringsAndOnOneLine) {
+  const auto rule = identifier("private_key");
+  std::string key = kPkcs8Key;
+  std::string escaped;
+  for (const char c : key) escaped += c == '\n' ? std::string("\\n") : std::string(1, c);
+  const std::string json = "{\"private_key\": \"" + escaped + "\\n\", \"x\": 1}";
+  EXPECT_EQ(matches(rule, json), V{escaped});
+  // Line breaks turned into spaces (an environment variable, a chat paste).
+  std::string one_line = kPkcs8Key;
+  for (char& c : one_line)
+    if (c == '\n') c = ' ';
+  EXPECT_EQ(matches(rule, "PRIVATE_KEY=\"" + one_line + "\""), V{one_line});
+}
+
 TEST(DetectPrivateKey, SampleShowsOnlyTheHeader) {
   auto db = testing::compile_ok({identifier("private_key")});
   Scanner scanner(db);
   const auto found = scanner.scan(kRsaKey);
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].findings.at(0).masked, "-----BEGIN RSA PRIVATE KEY----- [masked]");
+}
+
+TEST(DetectAwsAccessKey, KnowsEveryDocumentedPrefix) {
+  const auto rule = identifier("aws_access_key");
+  for (const char* prefix : {"AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA",
+                             "APKA", "AROA", "ASCA", "A3T4", "A3TZ"}) {
+    const std::string id = std::string(prefix) + "IOSFODNN7EXAMPLE";
+    EXPECT_EQ(matches(rule, "id " + id + "."), V{id}) << prefix;
+  }
+  EXPECT_TRUE(matches(rule, "AKIBIOSFODNN7EXAMPLE").empty());
+  EXPECT_TRUE(matches(rule, "akiaiosfodnn7example").empty());
 }
 
 TEST(DetectGenericApiToken, FindsHighEntropyValuesAfterKeyWords) {
@@ -254,6 +457,22 @@ TEST(DetectUkNino, AppliesOfficialExclusions) {
   for (const char* invalid : {"DA123456C", "QQ123456C", "AO123456C", "GB123456A", "NK123456A",
                               "TN123456A", "ZZ123456A", "AB123456E", "AB12345C"})
     EXPECT_TRUE(matches(rule, std::string("NINO ") + invalid).empty()) << invalid;
+}
+
+TEST(DetectUkNino, AcceptsLowerCaseAndSpaces) {
+  const auto rule = identifier("uk_nino");
+  EXPECT_EQ(matches(rule, "nino ab 12 34 56 c."), V{"ab 12 34 56 c"});
+  EXPECT_EQ(matches(rule, "NINO AB 123456 C"), V{"AB 123456 C"});
+  EXPECT_EQ(matches(rule, "nino jg103760a"), V{"jg103760a"});
+  EXPECT_TRUE(matches(rule, "nino qq 12 34 56 c").empty());
+  auto db = testing::compile_ok({rule});
+  Scanner scanner(db);
+  const auto a = scanner.scan("ab 12 34 56 c");
+  const auto b = scanner.scan("AB123456C");
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(a[0].findings.at(0).value_hash, b[0].findings.at(0).value_hash);
+  EXPECT_EQ(a[0].findings.at(0).masked, "AB*******");
 }
 
 TEST(DetectPhoneNumber, FindsInternationalNumbers) {

@@ -45,9 +45,17 @@ TEST(DetectMask, NoIdentifierSampleContainsTheFullValue) {
       {"email_address", "jane.doe@example.com", "jane.doe@"},
       {"aws_access_key", "AKIAIOSFODNN7EXAMPLE", "IOSFODNN7EXAMPLE"},
       {"private_key",
-       "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA0Zk3z8pRk8e1\n-----END RSA PRIVATE "
-       "KEY-----",
-       "MIIEowIBAAKCAQEA0Zk3z8pRk8e1"},
+       // A throwaway 512-bit key generated for this test.
+       "-----BEGIN RSA PRIVATE KEY-----\n"
+       "MIIBOwIBAAJBAMjS7WvVVTvL7CcXWq5LC3SXYzPjBboelIfZa+/lM09UJwqKpJVF\n"
+       "a1ZGbiNUVaYIF1/fivEh7/jO6gbnsNXqenkCAwEAAQJAPk/saUwtgTtaEBsYAQK6\n"
+       "EDg1CNGFYmXAspJNAoe8rv0h0PiPifXt2TtlQyhdYmhGcO+M33Ae3VSMgey/qxd7\n"
+       "XQIhAObC5UpcxRj6pFt35KwTJx8NbHXnnv89shx61vx9KI0LAiEA3snQEtI4pD+L\n"
+       "Lf5kArhi12YZ7aiTQ8AkmP5/SuO6IQsCIQC21fkCYFqyHfUXm/kM9efrTKGBEdIC\n"
+       "fgmfUxz/1NLKXQIgRfJWwZH+9pJ8wBP+klwRrE8CFPu4QK0y0FYW4Qxeg8ECIQDI\n"
+       "aWLpiuJeiL0+c8cwv0EcGN59Qz90Zo77IEaY4LIAjg==\n"
+       "-----END RSA PRIVATE KEY-----",
+       "MIIBOwIBAAJBAMjS7WvVVTvL7CcX"},
       {"generic_api_token", "api_key=Zx9Qm2Lp7Rt4Vw8Ny3Bc6Hk1", "Zx9Qm2Lp7Rt4Vw8Ny3Bc6Hk1"},
       {"uk_nino", "NINO AB123456C", "123456"},
       {"phone_number", "tel +44 20 7946 0958", "7946"},
