@@ -4,9 +4,9 @@
 #include <string>
 
 #include "detect/database.hpp"
-#include "detect/db_cache.hpp"
-#include "detect/keyword_pattern.hpp"
-#include "detect/text.hpp"
+#include "detect/detail/db_cache.hpp"
+#include "detect/detail/keyword_pattern.hpp"
+#include "detect/detail/text.hpp"
 
 namespace cordon::detect {
 namespace {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "detect/detect.hpp"
-#include "detect/identifiers.hpp"
+#include "detect/detail/identifiers.hpp"
 
 namespace cordon::detect {
 

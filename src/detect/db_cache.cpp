@@ -1,6 +1,6 @@
 // Serialised Vectorscan databases on disk, so a restart or reload with an
 // unchanged policy set skips the (seconds-long, for big sets) compile.
-#include "detect/db_cache.hpp"
+#include "detect/detail/db_cache.hpp"
 
 #include <openssl/evp.h>
 #include <unistd.h>

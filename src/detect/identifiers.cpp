@@ -11,7 +11,7 @@
 // - ABA routing numbers always need a supporting keyword (at medium
 //   confidence): one random 9-digit number in ~30 passes prefix + checksum.
 // - A plain 9-digit SSN (no separators) likewise needs a keyword.
-#include "detect/identifiers.hpp"
+#include "detect/detail/identifiers.hpp"
 
 #include <hs/hs.h>
 
@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "detect/key_formats.hpp"
-#include "detect/masking.hpp"
-#include "detect/text.hpp"
+#include "detect/detail/masking.hpp"
+#include "detect/detail/text.hpp"
 #include "detect/validators.hpp"
 
 namespace cordon::detect {

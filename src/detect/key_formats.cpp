@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "detect/text.hpp"
+#include "detect/detail/text.hpp"
 
 namespace cordon::detect::keys {
 namespace {

@@ -1,9 +1,9 @@
 // Keyword/phrase to Vectorscan expression translation.
-#include "detect/keyword_pattern.hpp"
+#include "detect/detail/keyword_pattern.hpp"
 
 #include <cstdio>
 
-#include "detect/text.hpp"
+#include "detect/detail/text.hpp"
 
 namespace cordon::detect {
 namespace {

@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "detect/detect.hpp"
-#include "detect/masking.hpp"
+#include "detect/detail/masking.hpp"
 
 namespace cordon::detect {
 namespace masking {

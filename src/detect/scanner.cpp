@@ -6,8 +6,8 @@
 #include <limits>
 
 #include "detect/database.hpp"
-#include "detect/masking.hpp"
-#include "detect/text.hpp"
+#include "detect/detail/masking.hpp"
+#include "detect/detail/text.hpp"
 
 namespace cordon::detect {
 namespace {

@@ -1,6 +1,6 @@
 // UTF-8 validation/repair, word-character classification and hashing for
 // the detection engine.
-#include "detect/text.hpp"
+#include "detect/detail/text.hpp"
 
 namespace cordon::detect::text {
 namespace {

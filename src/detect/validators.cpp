@@ -6,7 +6,7 @@
 #include <iterator>
 #include <string>
 
-#include "detect/text.hpp"
+#include "detect/detail/text.hpp"
 
 namespace cordon::detect::validators {
 namespace {

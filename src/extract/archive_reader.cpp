@@ -2,7 +2,7 @@
 // compares what one archive has produced with the archive's own size, so a
 // highly compressible member is stopped after at most ratio x size bytes,
 // long before it could fill memory.
-#include "extract/archive_reader.hpp"
+#include "extract/detail/archive_reader.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>

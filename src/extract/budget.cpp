@@ -1,5 +1,5 @@
 // Limit accounting for one message's expansion (see budget.hpp).
-#include "extract/budget.hpp"
+#include "extract/detail/budget.hpp"
 
 #include <algorithm>
 

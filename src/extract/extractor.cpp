@@ -3,9 +3,9 @@
 // message components and policy facts (see extract.hpp).
 #include <algorithm>
 
-#include "extract/budget.hpp"
+#include "extract/detail/budget.hpp"
 #include "extract/extract.hpp"
-#include "extract/walker.hpp"
+#include "extract/detail/walker.hpp"
 
 namespace cordon::extract {
 

@@ -1,6 +1,6 @@
 // Reading Office Open XML and OpenDocument packages (see office.hpp): which
 // parts hold text, in which order, and which members are embedded files.
-#include "extract/office.hpp"
+#include "extract/detail/office.hpp"
 
 #include <algorithm>
 #include <map>

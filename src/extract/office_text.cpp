@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "extract/office.hpp"
-#include "extract/xml_scan.hpp"
+#include "extract/detail/office.hpp"
+#include "extract/detail/xml_scan.hpp"
 
 namespace cordon::extract::detail {
 namespace {

@@ -9,7 +9,7 @@
 #include <climits>
 #include <memory>
 
-#include "extract/documents.hpp"
+#include "extract/detail/documents.hpp"
 #include "mime/charset.hpp"
 
 namespace cordon::extract::detail {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "extract/documents.hpp"
+#include "extract/detail/documents.hpp"
 #include "mime/charset.hpp"
 
 namespace cordon::extract::detail {

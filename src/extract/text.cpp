@@ -1,7 +1,7 @@
 // Plain text, CSV and HTML attachments in any charset, through the MIME
 // component's charset conversion and HTML-to-text, so that an attachment
 // reads exactly as the same text would in a message body.
-#include "extract/documents.hpp"
+#include "extract/detail/documents.hpp"
 #include "mime/charset.hpp"
 #include "mime/classify.hpp"
 #include "mime/html_text.hpp"

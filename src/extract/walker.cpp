@@ -1,14 +1,14 @@
 // Routing of each file to the reader for its true type, and descent into
 // containers (see walker.hpp). Type decisions use the content only: a
 // declared type or file name never makes a file skip inspection.
-#include "extract/walker.hpp"
+#include "extract/detail/walker.hpp"
 
 #include <algorithm>
 #include <array>
 
-#include "extract/archive_reader.hpp"
-#include "extract/documents.hpp"
-#include "extract/office.hpp"
+#include "extract/detail/archive_reader.hpp"
+#include "extract/detail/documents.hpp"
+#include "extract/detail/office.hpp"
 #include "mime/charset.hpp"
 
 namespace cordon::extract::detail {

@@ -1,5 +1,5 @@
 // Streaming XML tag scanner (see xml_scan.hpp).
-#include "extract/xml_scan.hpp"
+#include "extract/detail/xml_scan.hpp"
 
 #include <charconv>
 

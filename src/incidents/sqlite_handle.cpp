@@ -1,5 +1,5 @@
 // RAII wrappers over the sqlite3 C API; see sqlite_handle.hpp.
-#include "incidents/sqlite_handle.hpp"
+#include "incidents/detail/sqlite_handle.hpp"
 
 #include <utility>
 

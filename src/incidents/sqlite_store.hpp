@@ -8,7 +8,7 @@
 #include <mutex>
 #include <string>
 
-#include "incidents/sqlite_handle.hpp"
+#include "incidents/detail/sqlite_handle.hpp"
 #include "incidents/store.hpp"
 
 namespace cordon::incidents {

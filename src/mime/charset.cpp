@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "mime/gmime_support.hpp"
+#include "mime/detail/gmime_support.hpp"
 
 namespace cordon::mime::detail {
 

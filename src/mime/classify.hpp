@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "mime/entity.hpp"
+#include "mime/detail/entity.hpp"
 
 namespace cordon::mime::detail {
 

@@ -1,5 +1,5 @@
 // One-time GMime initialisation and the shared, read-only parser options.
-#include "mime/gmime_support.hpp"
+#include "mime/detail/gmime_support.hpp"
 
 #include <mutex>
 

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "mime/entity.hpp"
+#include "mime/detail/entity.hpp"
 #include "util/ascii.hpp"
 
 namespace cordon::mime {

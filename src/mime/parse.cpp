@@ -9,8 +9,8 @@
 
 #include "mime/charset.hpp"
 #include "mime/classify.hpp"
-#include "mime/entity.hpp"
-#include "mime/gmime_support.hpp"
+#include "mime/detail/entity.hpp"
+#include "mime/detail/gmime_support.hpp"
 #include "mime/html_text.hpp"
 #include "mime/mime.hpp"
 

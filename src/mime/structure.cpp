@@ -12,8 +12,8 @@
 #include <limits>
 #include <string>
 
-#include "mime/entity.hpp"
-#include "mime/gmime_support.hpp"
+#include "mime/detail/entity.hpp"
+#include "mime/detail/gmime_support.hpp"
 
 namespace cordon::mime::detail {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "extract/budget.hpp"
+#include "extract/detail/budget.hpp"
 #include "extract/extract.hpp"
 
 namespace cordon::extract::detail {

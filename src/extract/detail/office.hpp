@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "extract/archive_reader.hpp"
-#include "extract/budget.hpp"
+#include "extract/detail/archive_reader.hpp"
+#include "extract/detail/budget.hpp"
 
 namespace cordon::extract::detail {
 

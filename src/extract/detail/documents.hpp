@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "extract/budget.hpp"
+#include "extract/detail/budget.hpp"
 
 namespace cordon::extract::detail {
 
