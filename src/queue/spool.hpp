@@ -41,7 +41,10 @@
 //
 // The gateway rescans incoming/ and deferred/ periodically (every second),
 // so `cordon queue flush`/`release` from another process take effect at the
-// next scan.
+// next scan. A scan must stay cheap with tens of thousands of deferred
+// messages, so every envelope update also sets the envelope file's mtime to
+// the envelope's next_attempt (as Postfix does with its queue files), and
+// due() reads only the envelopes whose mtime says they are due.
 #pragma once
 
 #include <cstddef>
@@ -172,7 +175,8 @@ class Spool {
   SpoolResult<QueuedMessage> find(std::string_view id) const;
 
   // Messages to work on: all of incoming/, and deferred/ whose
-  // next_attempt <= now; oldest next_attempt first.
+  // next_attempt <= now; oldest next_attempt first. A deferred message
+  // whose envelope mtime is later than `now` is skipped without being read.
   SpoolResult<std::vector<QueuedMessage>> due(TimePoint now) const;
 
   // Claims a message for work: renames it from incoming/ or deferred/ into
@@ -181,7 +185,7 @@ class Spool {
   SpoolResult<QueuedMessage> activate(std::string_view id) const;
 
   // Rewrites the envelope of a message in `state` (crash-safe: temporary
-  // file, fsync, rename, fsync).
+  // file, fsync, rename, fsync) and sets the file's mtime to next_attempt.
   SpoolResult<Ok> update(std::string_view id, QueueState state, const Envelope& envelope) const;
 
   // Finishes an attempt that must be retried: stores `envelope` (with its
