@@ -5,20 +5,21 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 
 #include <fmt/format.h>
 
+#include "queue/queue_id.hpp"
+#include "queue/smtp_envelope.hpp"
 #include "queue/time_format.hpp"
 #include "roles/gateway/gateway_support.hpp"
+#include "util/ascii.hpp"
 
 namespace cordon::roles::gateway {
 namespace {
 
 using smtp::Reply;
 
-constexpr std::string_view kQueueIdHeader = "x-cordon-queue-id:";
 // Enough for any real header section; the link to the original queue id is
 // informational, so a message with a larger header simply goes without it.
 constexpr std::size_t kHeaderProbeLimit = 64 * 1024;
@@ -34,26 +35,6 @@ Reply spool_refusal(const queue::SpoolFailure& failure) {
   if (failure.code == queue::SpoolError::no_space)
     return Reply::make(452, "4.3.1", "Insufficient system storage, try again later");
   return Reply::make(451, "4.3.0", "Local error in processing, try again later");
-}
-
-// Looks for "X-Cordon-Queue-Id: <id>" in the header section seen so far.
-std::string find_queue_id_header(std::string_view header) {
-  std::string lower(header);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  std::size_t at = lower.rfind(kQueueIdHeader, 0) == 0 ? 0 : std::string::npos;
-  if (at == std::string::npos) {
-    auto found = lower.find("\n" + std::string(kQueueIdHeader));
-    if (found == std::string::npos) return {};
-    at = found + 1;
-  }
-  auto start = at + kQueueIdHeader.size();
-  auto end = header.find_first_of("\r\n", start);
-  if (end == std::string_view::npos) return {};
-  std::string value(header.substr(start, end - start));
-  value.erase(0, value.find_first_not_of(" \t"));
-  value.erase(value.find_last_not_of(" \t") + 1);
-  return value;
 }
 
 class GatewayHandler final : public smtp::Handler {
@@ -170,14 +151,9 @@ class GatewayHandler final : public smtp::Handler {
     const auto ip = client_ip(session);
     for (const auto& net : config_->gateway->relay_networks)
       if (net.contains(ip)) return true;
-    auto domain = domain_of(recipient);
-    if (domain.empty()) {
-      // RFC 5321 4.5.1: a bare "postmaster" must be accepted.
-      std::string lower = recipient;
-      std::transform(lower.begin(), lower.end(), lower.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      return lower == "postmaster";
-    }
+    auto domain = queue::domain_of(recipient);
+    // RFC 5321 4.5.1: a bare "postmaster" must be accepted.
+    if (domain.empty()) return util::iequals(recipient, "postmaster");
     const auto& local = config_->gateway->local_domains;
     return std::find(local.begin(), local.end(), domain) != local.end();
   }
@@ -187,9 +163,9 @@ class GatewayHandler final : public smtp::Handler {
     auto now = std::chrono::system_clock::now();
     if (session.mail) {
       e.sender = session.mail->sender;
-      e.params = to_queue_params(session.mail->params);
+      e.params = queue::to_queue_params(session.mail->params);
     }
-    for (const auto& r : session.recipients) e.recipients.push_back(to_queue_recipient(r));
+    for (const auto& r : session.recipients) e.recipients.push_back(queue::to_queue_recipient(r));
     e.client = {client_ip(session), "", session.helo_name};
     e.arrival = now;
     e.next_attempt = now;
@@ -215,7 +191,7 @@ class GatewayHandler final : public smtp::Handler {
   // original queue entry in the copy's trace (the original is removed once
   // DLP answers 250, so this is where the link survives).
   asio::awaitable<void> link_to_original(const std::string& id) {
-    auto original = find_queue_id_header(header_probe_);
+    auto original = queue::find_queue_id_header(header_probe_);
     header_probe_.clear();
     if (original.empty()) co_return;
     spdlog::info("queue {}: inspected copy of queue {}", id, original);
@@ -243,20 +219,6 @@ class GatewayHandler final : public smtp::Handler {
 smtp::HandlerFactory make_handler_factory(std::shared_ptr<const ListenerContext> context,
                                           ListenerKind kind) {
   return [context, kind] { return std::make_unique<GatewayHandler>(context, kind); };
-}
-
-smtp::ServerOptions server_options(const policy::Config& config, const std::string& hostname) {
-  smtp::ServerOptions options;
-  options.hostname = hostname;
-  auto& l = options.limits;
-  l.max_data_line = config.smtp.max_line_length;
-  l.max_recipients = config.smtp.max_recipients;
-  l.max_message_size = config.smtp.max_message_size;
-  l.max_errors = config.smtp.max_errors;
-  l.max_connections = config.smtp.max_connections;
-  l.idle_timeout = config.smtp.idle_timeout;
-  l.data_timeout = config.smtp.command_timeout;
-  return options;
 }
 
 }  // namespace cordon::roles::gateway

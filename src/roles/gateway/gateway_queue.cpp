@@ -20,14 +20,6 @@ constexpr auto kScanInterval = std::chrono::seconds(1);
 // moving, long enough that a burst of completions shares one directory scan.
 constexpr auto kSoonInterval = std::chrono::milliseconds(10);
 
-queue::RetryPolicy retry_policy(const policy::GatewayConfig& g) {
-  queue::RetryPolicy p;
-  p.schedule = g.retry.schedule;
-  p.max_lifetime = g.retry.max_lifetime;
-  p.delay_warning_after = g.delay_warning;
-  return p;
-}
-
 }  // namespace
 
 QueueManager::QueueManager(Shared& shared, queue::Spool spool, std::string hostname)

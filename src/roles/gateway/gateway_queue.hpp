@@ -4,7 +4,7 @@
 // and it is told at once of each newly committed message.
 //
 // For each due message: claim it (incoming/deferred -> active), then
-//  - not inspected and not bypassed: the DLP pool (gateway_dlp.hpp) decides
+//  - not inspected and not bypassed: the DLP pool (queue/dlp_pool.hpp) decides
 //    passed / deferred / bounced / bypass / fail-closed;
 //  - inspected (arrived back on the resubmission port, or a DSN) or
 //    bypassed: deliver to the next hop (Maildir or smarthost).
@@ -29,9 +29,9 @@
 #include <asio/steady_timer.hpp>
 
 #include "queue/dsn.hpp"
+#include "queue/outcome.hpp"
 #include "queue/schedule.hpp"
 #include "queue/spool.hpp"
-#include "roles/gateway/gateway_dlp.hpp"
 #include "roles/runtime.hpp"
 
 namespace cordon::roles::gateway {
@@ -57,12 +57,7 @@ class QueueManager : public std::enable_shared_from_this<QueueManager> {
     std::shared_ptr<const policy::Config> config;
     queue::TimePoint now;
     // Recipients that failed during this attempt, and what the DSN says.
-    struct Failure {
-      std::size_t index;
-      std::string status;      // enhanced status code
-      std::string remote_mta;  // empty for local failures
-    };
-    std::vector<Failure> failed;
+    std::vector<queue::RecipientFailure> failed;
     bool dlp_bounced = false;  // the DSN returns headers only
   };
 
@@ -82,6 +77,8 @@ class QueueManager : public std::enable_shared_from_this<QueueManager> {
   asio::awaitable<void> send_dsns(Attempt& a, queue::DsnAction action,
                                   const std::vector<std::size_t>& recipients);
   void trace(Attempt& a, std::string event, std::string detail);
+  // Keeps what a stage's outcome means for the DSN.
+  static void record(Attempt& a, queue::Outcome& outcome);
 
   Shared& shared_;
   queue::Spool spool_;
