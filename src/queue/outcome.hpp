@@ -11,8 +11,12 @@
 //    stays pending.
 //
 // Each recipient's last_reply records what was said about it; a failed
-// recipient's enhanced status and the remote host go into the Outcome, for
-// the DSN.
+// recipient's enhanced status and the remote host are kept on it (and
+// listed in the Outcome) for the DSN.
+//
+// After the attempt, plan_retry() and settle() decide what becomes of the
+// message: retried on the schedule, expired (4.4.7), kept while a bounce is
+// still owed, or removed.
 #pragma once
 
 #include <cstddef>
@@ -22,6 +26,7 @@
 #include <vector>
 
 #include "queue/envelope.hpp"
+#include "queue/schedule.hpp"
 #include "smtp/client.hpp"
 
 namespace cordon::queue {
@@ -54,5 +59,29 @@ Outcome apply_result(Envelope& envelope, std::span<const std::size_t> which, Ste
 
 // Indices of the recipients still pending.
 std::vector<std::size_t> pending_recipients(const Envelope& envelope);
+
+// "host:port said: 250 line / line", or "host:port: <detail>" when there
+// was no reply: a result on one line, for log lines and trace details.
+std::string describe(std::string_view remote, const smtp::DeliveryResult& result);
+
+// What the retry policy makes of the recipients still pending after an
+// attempt (the attempt counted in envelope.attempts).
+struct RetryPlan {
+  std::vector<std::size_t> recipients;  // those still pending before the call
+  bool expired = false;                 // max_lifetime reached: now failed with 4.4.7
+  bool send_delay_warning = false;      // retried: send the one delay DSN for them now
+};
+
+// On expiry marks them failed (4.4.7); else sets next_attempt. Nothing
+// pending: an empty plan, the envelope untouched.
+RetryPlan plan_retry(Envelope& envelope, RetryScheduler& scheduler, TimePoint now);
+
+// The end of an attempt, once its DSNs were tried. True: the message stays
+// queued (deferred), because a recipient is still pending (next_attempt as
+// planned) or a failure DSN is still owed (next_attempt: the schedule's
+// delay from now; a message owing a bounce never expires). False: every
+// recipient is final and reported, remove it. `dsn_headers_only` is what
+// an owed DSN will return (kept in the envelope's flags).
+bool settle(Envelope& envelope, RetryScheduler& scheduler, bool dsn_headers_only, TimePoint now);
 
 }  // namespace cordon::queue

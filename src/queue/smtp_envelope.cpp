@@ -2,6 +2,9 @@
 // smtp_envelope.hpp).
 #include "queue/smtp_envelope.hpp"
 
+#include <fmt/format.h>
+
+#include "queue/time_format.hpp"
 #include "util/ascii.hpp"
 
 namespace cordon::queue {
@@ -93,6 +96,51 @@ smtp::RcptTo to_smtp_recipient(const Recipient& recipient) {
     out.params.orcpt =
         recipient.orcpt.substr(0, semi + 1) + xtext_encode(recipient.orcpt.substr(semi + 1));
   return out;
+}
+
+Envelope received_envelope(const smtp::SessionInfo& session, std::string_view client_ip,
+                           Arrival arrival, TimePoint now) {
+  Envelope e;
+  if (session.mail) {
+    e.sender = session.mail->sender;
+    e.params = to_queue_params(session.mail->params);
+  }
+  for (const auto& r : session.recipients) e.recipients.push_back(to_queue_recipient(r));
+  e.client = {std::string(client_ip), "", session.helo_name};
+  e.arrival = now;
+  e.next_attempt = now;
+  if (arrival == Arrival::resubmitted) {
+    e.flags.inspected = true;
+    e.flags.dlp_resubmitted = true;
+    e.add_trace(now, std::string(trace_event::queued),
+                "resubmitted by DLP host " + std::string(client_ip));
+  } else {
+    e.add_trace(now, std::string(trace_event::queued),
+                fmt::format("from {} [{}]", session.helo_name, client_ip));
+  }
+  return e;
+}
+
+std::string received_header(const smtp::SessionInfo& session, std::string_view client_ip,
+                            std::string_view by_host, std::string_view queue_id, TimePoint now) {
+  return fmt::format("Received: from {} ([{}])\r\n\tby {} (cordon) with {}{} id {};\r\n\t{}\r\n",
+                     session.helo_name.empty() ? "unknown" : session.helo_name, client_ip, by_host,
+                     session.esmtp ? "ESMTP" : "SMTP", session.tls ? "S" : "", queue_id,
+                     format_rfc5322(now));
+}
+
+std::vector<std::string> delivery_headers(const Envelope& e) {
+  if (!e.flags.bypassed || e.flags.inspected) return {};
+  // The reason is the first word of the dlp-bypass trace entry, which may
+  // come from an earlier attempt.
+  std::string reason = "unknown";
+  for (auto it = e.trace.rbegin(); it != e.trace.rend(); ++it) {
+    if (it->event == trace_event::dlp_bypass) {
+      reason = it->detail.substr(0, it->detail.find(':'));
+      break;
+    }
+  }
+  return {"X-Cordon-DLP: bypassed, not inspected (" + reason + ")"};
 }
 
 smtp::DeliveryEnvelope delivery_envelope(const Envelope& envelope,

@@ -267,6 +267,14 @@ SpoolResult<Ok> Spool::update(std::string_view id, QueueState state,
   return Ok{};
 }
 
+SpoolResult<Ok> Spool::add_trace(std::string_view id, QueueState state, TraceEvent event) const {
+  if (!is_valid_queue_id(id)) return fail(invalid_id(id));
+  auto message = load(id, state);
+  if (!message) return fail(message.error());
+  message->envelope.trace.push_back(std::move(event));
+  return update(id, state, message->envelope);
+}
+
 SpoolResult<Ok> Spool::defer(std::string_view id, const Envelope& envelope) const {
   if (auto updated = update(id, QueueState::active, envelope); !updated) return updated;
   return rename_state(id, QueueState::active, QueueState::deferred);

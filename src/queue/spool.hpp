@@ -167,6 +167,10 @@ class Spool {
   // (taking a declared SIZE into account).
   SpoolResult<MessageWriter> begin(Envelope envelope) const;
 
+  // begin + write + commit in one call, for a message the gateway makes
+  // itself (a DSN); returns its queue id.
+  SpoolResult<std::string> submit(Envelope envelope, std::string_view content) const;
+
   // Every readable message in incoming, active, deferred and hold, sorted
   // by id (i.e. arrival). Unreadable entries are skipped with a warning.
   SpoolResult<std::vector<QueuedMessage>> list() const;
@@ -187,6 +191,10 @@ class Spool {
   // Rewrites the envelope of a message in `state` (crash-safe: temporary
   // file, fsync, rename, fsync) and sets the file's mtime to next_attempt.
   SpoolResult<Ok> update(std::string_view id, QueueState state, const Envelope& envelope) const;
+
+  // Appends `event` to the trace of a message in `state` (update() with
+  // the envelope as it is now); not_found when it is elsewhere.
+  SpoolResult<Ok> add_trace(std::string_view id, QueueState state, TraceEvent event) const;
 
   // Finishes an attempt that must be retried: stores `envelope` (with its
   // new attempts/next_attempt/trace) and moves the message active -> deferred.

@@ -117,5 +117,90 @@ TEST(QueueOutcome, OnlyTheRecipientsSentAreTouchedAndRepliesPairInSendingOrder) 
   EXPECT_TRUE(pending_recipients(e).empty());
 }
 
+TEST(QueueOutcome, DescribePutsTheReplyOnOneLineOrSaysWhatHappened) {
+  auto r = result(DeliveryOutcome::transient,
+                  Reply::multiline(421, "4.3.2", {"busy", "come back later"}));
+  EXPECT_EQ(describe("mx:25", r), "mx:25 said: 421 4.3.2 busy / 4.3.2 come back later");
+  smtp::DeliveryResult refused;
+  refused.outcome = DeliveryOutcome::connect_failed;
+  refused.detail = "Connection refused";
+  EXPECT_EQ(describe("mx:25", refused), "mx:25: Connection refused");
+}
+
+using namespace std::chrono_literals;
+
+RetryScheduler scheduler() {
+  RetryPolicy p;
+  p.schedule = {std::chrono::minutes(1)};
+  p.jitter = 0;
+  p.max_lifetime = std::chrono::hours(1);
+  p.delay_warning_after = std::chrono::minutes(30);
+  return RetryScheduler(p, 1);
+}
+
+TEST(QueueOutcome, PendingRecipientsAreRetriedOnTheScheduleAndTheMessageStays) {
+  auto s = scheduler();
+  auto e = three_recipients();
+  auto now = std::chrono::system_clock::now();
+  e.arrival = now - 1min;
+  e.attempts = 1;
+  e.recipients[0].state = RecipientState::delivered;
+  auto plan = plan_retry(e, s, now);
+  EXPECT_FALSE(plan.expired);
+  EXPECT_FALSE(plan.send_delay_warning);
+  EXPECT_EQ(plan.recipients, (std::vector<std::size_t>{1, 2}));
+  EXPECT_EQ(e.next_attempt, now + 1min);
+  EXPECT_TRUE(settle(e, s, false, now));
+}
+
+TEST(QueueOutcome, TheDelayWarningIsDueOnceAfterItsTime) {
+  auto s = scheduler();
+  auto e = three_recipients();
+  auto now = std::chrono::system_clock::now();
+  e.arrival = now - 31min;
+  e.attempts = 3;
+  EXPECT_TRUE(plan_retry(e, s, now).send_delay_warning);
+  e.flags.delay_warning_sent = true;
+  EXPECT_FALSE(plan_retry(e, s, now).send_delay_warning);
+}
+
+TEST(QueueOutcome, ExpiryFailsThePendingWith447AndTheMessageGoes) {
+  auto s = scheduler();
+  auto e = three_recipients();
+  auto now = std::chrono::system_clock::now();
+  e.arrival = now - 2h;
+  e.attempts = 9;
+  e.recipients[1].last_reply = "451 4.7.1 not now";
+  auto plan = plan_retry(e, s, now);
+  EXPECT_TRUE(plan.expired);
+  EXPECT_EQ(plan.recipients, kAll);
+  for (const auto& r : e.recipients) {
+    EXPECT_EQ(r.state, RecipientState::failed);
+    EXPECT_EQ(r.status, "4.4.7");
+    EXPECT_EQ(r.remote_mta, "");
+  }
+  EXPECT_EQ(e.recipients[0].last_reply, "message expired");
+  EXPECT_EQ(e.recipients[1].last_reply, "451 4.7.1 not now");
+  EXPECT_FALSE(settle(e, s, false, now));
+}
+
+TEST(QueueOutcome, AnOwedBounceKeepsTheMessageQueuedAndRetriedEvenPastItsLifetime) {
+  auto s = scheduler();
+  auto e = three_recipients();
+  auto now = std::chrono::system_clock::now();
+  e.arrival = now - 2h;  // past max_lifetime
+  e.attempts = 2;
+  for (auto& r : e.recipients) r.state = RecipientState::delivered;
+  e.recipients[1].state = RecipientState::failed;
+  e.recipients[1].dsn_owed = true;
+  EXPECT_TRUE(plan_retry(e, s, now).recipients.empty());
+  EXPECT_TRUE(settle(e, s, true, now));
+  EXPECT_EQ(e.next_attempt, now + 1min);
+  EXPECT_TRUE(e.flags.dsn_headers_only);
+  e.recipients[1].dsn_owed = false;  // queued at last
+  EXPECT_FALSE(settle(e, s, true, now));
+  EXPECT_FALSE(e.flags.dsn_headers_only);
+}
+
 }  // namespace
 }  // namespace cordon::queue

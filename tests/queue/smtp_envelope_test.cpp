@@ -62,5 +62,62 @@ TEST(QueueSmtpEnvelope, DomainOfIsLowerCaseAndEmptyWithoutAnAt) {
   EXPECT_EQ(domain_of("postmaster"), "");
 }
 
+smtp::SessionInfo session() {
+  smtp::SessionInfo s;
+  s.helo_name = "client.test";
+  s.esmtp = true;
+  smtp::MailFrom mail;
+  mail.sender = "alice@example.com";
+  mail.params.envid = "E+2B1";
+  s.mail = mail;
+  smtp::RcptTo rcpt;
+  rcpt.recipient = "bob@example.net";
+  s.recipients.push_back(rcpt);
+  return s;
+}
+
+TEST(QueueSmtpEnvelope, ReceivedEnvelopeIsDueNowAndTracesWhereItCameFrom) {
+  auto now = std::chrono::system_clock::now();
+  auto e = received_envelope(session(), "192.0.2.7", Arrival::client, now);
+  EXPECT_EQ(e.sender, "alice@example.com");
+  EXPECT_EQ(e.params.envid, "E+1");
+  ASSERT_EQ(e.recipients.size(), 1u);
+  EXPECT_EQ(e.client.address, "192.0.2.7");
+  EXPECT_EQ(e.client.helo, "client.test");
+  EXPECT_EQ(e.arrival, now);
+  EXPECT_EQ(e.next_attempt, now);
+  EXPECT_FALSE(e.flags.inspected);
+  ASSERT_EQ(e.trace.size(), 1u);
+  EXPECT_EQ(e.trace[0].detail, "from client.test [192.0.2.7]");
+
+  auto back = received_envelope(session(), "127.0.0.1", Arrival::resubmitted, now);
+  EXPECT_TRUE(back.flags.inspected);
+  EXPECT_TRUE(back.flags.dlp_resubmitted);
+  EXPECT_EQ(back.trace[0].detail, "resubmitted by DLP host 127.0.0.1");
+}
+
+TEST(QueueSmtpEnvelope, ReceivedHeaderNamesClientProtocolAndQueueId) {
+  auto s = session();
+  s.tls = true;
+  auto header = received_header(s, "192.0.2.7", "gw.test", "1K0WGRTWD910VJKH",
+                                std::chrono::system_clock::now());
+  EXPECT_EQ(header.rfind("Received: from client.test ([192.0.2.7])\r\n\tby gw.test (cordon) "
+                         "with ESMTPS id 1K0WGRTWD910VJKH;\r\n\t",
+                         0),
+            0u);
+  EXPECT_EQ(header.substr(header.size() - 2), "\r\n");
+}
+
+TEST(QueueSmtpEnvelope, OnlyABypassedUninspectedMessageGetsTheDlpNotice) {
+  Envelope e;
+  EXPECT_TRUE(delivery_headers(e).empty());
+  e.flags.bypassed = true;
+  e.add_trace({}, "dlp-bypass", "session_timeout: 10.0.0.1:10025: session timed out");
+  EXPECT_EQ(delivery_headers(e),
+            std::vector<std::string>{"X-Cordon-DLP: bypassed, not inspected (session_timeout)"});
+  e.flags.inspected = true;  // resubmitted by DLP after all
+  EXPECT_TRUE(delivery_headers(e).empty());
+}
+
 }  // namespace
 }  // namespace cordon::queue

@@ -27,14 +27,6 @@ namespace {
 using queue::pending_recipients;
 using queue::RecipientState;
 
-// A reply on one line, for log lines and trace details.
-std::string flat_reply_text(const smtp::Reply& r) {
-  std::string out;
-  for (const auto& line : r.lines)
-    out += (out.empty() ? std::to_string(r.code) + " " : " / ") + line;
-  return out;
-}
-
 // host:port to an endpoint: IP literals directly, names through the resolver.
 asio::awaitable<Result<asio::ip::tcp::endpoint, std::string>> resolve(
     const asio::any_io_executor& ex, const std::string& host, std::uint16_t port) {
@@ -65,15 +57,6 @@ asio::awaitable<smtp::DeliveryResult> attempt_delivery(const asio::any_io_execut
   co_return co_await smtp::deliver(ex, *endpoint, options, envelope, message);
 }
 
-// Why a bypassed message was bypassed, from its trace (it may have been
-// bypassed in an earlier attempt).
-std::string bypass_note(const queue::Envelope& e) {
-  for (auto it = e.trace.rbegin(); it != e.trace.rend(); ++it)
-    if (it->event == queue::trace_event::dlp_bypass)
-      return it->detail.substr(0, it->detail.find(':'));
-  return "unknown";
-}
-
 }  // namespace
 
 void QueueManager::trace(Attempt& a, std::string event, std::string detail) {
@@ -81,9 +64,12 @@ void QueueManager::trace(Attempt& a, std::string event, std::string detail) {
   a.envelope.add_trace(std::chrono::system_clock::now(), std::move(event), std::move(detail));
 }
 
-void QueueManager::record(Attempt& a, queue::Outcome& outcome) {
-  for (auto& f : outcome.failed) a.failed.push_back(std::move(f));
+void QueueManager::record(Attempt& a, const queue::Outcome& outcome) {
+  for (const auto& f : outcome.failed) a.failed.push_back(f.index);
   a.dlp_bounced = a.dlp_bounced || outcome.headers_only;
+  if (!outcome.failed.empty())
+    shared_.metrics.counter("cordon_gateway_bounced_total", "Recipients bounced")
+        .inc(outcome.failed.size());
 }
 
 asio::awaitable<void> QueueManager::dlp_stage(Attempt& a) {
@@ -147,9 +133,7 @@ asio::awaitable<void> QueueManager::delivery_stage(Attempt& a) {
   const auto which = pending_recipients(a.envelope);
   if (which.empty()) co_return;
   auto& rcpts = a.envelope.recipients;
-  std::vector<std::string> extra;
-  if (a.envelope.flags.bypassed && !a.envelope.flags.inspected)
-    extra.push_back("X-Cordon-DLP: bypassed, not inspected (" + bypass_note(a.envelope) + ")");
+  const auto extra = queue::delivery_headers(a.envelope);
   const auto& gw = *a.config->gateway;
 
   if (!gw.smarthost) {
@@ -188,8 +172,7 @@ asio::awaitable<void> QueueManager::delivery_stage(Attempt& a) {
   asio::any_io_executor ex = shared_.io.get_executor();
   auto r = co_await attempt_delivery(ex, gw.smarthost->host, gw.smarthost->port, options, envelope,
                                      message);
-  std::string said = r.reply.code ? fmt::format("{} said: {}", hop, flat_reply_text(r.reply))
-                                  : fmt::format("{}: {}", hop, r.detail);
+  const std::string said = queue::describe(hop, r);
   auto outcome = queue::apply_result(a.envelope, which, queue::Step::delivery, r, hop, said);
   record(a, outcome);
   switch (r.outcome) {
@@ -214,44 +197,22 @@ asio::awaitable<void> QueueManager::delivery_stage(Attempt& a) {
 }
 
 asio::awaitable<void> QueueManager::finish(Attempt& a) {
-  if (!a.failed.empty()) {
-    std::vector<std::size_t> failed;
-    for (const auto& f : a.failed) failed.push_back(f.index);
-    co_await send_dsns(a, queue::DsnAction::failed, failed);
-    shared_.metrics.counter("cordon_gateway_bounced_total", "Recipients bounced")
-        .inc(failed.size());
+  if (!a.failed.empty()) co_await bounce(a, a.failed);
+  auto plan = queue::plan_retry(a.envelope, scheduler_, a.now);
+  if (plan.expired) {
+    trace(a, std::string(queue::trace_event::expired),
+          fmt::format("max_lifetime reached after {} attempt(s)", a.envelope.attempts));
+    co_await bounce(a, plan.recipients);
+  } else if (plan.send_delay_warning) {
+    // Marked sent only once queued: a lost delay notice is tried again.
+    bool sent = co_await send_dsns(a, queue::DsnAction::delayed, plan.recipients);
+    a.envelope.flags.delay_warning_sent = sent;
+  }
+  if (queue::settle(a.envelope, scheduler_, a.dlp_bounced, a.now)) {
+    co_await defer(a);
+    co_return;
   }
   auto spool = spool_;
-  const auto still = pending_recipients(a.envelope);
-  if (!still.empty()) {
-    auto decision = scheduler_.after_temporary_failure(a.envelope.arrival, a.envelope.attempts,
-                                                       a.envelope.flags.delay_warning_sent, a.now);
-    if (decision.outcome == queue::RetryOutcome::expire) {
-      a.failed.clear();
-      for (auto i : still) {
-        auto& r = a.envelope.recipients[i];
-        r.state = RecipientState::failed;
-        a.failed.push_back({i, "4.4.7", ""});
-        if (r.last_reply.empty()) r.last_reply = "message expired";
-      }
-      trace(a, std::string(queue::trace_event::expired),
-            fmt::format("max_lifetime reached after {} attempt(s)", a.envelope.attempts));
-      co_await send_dsns(a, queue::DsnAction::failed, still);
-    } else {
-      a.envelope.next_attempt = decision.next_attempt;
-      if (decision.send_delay_warning) {
-        a.envelope.flags.delay_warning_sent = true;
-        co_await send_dsns(a, queue::DsnAction::delayed, still);
-      }
-      spdlog::info("queue {}: deferred until {} (attempt {})", a.id,
-                   queue::format_rfc3339(a.envelope.next_attempt), a.envelope.attempts);
-      auto defer_message = [spool, id = a.id, env = a.envelope] { return spool.defer(id, env); };
-      auto deferred = co_await offload(shared_.workers, defer_message);
-      if (!deferred && deferred.error().code != queue::SpoolError::not_found)
-        spdlog::error("queue {}: cannot defer: {}", a.id, deferred.error().detail);
-      co_return;
-    }
-  }
   auto remove_message = [spool, id = a.id] { return spool.remove(id); };
   auto removed = co_await offload(shared_.workers, remove_message);
   if (!removed && removed.error().code != queue::SpoolError::not_found)
@@ -260,76 +221,56 @@ asio::awaitable<void> QueueManager::finish(Attempt& a) {
     spdlog::info("queue {}: removed", a.id);
 }
 
-asio::awaitable<void> QueueManager::send_dsns(Attempt& a, queue::DsnAction action,
-                                              const std::vector<std::size_t>& which) {
-  const auto& e = a.envelope;
-  if (e.sender.empty()) {
-    spdlog::info("queue {}: no DSN: the message has the null sender", a.id);
-    co_return;
-  }
-  queue::DsnRequest req;
-  req.reporting_mta = hostname_;
-  req.original_sender = e.sender;
-  req.envid = e.params.envid;
-  req.queue_id = a.id;
-  req.arrival = e.arrival;
-  req.ret = a.dlp_bounced ? queue::DsnReturn::headers : queue::dsn_return(e.params.ret);
-  req.original = a.content;
-  req.now = std::chrono::system_clock::now();
-  for (auto i : which) {
-    const auto& r = e.recipients[i];
-    if (!queue::dsn_requested(r.notify, action)) continue;
-    queue::DsnRecipient d;
-    d.final_recipient = r.address;
-    d.original_recipient = r.orcpt;
-    d.action = action;
-    d.diagnostic = r.last_reply;
-    d.last_attempt = a.now;
-    for (const auto& f : a.failed)
-      if (f.index == i) {
-        d.status = f.status;
-        d.remote_mta = f.remote_mta;
-      }
-    if (action == queue::DsnAction::delayed) {
-      d.status = "4.4.1";
-      d.will_retry_until = e.arrival + a.config->gateway->retry.max_lifetime;
-    }
-    if (d.status.empty()) d.status = "5.0.0";
-    req.recipients.push_back(std::move(d));
-  }
-  if (req.recipients.empty()) co_return;
-  auto dsn = queue::build_dsn(req);
-  if (!dsn) {
-    spdlog::info("queue {}: no DSN: {}", a.id, queue::to_string(dsn.error()));
-    co_return;
-  }
-  queue::Envelope env;
-  env.sender = "";
-  queue::Recipient to;
-  to.address = dsn->recipient;
-  env.recipients.push_back(to);
-  env.arrival = env.next_attempt = req.now;
-  env.flags.inspected = true;  // DSNs never go to DLP (see gateway_queue.hpp)
-  const char* kind = action == queue::DsnAction::failed ? "failure" : "delay";
-  env.add_trace(req.now, "queued", fmt::format("DSN ({}) for queue {}", kind, a.id));
+asio::awaitable<void> QueueManager::defer(Attempt& a) {
+  spdlog::info("queue {}: deferred until {} (attempt {})", a.id,
+               queue::format_rfc3339(a.envelope.next_attempt), a.envelope.attempts);
   auto spool = spool_;
-  auto queue_dsn = [spool, env,
-                    content = std::move(dsn->content)]() -> queue::SpoolResult<std::string> {
-    auto writer = spool.begin(env);
-    if (!writer) return fail(writer.error());
-    if (auto w = writer->write(content); !w) return fail(w.error());
-    return writer->commit();
-  };
+  auto defer_message = [spool, id = a.id, env = a.envelope] { return spool.defer(id, env); };
+  auto deferred = co_await offload(shared_.workers, defer_message);
+  if (!deferred && deferred.error().code != queue::SpoolError::not_found)
+    spdlog::error("queue {}: cannot defer: {}", a.id, deferred.error().detail);
+}
+
+asio::awaitable<void> QueueManager::bounce(Attempt& a, const std::vector<std::size_t>& which) {
+  bool queued = co_await send_dsns(a, queue::DsnAction::failed, which);
+  for (auto i : which) a.envelope.recipients[i].dsn_owed = !queued;
+}
+
+asio::awaitable<bool> QueueManager::send_dsns(Attempt& a, queue::DsnAction action,
+                                              const std::vector<std::size_t>& which) {
+  queue::DsnContext context;
+  context.reporting_mta = hostname_;
+  context.queue_id = a.id;
+  context.original = a.content;
+  context.headers_only = a.dlp_bounced;
+  context.last_attempt = a.now;
+  context.will_retry_until = a.envelope.arrival + a.config->gateway->retry.max_lifetime;
+  context.now = std::chrono::system_clock::now();
+  auto dsn = queue::make_dsn(a.envelope, action, which, context);
+  if (!dsn) {
+    // Nobody asked for one (NOTIFY=NEVER), or the message is itself from <>.
+    if (dsn.error() != queue::DsnError::no_recipients)
+      spdlog::info("queue {}: no DSN: {}", a.id, queue::to_string(dsn.error()));
+    co_return true;
+  }
+  const char* kind = action == queue::DsnAction::failed ? "failure" : "delay";
+  auto spool = spool_;
+  auto queue_dsn = [spool, &dsn] { return spool.submit(dsn->envelope, dsn->content); };
   auto queued = co_await offload(shared_.workers, queue_dsn);
   if (!queued) {
     spdlog::error("queue {}: cannot queue the {} DSN: {}", a.id, kind, queued.error().detail);
-    co_return;
+    if (action == queue::DsnAction::failed)
+      trace(a, std::string(queue::trace_event::dsn_deferred),
+            fmt::format("failure notice to <{}> not queued, kept for the next attempt: {}",
+                        a.envelope.sender, queued.error().detail));
+    co_return false;
   }
-  trace(
-      a,
-      action == queue::DsnAction::delayed ? std::string(queue::trace_event::delay_warning) : "dsn",
-      fmt::format("{} notice to <{}> queued as {}", kind, e.sender, *queued));
+  trace(a,
+        std::string(action == queue::DsnAction::delayed ? queue::trace_event::delay_warning
+                                                        : queue::trace_event::dsn),
+        fmt::format("{} notice to <{}> queued as {}", kind, a.envelope.sender, *queued));
   dispatch(*queued, true);
+  co_return true;
 }
 
 }  // namespace cordon::roles::gateway

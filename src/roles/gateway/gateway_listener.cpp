@@ -7,11 +7,8 @@
 #include <algorithm>
 #include <chrono>
 
-#include <fmt/format.h>
-
 #include "queue/queue_id.hpp"
 #include "queue/smtp_envelope.hpp"
-#include "queue/time_format.hpp"
 #include "roles/gateway/gateway_support.hpp"
 #include "util/ascii.hpp"
 
@@ -70,7 +67,11 @@ class GatewayHandler final : public smtp::Handler {
     writer_.reset();
     write_error_.reset();
     header_probe_.clear();
-    queue::Envelope envelope = make_envelope(session);
+    const auto ip = client_ip(session);
+    auto envelope = queue::received_envelope(
+        session, ip,
+        kind_ == ListenerKind::resubmit ? queue::Arrival::resubmitted : queue::Arrival::client,
+        std::chrono::system_clock::now());
     auto spool = context_->spool;
     auto begin_message = [spool, envelope] { return spool.begin(envelope); };
     auto begun = co_await offload(context_->shared->workers, begin_message);
@@ -80,7 +81,8 @@ class GatewayHandler final : public smtp::Handler {
       co_return smtp::DataStart{spool_refusal(begun.error()), nullptr};
     }
     writer_.emplace(std::move(*begun));
-    write(received_header(session, writer_->id()));
+    write(queue::received_header(session, ip, context_->hostname, writer_->id(),
+                                 std::chrono::system_clock::now()));
     co_return smtp::DataStart{Reply::make(354, "", "End data with <CR><LF>.<CR><LF>"),
                               std::make_unique<Sink>(*this)};
   }
@@ -158,35 +160,6 @@ class GatewayHandler final : public smtp::Handler {
     return std::find(local.begin(), local.end(), domain) != local.end();
   }
 
-  queue::Envelope make_envelope(const smtp::SessionInfo& session) const {
-    queue::Envelope e;
-    auto now = std::chrono::system_clock::now();
-    if (session.mail) {
-      e.sender = session.mail->sender;
-      e.params = queue::to_queue_params(session.mail->params);
-    }
-    for (const auto& r : session.recipients) e.recipients.push_back(queue::to_queue_recipient(r));
-    e.client = {client_ip(session), "", session.helo_name};
-    e.arrival = now;
-    e.next_attempt = now;
-    if (kind_ == ListenerKind::resubmit) {
-      e.flags.inspected = true;
-      e.flags.dlp_resubmitted = true;
-      e.add_trace(now, "queued", "resubmitted by DLP host " + client_ip(session));
-    } else {
-      e.add_trace(now, "queued", "from " + session.helo_name + " [" + client_ip(session) + "]");
-    }
-    return e;
-  }
-
-  std::string received_header(const smtp::SessionInfo& session, const std::string& id) const {
-    return fmt::format("Received: from {} ([{}])\r\n\tby {} (cordon) with {}{} id {};\r\n\t{}\r\n",
-                       session.helo_name.empty() ? "unknown" : session.helo_name,
-                       client_ip(session), context_->hostname, session.esmtp ? "ESMTP" : "SMTP",
-                       session.tls ? "S" : "", id,
-                       queue::format_rfc5322(std::chrono::system_clock::now()));
-  }
-
   // The DLP host relayed back a message the gateway sent it: name the
   // original queue entry in the copy's trace (the original is removed once
   // DLP answers 250, so this is where the link survives).
@@ -197,11 +170,11 @@ class GatewayHandler final : public smtp::Handler {
     spdlog::info("queue {}: inspected copy of queue {}", id, original);
     auto spool = context_->spool;
     auto add_trace = [spool, id, original] {
-      auto found = spool.find(id);
-      if (!found || found->state != queue::QueueState::incoming) return false;
-      found->envelope.add_trace(std::chrono::system_clock::now(), "dlp-passed",
-                                "inspected copy of queue " + original);
-      return static_cast<bool>(spool.update(id, queue::QueueState::incoming, found->envelope));
+      // not_found: the queue manager claimed it first; the link is informational.
+      return spool.add_trace(
+          id, queue::QueueState::incoming,
+          {std::chrono::system_clock::now(), std::string(queue::trace_event::dlp_passed),
+           "inspected copy of queue " + original});
     };
     co_await offload(context_->shared->workers, add_trace);
   }

@@ -11,10 +11,11 @@
 // Recipients end delivered, failed (-> DSN) or pending (-> retry with the
 // schedule and jitter; max_lifetime -> DSN 4.4.7; one delay DSN).
 //
-// DSNs are queued as inspected and never go to DLP: they carry only what
-// the sender sent (headers only when DLP bounced the message, so a DSN never
-// echoes the content DLP stopped), and inspecting them would block the
-// very notice that tells the sender why a message was stopped.
+// DSNs are queued as inspected and never go to DLP (queue/dsn.hpp says
+// why). A bounce is never lost: a failure DSN that cannot be committed to
+// the spool stays owed on its recipients, the message is deferred instead
+// of removed, and later attempts queue the DSN (without asking DLP or the
+// next hop again) before the message may go.
 //
 // Concurrency: at most gateway.concurrency messages in flight per
 // destination, where the DLP pool is one destination and the next hop
@@ -56,8 +57,9 @@ class QueueManager : public std::enable_shared_from_this<QueueManager> {
     std::string content;
     std::shared_ptr<const policy::Config> config;
     queue::TimePoint now;
-    // Recipients that failed during this attempt, and what the DSN says.
-    std::vector<queue::RecipientFailure> failed;
+    // Recipients whose failure DSN is to be sent: those that failed in this
+    // attempt, and those still owed one from an earlier attempt.
+    std::vector<std::size_t> failed;
     bool dlp_bounced = false;  // the DSN returns headers only
   };
 
@@ -74,11 +76,15 @@ class QueueManager : public std::enable_shared_from_this<QueueManager> {
   asio::awaitable<void> dlp_stage(Attempt& a);
   asio::awaitable<void> delivery_stage(Attempt& a);
   asio::awaitable<void> finish(Attempt& a);
-  asio::awaitable<void> send_dsns(Attempt& a, queue::DsnAction action,
+  // The failure DSN for `recipients`; those it could not be queued for keep owing one.
+  asio::awaitable<void> bounce(Attempt& a, const std::vector<std::size_t>& recipients);
+  // False only when the DSN was due and could not be committed to the spool.
+  asio::awaitable<bool> send_dsns(Attempt& a, queue::DsnAction action,
                                   const std::vector<std::size_t>& recipients);
+  asio::awaitable<void> defer(Attempt& a);
   void trace(Attempt& a, std::string event, std::string detail);
   // Keeps what a stage's outcome means for the DSN.
-  static void record(Attempt& a, queue::Outcome& outcome);
+  void record(Attempt& a, const queue::Outcome& outcome);
 
   Shared& shared_;
   queue::Spool spool_;
