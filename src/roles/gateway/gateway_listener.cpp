@@ -181,7 +181,7 @@ class GatewayHandler final : public smtp::Handler {
 
   std::shared_ptr<const ListenerContext> context_;
   ListenerKind kind_;
-  std::shared_ptr<const policy::Config> config_;  // the snapshot this session began with
+  std::shared_ptr<const config::Config> config_;  // the snapshot this session began with
   std::optional<queue::MessageWriter> writer_;
   std::optional<queue::SpoolFailure> write_error_;
   std::string header_probe_;

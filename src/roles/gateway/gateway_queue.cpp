@@ -40,7 +40,7 @@ void QueueManager::stop() {
   timer_.cancel();
 }
 
-void QueueManager::reload(const std::shared_ptr<const policy::Config>& config) {
+void QueueManager::reload(const std::shared_ptr<const config::Config>& config) {
   // Called from the I/O thread (SIGHUP handler); the scheduler's policy and
   // the DLP settings apply to the next attempt. The concurrency limit is
   // fixed at start.

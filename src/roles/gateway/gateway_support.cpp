@@ -7,30 +7,30 @@
 
 namespace cordon::roles::gateway {
 
-std::string gateway_hostname(const policy::GatewayConfig& config) {
+std::string gateway_hostname(const config::GatewayConfig& config) {
   if (!config.hostname.empty()) return config.hostname;
   std::array<char, 256> name{};
   if (::gethostname(name.data(), name.size() - 1) != 0 || name[0] == '\0') return "localhost";
   return name.data();
 }
 
-queue::SpoolOptions spool_options(const policy::Config& config) {
+queue::SpoolOptions spool_options(const config::Config& config) {
   return {config.data_dir, config.gateway->min_free};
 }
 
-queue::DlpPoolOptions dlp_pool_options(const policy::DlpConfig& config) {
+queue::DlpPoolOptions dlp_pool_options(const config::DlpConfig& config) {
   queue::DlpPoolOptions options;
   for (const auto& hp : config.hosts) options.hosts.push_back({hp.host, hp.port});
   options.connect_timeout = config.connect_timeout;
   options.session_timeout = config.session_timeout;
-  options.tls = config.tls == policy::TlsMode::required        ? smtp::TlsPolicy::required
-                : config.tls == policy::TlsMode::opportunistic ? smtp::TlsPolicy::opportunistic
+  options.tls = config.tls == config::TlsMode::required        ? smtp::TlsPolicy::required
+                : config.tls == config::TlsMode::opportunistic ? smtp::TlsPolicy::opportunistic
                                                                : smtp::TlsPolicy::none;
   options.bypass = config.bypass;
   return options;
 }
 
-queue::RetryPolicy retry_policy(const policy::GatewayConfig& config) {
+queue::RetryPolicy retry_policy(const config::GatewayConfig& config) {
   queue::RetryPolicy p;
   p.schedule = config.retry.schedule;
   p.max_lifetime = config.retry.max_lifetime;
@@ -38,7 +38,7 @@ queue::RetryPolicy retry_policy(const policy::GatewayConfig& config) {
   return p;
 }
 
-smtp::ServerOptions server_options(const policy::Config& config, const std::string& hostname) {
+smtp::ServerOptions server_options(const config::Config& config, const std::string& hostname) {
   smtp::ServerOptions options;
   options.hostname = hostname;
   auto& l = options.limits;

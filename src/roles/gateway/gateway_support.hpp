@@ -1,7 +1,7 @@
 // Small pieces the gateway's parts share: running a blocking spool call on
 // the worker pool from a coroutine on the I/O thread, the host name, and
 // the adapters that map the configuration onto each component's options
-// (the components never see policy::Config).
+// (the components never see config::Config).
 #pragma once
 
 #include <optional>
@@ -17,7 +17,7 @@
 #include <asio/thread_pool.hpp>
 #include <asio/use_awaitable.hpp>
 
-#include "policy/config.hpp"
+#include "config/config.hpp"
 #include "queue/dlp_pool.hpp"
 #include "queue/schedule.hpp"
 #include "queue/spool.hpp"
@@ -51,12 +51,12 @@ auto offload(asio::thread_pool& pool, F& work) -> asio::awaitable<std::invoke_re
 }
 
 // gateway.hostname, or the system's host name.
-std::string gateway_hostname(const policy::GatewayConfig& config);
+std::string gateway_hostname(const config::GatewayConfig& config);
 
 // Configuration -> component options.
-queue::SpoolOptions spool_options(const policy::Config& config);
-queue::DlpPoolOptions dlp_pool_options(const policy::DlpConfig& config);
-queue::RetryPolicy retry_policy(const policy::GatewayConfig& config);
-smtp::ServerOptions server_options(const policy::Config& config, const std::string& hostname);
+queue::SpoolOptions spool_options(const config::Config& config);
+queue::DlpPoolOptions dlp_pool_options(const config::DlpConfig& config);
+queue::RetryPolicy retry_policy(const config::GatewayConfig& config);
+smtp::ServerOptions server_options(const config::Config& config, const std::string& hostname);
 
 }  // namespace cordon::roles::gateway
