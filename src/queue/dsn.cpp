@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include <fmt/format.h>
+
 #include "queue/dsn_encoding.hpp"
 #include "queue/fs_ops.hpp"
 #include "queue/time_format.hpp"
@@ -190,6 +192,63 @@ bool dsn_requested(std::string_view notify, DsnAction action) {
 
 DsnReturn dsn_return(std::string_view ret_param) {
   return upper(ret_param) == "FULL" ? DsnReturn::full : DsnReturn::headers;
+}
+
+DsnRequest dsn_request(const Envelope& e, DsnAction action, std::span<const std::size_t> which,
+                       const DsnContext& context) {
+  DsnRequest req;
+  req.reporting_mta = context.reporting_mta;
+  req.original_sender = e.sender;
+  req.envid = e.params.envid;
+  req.queue_id = context.queue_id;
+  req.arrival = e.arrival;
+  req.ret = context.headers_only ? DsnReturn::headers : dsn_return(e.params.ret);
+  req.original = context.original;
+  req.now = context.now;
+  for (auto i : which) {
+    const auto& r = e.recipients[i];
+    if (!dsn_requested(r.notify, action)) continue;
+    DsnRecipient d;
+    d.final_recipient = r.address;
+    d.original_recipient = r.orcpt;
+    d.action = action;
+    d.diagnostic = r.last_reply;
+    d.last_attempt = context.last_attempt;
+    if (action == DsnAction::delayed) {
+      d.status = "4.4.1";
+      d.will_retry_until = context.will_retry_until;
+    } else {
+      d.status = r.status.empty() ? "5.0.0" : r.status;
+      d.remote_mta = r.remote_mta;
+    }
+    req.recipients.push_back(std::move(d));
+  }
+  return req;
+}
+
+Envelope dsn_envelope(const DsnMessage& dsn, DsnAction action, std::string_view original_id,
+                      TimePoint now) {
+  Envelope env;
+  env.sender = dsn.envelope_sender;
+  Recipient to;
+  to.address = dsn.recipient;
+  env.recipients.push_back(std::move(to));
+  env.arrival = env.next_attempt = now;
+  env.flags.inspected = true;
+  env.add_trace(now, std::string(trace_event::queued),
+                fmt::format("DSN ({}) for queue {}",
+                            action == DsnAction::failed ? "failure" : "delay", original_id));
+  return env;
+}
+
+Result<QueuedDsn, DsnError> make_dsn(const Envelope& envelope, DsnAction action,
+                                     std::span<const std::size_t> which,
+                                     const DsnContext& context) {
+  if (envelope.sender.empty()) return fail(DsnError::null_sender);
+  auto dsn = build_dsn(dsn_request(envelope, action, which, context));
+  if (!dsn) return fail(dsn.error());
+  return QueuedDsn{dsn_envelope(*dsn, action, context.queue_id, context.now),
+                   std::move(dsn->content)};
 }
 
 Result<DsnMessage, DsnError> build_dsn(const DsnRequest& r) {

@@ -7,7 +7,9 @@
 // would loop between two MTAs.
 #pragma once
 
+#include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +60,44 @@ enum class DsnError {
 std::string_view to_string(DsnError error);
 
 Result<DsnMessage, DsnError> build_dsn(const DsnRequest& request);
+
+// What a DSN about a queued message needs besides its envelope.
+struct DsnContext {
+  std::string reporting_mta;
+  std::string queue_id;
+  std::string_view original;  // the message as queued
+  // DLP refused the content: return the headers only, whatever RET= asked.
+  bool headers_only = false;
+  TimePoint last_attempt{};
+  TimePoint will_retry_until{};  // delayed DSNs: arrival + max_lifetime
+  TimePoint now{};
+};
+
+// The request for a DSN of `action` about the recipients `which` of
+// `envelope`: only those whose NOTIFY= asks for one, each with its
+// last_reply as the diagnostic and its status and remote MTA (a delay:
+// 4.4.1, and until when it is retried). Without recipients when none asked.
+DsnRequest dsn_request(const Envelope& envelope, DsnAction action,
+                       std::span<const std::size_t> which, const DsnContext& context);
+
+// The envelope a DSN is queued with: from <> to the original sender, and
+// marked inspected. DSNs never go to DLP: they carry only what the sender
+// sent (headers only when DLP refused the message, so a DSN never echoes
+// the content DLP stopped), and inspecting them would block the very notice
+// that tells the sender why a message was stopped.
+Envelope dsn_envelope(const DsnMessage& dsn, DsnAction action, std::string_view original_id,
+                      TimePoint now);
+
+// A DSN ready to be committed to the spool.
+struct QueuedDsn {
+  Envelope envelope;
+  std::string content;
+};
+
+// dsn_request, build_dsn and dsn_envelope in one: null_sender for a
+// message from <>, no_recipients when no recipient asked for this DSN.
+Result<QueuedDsn, DsnError> make_dsn(const Envelope& envelope, DsnAction action,
+                                     std::span<const std::size_t> which, const DsnContext& context);
 
 // Whether a recipient's NOTIFY= parameter asks for a DSN of this kind.
 // Without NOTIFY, failures and delays are reported (RFC 3461 4.1 leaves

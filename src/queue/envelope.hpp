@@ -25,6 +25,14 @@ struct Recipient {
   std::string notify;   // NOTIFY= as received ("SUCCESS,FAILURE", "NEVER"), empty if none
   RecipientState state = RecipientState::pending;
   std::string last_reply;  // last reply from the remote side for this recipient, verbatim
+  // A failed recipient's enhanced status code and the host that refused it
+  // (empty for local failures such as expiry): what its DSN reports. The
+  // braces keep five-field aggregate initialisations warning-free.
+  std::string status{};
+  std::string remote_mta{};
+  // Its failure DSN could not be queued yet. A bounce is never lost: the
+  // message stays queued until every owed DSN has been queued.
+  bool dsn_owed = false;
 };
 
 // ESMTP MAIL FROM parameters worth keeping for delivery and DSNs.
@@ -53,6 +61,8 @@ inline constexpr std::string_view delivered = "delivered";
 inline constexpr std::string_view delivery_deferred = "delivery-deferred";
 inline constexpr std::string_view expired = "expired";
 inline constexpr std::string_view delay_warning = "delay-warning";
+inline constexpr std::string_view dsn = "dsn";                    // a failure DSN was queued
+inline constexpr std::string_view dsn_deferred = "dsn-deferred";  // ... could not be, yet
 // Written by the spool itself on operator actions.
 inline constexpr std::string_view hold = "hold";
 inline constexpr std::string_view released = "released";
@@ -71,6 +81,7 @@ struct EnvelopeFlags {
   bool bypassed = false;            // delivered around DLP (DLP unreachable)
   bool dlp_resubmitted = false;     // arrived back from DLP on the resubmission port
   bool delay_warning_sent = false;  // the one delay DSN has gone out
+  bool dsn_headers_only = false;    // the owed DSN returns headers only (DLP refused the content)
 };
 
 struct Envelope {

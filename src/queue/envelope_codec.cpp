@@ -38,6 +38,15 @@ bool bool_field(const json& object, const char* name) {
   return v.get<bool>();
 }
 
+// Fields added after version 1 was first written: absent in older spools.
+std::string optional_string_field(const json& object, const char* name) {
+  return object.contains(name) ? string_field(object, name) : std::string();
+}
+
+bool optional_bool_field(const json& object, const char* name) {
+  return object.contains(name) && bool_field(object, name);
+}
+
 std::int64_t int_field(const json& object, const char* name) {
   const json& v = field(object, name);
   if (!v.is_number_integer())
@@ -78,6 +87,9 @@ Envelope decode(const json& doc) {
     if (!state) throw DecodeError{"unknown recipient state"};
     rcpt.state = *state;
     rcpt.last_reply = string_field(r, "last_reply");
+    rcpt.status = optional_string_field(r, "status");
+    rcpt.remote_mta = optional_string_field(r, "remote_mta");
+    rcpt.dsn_owed = optional_bool_field(r, "dsn_owed");
     e.recipients.push_back(std::move(rcpt));
   }
   if (e.recipients.empty()) throw DecodeError{"envelope has no recipients"};
@@ -107,6 +119,7 @@ Envelope decode(const json& doc) {
   e.flags.bypassed = bool_field(f, "bypassed");
   e.flags.dlp_resubmitted = bool_field(f, "dlp_resubmitted");
   e.flags.delay_warning_sent = bool_field(f, "delay_warning_sent");
+  e.flags.dsn_headers_only = optional_bool_field(f, "dsn_headers_only");
   std::int64_t size = int_field(doc, "content_size");
   if (size < 0) throw DecodeError{"negative content_size"};
   e.content_size = static_cast<std::uint64_t>(size);
@@ -141,7 +154,10 @@ std::string encode_envelope(const Envelope& e) {
                           {"orcpt", r.orcpt},
                           {"notify", r.notify},
                           {"state", std::string(to_string(r.state))},
-                          {"last_reply", r.last_reply}});
+                          {"last_reply", r.last_reply},
+                          {"status", r.status},
+                          {"remote_mta", r.remote_mta},
+                          {"dsn_owed", r.dsn_owed}});
   json trace = json::array();
   for (const auto& t : e.trace)
     trace.push_back({{"time", format_rfc3339(t.time)}, {"event", t.event}, {"detail", t.detail}});
@@ -166,7 +182,8 @@ std::string encode_envelope(const Envelope& e) {
        {{"inspected", e.flags.inspected},
         {"bypassed", e.flags.bypassed},
         {"dlp_resubmitted", e.flags.dlp_resubmitted},
-        {"delay_warning_sent", e.flags.delay_warning_sent}}},
+        {"delay_warning_sent", e.flags.delay_warning_sent},
+        {"dsn_headers_only", e.flags.dsn_headers_only}}},
       {"content_size", e.content_size},
   };
   // Invalid UTF-8 (an 8-bit address from a sloppy client) is replaced

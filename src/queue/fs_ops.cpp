@@ -1,6 +1,9 @@
 // The spool's file-system primitives: util/fs with SpoolError codes.
 #include "queue/fs_ops.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <cerrno>
 
 #include "util/random.hpp"
@@ -35,7 +38,9 @@ SpoolResult<Ok> fsync_fd(int fd, const std::filesystem::path& path) {
   return mapped(util::fsync_fd(fd, path));
 }
 
-SpoolResult<Ok> fsync_dir(const std::filesystem::path& dir) { return mapped(util::fsync_dir(dir)); }
+SpoolResult<Ok> fsync_dir(const std::filesystem::path& dir) {
+  return mapped(util::fsync_dir(dir));
+}
 
 SpoolResult<Ok> replace_file(const std::filesystem::path& dir, std::string_view name,
                              std::string_view data) {
@@ -54,6 +59,27 @@ SpoolResult<std::uint64_t> free_bytes(const std::filesystem::path& path) {
   return mapped(util::free_bytes(path));
 }
 
-std::string random_token() { return util::random_hex(6); }
+SpoolResult<TimePoint> modification_time(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return fail(os_failure(errno, "stat", path));
+  auto since_epoch =
+      std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec);
+  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(since_epoch));
+}
+
+SpoolResult<Ok> set_modification_time(const std::filesystem::path& path, TimePoint when) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count();
+  if (ns < 0) ns = 0;
+  struct timespec times[2] = {
+      {0, UTIME_OMIT},
+      {static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)}};
+  if (::utimensat(AT_FDCWD, path.c_str(), times, 0) != 0)
+    return fail(os_failure(errno, "set the mtime of", path));
+  return Ok{};
+}
+
+std::string random_token() {
+  return util::random_hex(6);
+}
 
 }  // namespace cordon::queue::fs_ops

@@ -28,6 +28,13 @@ SpoolResult<Ok> rename_durably(const std::filesystem::path& from, const std::fil
 SpoolResult<std::string> read_file(const std::filesystem::path& path);
 SpoolResult<std::uint64_t> free_bytes(const std::filesystem::path& path);
 
+// The modification time of `path`, and setting it (the access time is
+// left alone). The spool keeps a deferred message's next attempt in its
+// envelope file's mtime, as Postfix does, so that a scan can tell from a
+// stat whether a message is due.
+SpoolResult<TimePoint> modification_time(const std::filesystem::path& path);
+SpoolResult<Ok> set_modification_time(const std::filesystem::path& path, TimePoint when);
+
 // A short random token for unique temporary names.
 std::string random_token();
 

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "util/ascii.hpp"
+
 namespace cordon::queue {
 namespace {
 
@@ -43,6 +45,20 @@ bool is_valid_queue_id(std::string_view id) {
   for (char c : id)
     if (kAlphabet.find(c) == std::string_view::npos) return false;
   return true;
+}
+
+std::string find_queue_id_header(std::string_view header) {
+  const std::string name = std::string(kQueueIdHeader) + ":";
+  std::size_t at = 0;
+  while (!util::istarts_with(header.substr(at), name)) {
+    auto next = header.find('\n', at);
+    if (next == std::string_view::npos) return {};
+    at = next + 1;
+  }
+  auto start = at + name.size();
+  auto end = header.find_first_of("\r\n", start);
+  if (end == std::string_view::npos) return {};
+  return std::string(util::trim(header.substr(start, end - start)));
 }
 
 }  // namespace cordon::queue

@@ -17,4 +17,13 @@ std::string make_queue_id(TimePoint now);
 // ids with it before they come near a path.
 bool is_valid_queue_id(std::string_view id);
 
+// The header the gateway puts on top of a message it hands to DLP, so that
+// the inspected copy DLP sends back can name its original queue entry.
+inline constexpr std::string_view kQueueIdHeader = "X-Cordon-Queue-Id";
+
+// The value of that header in `header` (the start of a message, CRLF line
+// ends; it need not be the whole header section); empty when it is not
+// there or its line is not complete.
+std::string find_queue_id_header(std::string_view header);
+
 }  // namespace cordon::queue

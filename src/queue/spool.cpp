@@ -30,6 +30,18 @@ constexpr QueueState kAllStates[] = {QueueState::incoming, QueueState::active, Q
 // it; a few passes make that vanishingly unlikely.
 constexpr int kFindPasses = 3;
 
+// Keeps the next attempt where a stat finds it: the envelope file's mtime
+// (as Postfix keeps it in the queue file's). It is a hint that lets due()
+// skip messages that are not due without reading them; the envelope stays
+// the authority. A lost stamp (a failed utimensat, or a crash before the
+// inode reached the disk) leaves the mtime at the write time, which is
+// earlier, so the message is read early and judged by its envelope: never
+// late. Hence a failure here is logged and not returned.
+void stamp_next_attempt(const fs::path& envelope_path, TimePoint next_attempt) {
+  if (auto stamped = fs_ops::set_modification_time(envelope_path, next_attempt); !stamped)
+    spdlog::warn("queue: {}", stamped.error().detail);
+}
+
 SpoolFailure invalid_id(std::string_view id) {
   return {SpoolError::invalid_id, "'" + std::string(id) + "' is not a queue id"};
 }
@@ -205,6 +217,13 @@ SpoolResult<std::vector<QueuedMessage>> Spool::due(TimePoint now) const {
     if (!names) return fail(names.error());
     for (const auto& name : *names) {
       if (!is_valid_queue_id(name)) continue;
+      if (state == QueueState::deferred) {
+        // The envelope file's mtime is the next attempt (see update()): a
+        // stat decides, and a message that is not due is not read. When the
+        // stat fails, load() below tells a moved message from a damaged one.
+        auto path = state_dir(state) / name / layout::kEnvelope;
+        if (auto mtime = fs_ops::modification_time(path); mtime && *mtime > now) continue;
+      }
       auto message = load(name, state);
       if (!message) {
         if (message.error().code != SpoolError::not_found)
@@ -240,8 +259,20 @@ SpoolResult<QueuedMessage> Spool::activate(std::string_view id) const {
 SpoolResult<Ok> Spool::update(std::string_view id, QueueState state,
                               const Envelope& envelope) const {
   if (!is_valid_queue_id(id)) return fail(invalid_id(id));
-  return fs_ops::replace_file(state_dir(state) / std::string(id), layout::kEnvelope,
-                              encode_envelope(envelope));
+  auto dir = state_dir(state) / std::string(id);
+  if (auto replaced = fs_ops::replace_file(dir, layout::kEnvelope, encode_envelope(envelope));
+      !replaced)
+    return replaced;
+  stamp_next_attempt(dir / layout::kEnvelope, envelope.next_attempt);
+  return Ok{};
+}
+
+SpoolResult<Ok> Spool::add_trace(std::string_view id, QueueState state, TraceEvent event) const {
+  if (!is_valid_queue_id(id)) return fail(invalid_id(id));
+  auto message = load(id, state);
+  if (!message) return fail(message.error());
+  message->envelope.trace.push_back(std::move(event));
+  return update(id, state, message->envelope);
 }
 
 SpoolResult<Ok> Spool::defer(std::string_view id, const Envelope& envelope) const {
@@ -372,6 +403,10 @@ SpoolResult<std::size_t> Spool::quarantine_unreadable(QueueState state) const {
         else if (size != message->envelope.content_size)
           reason = "content is " + std::to_string(size) + " bytes, envelope says " +
                    std::to_string(message->envelope.content_size);
+        else if (state == QueueState::deferred)
+          // A stamp lost in a crash, or a spool written before the stamp
+          // existed: put the next attempt back where due() looks for it.
+          stamp_next_attempt(message_dir / layout::kEnvelope, message->envelope.next_attempt);
       }
     }
     if (reason.empty()) continue;

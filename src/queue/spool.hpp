@@ -41,7 +41,10 @@
 //
 // The gateway rescans incoming/ and deferred/ periodically (every second),
 // so `cordon queue flush`/`release` from another process take effect at the
-// next scan.
+// next scan. A scan must stay cheap with tens of thousands of deferred
+// messages, so every envelope update also sets the envelope file's mtime to
+// the envelope's next_attempt (as Postfix does with its queue files), and
+// due() reads only the envelopes whose mtime says they are due.
 #pragma once
 
 #include <cstddef>
@@ -164,6 +167,10 @@ class Spool {
   // (taking a declared SIZE into account).
   SpoolResult<MessageWriter> begin(Envelope envelope) const;
 
+  // begin + write + commit in one call, for a message the gateway makes
+  // itself (a DSN); returns its queue id.
+  SpoolResult<std::string> submit(Envelope envelope, std::string_view content) const;
+
   // Every readable message in incoming, active, deferred and hold, sorted
   // by id (i.e. arrival). Unreadable entries are skipped with a warning.
   SpoolResult<std::vector<QueuedMessage>> list() const;
@@ -172,7 +179,8 @@ class Spool {
   SpoolResult<QueuedMessage> find(std::string_view id) const;
 
   // Messages to work on: all of incoming/, and deferred/ whose
-  // next_attempt <= now; oldest next_attempt first.
+  // next_attempt <= now; oldest next_attempt first. A deferred message
+  // whose envelope mtime is later than `now` is skipped without being read.
   SpoolResult<std::vector<QueuedMessage>> due(TimePoint now) const;
 
   // Claims a message for work: renames it from incoming/ or deferred/ into
@@ -181,8 +189,12 @@ class Spool {
   SpoolResult<QueuedMessage> activate(std::string_view id) const;
 
   // Rewrites the envelope of a message in `state` (crash-safe: temporary
-  // file, fsync, rename, fsync).
+  // file, fsync, rename, fsync) and sets the file's mtime to next_attempt.
   SpoolResult<Ok> update(std::string_view id, QueueState state, const Envelope& envelope) const;
+
+  // Appends `event` to the trace of a message in `state` (update() with
+  // the envelope as it is now); not_found when it is elsewhere.
+  SpoolResult<Ok> add_trace(std::string_view id, QueueState state, TraceEvent event) const;
 
   // Finishes an attempt that must be retried: stores `envelope` (with its
   // new attempts/next_attempt/trace) and moves the message active -> deferred.

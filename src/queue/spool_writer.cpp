@@ -171,4 +171,11 @@ SpoolResult<MessageWriter> Spool::begin(Envelope envelope) const {
   return MessageWriter(std::move(state));
 }
 
+SpoolResult<std::string> Spool::submit(Envelope envelope, std::string_view content) const {
+  auto writer = begin(std::move(envelope));
+  if (!writer) return fail(writer.error());
+  if (auto written = writer->write(content); !written) return fail(written.error());
+  return writer->commit();
+}
+
 }  // namespace cordon::queue

@@ -292,5 +292,103 @@ TEST(Dsn, NotifyAndRetParametersAreHonoured) {
   EXPECT_EQ(dsn_return(""), DsnReturn::headers);
 }
 
+Envelope bounced_envelope() {
+  Envelope e;
+  e.sender = "alice@example.com";
+  e.params.ret = "FULL";
+  e.params.envid = "QQ314159";
+  e.arrival = std::chrono::system_clock::now() - 1h;
+  Recipient bob;
+  bob.address = "bob@example.net";
+  bob.orcpt = "rfc822;bob@example.net";
+  bob.state = RecipientState::failed;
+  bob.last_reply = "550 5.7.0 blocked";
+  bob.status = "5.7.0";
+  bob.remote_mta = "10.0.0.1";
+  Recipient quiet = bob;
+  quiet.address = "quiet@example.net";
+  quiet.notify = "NEVER";
+  Recipient carol;
+  carol.address = "carol@example.org";
+  carol.last_reply = "451 4.7.1 later";
+  e.recipients = {bob, quiet, carol};
+  return e;
+}
+
+TEST(DsnRequest, AFailureReportsWhatEachRecipientRecordedAndSkipsThoseWhoSaidNever) {
+  auto e = bounced_envelope();
+  DsnContext c;
+  c.reporting_mta = "gw.test";
+  c.queue_id = "1K0WGRTWD910VJKH";
+  c.original = "Subject: x\r\n\r\nbody\r\n";
+  c.headers_only = true;
+  c.now = c.last_attempt = std::chrono::system_clock::now();
+  auto req = dsn_request(e, DsnAction::failed, std::vector<std::size_t>{0, 1}, c);
+  EXPECT_EQ(req.original_sender, "alice@example.com");
+  EXPECT_EQ(req.envid, "QQ314159");
+  EXPECT_EQ(req.ret, DsnReturn::headers);  // RET=FULL, but DLP refused the content
+  ASSERT_EQ(req.recipients.size(), 1u);
+  const auto& d = req.recipients[0];
+  EXPECT_EQ(d.final_recipient, "bob@example.net");
+  EXPECT_EQ(d.original_recipient, "rfc822;bob@example.net");
+  EXPECT_EQ(d.status, "5.7.0");
+  EXPECT_EQ(d.remote_mta, "10.0.0.1");
+  EXPECT_EQ(d.diagnostic, "550 5.7.0 blocked");
+  EXPECT_FALSE(d.will_retry_until.has_value());
+  c.headers_only = false;
+  EXPECT_EQ(dsn_request(e, DsnAction::failed, std::vector<std::size_t>{0}, c).ret, DsnReturn::full);
+}
+
+TEST(DsnRequest, ADelayReports441AndUntilWhenItIsRetried) {
+  auto e = bounced_envelope();
+  DsnContext c;
+  c.will_retry_until = e.arrival + 24h;
+  auto req = dsn_request(e, DsnAction::delayed, std::vector<std::size_t>{2}, c);
+  ASSERT_EQ(req.recipients.size(), 1u);
+  EXPECT_EQ(req.recipients[0].status, "4.4.1");
+  EXPECT_EQ(req.recipients[0].remote_mta, "");
+  EXPECT_EQ(req.recipients[0].will_retry_until, e.arrival + 24h);
+}
+
+TEST(DsnRequest, AFailureWithoutARecordedStatusIsReportedAs500) {
+  auto e = bounced_envelope();
+  e.recipients[0].status.clear();
+  auto req = dsn_request(e, DsnAction::failed, std::vector<std::size_t>{0}, DsnContext{});
+  ASSERT_EQ(req.recipients.size(), 1u);
+  EXPECT_EQ(req.recipients[0].status, "5.0.0");
+}
+
+TEST(DsnRequest, TheDsnIsQueuedFromTheNullSenderAsInspected) {
+  DsnMessage dsn{"", "alice@example.com", "content"};
+  auto now = std::chrono::system_clock::now();
+  auto env = dsn_envelope(dsn, DsnAction::failed, "1K0WGRTWD910VJKH", now);
+  EXPECT_EQ(env.sender, "");
+  ASSERT_EQ(env.recipients.size(), 1u);
+  EXPECT_EQ(env.recipients[0].address, "alice@example.com");
+  EXPECT_TRUE(env.flags.inspected);
+  EXPECT_EQ(env.next_attempt, now);
+  ASSERT_EQ(env.trace.size(), 1u);
+  EXPECT_EQ(env.trace[0].detail, "DSN (failure) for queue 1K0WGRTWD910VJKH");
+}
+
+TEST(DsnRequest, MakeDsnRefusesANullSenderAndReportsWhenNobodyAsked) {
+  auto e = bounced_envelope();
+  DsnContext c;
+  c.queue_id = "1K0WGRTWD910VJKH";
+  c.reporting_mta = "gw.test";
+  c.original = "Subject: x\r\n\r\nbody\r\n";
+  auto made = make_dsn(e, DsnAction::failed, std::vector<std::size_t>{0}, c);
+  ASSERT_TRUE(made.has_value());
+  EXPECT_EQ(made->envelope.recipients[0].address, "alice@example.com");
+  EXPECT_NE(made->content.find("Final-Recipient: rfc822; bob@example.net"), std::string::npos);
+  auto nobody = make_dsn(e, DsnAction::failed, std::vector<std::size_t>{1}, c);
+  ASSERT_FALSE(nobody.has_value());
+  EXPECT_EQ(nobody.error(), DsnError::no_recipients);
+  e.sender.clear();
+  auto null = make_dsn(e, DsnAction::failed, std::vector<std::size_t>{0}, c);
+  ASSERT_FALSE(null.has_value());
+  EXPECT_EQ(null.error(), DsnError::null_sender);
+}
+
 }  // namespace
 }  // namespace cordon::queue

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "queue/queue_id.hpp"
 #include "queue/spool.hpp"
@@ -227,6 +228,60 @@ TEST_F(SpoolTest, RecoveryMovesTruncatedEnvelopeOrContentToCorrupt) {
   auto listed = spool_->list();
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ(listed->front().id, good);
+}
+
+TEST_F(SpoolTest, TraceCanBeAddedToAMessageInItsStateOnly) {
+  auto now = std::chrono::system_clock::now();
+  auto id = commit_message(*spool_, "x");
+  ASSERT_TRUE(spool_->add_trace(id, QueueState::incoming, {now, "dlp-passed", "copy of X"}));
+  auto found = spool_->find(id);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->envelope.trace.back().detail, "copy of X");
+  auto elsewhere = spool_->add_trace(id, QueueState::deferred, {now, "x", ""});
+  ASSERT_FALSE(elsewhere.has_value());
+  EXPECT_EQ(elsewhere.error().code, SpoolError::not_found);
+}
+
+TEST_F(SpoolTest, AnOwedDsnAndWhatItReportsSurviveInTheEnvelope) {
+  auto id = commit_message(*spool_, "x");
+  auto claimed = spool_->activate(id);
+  ASSERT_TRUE(claimed.has_value());
+  Envelope e = claimed->envelope;
+  e.recipients[0].state = RecipientState::failed;
+  e.recipients[0].status = "5.7.0";
+  e.recipients[0].remote_mta = "10.0.0.1";
+  e.recipients[0].dsn_owed = true;
+  e.flags.dsn_headers_only = true;
+  ASSERT_TRUE(spool_->defer(id, e).has_value());
+  auto found = spool_->find(id);
+  ASSERT_TRUE(found.has_value());
+  const auto& r = found->envelope.recipients[0];
+  EXPECT_EQ(r.state, RecipientState::failed);
+  EXPECT_EQ(r.status, "5.7.0");
+  EXPECT_EQ(r.remote_mta, "10.0.0.1");
+  EXPECT_TRUE(r.dsn_owed);
+  EXPECT_FALSE(found->envelope.recipients[1].dsn_owed);
+  EXPECT_TRUE(found->envelope.flags.dsn_headers_only);
+}
+
+TEST_F(SpoolTest, AnEnvelopeWrittenBeforeOwedDsnsExistedIsStillRead) {
+  auto id = commit_message(*spool_, "x");
+  auto path = queue_dir("incoming") / id / "envelope.json";
+  std::ifstream in(path);
+  auto doc = nlohmann::json::parse(in);
+  in.close();
+  for (auto& r : doc["recipients"]) {
+    r.erase("status");
+    r.erase("remote_mta");
+    r.erase("dsn_owed");
+  }
+  doc["flags"].erase("dsn_headers_only");
+  std::ofstream(path, std::ios::trunc) << doc.dump(1);
+  auto found = spool_->find(id);
+  ASSERT_TRUE(found.has_value()) << found.error().detail;
+  EXPECT_FALSE(found->envelope.recipients[0].dsn_owed);
+  EXPECT_EQ(found->envelope.recipients[0].status, "");
+  EXPECT_FALSE(found->envelope.flags.dsn_headers_only);
 }
 
 TEST_F(SpoolTest, ListSkipsAnUnreadableEnvelopeAndFindCallsItCorrupt) {

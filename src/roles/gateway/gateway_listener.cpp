@@ -5,20 +5,18 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 
-#include <fmt/format.h>
-
-#include "queue/time_format.hpp"
+#include "queue/queue_id.hpp"
+#include "queue/smtp_envelope.hpp"
 #include "roles/gateway/gateway_support.hpp"
+#include "util/ascii.hpp"
 
 namespace cordon::roles::gateway {
 namespace {
 
 using smtp::Reply;
 
-constexpr std::string_view kQueueIdHeader = "x-cordon-queue-id:";
 // Enough for any real header section; the link to the original queue id is
 // informational, so a message with a larger header simply goes without it.
 constexpr std::size_t kHeaderProbeLimit = 64 * 1024;
@@ -34,26 +32,6 @@ Reply spool_refusal(const queue::SpoolFailure& failure) {
   if (failure.code == queue::SpoolError::no_space)
     return Reply::make(452, "4.3.1", "Insufficient system storage, try again later");
   return Reply::make(451, "4.3.0", "Local error in processing, try again later");
-}
-
-// Looks for "X-Cordon-Queue-Id: <id>" in the header section seen so far.
-std::string find_queue_id_header(std::string_view header) {
-  std::string lower(header);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  std::size_t at = lower.rfind(kQueueIdHeader, 0) == 0 ? 0 : std::string::npos;
-  if (at == std::string::npos) {
-    auto found = lower.find("\n" + std::string(kQueueIdHeader));
-    if (found == std::string::npos) return {};
-    at = found + 1;
-  }
-  auto start = at + kQueueIdHeader.size();
-  auto end = header.find_first_of("\r\n", start);
-  if (end == std::string_view::npos) return {};
-  std::string value(header.substr(start, end - start));
-  value.erase(0, value.find_first_not_of(" \t"));
-  value.erase(value.find_last_not_of(" \t") + 1);
-  return value;
 }
 
 class GatewayHandler final : public smtp::Handler {
@@ -89,7 +67,11 @@ class GatewayHandler final : public smtp::Handler {
     writer_.reset();
     write_error_.reset();
     header_probe_.clear();
-    queue::Envelope envelope = make_envelope(session);
+    const auto ip = client_ip(session);
+    auto envelope = queue::received_envelope(
+        session, ip,
+        kind_ == ListenerKind::resubmit ? queue::Arrival::resubmitted : queue::Arrival::client,
+        std::chrono::system_clock::now());
     auto spool = context_->spool;
     auto begin_message = [spool, envelope] { return spool.begin(envelope); };
     auto begun = co_await offload(context_->shared->workers, begin_message);
@@ -99,7 +81,8 @@ class GatewayHandler final : public smtp::Handler {
       co_return smtp::DataStart{spool_refusal(begun.error()), nullptr};
     }
     writer_.emplace(std::move(*begun));
-    write(received_header(session, writer_->id()));
+    write(queue::received_header(session, ip, context_->hostname, writer_->id(),
+                                 std::chrono::system_clock::now()));
     co_return smtp::DataStart{Reply::make(354, "", "End data with <CR><LF>.<CR><LF>"),
                               std::make_unique<Sink>(*this)};
   }
@@ -170,62 +153,28 @@ class GatewayHandler final : public smtp::Handler {
     const auto ip = client_ip(session);
     for (const auto& net : config_->gateway->relay_networks)
       if (net.contains(ip)) return true;
-    auto domain = domain_of(recipient);
-    if (domain.empty()) {
-      // RFC 5321 4.5.1: a bare "postmaster" must be accepted.
-      std::string lower = recipient;
-      std::transform(lower.begin(), lower.end(), lower.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      return lower == "postmaster";
-    }
+    auto domain = queue::domain_of(recipient);
+    // RFC 5321 4.5.1: a bare "postmaster" must be accepted.
+    if (domain.empty()) return util::iequals(recipient, "postmaster");
     const auto& local = config_->gateway->local_domains;
     return std::find(local.begin(), local.end(), domain) != local.end();
-  }
-
-  queue::Envelope make_envelope(const smtp::SessionInfo& session) const {
-    queue::Envelope e;
-    auto now = std::chrono::system_clock::now();
-    if (session.mail) {
-      e.sender = session.mail->sender;
-      e.params = to_queue_params(session.mail->params);
-    }
-    for (const auto& r : session.recipients) e.recipients.push_back(to_queue_recipient(r));
-    e.client = {client_ip(session), "", session.helo_name};
-    e.arrival = now;
-    e.next_attempt = now;
-    if (kind_ == ListenerKind::resubmit) {
-      e.flags.inspected = true;
-      e.flags.dlp_resubmitted = true;
-      e.add_trace(now, "queued", "resubmitted by DLP host " + client_ip(session));
-    } else {
-      e.add_trace(now, "queued", "from " + session.helo_name + " [" + client_ip(session) + "]");
-    }
-    return e;
-  }
-
-  std::string received_header(const smtp::SessionInfo& session, const std::string& id) const {
-    return fmt::format("Received: from {} ([{}])\r\n\tby {} (cordon) with {}{} id {};\r\n\t{}\r\n",
-                       session.helo_name.empty() ? "unknown" : session.helo_name,
-                       client_ip(session), context_->hostname, session.esmtp ? "ESMTP" : "SMTP",
-                       session.tls ? "S" : "", id,
-                       queue::format_rfc5322(std::chrono::system_clock::now()));
   }
 
   // The DLP host relayed back a message the gateway sent it: name the
   // original queue entry in the copy's trace (the original is removed once
   // DLP answers 250, so this is where the link survives).
   asio::awaitable<void> link_to_original(const std::string& id) {
-    auto original = find_queue_id_header(header_probe_);
+    auto original = queue::find_queue_id_header(header_probe_);
     header_probe_.clear();
     if (original.empty()) co_return;
     spdlog::info("queue {}: inspected copy of queue {}", id, original);
     auto spool = context_->spool;
     auto add_trace = [spool, id, original] {
-      auto found = spool.find(id);
-      if (!found || found->state != queue::QueueState::incoming) return false;
-      found->envelope.add_trace(std::chrono::system_clock::now(), "dlp-passed",
-                                "inspected copy of queue " + original);
-      return static_cast<bool>(spool.update(id, queue::QueueState::incoming, found->envelope));
+      // not_found: the queue manager claimed it first; the link is informational.
+      return spool.add_trace(
+          id, queue::QueueState::incoming,
+          {std::chrono::system_clock::now(), std::string(queue::trace_event::dlp_passed),
+           "inspected copy of queue " + original});
     };
     co_await offload(context_->shared->workers, add_trace);
   }
@@ -243,20 +192,6 @@ class GatewayHandler final : public smtp::Handler {
 smtp::HandlerFactory make_handler_factory(std::shared_ptr<const ListenerContext> context,
                                           ListenerKind kind) {
   return [context, kind] { return std::make_unique<GatewayHandler>(context, kind); };
-}
-
-smtp::ServerOptions server_options(const config::Config& config, const std::string& hostname) {
-  smtp::ServerOptions options;
-  options.hostname = hostname;
-  auto& l = options.limits;
-  l.max_data_line = config.smtp.max_line_length;
-  l.max_recipients = config.smtp.max_recipients;
-  l.max_message_size = config.smtp.max_message_size;
-  l.max_errors = config.smtp.max_errors;
-  l.max_connections = config.smtp.max_connections;
-  l.idle_timeout = config.smtp.idle_timeout;
-  l.data_timeout = config.smtp.command_timeout;
-  return options;
 }
 
 }  // namespace cordon::roles::gateway

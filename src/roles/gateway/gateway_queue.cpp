@@ -20,14 +20,6 @@ constexpr auto kScanInterval = std::chrono::seconds(1);
 // moving, long enough that a burst of completions shares one directory scan.
 constexpr auto kSoonInterval = std::chrono::milliseconds(10);
 
-queue::RetryPolicy retry_policy(const config::GatewayConfig& g) {
-  queue::RetryPolicy p;
-  p.schedule = g.retry.schedule;
-  p.max_lifetime = g.retry.max_lifetime;
-  p.delay_warning_after = g.delay_warning;
-  return p;
-}
-
 }  // namespace
 
 QueueManager::QueueManager(Shared& shared, queue::Spool spool, std::string hostname)
@@ -141,6 +133,7 @@ asio::awaitable<void> QueueManager::process(std::string id, queue::ConcurrencyLi
   a.config = config_;
   a.now = std::chrono::system_clock::now();
   a.envelope.attempts += 1;
+  a.dlp_bounced = a.envelope.flags.dsn_headers_only;  // set only while a DSN is owed
   auto read_content = [spool, id] { return spool.read_content(id, queue::QueueState::active); };
   auto content = co_await offload(shared_.workers, read_content);
   if (!content) {
@@ -149,6 +142,9 @@ asio::awaitable<void> QueueManager::process(std::string id, queue::ConcurrencyLi
           "local error: cannot read the queued content");
   } else {
     a.content = std::move(*content);
+    // DSNs an earlier attempt could not queue go out with this attempt's.
+    for (std::size_t i = 0; i < a.envelope.recipients.size(); ++i)
+      if (a.envelope.recipients[i].dsn_owed) a.failed.push_back(i);
     if (!a.envelope.flags.inspected && !a.envelope.flags.bypassed) co_await dlp_stage(a);
     if (a.envelope.flags.inspected || a.envelope.flags.bypassed) co_await delivery_stage(a);
   }

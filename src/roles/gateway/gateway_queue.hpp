@@ -4,17 +4,18 @@
 // and it is told at once of each newly committed message.
 //
 // For each due message: claim it (incoming/deferred -> active), then
-//  - not inspected and not bypassed: the DLP pool (gateway_dlp.hpp) decides
+//  - not inspected and not bypassed: the DLP pool (queue/dlp_pool.hpp) decides
 //    passed / deferred / bounced / bypass / fail-closed;
 //  - inspected (arrived back on the resubmission port, or a DSN) or
 //    bypassed: deliver to the next hop (Maildir or smarthost).
 // Recipients end delivered, failed (-> DSN) or pending (-> retry with the
 // schedule and jitter; max_lifetime -> DSN 4.4.7; one delay DSN).
 //
-// DSNs are queued as inspected and never go to DLP: they carry only what
-// the sender sent (headers only when DLP bounced the message, so a DSN never
-// echoes the content DLP stopped), and inspecting them would block the
-// very notice that tells the sender why a message was stopped.
+// DSNs are queued as inspected and never go to DLP (queue/dsn.hpp says
+// why). A bounce is never lost: a failure DSN that cannot be committed to
+// the spool stays owed on its recipients, the message is deferred instead
+// of removed, and later attempts queue the DSN (without asking DLP or the
+// next hop again) before the message may go.
 //
 // Concurrency: at most gateway.concurrency messages in flight per
 // destination, where the DLP pool is one destination and the next hop
@@ -29,9 +30,9 @@
 #include <asio/steady_timer.hpp>
 
 #include "queue/dsn.hpp"
+#include "queue/outcome.hpp"
 #include "queue/schedule.hpp"
 #include "queue/spool.hpp"
-#include "roles/gateway/gateway_dlp.hpp"
 #include "roles/runtime.hpp"
 
 namespace cordon::roles::gateway {
@@ -56,13 +57,9 @@ class QueueManager : public std::enable_shared_from_this<QueueManager> {
     std::string content;
     std::shared_ptr<const config::Config> config;
     queue::TimePoint now;
-    // Recipients that failed during this attempt, and what the DSN says.
-    struct Failure {
-      std::size_t index;
-      std::string status;      // enhanced status code
-      std::string remote_mta;  // empty for local failures
-    };
-    std::vector<Failure> failed;
+    // Recipients whose failure DSN is to be sent: those that failed in this
+    // attempt, and those still owed one from an earlier attempt.
+    std::vector<std::size_t> failed;
     bool dlp_bounced = false;  // the DSN returns headers only
   };
 
@@ -79,9 +76,15 @@ class QueueManager : public std::enable_shared_from_this<QueueManager> {
   asio::awaitable<void> dlp_stage(Attempt& a);
   asio::awaitable<void> delivery_stage(Attempt& a);
   asio::awaitable<void> finish(Attempt& a);
-  asio::awaitable<void> send_dsns(Attempt& a, queue::DsnAction action,
+  // The failure DSN for `recipients`; those it could not be queued for keep owing one.
+  asio::awaitable<void> bounce(Attempt& a, const std::vector<std::size_t>& recipients);
+  // False only when the DSN was due and could not be committed to the spool.
+  asio::awaitable<bool> send_dsns(Attempt& a, queue::DsnAction action,
                                   const std::vector<std::size_t>& recipients);
+  asio::awaitable<void> defer(Attempt& a);
   void trace(Attempt& a, std::string event, std::string detail);
+  // Keeps what a stage's outcome means for the DSN.
+  void record(Attempt& a, const queue::Outcome& outcome);
 
   Shared& shared_;
   queue::Spool spool_;

@@ -1,6 +1,6 @@
 // The gateway role: wires the spool, the two SMTP listeners and the queue
 // manager together (the work itself is in gateway_listener.cpp,
-// gateway_queue.cpp, gateway_attempt.cpp and gateway_dlp.cpp).
+// gateway_queue.cpp and gateway_attempt.cpp, and in the queue component).
 #include <spdlog/spdlog.h>
 
 #include <asio/ip/tcp.hpp>
@@ -41,7 +41,7 @@ class GatewayRole final : public Role {
     const auto& gw = *config->gateway;
     const std::string hostname = gateway_hostname(gw);
 
-    auto spool = queue::Spool::open({config->data_dir, gw.min_free});
+    auto spool = queue::Spool::open(spool_options(*config));
     if (!spool) return fail("cannot open the queue: " + spool.error().detail);
     auto recovered = spool->recover();
     if (!recovered) return fail("queue recovery failed: " + recovered.error().detail);

@@ -1,6 +1,7 @@
 // Small pieces the gateway's parts share: running a blocking spool call on
-// the worker pool from a coroutine on the I/O thread, converting SMTP
-// parameters to the queue's envelope form (xtext), and the host name.
+// the worker pool from a coroutine on the I/O thread, the host name, and
+// the adapters that map the configuration onto each component's options
+// (the components never see config::Config).
 #pragma once
 
 #include <optional>
@@ -17,8 +18,10 @@
 #include <asio/use_awaitable.hpp>
 
 #include "config/config.hpp"
-#include "queue/envelope.hpp"
-#include "smtp/command.hpp"
+#include "queue/dlp_pool.hpp"
+#include "queue/schedule.hpp"
+#include "queue/spool.hpp"
+#include "smtp/server.hpp"
 
 namespace cordon::roles::gateway {
 
@@ -47,20 +50,13 @@ auto offload(asio::thread_pool& pool, F& work) -> asio::awaitable<std::invoke_re
   co_return std::move(*result);
 }
 
-// RFC 3461 xtext.
-std::string xtext_decode(std::string_view text);
-std::string xtext_encode(std::string_view text);
-
-// Envelope parameters as the queue keeps them, and back for the next hop.
-queue::MailParams to_queue_params(const smtp::MailParams& params);
-smtp::MailParams to_smtp_params(const queue::MailParams& params);
-queue::Recipient to_queue_recipient(const smtp::RcptTo& rcpt);
-smtp::RcptTo to_smtp_recipient(const queue::Recipient& recipient);
-
-// The domain of an address, lower case; empty when there is none.
-std::string domain_of(std::string_view address);
-
 // gateway.hostname, or the system's host name.
 std::string gateway_hostname(const config::GatewayConfig& config);
+
+// Configuration -> component options.
+queue::SpoolOptions spool_options(const config::Config& config);
+queue::DlpPoolOptions dlp_pool_options(const config::DlpConfig& config);
+queue::RetryPolicy retry_policy(const config::GatewayConfig& config);
+smtp::ServerOptions server_options(const config::Config& config, const std::string& hostname);
 
 }  // namespace cordon::roles::gateway

@@ -1,11 +1,11 @@
-// The DLP pool's failover and bypass decision (rules in gateway_dlp.hpp).
-#include "roles/gateway/gateway_dlp.hpp"
+// The DLP pool's failover and bypass decision (rules in dlp_pool.hpp).
+#include "queue/dlp_pool.hpp"
 
 #include <chrono>
 
 #include <fmt/format.h>
 
-namespace cordon::roles::gateway {
+namespace cordon::queue {
 namespace {
 
 // A multi-line reply on one line, for log lines and trace details.
@@ -66,28 +66,29 @@ std::string_view to_string(DlpOutcome outcome) {
   return "?";
 }
 
-smtp::ClientOptions dlp_client_options(const config::DlpConfig& config,
-                                       const std::string& helo_name) {
+std::string DlpHost::to_string() const {
+  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return h + ":" + std::to_string(port);
+}
+
+smtp::ClientOptions dlp_client_options(const DlpPoolOptions& pool, const std::string& helo_name) {
   smtp::ClientOptions options;
   options.helo_name = helo_name;
-  options.tls = config.tls == config::TlsMode::required        ? smtp::TlsPolicy::required
-                : config.tls == config::TlsMode::opportunistic ? smtp::TlsPolicy::opportunistic
-                                                               : smtp::TlsPolicy::none;
+  options.tls = pool.tls;
   auto& t = options.timeouts;
-  t.connect = config.connect_timeout;
+  t.connect = pool.connect_timeout;
   t.greeting = t.helo = t.starttls = t.mail = t.rcpt = t.data = t.data_end = t.quit =
-      config.session_timeout;
+      pool.session_timeout;
   return options;
 }
 
-asio::awaitable<DlpVerdict> run_dlp_pool(const config::DlpConfig& config,
-                                         queue::CircuitBreakers& breakers,
+asio::awaitable<DlpVerdict> run_dlp_pool(const DlpPoolOptions& pool, CircuitBreakers& breakers,
                                          const DlpAttempt& attempt) {
   std::vector<HostReport> no_verdict;  // hosts tried that gave no verdict, in order
-  std::vector<const config::HostPort*> skipped;
+  std::vector<const DlpHost*> skipped;
 
   // Tries `hosts`; returns a verdict as soon as one host gives one.
-  auto pass = [&](const std::vector<const config::HostPort*>& hosts,
+  auto pass = [&](const std::vector<const DlpHost*>& hosts,
                   bool honour_breaker) -> asio::awaitable<std::optional<DlpVerdict>> {
     for (const auto* hp : hosts) {
       const std::string key = hp->to_string();
@@ -121,8 +122,8 @@ asio::awaitable<DlpVerdict> run_dlp_pool(const config::DlpConfig& config,
     co_return std::nullopt;
   };
 
-  std::vector<const config::HostPort*> all;
-  for (const auto& hp : config.hosts) all.push_back(&hp);
+  std::vector<const DlpHost*> all;
+  for (const auto& hp : pool.hosts) all.push_back(&hp);
   if (auto v = co_await pass(all, true)) co_return std::move(*v);
   if (!skipped.empty()) {
     // Open breakers must not turn into a bypass without a connection attempt.
@@ -136,22 +137,26 @@ asio::awaitable<DlpVerdict> run_dlp_pool(const config::DlpConfig& config,
     if (r.result.outcome == smtp::DeliveryOutcome::tls_failed) ++tls_failed;
   }
   DlpVerdict v;
+  v.result.outcome = smtp::DeliveryOutcome::transient;  // no host decided
   if (tls_failed > 0) {
     v.outcome = DlpOutcome::deferred;
     v.detail = "TLS to DLP is required and was not negotiated: " + join(no_verdict);
+    v.result.detail = v.detail;
     co_return v;
   }
   if (timed_out > 1) {
     v.outcome = DlpOutcome::deferred;
     v.detail = "more than one DLP host accepts TCP connections but timed out: " + join(no_verdict);
+    v.result.detail = v.detail;
     co_return v;
   }
-  v.outcome = config.bypass ? DlpOutcome::bypass : DlpOutcome::fail_closed;
+  v.outcome = pool.bypass ? DlpOutcome::bypass : DlpOutcome::fail_closed;
   v.bypass_reason = timed_out == 1 ? "session_timeout" : "unreachable";
   v.detail = (timed_out == 1 ? "session timed out and no other DLP host accepts a TCP connection: "
                              : "no DLP host accepts a TCP connection: ") +
              join(no_verdict);
+  v.result.detail = v.detail;
   co_return v;
 }
 
-}  // namespace cordon::roles::gateway
+}  // namespace cordon::queue

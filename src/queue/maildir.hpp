@@ -12,7 +12,7 @@
 
 #include "util/result.hpp"
 
-namespace cordon::roles {
+namespace cordon::queue {
 
 struct MaildirMessage {
   std::string queue_id;  // part of the file name, so a file can be traced to its queue entry
@@ -28,4 +28,4 @@ Result<std::filesystem::path, std::string> deliver_to_maildir(const std::filesys
                                                               const std::string& hostname,
                                                               const MaildirMessage& message);
 
-}  // namespace cordon::roles
+}  // namespace cordon::queue

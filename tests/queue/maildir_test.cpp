@@ -1,4 +1,4 @@
-// Maildir delivery (roles/maildir.hpp): one file in new/ with Return-Path
+// Maildir delivery (queue/maildir.hpp): one file in new/ with Return-Path
 // and one Delivered-To per recipient on top, nothing left in tmp/, and a
 // failure reported (not thrown) when the Maildir cannot be written.
 #include <gtest/gtest.h>
@@ -8,9 +8,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "roles/gateway/maildir.hpp"
+#include "queue/maildir.hpp"
 
-namespace cordon::roles {
+namespace cordon::queue {
 namespace {
 
 namespace fs = std::filesystem;
@@ -77,4 +77,4 @@ TEST_F(MaildirTest, AFileWhereTheMaildirShouldBeIsReportedAsAnError) {
 }
 
 }  // namespace
-}  // namespace cordon::roles
+}  // namespace cordon::queue

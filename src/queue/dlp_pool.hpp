@@ -27,41 +27,61 @@
 // made for this very message.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <asio/awaitable.hpp>
 
-#include "config/config.hpp"
 #include "queue/schedule.hpp"
 #include "smtp/client.hpp"
 
-namespace cordon::roles::gateway {
+namespace cordon::queue {
+
+// A DLP host as configured: a name or an IP literal, and a port.
+struct DlpHost {
+  std::string host;
+  std::uint16_t port = 0;
+  // "host:port", "[v6]:port": the breaker key and the name in logs.
+  std::string to_string() const;
+};
+
+// What the pool needs to know; the gateway maps its configuration onto it.
+struct DlpPoolOptions {
+  std::vector<DlpHost> hosts;  // tried in order
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
+  std::chrono::milliseconds session_timeout{std::chrono::seconds(30)};
+  smtp::TlsPolicy tls = smtp::TlsPolicy::none;
+  bool bypass = true;  // false: fail closed (stay queued)
+};
 
 enum class DlpOutcome { passed, deferred, bounced, bypass, fail_closed };
 std::string_view to_string(DlpOutcome outcome);
 
 struct DlpVerdict {
   DlpOutcome outcome = DlpOutcome::deferred;
-  std::string host;             // host:port that decided (passed, deferred by reply, bounced)
-  smtp::DeliveryResult result;  // that host's attempt (reply, per-recipient replies)
-  std::string
-      bypass_reason;   // metric label for bypass / fail_closed: unreachable | session_timeout
+  std::string host;  // host:port that decided (passed, deferred by reply, bounced)
+  // That host's attempt (reply, per-recipient replies). When no host
+  // decided (deferred without a reply, bypass, fail_closed): outcome
+  // transient, no reply, and `detail` as its detail.
+  smtp::DeliveryResult result;
+  // Metric label for bypass / fail_closed: unreachable | session_timeout.
+  std::string bypass_reason;
   std::string detail;  // human-readable: the reply, or what each host did
 };
 
 // One delivery attempt to one DLP host (smtp::deliver in production; a
 // fake in unit tests).
-using DlpAttempt = std::function<asio::awaitable<smtp::DeliveryResult>(const config::HostPort&)>;
+using DlpAttempt = std::function<asio::awaitable<smtp::DeliveryResult>(const DlpHost&)>;
 
-asio::awaitable<DlpVerdict> run_dlp_pool(const config::DlpConfig& config,
-                                         queue::CircuitBreakers& breakers,
+asio::awaitable<DlpVerdict> run_dlp_pool(const DlpPoolOptions& options, CircuitBreakers& breakers,
                                          const DlpAttempt& attempt);
 
 // Client options for a DLP host: connect_timeout for the TCP handshake,
 // session_timeout for every reply after it.
-smtp::ClientOptions dlp_client_options(const config::DlpConfig& config,
-                                       const std::string& helo_name);
+smtp::ClientOptions dlp_client_options(const DlpPoolOptions& options, const std::string& helo_name);
 
-}  // namespace cordon::roles::gateway
+}  // namespace cordon::queue

@@ -1,4 +1,4 @@
-// The DLP pool's decision (roles/gateway_dlp.hpp) with scripted per-host
+// The DLP pool's decision (queue/dlp_pool.hpp) with scripted per-host
 // outcomes: failover order, the exact bypass conditions, fail closed, and
 // circuit breakers that never cause a bypass without a connection attempt.
 #include <gtest/gtest.h>
@@ -8,12 +8,13 @@
 #include <asio/use_future.hpp>
 #include <map>
 
-#include "roles/gateway/gateway_dlp.hpp"
+#include "queue/dlp_pool.hpp"
 
-// GCC 12 false positive on Asio's coroutine frame allocator (see gateway_attempt.cpp).
+// GCC 12 false positive on Asio's coroutine frame allocator (see
+// roles/gateway/gateway_attempt.cpp).
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
-namespace cordon::roles::gateway {
+namespace cordon::queue {
 namespace {
 
 using smtp::DeliveryOutcome;
@@ -34,19 +35,22 @@ smtp::DeliveryResult outcome(DeliveryOutcome o, int code = 0,
 }
 
 struct Pool {
-  config::DlpConfig config;
-  queue::CircuitBreakers breakers{queue::BreakerPolicy{1, std::chrono::hours(1)}};
+  DlpPoolOptions config;
+  CircuitBreakers breakers{BreakerPolicy{1, std::chrono::hours(1)}};
   std::map<std::string, smtp::DeliveryResult> script;  // host:port -> what it does
   std::vector<std::string> tried;
 
   explicit Pool(std::vector<std::string> hosts) {
-    for (auto& h : hosts) config.hosts.push_back(*config::parse_host_port(h));
+    for (auto& h : hosts) {
+      auto colon = h.rfind(':');
+      config.hosts.push_back(
+          {h.substr(0, colon), static_cast<std::uint16_t>(std::stoi(h.substr(colon + 1)))});
+    }
   }
 
   DlpVerdict run() {
     asio::io_context io;
-    DlpAttempt attempt =
-        [this](const config::HostPort& hp) -> asio::awaitable<smtp::DeliveryResult> {
+    DlpAttempt attempt = [this](const DlpHost& hp) -> asio::awaitable<smtp::DeliveryResult> {
       tried.push_back(hp.to_string());
       co_return script.at(hp.to_string());
     };
@@ -155,4 +159,4 @@ TEST(GatewayDlpPool, OpenBreakersAreProbedBeforeAnyBypass) {
 }
 
 }  // namespace
-}  // namespace cordon::roles::gateway
+}  // namespace cordon::queue
