@@ -38,9 +38,12 @@ struct ServerLimits {
   std::size_t max_connections_per_client = 20;
   std::size_t max_connection_rate_per_client = 600;
   std::chrono::milliseconds connection_rate_interval{std::chrono::minutes(1)};
-  // Clients exempt from the two per-client limits (not from max_connections);
-  // null: none. The roles pass their configured networks here.
-  std::function<bool(const asio::ip::address&)> client_limit_exempt;
+  // Clients exempt from the two per-client limits (not from max_connections).
+  // Default: loopback, as the configuration's default (so a gateway and a
+  // prevent on one host never throttle each other); null: nobody is exempt.
+  // The roles pass their configured networks here.
+  std::function<bool(const asio::ip::address&)> client_limit_exempt =
+      [](const asio::ip::address& a) { return a.is_loopback(); };
   // Wall-clock bounds that no trickle of bytes can extend: the whole session
   // -> 421 4.4.2 and close; the DATA phase from 354 to the final dot -> 421
   // 4.4.2 and close (the transaction is dropped).

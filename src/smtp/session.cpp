@@ -185,7 +185,9 @@ class Session {
   asio::awaitable<bool> flush() {
     if (out_.empty()) co_return true;
     std::error_code ec;
-    arm(limits_.write_timeout);
+    // Bounded by write_timeout alone, so the 421 that ends an exhausted
+    // session still goes out (reading is where the session time is kept).
+    conn_->expires_after(limits_.write_timeout);
     co_await conn_->write(out_, ec);
     conn_->cancel_deadline();
     // An idle session keeps no large reply buffer.

@@ -101,9 +101,11 @@ class RawClient {
 };
 
 // Limits with every per-client and wall-clock bound off, so each test turns
-// on the one it is about.
+// on the one it is about, and no exempt clients: the test clients are on
+// loopback, which the default exempts.
 ServerOptions unlimited() {
   ServerOptions o;
+  o.limits.client_limit_exempt = nullptr;
   o.limits.max_connections_per_client = 0;
   o.limits.max_connection_rate_per_client = 0;
   o.limits.max_session_time = 0ms;
@@ -196,6 +198,20 @@ TEST(ServerLimits, ExemptClientsAreNotCountedPerAddress) {
   EXPECT_TRUE(starts_with(first.greeting(), "220 "));
   RawClient second("127.0.0.2", t.port());
   EXPECT_TRUE(starts_with(second.greeting(), "421 4.7.0")) << second.greeting();
+}
+
+TEST(ServerLimits, LoopbackIsExemptByDefault) {
+  ServerOptions options;
+  options.limits.max_connections_per_client = 1;
+  options.limits.max_connection_rate_per_client = 1;
+  TestServer t(options);
+  std::vector<RawClient> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.emplace_back("127.0.0.2", t.port());
+    EXPECT_TRUE(starts_with(clients.back().greeting(), "220 ")) << i;
+  }
+  EXPECT_TRUE(ServerLimits{}.client_limit_exempt(asio::ip::make_address("::1")));
+  EXPECT_FALSE(ServerLimits{}.client_limit_exempt(asio::ip::make_address("192.0.2.1")));
 }
 
 TEST(ServerLimits, TheGlobalLimitStillAppliesAndAnswers432) {
