@@ -13,7 +13,7 @@
 #include <string>
 
 #include "extract/extract.hpp"
-#include "policy/config.hpp"
+#include "config/config.hpp"
 #include "policy/evaluate.hpp"
 
 using namespace cordon;
@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   int rounds = argc > 2 ? std::max(1, std::atoi(argv[2])) : 3;
-  auto config = policy::default_config();
+  auto config = config::default_config();
   if (!config) {
     std::fprintf(stderr, "%s\n", config.error().to_string().c_str());
     return 2;

@@ -5,26 +5,26 @@
 #include <string>
 
 #include "cli/commands.hpp"
-#include "policy/config.hpp"
+#include "config/config.hpp"
 #include "smtp/reply_builder.hpp"
 
 namespace cordon::cli {
 namespace {
 
 int check_config(const std::string& file) {
-  auto loaded = policy::load_config_file(file);
+  auto loaded = config::load_config_file(file);
   if (!loaded) {
     std::fprintf(stderr, "%s\n", loaded.error().to_string().c_str());
     return 2;
   }
-  const policy::Config& config = **loaded;
+  const config::Config& config = **loaded;
   if (config.prevent) {
     // The reply builder owns the rules for a conformant reply; ask it now
     // rather than fail on the first blocked message.
     const auto& b = config.prevent->block_reply;
     auto valid = smtp::validate({b.code, b.enhanced, b.max_line_bytes, b.max_reply_bytes});
     if (!valid) {
-      policy::ConfigError e{file, b.mark.line, b.mark.col,
+      config::ConfigError e{file, b.mark.line, b.mark.col,
                             "prevent.block_reply: " + std::string(smtp::describe(valid.error()))};
       std::fprintf(stderr, "%s\n", e.to_string().c_str());
       return 2;
@@ -33,7 +33,7 @@ int check_config(const std::string& file) {
   std::string roles;
   for (auto role : config.roles()) {
     if (!roles.empty()) roles += ", ";
-    roles += policy::to_string(role);
+    roles += config::to_string(role);
   }
   std::size_t n = config.policies.size();
   std::printf("ok: %zu %s, roles %s\n", n, n == 1 ? "policy" : "policies",

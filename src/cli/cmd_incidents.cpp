@@ -9,7 +9,7 @@
 #include "cli/commands.hpp"
 #include "incidents/json.hpp"
 #include "incidents/sqlite_store.hpp"
-#include "policy/config.hpp"
+#include "config/config.hpp"
 
 namespace cordon::cli {
 namespace {
@@ -27,7 +27,7 @@ struct Options {
 // need the detection engine to compile every policy.
 Result<std::string, std::string> data_dir_from(const std::string& config_path) {
   if (config_path.empty()) {
-    auto embedded = policy::parse_config_text(policy::default_config_yaml(), "<embedded>");
+    auto embedded = config::parse_config_text(config::default_config_yaml(), "<embedded>");
     if (!embedded) return fail(embedded.error().to_string());
     return embedded.value()->data_dir;
   }
@@ -35,7 +35,7 @@ Result<std::string, std::string> data_dir_from(const std::string& config_path) {
   if (!in) return fail(config_path + ": cannot read the configuration file");
   std::ostringstream text;
   text << in.rdbuf();
-  auto config = policy::parse_config_text(text.str(), config_path);
+  auto config = config::parse_config_text(text.str(), config_path);
   if (!config) return fail(config.error().to_string());
   return config.value()->data_dir;
 }

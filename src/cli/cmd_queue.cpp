@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "cli/commands.hpp"
-#include "policy/config.hpp"
+#include "config/config.hpp"
 #include "queue/spool.hpp"
 #include "queue/time_format.hpp"
 
@@ -33,14 +33,14 @@ int error(const std::string& message) {
 // The data_dir of --config, or of the embedded default. Only structure and
 // values are checked: the queue needs no compiled policies.
 Result<std::string, std::string> data_dir_from(const std::string& config_path) {
-  policy::ConfigResult config = [&]() -> policy::ConfigResult {
+  config::ConfigResult config = [&]() -> config::ConfigResult {
     if (config_path.empty())
-      return policy::parse_config_text(policy::default_config_yaml(), "<embedded default>");
+      return config::parse_config_text(config::default_config_yaml(), "<embedded default>");
     std::ifstream in(config_path, std::ios::binary);
-    if (!in) return fail(policy::ConfigError{config_path, 0, 0, "cannot read the file"});
+    if (!in) return fail(config::ConfigError{config_path, 0, 0, "cannot read the file"});
     std::ostringstream text;
     text << in.rdbuf();
-    return policy::parse_config_text(text.str(), config_path);
+    return config::parse_config_text(text.str(), config_path);
   }();
   if (!config) return fail(config.error().to_string());
   return (*config)->data_dir;

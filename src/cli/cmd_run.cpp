@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
-#include "policy/config.hpp"
+#include "config/config.hpp"
 #include "roles/runtime.hpp"
 #include "util/log.hpp"
 
@@ -22,8 +22,8 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--log-format", opts->log_format, "Log format, overrides log.format")
       ->check(CLI::IsMember({"text", "json"}));
   cmd->callback([&exit_code, opts] {
-    auto loaded = opts->config.empty() ? policy::default_config()
-                                       : policy::load_config_file(opts->config);
+    auto loaded = opts->config.empty() ? config::default_config()
+                                       : config::load_config_file(opts->config);
     if (!loaded) {
       std::fprintf(stderr, "%s\n", loaded.error().to_string().c_str());
       exit_code = 2;

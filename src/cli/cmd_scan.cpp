@@ -29,7 +29,7 @@
 #include "cli/commands.hpp"
 #include "extract/extract.hpp"
 #include "mime/mime.hpp"
-#include "policy/config.hpp"
+#include "config/config.hpp"
 #include "policy/evaluate.hpp"
 #include "smtp/reply_builder.hpp"
 
@@ -154,12 +154,12 @@ void report_error(const ScanOptions& opts, const std::string& file, const std::s
 
 int scan(const ScanOptions& opts) {
   auto loaded =
-      opts.config.empty() ? policy::default_config() : policy::load_config_file(opts.config);
+      opts.config.empty() ? config::default_config() : config::load_config_file(opts.config);
   if (!loaded) {
     std::fprintf(stderr, "%s\n", loaded.error().to_string().c_str());
     return 2;
   }
-  const policy::Config& config = **loaded;
+  const config::Config& config = **loaded;
   smtp::BlockReplyOptions reply_options;
   if (config.prevent) {
     const auto& b = config.prevent->block_reply;

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "policy/config.hpp"
+#include "config/config.hpp"
 #include "policy/policy_set.hpp"
 
 namespace cordon::policy {

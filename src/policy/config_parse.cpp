@@ -1,13 +1,13 @@
 // Reads the YAML configuration into a Config: the top level and the role
 // sections (policies are read by policy_parse.cpp). Structure and values
 // only; compiling the rules is config_load.cpp's job.
-#include "policy/yaml_include.hpp"
+#include "config/detail/yaml_include.hpp"
 
 #include <cctype>
 
 #include "policy/filter.hpp"
-#include "policy/policy_parse.hpp"
-#include "policy/yaml_reader.hpp"
+#include "config/detail/policy_parse.hpp"
+#include "config/detail/yaml_reader.hpp"
 
 namespace cordon::policy {
 namespace {

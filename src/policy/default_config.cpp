@@ -2,7 +2,7 @@
 // `cordon run` and `cordon scan` work without a file. It is the same text as
 // examples/default.yaml (a test keeps the two identical) and goes through
 // the same loader as any file.
-#include "policy/config.hpp"
+#include "config/config.hpp"
 
 namespace cordon::policy {
 

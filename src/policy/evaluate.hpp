@@ -38,7 +38,7 @@
 #include "detect/detect.hpp"
 #include "extract/extract.hpp"
 #include "mime/mime.hpp"
-#include "policy/config.hpp"
+#include "config/config.hpp"
 #include "policy/policy_set.hpp"
 
 namespace cordon::policy {

@@ -1,11 +1,11 @@
 // Reads the `policies:` list of the configuration: names, severities,
 // components, match rules, exceptions and responses, with positions kept
 // so later errors (a regex the engine rejects) can point at the YAML.
-#include "policy/policy_parse.hpp"
+#include "config/detail/policy_parse.hpp"
 
 #include <algorithm>
 
-#include "policy/yaml_reader.hpp"
+#include "config/detail/yaml_reader.hpp"
 
 namespace cordon::policy {
 namespace {

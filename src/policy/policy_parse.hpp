@@ -1,11 +1,11 @@
 // Internal to the config loader: reads the `policies:` list.
 #pragma once
 
-#include "policy/yaml_include.hpp"
+#include "config/detail/yaml_include.hpp"
 
 #include <vector>
 
-#include "policy/config.hpp"
+#include "config/config.hpp"
 
 namespace cordon::policy {
 

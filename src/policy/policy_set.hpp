@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "detect/detect.hpp"
-#include "policy/config.hpp"
+#include "config/config.hpp"
 
 namespace cordon::policy {
 

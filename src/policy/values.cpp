@@ -7,7 +7,7 @@
 #include <charconv>
 #include <string>
 
-#include "policy/config.hpp"
+#include "config/config.hpp"
 
 namespace cordon::policy {
 namespace {

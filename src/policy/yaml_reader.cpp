@@ -1,10 +1,10 @@
 // Position-aware typed reading of yaml-cpp nodes for the config loader.
-#include "policy/yaml_reader.hpp"
+#include "config/detail/yaml_reader.hpp"
 
 #include <algorithm>
 #include <charconv>
 
-namespace cordon::policy::yaml {
+namespace cordon::config::yaml {
 namespace {
 
 std::string in_quotes(std::string_view text) {
@@ -232,4 +232,4 @@ Duration as_duration(const YAML::Node& node, std::string_view what, SourceMark f
   return *r;
 }
 
-}  // namespace cordon::policy::yaml
+}  // namespace cordon::config::yaml

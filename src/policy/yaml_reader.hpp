@@ -4,7 +4,7 @@
 // exception leaves the policy component.
 #pragma once
 
-#include "policy/yaml_include.hpp"
+#include "config/detail/yaml_include.hpp"
 
 #include <cstddef>
 #include <initializer_list>
@@ -13,9 +13,9 @@
 #include <string_view>
 #include <vector>
 
-#include "policy/config.hpp"
+#include "config/config.hpp"
 
-namespace cordon::policy::yaml {
+namespace cordon::config::yaml {
 
 struct LoadFailure {
   SourceMark mark;
@@ -74,4 +74,4 @@ Duration as_duration(const YAML::Node& node, std::string_view what, SourceMark f
 // The closest of `candidates` to `word` when it is a plausible typo.
 std::string closest(std::string_view word, const std::vector<std::string_view>& candidates);
 
-}  // namespace cordon::policy::yaml
+}  // namespace cordon::config::yaml

@@ -16,19 +16,19 @@ namespace {
 
 constexpr auto kShutdownGrace = std::chrono::seconds(5);
 
-RoleResult make_role(policy::Role role, Shared& shared) {
+RoleResult make_role(config::Role role, Shared& shared) {
   switch (role) {
-    case policy::Role::gateway: return make_gateway_role(shared);
-    case policy::Role::prevent: return make_prevent_role(shared);
-    case policy::Role::console: return make_console_role(shared);
-    case policy::Role::monitor: return make_monitor_role(shared);
+    case config::Role::gateway: return make_gateway_role(shared);
+    case config::Role::prevent: return make_prevent_role(shared);
+    case config::Role::console: return make_console_role(shared);
+    case config::Role::monitor: return make_monitor_role(shared);
   }
   return fail(std::string("unknown role"));
 }
 
 }  // namespace
 
-int run(std::shared_ptr<const policy::Config> config, std::optional<std::string> config_path) {
+int run(std::shared_ptr<const config::Config> config, std::optional<std::string> config_path) {
   asio::io_context io(1);
   const unsigned worker_count = std::max(1u, std::thread::hardware_concurrency());
   asio::thread_pool workers(worker_count);
@@ -38,7 +38,7 @@ int run(std::shared_ptr<const policy::Config> config, std::optional<std::string>
 
   auto reload = [&]() -> Status<std::string> {
     if (!config_path) return fail(std::string("running on the embedded default: nothing to reload"));
-    auto loaded = policy::load_config_file(*config_path);
+    auto loaded = config::load_config_file(*config_path);
     if (!loaded) {
       auto why = loaded.error().to_string();
       spdlog::error("reload refused, the previous configuration stays in force: {}", why);
@@ -56,11 +56,11 @@ int run(std::shared_ptr<const policy::Config> config, std::optional<std::string>
   for (auto role : config->roles()) {
     auto made = make_role(role, shared);
     if (!made) {
-      spdlog::error("cannot start role {}: {}", policy::to_string(role), made.error());
+      spdlog::error("cannot start role {}: {}", config::to_string(role), made.error());
       return 2;
     }
     if (!*made) {
-      spdlog::warn("role {} is not part of this build; running without it", policy::to_string(role));
+      spdlog::warn("role {} is not part of this build; running without it", config::to_string(role));
       continue;
     }
     roles.push_back(std::move(made).value());

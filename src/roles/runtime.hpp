@@ -15,7 +15,7 @@
 #include <asio/io_context.hpp>
 #include <asio/thread_pool.hpp>
 
-#include "policy/config.hpp"
+#include "config/config.hpp"
 #include "util/metrics.hpp"
 #include "util/result.hpp"
 
@@ -25,20 +25,20 @@ namespace cordon::roles {
 // and keeps it; a reload replaces the pointer for sessions that start later.
 class ConfigSnapshot {
  public:
-  explicit ConfigSnapshot(std::shared_ptr<const policy::Config> config)
+  explicit ConfigSnapshot(std::shared_ptr<const config::Config> config)
       : config_(std::move(config)) {}
-  std::shared_ptr<const policy::Config> get() const {
+  std::shared_ptr<const config::Config> get() const {
     std::lock_guard lock(mutex_);
     return config_;
   }
-  void set(std::shared_ptr<const policy::Config> config) {
+  void set(std::shared_ptr<const config::Config> config) {
     std::lock_guard lock(mutex_);
     config_ = std::move(config);
   }
 
  private:
   mutable std::mutex mutex_;
-  std::shared_ptr<const policy::Config> config_;
+  std::shared_ptr<const config::Config> config_;
 };
 
 // What every role is given.
@@ -61,7 +61,7 @@ class Role {
   virtual Status<std::string> start() = 0;
   // A new configuration is in force (the snapshot is already swapped).
   // Listen addresses are read at start only; a change needs a restart.
-  virtual void reload(const std::shared_ptr<const policy::Config>& /*config*/) {}
+  virtual void reload(const std::shared_ptr<const config::Config>& /*config*/) {}
   // Graceful stop: close listeners, let sessions answer 421 and finish.
   virtual void shutdown() = 0;
   // After shutdown(): true while the role still has work in flight. The
@@ -74,6 +74,6 @@ using RoleResult = Result<std::unique_ptr<Role>, std::string>;
 
 // Runs until SIGTERM or SIGINT (graceful) with SIGHUP reloading
 // `config_path` (when given). Returns the process exit code.
-int run(std::shared_ptr<const policy::Config> config, std::optional<std::string> config_path);
+int run(std::shared_ptr<const config::Config> config, std::optional<std::string> config_path);
 
 }  // namespace cordon::roles

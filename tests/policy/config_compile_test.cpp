@@ -3,7 +3,7 @@
 // the rule's YAML position and name the policy.
 #include <gtest/gtest.h>
 
-#include "policy/config.hpp"
+#include "config/config.hpp"
 #include "policy/policy_set.hpp"
 
 using namespace cordon::policy;

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "policy/config.hpp"
+#include "config/config.hpp"
 
 using namespace cordon::policy;
 using namespace std::chrono_literals;

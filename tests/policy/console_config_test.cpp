@@ -2,7 +2,7 @@
 // lifetime and /metrics exposure, with their defaults and errors.
 #include <gtest/gtest.h>
 
-#include "policy/config.hpp"
+#include "config/config.hpp"
 
 using namespace cordon::policy;
 using namespace std::chrono_literals;

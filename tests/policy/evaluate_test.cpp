@@ -3,7 +3,7 @@
 // restriction, exceptions, response precedence, severity tiers.
 #include <gtest/gtest.h>
 
-#include "policy/config.hpp"
+#include "config/config.hpp"
 #include "policy/evaluate.hpp"
 
 using namespace cordon::policy;

@@ -2,7 +2,7 @@
 // concurrency, hostname): defaults, values as written, and refused values.
 #include <gtest/gtest.h>
 
-#include "policy/config.hpp"
+#include "config/config.hpp"
 
 using namespace cordon::policy;
 using namespace std::chrono_literals;

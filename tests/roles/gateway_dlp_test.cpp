@@ -34,19 +34,19 @@ smtp::DeliveryResult outcome(DeliveryOutcome o, int code = 0,
 }
 
 struct Pool {
-  policy::DlpConfig config;
+  config::DlpConfig config;
   queue::CircuitBreakers breakers{queue::BreakerPolicy{1, std::chrono::hours(1)}};
   std::map<std::string, smtp::DeliveryResult> script;  // host:port -> what it does
   std::vector<std::string> tried;
 
   explicit Pool(std::vector<std::string> hosts) {
-    for (auto& h : hosts) config.hosts.push_back(*policy::parse_host_port(h));
+    for (auto& h : hosts) config.hosts.push_back(*config::parse_host_port(h));
   }
 
   DlpVerdict run() {
     asio::io_context io;
     DlpAttempt attempt =
-        [this](const policy::HostPort& hp) -> asio::awaitable<smtp::DeliveryResult> {
+        [this](const config::HostPort& hp) -> asio::awaitable<smtp::DeliveryResult> {
       tried.push_back(hp.to_string());
       co_return script.at(hp.to_string());
     };

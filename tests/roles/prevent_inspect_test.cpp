@@ -59,7 +59,7 @@ class TempDir {
 class PreventInspect : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto config = policy::load_config_text(kConfig, "test.yaml");
+    auto config = config::load_config_text(kConfig, "test.yaml");
     ASSERT_TRUE(config) << config.error().to_string();
     policy_ = make_snapshot_policy(*config);
     auto store = incidents::SqliteIncidentStore::open(dir_.path() + "/incidents.db");
@@ -177,8 +177,8 @@ TEST_F(PreventInspect, BlockWinsOverEverythingAndRecordsEveryPolicy) {
 }
 
 TEST(PreventEvaluatorPool, ReusesAnEvaluatorForTheSameSnapshotOnly) {
-  auto a = policy::load_config_text(kConfig, "a.yaml");
-  auto b = policy::load_config_text(kConfig, "b.yaml");
+  auto a = config::load_config_text(kConfig, "a.yaml");
+  auto b = config::load_config_text(kConfig, "b.yaml");
   ASSERT_TRUE(a && b);
   EvaluatorPool pool;
   policy::Evaluator* first = nullptr;

@@ -177,7 +177,7 @@ void Api::policies(httplib::Response& res) {
     filters["monitor"] = {{"sender", config->monitor->filters.sender},
                           {"recipient", config->monitor->filters.recipient}};
   nlohmann::json roles = nlohmann::json::array();
-  for (auto role : config->roles()) roles.push_back(policy::to_string(role));
+  for (auto role : config->roles()) roles.push_back(config::to_string(role));
   send_json(
       res, 200,
       {{"source", config->source}, {"roles", roles}, {"policies", policies}, {"filters", filters}});

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "incidents/store.hpp"
-#include "policy/config.hpp"
+#include "config/config.hpp"
 #include "roles/console/console_auth.hpp"
 #include "roles/runtime.hpp"
 #include "util/result.hpp"
@@ -18,7 +18,7 @@
 namespace cordon::roles::console {
 
 struct ServerOptions {
-  policy::HostPort listen{"127.0.0.1", 8025};
+  config::HostPort listen{"127.0.0.1", 8025};
   std::string tls_cert;  // both set: HTTPS only
   std::string tls_key;
   std::chrono::seconds session_ttl = std::chrono::hours(8);

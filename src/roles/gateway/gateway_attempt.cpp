@@ -60,7 +60,7 @@ std::string host_only(const std::string& host_port) {
 
 // host:port to an endpoint: IP literals directly, names through the resolver.
 asio::awaitable<Result<asio::ip::tcp::endpoint, std::string>> resolve(
-    const asio::any_io_executor& ex, const policy::HostPort& hp) {
+    const asio::any_io_executor& ex, const config::HostPort& hp) {
   std::error_code ec;
   auto address = asio::ip::make_address(hp.host, ec);
   if (!ec) co_return asio::ip::tcp::endpoint(address, hp.port);
@@ -74,7 +74,7 @@ asio::awaitable<Result<asio::ip::tcp::endpoint, std::string>> resolve(
 
 // Arguments by reference: see offload() on GCC 12 and prvalue arguments.
 asio::awaitable<smtp::DeliveryResult> attempt_delivery(const asio::any_io_executor& ex,
-                                                       const policy::HostPort& hp,
+                                                       const config::HostPort& hp,
                                                        const smtp::ClientOptions& options,
                                                        const smtp::DeliveryEnvelope& envelope,
                                                        std::string_view message) {
@@ -120,7 +120,7 @@ asio::awaitable<void> QueueManager::dlp_stage(Attempt& a) {
   const std::string message = "X-Cordon-Queue-Id: " + a.id + "\r\n" + a.content;
   const auto options = dlp_client_options(dlp, hostname_);
   asio::any_io_executor ex = shared_.io.get_executor();
-  DlpAttempt attempt = [&](const policy::HostPort& hp) {
+  DlpAttempt attempt = [&](const config::HostPort& hp) {
     return attempt_delivery(ex, hp, options, envelope, message);
   };
   DlpVerdict v = co_await run_dlp_pool(dlp, breakers_, attempt);

@@ -66,12 +66,12 @@ std::string_view to_string(DlpOutcome outcome) {
   return "?";
 }
 
-smtp::ClientOptions dlp_client_options(const policy::DlpConfig& config,
+smtp::ClientOptions dlp_client_options(const config::DlpConfig& config,
                                        const std::string& helo_name) {
   smtp::ClientOptions options;
   options.helo_name = helo_name;
-  options.tls = config.tls == policy::TlsMode::required        ? smtp::TlsPolicy::required
-                : config.tls == policy::TlsMode::opportunistic ? smtp::TlsPolicy::opportunistic
+  options.tls = config.tls == config::TlsMode::required        ? smtp::TlsPolicy::required
+                : config.tls == config::TlsMode::opportunistic ? smtp::TlsPolicy::opportunistic
                                                                : smtp::TlsPolicy::none;
   auto& t = options.timeouts;
   t.connect = config.connect_timeout;
@@ -80,14 +80,14 @@ smtp::ClientOptions dlp_client_options(const policy::DlpConfig& config,
   return options;
 }
 
-asio::awaitable<DlpVerdict> run_dlp_pool(const policy::DlpConfig& config,
+asio::awaitable<DlpVerdict> run_dlp_pool(const config::DlpConfig& config,
                                          queue::CircuitBreakers& breakers,
                                          const DlpAttempt& attempt) {
   std::vector<HostReport> no_verdict;  // hosts tried that gave no verdict, in order
-  std::vector<const policy::HostPort*> skipped;
+  std::vector<const config::HostPort*> skipped;
 
   // Tries `hosts`; returns a verdict as soon as one host gives one.
-  auto pass = [&](const std::vector<const policy::HostPort*>& hosts,
+  auto pass = [&](const std::vector<const config::HostPort*>& hosts,
                   bool honour_breaker) -> asio::awaitable<std::optional<DlpVerdict>> {
     for (const auto* hp : hosts) {
       const std::string key = hp->to_string();
@@ -121,7 +121,7 @@ asio::awaitable<DlpVerdict> run_dlp_pool(const policy::DlpConfig& config,
     co_return std::nullopt;
   };
 
-  std::vector<const policy::HostPort*> all;
+  std::vector<const config::HostPort*> all;
   for (const auto& hp : config.hosts) all.push_back(&hp);
   if (auto v = co_await pass(all, true)) co_return std::move(*v);
   if (!skipped.empty()) {

@@ -33,7 +33,7 @@
 
 #include <asio/awaitable.hpp>
 
-#include "policy/config.hpp"
+#include "config/config.hpp"
 #include "queue/schedule.hpp"
 #include "smtp/client.hpp"
 
@@ -53,15 +53,15 @@ struct DlpVerdict {
 
 // One delivery attempt to one DLP host (smtp::deliver in production; a
 // fake in unit tests).
-using DlpAttempt = std::function<asio::awaitable<smtp::DeliveryResult>(const policy::HostPort&)>;
+using DlpAttempt = std::function<asio::awaitable<smtp::DeliveryResult>(const config::HostPort&)>;
 
-asio::awaitable<DlpVerdict> run_dlp_pool(const policy::DlpConfig& config,
+asio::awaitable<DlpVerdict> run_dlp_pool(const config::DlpConfig& config,
                                          queue::CircuitBreakers& breakers,
                                          const DlpAttempt& attempt);
 
 // Client options for a DLP host: connect_timeout for the TCP handshake,
 // session_timeout for every reply after it.
-smtp::ClientOptions dlp_client_options(const policy::DlpConfig& config,
+smtp::ClientOptions dlp_client_options(const config::DlpConfig& config,
                                        const std::string& helo_name);
 
 }  // namespace cordon::roles::gateway

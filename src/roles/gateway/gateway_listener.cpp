@@ -232,7 +232,7 @@ class GatewayHandler final : public smtp::Handler {
 
   std::shared_ptr<const ListenerContext> context_;
   ListenerKind kind_;
-  std::shared_ptr<const policy::Config> config_;  // the snapshot this session began with
+  std::shared_ptr<const config::Config> config_;  // the snapshot this session began with
   std::optional<queue::MessageWriter> writer_;
   std::optional<queue::SpoolFailure> write_error_;
   std::string header_probe_;
@@ -245,7 +245,7 @@ smtp::HandlerFactory make_handler_factory(std::shared_ptr<const ListenerContext>
   return [context, kind] { return std::make_unique<GatewayHandler>(context, kind); };
 }
 
-smtp::ServerOptions server_options(const policy::Config& config, const std::string& hostname) {
+smtp::ServerOptions server_options(const config::Config& config, const std::string& hostname) {
   smtp::ServerOptions options;
   options.hostname = hostname;
   auto& l = options.limits;

@@ -39,6 +39,6 @@ struct ListenerContext {
 smtp::HandlerFactory make_handler_factory(std::shared_ptr<const ListenerContext> context,
                                           ListenerKind kind);
 
-smtp::ServerOptions server_options(const policy::Config& config, const std::string& hostname);
+smtp::ServerOptions server_options(const config::Config& config, const std::string& hostname);
 
 }  // namespace cordon::roles::gateway

@@ -20,7 +20,7 @@ constexpr auto kScanInterval = std::chrono::seconds(1);
 // moving, long enough that a burst of completions shares one directory scan.
 constexpr auto kSoonInterval = std::chrono::milliseconds(10);
 
-queue::RetryPolicy retry_policy(const policy::GatewayConfig& g) {
+queue::RetryPolicy retry_policy(const config::GatewayConfig& g) {
   queue::RetryPolicy p;
   p.schedule = g.retry.schedule;
   p.max_lifetime = g.retry.max_lifetime;
@@ -48,7 +48,7 @@ void QueueManager::stop() {
   timer_.cancel();
 }
 
-void QueueManager::reload(const std::shared_ptr<const policy::Config>& config) {
+void QueueManager::reload(const std::shared_ptr<const config::Config>& config) {
   // Called from the I/O thread (SIGHUP handler); the scheduler's policy and
   // the DLP settings apply to the next attempt. The concurrency limit is
   // fixed at start.

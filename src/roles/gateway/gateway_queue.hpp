@@ -42,7 +42,7 @@ class QueueManager : public std::enable_shared_from_this<QueueManager> {
 
   void start();
   void stop();
-  void reload(const std::shared_ptr<const policy::Config>& config);
+  void reload(const std::shared_ptr<const config::Config>& config);
   // A message was just committed: try it now rather than at the next scan.
   void committed(const std::string& id, bool skip_dlp);
   // True while a delivery or DLP attempt is running (I/O thread only).
@@ -54,7 +54,7 @@ class QueueManager : public std::enable_shared_from_this<QueueManager> {
     std::string id;
     queue::Envelope envelope;
     std::string content;
-    std::shared_ptr<const policy::Config> config;
+    std::shared_ptr<const config::Config> config;
     queue::TimePoint now;
     // Recipients that failed during this attempt, and what the DSN says.
     struct Failure {
@@ -86,7 +86,7 @@ class QueueManager : public std::enable_shared_from_this<QueueManager> {
   Shared& shared_;
   queue::Spool spool_;
   std::string hostname_;
-  std::shared_ptr<const policy::Config> config_;
+  std::shared_ptr<const config::Config> config_;
   queue::CircuitBreakers breakers_;
   queue::RetryScheduler scheduler_;
   queue::ConcurrencyLimiter limiter_;

@@ -18,7 +18,7 @@ using namespace gateway;
 
 // Listen and DLP addresses are resolved once, at start.
 Result<std::vector<asio::ip::address>, std::string> resolve_now(asio::io_context& io,
-                                                                const policy::HostPort& hp) {
+                                                                const config::HostPort& hp) {
   std::error_code ec;
   auto address = asio::ip::make_address(hp.host, ec);
   if (!ec) return std::vector<asio::ip::address>{address};
@@ -88,7 +88,7 @@ class GatewayRole final : public Role {
     return Ok{};
   }
 
-  void reload(const std::shared_ptr<const policy::Config>& config) override {
+  void reload(const std::shared_ptr<const config::Config>& config) override {
     if (manager_ && config->gateway) manager_->reload(config);
   }
 
@@ -104,7 +104,7 @@ class GatewayRole final : public Role {
   }
 
  private:
-  Status<std::string> listen(smtp::Server& server, const policy::HostPort& where, const char* key) {
+  Status<std::string> listen(smtp::Server& server, const config::HostPort& where, const char* key) {
     auto addresses = resolve_now(shared_.io, where);
     if (!addresses || addresses->empty())
       return fail(std::string(key) + " " + where.to_string() + ": " +

@@ -92,7 +92,7 @@ std::string domain_of(std::string_view address) {
   return domain;
 }
 
-std::string gateway_hostname(const policy::GatewayConfig& config) {
+std::string gateway_hostname(const config::GatewayConfig& config) {
   if (!config.hostname.empty()) return config.hostname;
   std::array<char, 256> name{};
   if (::gethostname(name.data(), name.size() - 1) != 0 || name[0] == '\0') return "localhost";

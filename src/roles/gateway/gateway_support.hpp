@@ -16,7 +16,7 @@
 #include <asio/thread_pool.hpp>
 #include <asio/use_awaitable.hpp>
 
-#include "policy/config.hpp"
+#include "config/config.hpp"
 #include "queue/envelope.hpp"
 #include "smtp/command.hpp"
 
@@ -61,6 +61,6 @@ smtp::RcptTo to_smtp_recipient(const queue::Recipient& recipient);
 std::string domain_of(std::string_view address);
 
 // gateway.hostname, or the system's host name.
-std::string gateway_hostname(const policy::GatewayConfig& config);
+std::string gateway_hostname(const config::GatewayConfig& config);
 
 }  // namespace cordon::roles::gateway

@@ -136,7 +136,7 @@ void decide(const InspectInput& input, EvaluatorPool& evaluators, incidents::Inc
 }  // namespace
 
 std::shared_ptr<const SnapshotPolicy> make_snapshot_policy(
-    std::shared_ptr<const policy::Config> config) {
+    std::shared_ptr<const config::Config> config) {
   auto out = std::make_shared<SnapshotPolicy>();
   if (config->prevent) {
     const auto& prevent = *config->prevent;
@@ -151,7 +151,7 @@ std::shared_ptr<const SnapshotPolicy> make_snapshot_policy(
   return out;
 }
 
-EvaluatorPool::Lease EvaluatorPool::acquire(const std::shared_ptr<const policy::Config>& config) {
+EvaluatorPool::Lease EvaluatorPool::acquire(const std::shared_ptr<const config::Config>& config) {
   {
     std::lock_guard lock(mutex_);
     auto it = std::find_if(free_.begin(), free_.end(),

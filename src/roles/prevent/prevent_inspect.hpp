@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "incidents/store.hpp"
-#include "policy/config.hpp"
+#include "config/config.hpp"
 #include "extract/extract.hpp"
 #include "policy/evaluate.hpp"
 #include "policy/filter.hpp"
@@ -24,7 +24,7 @@ namespace cordon::roles::prevent {
 // What prevent derives once per configuration snapshot and shares between
 // the sessions that run under it.
 struct SnapshotPolicy {
-  std::shared_ptr<const policy::Config> config;
+  std::shared_ptr<const config::Config> config;
   policy::Filter sender_filter;
   policy::Filter recipient_filter;
   smtp::BlockReplyOptions block_reply;
@@ -34,7 +34,7 @@ struct SnapshotPolicy {
 // cannot fail to parse; if one does anyway, it is left empty (inspect
 // everything) — failing open on inspection scope would leak data.
 std::shared_ptr<const SnapshotPolicy> make_snapshot_policy(
-    std::shared_ptr<const policy::Config> config);
+    std::shared_ptr<const config::Config> config);
 
 // Per-thread inspection state reused across messages: an Evaluator (owning
 // a Vectorscan scratch space) and an attachment Extractor (owning a
@@ -42,7 +42,7 @@ std::shared_ptr<const SnapshotPolicy> make_snapshot_policy(
 // message's configuration snapshot and gives it back; at most one per
 // concurrently scanning thread is ever created.
 struct Inspector {
-  std::shared_ptr<const policy::Config> config;
+  std::shared_ptr<const config::Config> config;
   std::unique_ptr<policy::Evaluator> evaluator;
   std::optional<extract::Extractor> extractor;  // empty: extractor_error says why
   std::string extractor_error;
@@ -68,7 +68,7 @@ class EvaluatorPool {
     std::unique_ptr<Inspector> inspector_;
   };
 
-  Lease acquire(const std::shared_ptr<const policy::Config>& config);
+  Lease acquire(const std::shared_ptr<const config::Config>& config);
 
  private:
   void give_back(std::unique_ptr<Inspector> inspector);

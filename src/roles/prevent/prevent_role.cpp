@@ -44,7 +44,7 @@ Result<std::string, std::string> read_id(const fs::path& file) {
   return id;
 }
 
-smtp::ServerLimits limits_from(const policy::SmtpLimits& smtp) {
+smtp::ServerLimits limits_from(const config::SmtpLimits& smtp) {
   smtp::ServerLimits limits;
   limits.max_data_line = smtp.max_line_length;
   limits.max_message_size = smtp.max_message_size;
@@ -56,7 +56,7 @@ smtp::ServerLimits limits_from(const policy::SmtpLimits& smtp) {
   return limits;
 }
 
-Result<asio::ip::tcp::endpoint, std::string> resolve_listen(const policy::HostPort& where) {
+Result<asio::ip::tcp::endpoint, std::string> resolve_listen(const config::HostPort& where) {
   std::error_code ec;
   auto address = asio::ip::make_address(where.host, ec);
   if (!ec) return asio::ip::tcp::endpoint(address, where.port);
@@ -157,7 +157,7 @@ Status<std::string> PreventRole::start() {
   endpoint_ = *bound;
   spdlog::info("prevent listening on {}:{} ({} mode, next hop {}, deployment {})",
                bound->address().to_string(), bound->port(),
-               config->prevent->mode == policy::PreventMode::forward ? "forward" : "reflect",
+               config->prevent->mode == config::PreventMode::forward ? "forward" : "reflect",
                config->prevent->next_hop.to_string(), context->deployment.id);
   return Ok{};
 }

@@ -172,7 +172,7 @@ class PreventHandler : public smtp::Handler {
     return envelope;
   }
 
-  const policy::HostPort& next_hop() const { return policy_->config->prevent->next_hop; }
+  const config::HostPort& next_hop() const { return policy_->config->prevent->next_hop; }
 
   Reply unavailable() const {
     return Reply::make(451, "4.4.1", "Next hop not reachable, try again later");
