@@ -216,7 +216,9 @@ ConsoleConfig read_console(const MapReader& top) {
 SmtpLimits read_smtp(const MapReader& top) {
   MapReader m(top.get("smtp"), "smtp",
               {"max_line_length", "max_message_size", "max_recipients", "max_errors",
-               "command_timeout", "idle_timeout", "max_connections"},
+               "command_timeout", "idle_timeout", "max_connections", "max_connections_per_client",
+               "max_connection_rate_per_client", "client_limit_exceptions", "max_session_time",
+               "max_data_time"},
               top.value_mark("smtp"));
   SmtpLimits s;
   s.max_line_length = m.unsigned_number("max_line_length", s.max_line_length, 512, 1u << 20);
@@ -228,6 +230,33 @@ SmtpLimits read_smtp(const MapReader& top) {
   s.command_timeout = m.duration("command_timeout", s.command_timeout);
   s.idle_timeout = m.duration("idle_timeout", s.idle_timeout);
   s.max_connections = m.unsigned_number("max_connections", s.max_connections, 1, 100000);
+  s.max_connections_per_client =
+      m.unsigned_number("max_connections_per_client", s.max_connections_per_client, 0, 100000);
+  s.max_connection_rate_per_client = m.unsigned_number(
+      "max_connection_rate_per_client", s.max_connection_rate_per_client, 0, 1000000);
+  if (m.has("client_limit_exceptions")) {
+    auto node = m.get("client_limit_exceptions");
+    auto list = yaml::as_string_list(node, "smtp.client_limit_exceptions",
+                                     m.value_mark("client_limit_exceptions"));
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      auto cidr = parse_cidr(list[i]);
+      if (!cidr)
+        fail_at(node[i], "smtp.client_limit_exceptions: " + cidr.error(),
+                m.value_mark("client_limit_exceptions"));
+      s.client_limit_exceptions.push_back(*cidr);
+    }
+  } else {
+    s.client_limit_exceptions = {*parse_cidr("127.0.0.0/8"), *parse_cidr("::1/128")};
+  }
+  s.max_session_time = m.duration("max_session_time", s.max_session_time);
+  if (s.max_session_time < std::chrono::seconds(1))
+    fail_at(m.value_mark("max_session_time"), "smtp.max_session_time must be at least 1s");
+  s.max_data_time = m.duration("max_data_time", s.max_data_time);
+  if (s.max_data_time < std::chrono::seconds(1))
+    fail_at(m.value_mark("max_data_time"), "smtp.max_data_time must be at least 1s");
+  if (s.max_data_time > s.max_session_time)
+    fail_at(m.value_mark(m.has("max_data_time") ? "max_data_time" : "max_session_time"),
+            "smtp.max_data_time must not exceed smtp.max_session_time");
   return s;
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "roles/factory.hpp"
+#include "roles/smtp_limits.hpp"
 
 namespace cordon::roles {
 namespace {
@@ -134,6 +135,10 @@ class Reloader {
 }  // namespace
 
 int run(std::shared_ptr<const config::Config> config, std::optional<std::string> config_path) {
+  if (auto fds = ensure_fd_limit(*config); !fds) {
+    spdlog::error("cannot start: {}", fds.error());
+    return 2;
+  }
   asio::io_context io(1);
   const unsigned worker_count = std::max(1u, std::thread::hardware_concurrency());
   asio::thread_pool workers(worker_count);

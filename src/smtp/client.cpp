@@ -162,8 +162,34 @@ struct ClientSession::Impl {
     co_return std::nullopt;
   }
 
+  // The one check every command line passes before it is written.
+  std::optional<ClientError> check_line(std::string_view line, Stage at) {
+    if (line.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos)
+      return std::nullopt;
+    return failure(
+        ClientErrorKind::invalid_command, at,
+        "refusing to send a " + std::string(to_string(at)) + " command containing CR, LF or NUL");
+  }
+
+  // MAIL and every RCPT as one pipelined batch, each line checked.
+  std::optional<ClientError> envelope_batch(std::string_view sender, const MailParams& params,
+                                            const std::vector<RcptTo>& recipients,
+                                            std::string& batch) {
+    std::string line =
+        "MAIL FROM:<" + std::string(sender) + ">" + format_mail_params(params, offered());
+    if (auto err = check_line(line, Stage::mail)) return err;
+    batch = line + "\r\n";
+    for (const auto& r : recipients) {
+      line = "RCPT TO:<" + r.recipient + ">" + format_rcpt_params(r.params, offered());
+      if (auto err = check_line(line, Stage::rcpt)) return err;
+      batch += line + "\r\n";
+    }
+    return std::nullopt;
+  }
+
   asio::awaitable<ClientResult<Reply>> command(std::string line, Stage at,
                                                std::chrono::milliseconds timeout) {
+    if (auto err = check_line(line, at)) co_return fail(std::move(*err));
     line += "\r\n";
     if (auto err = co_await write(line, at, timeout)) co_return fail(std::move(*err));
     co_return co_await read_reply(at, timeout);
@@ -296,10 +322,9 @@ asio::awaitable<ClientResult<ClientSession::EnvelopeReplies>> ClientSession::env
     }
     co_return out;
   }
-  std::string batch =
-      "MAIL FROM:<" + std::string(sender) + ">" + format_mail_params(params, s.offered()) + "\r\n";
-  for (const auto& r : recipients)
-    batch += "RCPT TO:<" + r.recipient + ">" + format_rcpt_params(r.params, s.offered()) + "\r\n";
+  std::string batch;
+  if (auto err = s.envelope_batch(sender, params, recipients, batch))
+    co_return fail(std::move(*err));
   if (auto err = co_await s.write(batch, Stage::mail, s.options.timeouts.mail))
     co_return fail(std::move(*err));
   auto m = co_await s.read_reply(Stage::mail, s.options.timeouts.mail);
@@ -385,6 +410,13 @@ DeliveryResult from_error(const ClientError& e) {
       r.outcome = DeliveryOutcome::transient;
       r.reply =
           Reply::make(451, "4.5.0", "Malformed reply during " + std::string(to_string(e.stage)));
+      break;
+    case ClientErrorKind::invalid_command:
+      // No retry can make such an envelope sendable.
+      r.outcome = DeliveryOutcome::permanent;
+      r.reply = e.stage == Stage::mail   ? Reply::make(553, "5.1.7", "Bad sender address syntax")
+                : e.stage == Stage::rcpt ? Reply::make(553, "5.1.3", "Bad recipient address syntax")
+                                         : Reply::make(501, "5.5.2", "Bad command syntax");
       break;
   }
   return r;

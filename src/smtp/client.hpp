@@ -71,6 +71,7 @@ enum class ClientErrorKind {
   tls_failed,       // required TLS not offered/refused, or the handshake failed
   connection_lost,  // the server closed the connection without a reply
   protocol_error,   // a malformed reply
+  invalid_command,  // a command would carry CR, LF or NUL (e.g. in an address); nothing was sent
 };
 
 struct ClientError {
@@ -83,6 +84,9 @@ template <class T>
 using ClientResult = Result<T, ClientError>;
 
 // Step-wise session (string_view arguments must outlive the awaited call).
+// A command that would contain CR, LF or NUL (a hostile address smuggling
+// a second command into the next hop's conversation) is never written: the
+// call fails with invalid_command and the session is closed.
 // Every call returns the server's reply (whatever its
 // code: a 4xx/5xx is the caller's decision) or a ClientError when no reply
 // could be had. After an error the session is closed.
@@ -148,7 +152,9 @@ enum class DeliveryOutcome {
   tls_failed,      // TLS required and not negotiated
   transient,       // a 4xx (reply holds it); also a lost connection or malformed
                    // reply after connect, reported with a local 421 4.4.2 / 451 4.5.0
-  permanent,       // a 5xx (reply holds it)
+  permanent,       // a 5xx (reply holds it); also a command refused before sending
+                   // (CR, LF or NUL in an address or name), with a local 553 5.1.7 /
+                   // 553 5.1.3 / 501 5.5.2
 };
 std::string_view to_string(DeliveryOutcome outcome);
 

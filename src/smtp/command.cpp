@@ -3,21 +3,17 @@
 // the enhanced status codes live in one place.
 #include "smtp/command.hpp"
 
+#include "smtp/address.hpp"
 #include "util/ascii.hpp"
-
-#include <arpa/inet.h>
 
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <cstring>
 
 namespace cordon::smtp {
 namespace {
 
-constexpr std::size_t kMaxLocalPart = 64;  // RFC 5321 4.5.3.1.1
-constexpr std::size_t kMaxDomain = 255;    // RFC 5321 4.5.3.1.2
-constexpr std::size_t kMaxPath = 256;      // RFC 5321 4.5.3.1.3, brackets included
+constexpr std::size_t kMaxPath = 256;  // RFC 5321 4.5.3.1.3, brackets included
 
 struct VerbName {
   std::string_view name;
@@ -56,13 +52,14 @@ bool is_alpha(char c) {
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
-bool is_utf8(char c) {
-  return static_cast<unsigned char>(c) >= 0x80;
-}
 
-// RFC 5322 atext.
-bool is_atext(char c) {
-  return is_alpha(c) || is_digit(c) || std::strchr("!#$%&'*+-/=?^_`{|}~", c) != nullptr;
+// C0 controls and DEL; TAB (tolerated as a space outside paths) optional.
+bool has_control(std::string_view s, bool tab_is_control) {
+  for (char c : s) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if ((u < 32 && (tab_is_control || c != '\t')) || u == 127) return true;
+  }
+  return false;
 }
 
 CommandError error(CommandErrorCode code, int reply_code, std::string_view enhanced,
@@ -76,71 +73,6 @@ CommandError syntax_error(std::string_view text = "Syntax error, command unrecog
 
 CommandError argument_error(std::string_view text) {
   return error(CommandErrorCode::bad_arguments, 501, "5.5.4", text);
-}
-
-bool valid_dot_string(std::string_view s, bool utf8) {
-  if (s.empty() || s.front() == '.' || s.back() == '.') return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '.') {
-      if (s[i + 1] == '.') return false;
-    } else if (!is_atext(c) && !(utf8 && is_utf8(c))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// Quoted-string including the quotes; qtextSMTP and quoted-pairSMTP.
-bool valid_quoted_string(std::string_view s, bool utf8) {
-  if (s.size() < 2 || s.front() != '"' || s.back() != '"') return false;
-  for (std::size_t i = 1; i + 1 < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c == '\\') {
-      if (i + 2 >= s.size()) return false;
-      unsigned char next = static_cast<unsigned char>(s[++i]);
-      if (next < 32 || next > 126) return false;
-    } else if (c == '"') {
-      return false;
-    } else if (!((c >= 32 && c <= 126) || (utf8 && c >= 0x80))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool valid_domain(std::string_view d, bool utf8) {
-  if (d.empty() || d.size() > kMaxDomain) return false;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t dot = d.find('.', start);
-    std::string_view label = d.substr(start, dot == std::string_view::npos ? d.npos : dot - start);
-    if (label.empty() || label.size() > 63) return false;
-    auto let_dig = [&](char c) { return is_alpha(c) || is_digit(c) || (utf8 && is_utf8(c)); };
-    if (!let_dig(label.front()) || !let_dig(label.back())) return false;
-    for (char c : label)
-      if (!let_dig(c) && c != '-') return false;
-    if (dot == std::string_view::npos) return true;
-    start = dot + 1;
-  }
-}
-
-bool valid_address_literal(std::string_view lit) {
-  if (lit.size() < 3 || lit.front() != '[' || lit.back() != ']') return false;
-  std::string inner(lit.substr(1, lit.size() - 2));
-  unsigned char buf[16];
-  if (istarts_with(inner, "IPv6:")) return inet_pton(AF_INET6, inner.c_str() + 5, buf) == 1;
-  if (std::size_t colon = inner.find(':'); colon != std::string::npos) {
-    // General-address-literal: Standardized-tag ":" 1*dcontent.
-    std::string_view tag(inner.data(), colon);
-    if (tag.empty() || !valid_domain(tag, false) || colon + 1 >= inner.size()) return false;
-    for (std::size_t i = colon + 1; i < inner.size(); ++i) {
-      unsigned char c = static_cast<unsigned char>(inner[i]);
-      if (c < 33 || c > 126 || c == '[' || c == ']' || c == '\\') return false;
-    }
-    return true;
-  }
-  return inet_pton(AF_INET, inner.c_str(), buf) == 1;
 }
 
 // Splits "<...>" off the front of `s`; returns the inside and leaves the rest in `rest`.
@@ -160,24 +92,6 @@ bool take_path(std::string_view s, std::string_view& inside, std::string_view& r
     }
   }
   return false;
-}
-
-// Drops an obsolete source route "@a,@b:" (RFC 5321 4.1.2 A-d-l; servers ignore it).
-bool strip_source_route(std::string_view& path) {
-  if (path.empty() || path.front() != '@') return true;
-  std::size_t colon = path.find(':');
-  if (colon == std::string_view::npos) return false;
-  std::string_view route = path.substr(0, colon);
-  std::size_t start = 0;
-  while (start < route.size()) {
-    std::size_t comma = route.find(',', start);
-    std::string_view hop = route.substr(start, comma == route.npos ? route.npos : comma - start);
-    if (hop.size() < 2 || hop[0] != '@' || !valid_domain(hop.substr(1), false)) return false;
-    if (comma == route.npos) break;
-    start = comma + 1;
-  }
-  path.remove_prefix(colon + 1);
-  return true;
 }
 
 std::string_view trim(std::string_view s) {
@@ -338,22 +252,30 @@ Result<Command, CommandError> parse_path_command(Command cmd, std::string_view a
   CommandError bad_address =
       is_mail ? error(CommandErrorCode::bad_address, 501, "5.1.7", "Bad sender address syntax")
               : error(CommandErrorCode::bad_address, 501, "5.1.3", "Bad recipient address syntax");
-  if (!istarts_with(args, keyword))
+  if (!istarts_with(args, keyword)) {
+    if (has_control(args, false)) return fail(syntax_error());
     return fail(
         argument_error(is_mail ? "Syntax: MAIL FROM:<address>" : "Syntax: RCPT TO:<address>"));
+  }
   args.remove_prefix(keyword.size());
   // Tolerate "MAIL FROM: <a@b>": widespread and unambiguous.
   while (!args.empty() && args.front() == ' ') args.remove_prefix(1);
   std::string_view path, rest;
   if (!take_path(args, path, rest)) return fail(bad_address);
+  // A control character (CR, LF, NUL, TAB, ...) in a path must never reach
+  // a next hop's conversation, whatever else is wrong with the line.
+  if (has_control(path, true)) return fail(bad_address);
+  if (has_control(rest, false)) return fail(syntax_error());
   if (!rest.empty() && rest.front() != ' ') return fail(bad_address);
-  if (!strip_source_route(path)) return fail(bad_address);
   if (path.empty()) {
     if (!is_mail) return fail(bad_address);
   } else if (!is_mail && iequals(path, "postmaster")) {
     // RFC 5321 4.1.1.3: <Postmaster> without a domain is always accepted.
-  } else if (!is_valid_mailbox(path, true)) {
-    return fail(bad_address);
+  } else {
+    auto mailbox = parse_mailbox(path, true);
+    if (!mailbox) return fail(bad_address);
+    // Servers ignore an obsolete source route (RFC 5321 4.1.2 A-d-l, C.2).
+    if (!mailbox->source_route.empty()) path.remove_prefix(path.find(':') + 1);
   }
   cmd.address = std::string(path);
   if (is_mail) {
@@ -377,25 +299,12 @@ std::string_view to_string(Verb verb) {
 }
 
 bool is_valid_mailbox(std::string_view mailbox, bool allow_utf8) {
-  std::size_t at = mailbox.rfind('@');
-  if (at == std::string_view::npos || at == 0) return false;
-  std::string_view local = mailbox.substr(0, at);
-  std::string_view domain = mailbox.substr(at + 1);
-  if (local.size() > kMaxLocalPart) return false;
-  bool local_ok = local.front() == '"' ? valid_quoted_string(local, allow_utf8)
-                                       : valid_dot_string(local, allow_utf8);
-  if (!local_ok) return false;
-  if (!domain.empty() && domain.front() == '[') return valid_address_literal(domain);
-  return valid_domain(domain, allow_utf8);
+  // A bare mailbox: no angle brackets, no source route.
+  if (mailbox.empty() || mailbox.front() == '<' || mailbox.front() == '@') return false;
+  return parse_mailbox(mailbox, allow_utf8).has_value();
 }
 
 Result<Command, CommandError> parse_command(std::string_view line) {
-  for (char c : line) {
-    unsigned char u = static_cast<unsigned char>(c);
-    // Control characters (bare CR/LF, NUL, ...) never belong in a command; TAB is tolerated as a
-    // space.
-    if ((u < 32 && c != '\t') || u == 127) return fail(syntax_error());
-  }
   std::size_t verb_end = line.find(' ');
   std::string_view verb_text = line.substr(0, verb_end);
   std::string_view args = verb_end == line.npos ? std::string_view{} : line.substr(verb_end + 1);
@@ -405,6 +314,11 @@ Result<Command, CommandError> parse_command(std::string_view line) {
   for (const auto& v : kVerbs)
     if (iequals(v.name, verb_text)) found = &v;
   if (!found) return fail(syntax_error());
+  // Control characters (bare CR/LF, NUL, ...) never belong in a command; TAB
+  // is tolerated as a space. MAIL and RCPT check their path first, so a
+  // control character there is answered as the address error it is.
+  const bool has_path = found->verb == Verb::mail || found->verb == Verb::rcpt;
+  if (!has_path && has_control(args, false)) return fail(syntax_error());
 
   Command cmd;
   cmd.verb = found->verb;

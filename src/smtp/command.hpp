@@ -74,7 +74,8 @@ struct Command {
 enum class CommandErrorCode {
   unrecognized,       // 500 5.5.2: unknown verb, empty line, control characters
   bad_arguments,      // 501 5.5.4: missing/extra arguments, bad domain
-  bad_address,        // 501 5.1.7 (sender) / 501 5.1.3 (recipient): path syntax
+  bad_address,        // 501 5.1.7 (sender) / 501 5.1.3 (recipient): path syntax, and any
+                      // control character (CR, LF, NUL, TAB, ...) inside the path
   not_implemented,    // 502 5.5.1: BDAT, EXPN
   param_unsupported,  // 504 5.5.4: known parameter with a value we do not implement
   unknown_parameter,  // 555 5.5.4: MAIL/RCPT parameter not recognised

@@ -1,6 +1,9 @@
 // Connection: plaintext/TLS I/O and the single-deadline watchdog.
 #include "smtp/connection.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
@@ -48,6 +51,58 @@ asio::awaitable<std::size_t> Connection::read_some(asio::mutable_buffer buffer,
     std::tie(ec, n) = co_await socket_.async_read_some(buffer, use_tuple);
   }
   co_return n;
+}
+
+asio::awaitable<std::size_t> Connection::read_into(ReadBuffer& buffer, std::size_t max,
+                                                   std::error_code& ec) {
+  constexpr std::size_t kMinRead = 512;
+  constexpr std::size_t kTlsRead = 4096;  // records are decrypted into it piecewise
+  if (tls_) {
+    std::size_t n = co_await read_some(buffer.prepare(std::min(kTlsRead, max)), ec);
+    if (!ec) buffer.commit(n);
+    co_return n;
+  }
+  if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
+  if (ec) co_return 0;
+  while (true) {
+    std::tie(ec) = co_await socket_.async_wait(asio::socket_base::wait_read, use_tuple);
+    if (ec) co_return 0;
+    std::size_t available = socket_.available(ec);
+    if (ec) co_return 0;
+    auto space = buffer.prepare(std::clamp(available, kMinRead, std::max(max, kMinRead)));
+    std::size_t n = socket_.read_some(space, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) continue;  // spurious
+    if (!ec) buffer.commit(n);
+    co_return n;
+  }
+}
+
+void ReadBuffer::consume(std::size_t n) {
+  start_ += std::min(n, size());
+  if (start_ == end_) clear();
+}
+
+void ReadBuffer::clear() {
+  data_.reset();
+  capacity_ = start_ = end_ = 0;
+}
+
+asio::mutable_buffer ReadBuffer::prepare(std::size_t n) {
+  if (capacity_ - end_ < n) {
+    const std::size_t used = size();
+    if (start_ > 0 && capacity_ - used >= n) {
+      std::memmove(data_.get(), data_.get() + start_, used);
+    } else {
+      std::size_t grown = std::max(used + n, capacity_ * 2);
+      std::unique_ptr<char[]> bigger(new char[grown]);  // default-initialised: no zero fill
+      if (used > 0) std::memcpy(bigger.get(), data_.get() + start_, used);
+      data_ = std::move(bigger);
+      capacity_ = grown;
+    }
+    start_ = 0;
+    end_ = used;
+  }
+  return asio::buffer(data_.get() + end_, n);
 }
 
 asio::awaitable<void> Connection::write(std::string_view data, std::error_code& ec) {

@@ -22,18 +22,53 @@
 
 namespace cordon::smtp {
 
-// Every limit has one enforcement point in the session and one reply.
+// Every limit has one enforcement point in the session (or, for the
+// per-connection ones, in the accept loop) and one reply. A zero count or
+// duration switches that limit off.
 struct ServerLimits {
   std::size_t max_command_line = 512;          // octets incl. CRLF -> 501 5.5.2
   std::size_t max_data_line = 64 * 1024;       // octets incl. CRLF -> 550 5.6.0 after DATA
-  std::size_t max_recipients = 1000;           // per message -> 452 4.5.3
+  std::size_t max_recipients = 1000;           // per message -> 452 4.5.3 (not an error)
   std::uint64_t max_message_size = 50u << 20;  // octets, advertised as SIZE -> 552 5.3.4
   std::size_t max_errors = 20;                 // client errors per session -> 421 4.7.0, close
   std::size_t max_connections = 200;           // concurrent sessions -> 421 4.3.2, close
+  // Per client address (IPv4-mapped IPv6 counts as IPv4), like Postfix's
+  // anvil: concurrent sessions -> 421 4.7.0, close; connections per
+  // connection_rate_interval (refused ones count too) -> 421 4.7.0, close.
+  std::size_t max_connections_per_client = 20;
+  std::size_t max_connection_rate_per_client = 600;
+  std::chrono::milliseconds connection_rate_interval{std::chrono::minutes(1)};
+  // Clients exempt from the two per-client limits (not from max_connections).
+  // Default: loopback, as the configuration's default (so a gateway and a
+  // prevent on one host never throttle each other); null: nobody is exempt.
+  // The roles pass their configured networks here.
+  std::function<bool(const asio::ip::address&)> client_limit_exempt =
+      [](const asio::ip::address& a) { return a.is_loopback(); };
+  // Wall-clock bounds that no trickle of bytes can extend: the whole session
+  // -> 421 4.4.2 and close; the DATA phase from 354 to the final dot -> 421
+  // 4.4.2 and close (the transaction is dropped).
+  std::chrono::milliseconds max_session_time{std::chrono::minutes(30)};
+  std::chrono::milliseconds max_data_time{std::chrono::minutes(10)};
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};   // waiting for a command
   std::chrono::milliseconds data_timeout{std::chrono::minutes(3)};   // waiting for DATA input
   std::chrono::milliseconds tls_timeout{std::chrono::minutes(1)};    // TLS handshake
   std::chrono::milliseconds write_timeout{std::chrono::minutes(1)};  // sending one reply
+};
+
+// What a server has counted since it was made (a snapshot; each field only
+// grows). Roles export these as metrics.
+struct ServerCounters {
+  std::uint64_t accepted = 0;               // connections that became sessions
+  std::uint64_t refused_busy = 0;           // 421 4.3.2: max_connections
+  std::uint64_t refused_client_limit = 0;   // 421 4.7.0: max_connections_per_client
+  std::uint64_t refused_client_rate = 0;    // 421 4.7.0: max_connection_rate_per_client
+  std::uint64_t session_time_exceeded = 0;  // 421 4.4.2: max_session_time
+  std::uint64_t data_time_exceeded = 0;     // 421 4.4.2: max_data_time
+  std::uint64_t timeouts = 0;               // 421 4.4.2: idle_timeout / data_timeout
+  std::uint64_t too_many_errors = 0;        // 421 4.7.0: max_errors
+  std::uint64_t recipients_over_limit = 0;  // 452 4.5.3: max_recipients
+  std::uint64_t accept_failures = 0;        // accept() errors of any kind
+  std::uint64_t accept_backoffs = 0;        // pauses on EMFILE/ENFILE/ENOBUFS/ENOMEM
 };
 
 struct ServerOptions {
@@ -58,11 +93,32 @@ class Server {
   // next command with 421 4.3.2 and closes.
   void shutdown();
   std::size_t session_count() const;
+  ServerCounters counters() const;
 
  private:
   struct State;
   std::shared_ptr<State> state_;
 };
+
+// File descriptors. Each session holds one socket (prevent's also hold one
+// to the next hop), so the listeners of a process need about
+// sum(max_connections) * fds_per_session + a margin for listeners, logs,
+// the queue and databases.
+struct FdLimit {
+  std::uint64_t wanted = 0;       // what the caller asked for
+  std::uint64_t soft_before = 0;  // RLIMIT_NOFILE soft limit found
+  std::uint64_t soft = 0;         // soft limit now
+  std::uint64_t hard = 0;         // hard limit (RLIM_INFINITY as UINT64_MAX)
+  bool sufficient = false;        // soft >= wanted: the configuration can be honoured
+  std::string error;              // getrlimit/setrlimit failure, if any
+};
+constexpr std::uint64_t kFdMargin = 64;
+std::uint64_t fds_needed(std::uint64_t total_max_connections, std::uint64_t fds_per_session = 1,
+                         std::uint64_t margin = kFdMargin);
+// Raises the soft RLIMIT_NOFILE to `wanted` (at most to the hard limit;
+// never lowers it) and reports whether `wanted` descriptors are now allowed,
+// so the caller can refuse a configuration it cannot serve. For start-up.
+FdLimit raise_fd_limit(std::uint64_t wanted);
 
 // Loads a PEM certificate chain and private key into a server TLS context.
 Result<std::shared_ptr<asio::ssl::context>, std::string> make_server_tls_context(

@@ -2,7 +2,9 @@
 // verb is split into check_*() (sequence and limits; returns the refusal) and
 // proceed_*() (consults the handler and acts). Replies are queued and flushed
 // whenever the session is about to wait for input, which gives RFC 2920
-// pipelining its batching for free.
+// pipelining its batching for free. Every wait for input or output is
+// bounded by its own timeout and by what is left of the session's (and,
+// inside DATA, the DATA phase's) wall-clock allowance.
 #include "smtp/session.hpp"
 
 #include <spdlog/spdlog.h>
@@ -13,7 +15,10 @@
 namespace cordon::smtp {
 namespace {
 
-constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kReadChunk = 64 * 1024;  // at most this much per read
+constexpr std::size_t kKeepOutput = 1024;      // reply buffer kept between replies
+
+using Clock = std::chrono::steady_clock;
 
 enum class State {
   connected,  // greeting sent, no EHLO/HELO yet
@@ -24,7 +29,18 @@ enum class State {
   closing,    // the session ends after flushing
 };
 
-enum class ReadStatus { ok, too_long, bare_newline, closed, timed_out };
+enum class ReadStatus {
+  ok,
+  too_long,
+  bare_newline,
+  closed,
+  timed_out,        // idle_timeout / data_timeout
+  session_expired,  // max_session_time
+  data_expired,     // max_data_time
+};
+
+// Which bound an armed deadline stands for.
+enum class Bound { step, session, data };
 
 bool has_non_ascii(std::string_view s) {
   for (char c : s)
@@ -48,6 +64,8 @@ class Session {
     info_.local = conn_->socket().local_endpoint(ec);
     info_.server_name = shared_->options.hostname;
     info_.id = shared_->id_prefix + std::to_string(++shared_->next_session);
+    if (limits_.max_session_time.count() > 0)
+      session_deadline_ = Clock::now() + limits_.max_session_time;
   }
 
   asio::awaitable<void> run() {
@@ -57,8 +75,8 @@ class Session {
       std::string line;
       ReadStatus status = co_await read_command(line);
       if (status == ReadStatus::closed) break;
-      if (status == ReadStatus::timed_out) {
-        queue_reply(Reply::make(421, "4.4.2", info_.server_name + " Error: timeout exceeded"));
+      if (status == ReadStatus::timed_out || status == ReadStatus::session_expired) {
+        queue_reply(expiry_reply(status));
         set_state(State::closing);
         break;
       }
@@ -104,16 +122,80 @@ class Session {
     if (had) co_await handler_->on_rset(info_);
   }
 
+  // ---- deadlines -------------------------------------------------------
+  // Arms the connection's deadline for one wait: the step's own timeout, or
+  // what is left of the session or DATA allowance when that comes first.
+  void arm(std::chrono::milliseconds step) {
+    const auto now = Clock::now();
+    std::chrono::milliseconds timeout = step;
+    armed_ = Bound::step;
+    auto consider = [&](const std::optional<Clock::time_point>& deadline, Bound bound) {
+      if (!deadline) return;
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - now);
+      left = std::max(left, std::chrono::milliseconds(0));
+      if (left < timeout) {
+        timeout = left;
+        armed_ = bound;
+      }
+    };
+    consider(session_deadline_, Bound::session);
+    consider(data_deadline_, Bound::data);
+    conn_->expires_after(timeout);
+  }
+
+  // The allowance already used up (checked before waiting, so a client that
+  // always has input ready cannot outrun the timer), or nullopt.
+  std::optional<ReadStatus> expired() const {
+    const auto now = Clock::now();
+    if (session_deadline_ && now >= *session_deadline_) return ReadStatus::session_expired;
+    if (data_deadline_ && now >= *data_deadline_) return ReadStatus::data_expired;
+    return std::nullopt;
+  }
+
+  ReadStatus timeout_status() const {
+    switch (armed_) {
+      case Bound::session:
+        return ReadStatus::session_expired;
+      case Bound::data:
+        return ReadStatus::data_expired;
+      case Bound::step:
+        break;
+    }
+    return ReadStatus::timed_out;
+  }
+
+  // The 421 for a timeout or an exhausted allowance; counts it.
+  Reply expiry_reply(ReadStatus status) {
+    switch (status) {
+      case ReadStatus::session_expired:
+        ++shared_->counters.session_time_exceeded;
+        return Reply::make(421, "4.4.2", info_.server_name + " Error: session time limit exceeded");
+      case ReadStatus::data_expired:
+        ++shared_->counters.data_time_exceeded;
+        return Reply::make(421, "4.4.2", info_.server_name + " Error: DATA time limit exceeded");
+      default:
+        ++shared_->counters.timeouts;
+        return Reply::make(421, "4.4.2", info_.server_name + " Error: timeout exceeded");
+    }
+  }
+
   // ---- output ----------------------------------------------------------
   void queue_reply(const Reply& reply) { out_ += reply.wire(); }
 
   asio::awaitable<bool> flush() {
     if (out_.empty()) co_return true;
     std::error_code ec;
+    // Bounded by write_timeout alone, so the 421 that ends an exhausted
+    // session still goes out (reading is where the session time is kept).
     conn_->expires_after(limits_.write_timeout);
     co_await conn_->write(out_, ec);
     conn_->cancel_deadline();
-    out_.clear();
+    // An idle session keeps no large reply buffer.
+    if (out_.capacity() > kKeepOutput) {
+      std::string().swap(out_);
+    } else {
+      out_.clear();
+    }
     if (ec) set_state(State::closing);
     co_return !ec;
   }
@@ -122,6 +204,7 @@ class Session {
   // is replaced by 421 and the session ends (Postfix's hard error limit).
   asio::awaitable<void> reply_error(const Reply& reply) {
     if (++errors_ >= limits_.max_errors) {
+      ++shared_->counters.too_many_errors;
       queue_reply(Reply::make(421, "4.7.0", info_.server_name + " Error: too many errors"));
       set_state(State::closing);
       co_return;
@@ -143,22 +226,16 @@ class Session {
       status = ReadStatus::closed;
       co_return false;
     }
-    if (start_ > 0 && start_ == in_.size()) {
-      in_.clear();
-      start_ = 0;
-    } else if (start_ > kReadChunk) {
-      in_.erase(0, start_);
-      start_ = 0;
+    if (auto spent = expired()) {
+      status = *spent;
+      co_return false;
     }
-    std::size_t old = in_.size();
-    in_.resize(old + kReadChunk);
     std::error_code ec;
-    conn_->expires_after(timeout);
-    std::size_t n = co_await conn_->read_some(asio::buffer(in_.data() + old, kReadChunk), ec);
+    arm(timeout);
+    std::size_t n = co_await conn_->read_into(in_, kReadChunk, ec);
     conn_->cancel_deadline();
-    in_.resize(old + n);
     if (ec || n == 0) {
-      status = conn_->timed_out() ? ReadStatus::timed_out : ReadStatus::closed;
+      status = conn_->timed_out() ? timeout_status() : ReadStatus::closed;
       co_return false;
     }
     co_return true;
@@ -168,18 +245,19 @@ class Session {
     bool discarding = false;  // inside an over-long line, waiting for its end
     ReadStatus status = ReadStatus::ok;
     while (true) {
-      std::size_t lf = in_.find('\n', start_);
-      if (lf != std::string::npos) {
-        std::size_t length = lf + 1 - start_;
-        bool crlf = lf > start_ && in_[lf - 1] == '\r';
-        if (!discarding) line.assign(in_, start_, length - (crlf ? 2 : 1));
-        start_ = lf + 1;
+      std::string_view pending = in_.view();
+      std::size_t lf = pending.find('\n');
+      if (lf != std::string_view::npos) {
+        std::size_t length = lf + 1;
+        bool crlf = lf > 0 && pending[lf - 1] == '\r';
+        if (!discarding) line.assign(pending.substr(0, length - (crlf ? 2 : 1)));
+        in_.consume(length);
         if (discarding || length > limits_.max_command_line) co_return ReadStatus::too_long;
         co_return crlf ? ReadStatus::ok : ReadStatus::bare_newline;
       }
-      if (in_.size() - start_ > limits_.max_command_line) {
+      if (pending.size() > limits_.max_command_line) {
         discarding = true;
-        start_ = in_.size();
+        in_.clear();
       }
       if (!co_await fill(limits_.idle_timeout, status)) co_return status;
     }
@@ -231,6 +309,13 @@ class Session {
       case Verb::rcpt:
         if (auto refusal = check_rcpt(cmd)) {
           co_await reply_error(*refusal);
+        } else if (info_.recipients.size() >= limits_.max_recipients) {
+          // RFC 5321 4.5.3.1.8: the client may send the message to the
+          // recipients accepted so far, so this 452 is no client error and
+          // never ends the session (the session time limit bounds a client
+          // that keeps trying).
+          ++shared_->counters.recipients_over_limit;
+          queue_reply(Reply::make(452, "4.5.3", "Error: too many recipients"));
         } else {
           co_await proceed_rcpt(cmd);
         }
@@ -322,8 +407,6 @@ class Session {
 
   std::optional<Reply> check_rcpt(const Command& cmd) const {
     if (!in_transaction()) return Reply::make(503, "5.5.1", "Error: need MAIL command");
-    if (info_.recipients.size() >= limits_.max_recipients)
-      return Reply::make(452, "4.5.3", "Error: too many recipients");
     if (!cmd.rcpt.notify.empty() || !cmd.rcpt.orcpt.empty()) {
       if (!info_.esmtp) return Reply::make(555, "5.5.4", "Parameters need EHLO");
     }
@@ -359,23 +442,31 @@ class Session {
       co_return;
     }
     queue_reply(start.reply);
+    if (limits_.max_data_time.count() > 0) data_deadline_ = Clock::now() + limits_.max_data_time;
     DataDecoder decoder(limits_.max_message_size, limits_.max_data_line);
     std::string chunk;
     ReadStatus status = ReadStatus::ok;
     while (true) {
-      if (start_ < in_.size()) {
-        std::size_t used = decoder.feed(std::string_view(in_).substr(start_), chunk);
-        start_ += used;
+      if (!in_.empty()) {
+        std::size_t used = decoder.feed(in_.view(), chunk);
+        in_.consume(used);
         if (!chunk.empty() && !decoder.too_big()) co_await start.sink->write(chunk);
         chunk.clear();
         if (decoder.done()) break;
       }
       if (!co_await fill(limits_.data_timeout, status)) break;
     }
+    data_deadline_.reset();
     if (!decoder.done()) {
-      // Connection lost or timed out inside DATA: nothing is accepted.
-      Reply reason = Reply::make(421, "4.4.2", info_.server_name + " Error: timeout exceeded");
-      if (status == ReadStatus::timed_out) queue_reply(reason);
+      // Connection lost, timed out or out of time inside DATA: nothing is
+      // accepted, and the session cannot find the next command.
+      const bool expired = status == ReadStatus::timed_out ||
+                           status == ReadStatus::session_expired ||
+                           status == ReadStatus::data_expired;
+      Reply reason = expired
+                         ? expiry_reply(status)
+                         : Reply::make(421, "4.4.2", info_.server_name + " Error: connection lost");
+      if (expired) queue_reply(reason);
       co_await handler_->on_data_abort(info_, reason);
       set_state(State::closing);
       co_return;
@@ -412,16 +503,15 @@ class Session {
   asio::awaitable<void> proceed_starttls() {
     // CVE-2011-0411: anything the client pipelined after STARTTLS arrived in
     // plaintext and must not be executed inside the TLS session.
-    if (start_ < in_.size()) {
+    if (!in_.empty()) {
       spdlog::info("smtp session {}: discarded {} octets pipelined after STARTTLS", info_.id,
-                   in_.size() - start_);
+                   in_.size());
     }
     in_.clear();
-    start_ = 0;
     queue_reply(Reply::make(220, "2.0.0", "Ready to start TLS"));
     if (!co_await flush()) co_return;
     std::error_code ec;
-    conn_->expires_after(limits_.tls_timeout);
+    arm(limits_.tls_timeout);
     co_await conn_->handshake(*shared_->options.tls, asio::ssl::stream_base::server, "", ec);
     conn_->cancel_deadline();
     if (ec) {
@@ -450,9 +540,11 @@ class Session {
   SessionInfo info_;
   State state_ = State::connected;
   std::size_t errors_ = 0;
-  std::string in_;
-  std::size_t start_ = 0;
+  ReadBuffer in_;
   std::string out_;
+  std::optional<Clock::time_point> session_deadline_;
+  std::optional<Clock::time_point> data_deadline_;  // inside DATA only
+  Bound armed_ = Bound::step;
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 
 #include <asio/awaitable.hpp>
@@ -16,8 +17,17 @@ namespace cordon::smtp {
 
 // What sessions share with their server; outlives the Server object while
 // sessions still run.
+struct AtomicCounters {
+  using Counter = std::atomic<std::uint64_t>;
+  Counter accepted{0}, refused_busy{0}, refused_client_limit{0}, refused_client_rate{0},
+      session_time_exceeded{0}, data_time_exceeded{0}, timeouts{0}, too_many_errors{0},
+      recipients_over_limit{0}, accept_failures{0}, accept_backoffs{0};
+  ServerCounters snapshot() const;
+};
+
 struct ServerShared {
   ServerOptions options;
+  AtomicCounters counters;
   HandlerFactory factory;
   std::atomic<bool> shutting_down{false};
   std::atomic<std::size_t> sessions{0};

@@ -376,3 +376,50 @@ TEST(ConfigLoader, BadL7FilterPointsAtTheMask) {
   EXPECT_EQ(e.line, 4);
   EXPECT_NE(e.message.find("monitor.filters.recipient: "), std::string::npos) << e.message;
 }
+
+TEST(ConfigLoader, SmtpClientLimitsHaveDefaultsAndAreRead) {
+  auto d = parse_ok("console:\n");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->smtp.max_connections_per_client, 20u);
+  EXPECT_EQ(d->smtp.max_connection_rate_per_client, 600u);
+  EXPECT_EQ(d->smtp.max_session_time, 30min);
+  EXPECT_EQ(d->smtp.max_data_time, 10min);
+  ASSERT_EQ(d->smtp.client_limit_exceptions.size(), 2u);
+  EXPECT_TRUE(d->smtp.client_limit_exceptions[0].contains("127.0.0.2"));
+  EXPECT_TRUE(d->smtp.client_limit_exceptions[1].contains("::1"));
+
+  auto c = parse_ok(
+      "smtp:\n  max_connections_per_client: 5\n  max_connection_rate_per_client: 0\n"
+      "  client_limit_exceptions: [10.0.0.0/8]\n  max_session_time: 2m\n  max_data_time: 90s\n");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->smtp.max_connections_per_client, 5u);
+  EXPECT_EQ(c->smtp.max_connection_rate_per_client, 0u);
+  ASSERT_EQ(c->smtp.client_limit_exceptions.size(), 1u);
+  EXPECT_TRUE(c->smtp.client_limit_exceptions[0].contains("10.1.2.3"));
+  EXPECT_FALSE(c->smtp.client_limit_exceptions[0].contains("127.0.0.1"));
+  EXPECT_EQ(c->smtp.max_session_time, 2min);
+  EXPECT_EQ(c->smtp.max_data_time, 90s);
+
+  auto none = parse_ok("smtp:\n  client_limit_exceptions: []\n");
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->smtp.client_limit_exceptions.empty());
+}
+
+TEST(ConfigLoader, SmtpClientLimitsAreValidated) {
+  auto bad_net = parse_err("smtp:\n  client_limit_exceptions: [127.0.0.0/8, 10.0.0.0/99]\n");
+  EXPECT_EQ(bad_net.line, 2);
+  EXPECT_NE(bad_net.message.find("smtp.client_limit_exceptions"), std::string::npos)
+      << bad_net.message;
+  auto short_session = parse_err("smtp:\n  max_session_time: 0s\n");
+  EXPECT_NE(short_session.message.find("smtp.max_session_time must be at least 1s"),
+            std::string::npos)
+      << short_session.message;
+  auto data_over_session = parse_err("smtp:\n  max_session_time: 5m\n  max_data_time: 6m\n");
+  EXPECT_EQ(data_over_session.line, 3);
+  EXPECT_NE(data_over_session.message.find("must not exceed smtp.max_session_time"),
+            std::string::npos)
+      << data_over_session.message;
+  auto negative = parse_err("smtp:\n  max_connections_per_client: -1\n");
+  EXPECT_NE(negative.message.find("smtp.max_connections_per_client"), std::string::npos)
+      << negative.message;
+}

@@ -323,5 +323,116 @@ TEST(ClientPeer, StepWiseSessionMirrorsEachStep) {
   EXPECT_EQ(messages[0].params.body, Body::unspecified);
 }
 
+// Records every envelope command the server saw.
+struct EnvelopeJournal {
+  std::mutex mutex;
+  std::vector<std::string> seen;
+  void add(std::string line) {
+    std::lock_guard lock(mutex);
+    seen.push_back(std::move(line));
+  }
+  std::vector<std::string> all() {
+    std::lock_guard lock(mutex);
+    return seen;
+  }
+};
+
+class JournalHandler : public Handler {
+ public:
+  explicit JournalHandler(std::shared_ptr<EnvelopeJournal> j) : journal_(std::move(j)) {}
+  asio::awaitable<Reply> on_mail(const SessionInfo&, const MailFrom& m) override {
+    journal_->add("mail " + m.sender);
+    co_return Reply::make(250, "2.1.0", "OK");
+  }
+  asio::awaitable<Reply> on_rcpt(const SessionInfo&, const RcptTo& r) override {
+    journal_->add("rcpt " + r.recipient);
+    co_return Reply::make(250, "2.1.5", "OK");
+  }
+  asio::awaitable<DataStart> on_data_begin(const SessionInfo&) override {
+    co_return DataStart{Reply::make(354, "", "go ahead"), nullptr};
+  }
+  asio::awaitable<Reply> on_data_end(const SessionInfo&, std::uint64_t) override {
+    co_return Reply::make(250, "2.0.0", "OK");
+  }
+
+ private:
+  std::shared_ptr<EnvelopeJournal> journal_;
+};
+
+// CR, LF or NUL in an address would let it smuggle a command into the next
+// hop's conversation: the client refuses to write such a command at all.
+TEST(ClientPeer, DeliverRefusesAnEnvelopeWithCrLfOrNulAndSendsNothingOfIt) {
+  auto journal = std::make_shared<EnvelopeJournal>();
+  TestServer t({}, [journal] { return std::make_unique<JournalHandler>(journal); });
+  for (std::string bad : {std::string("victim@example.com>\r\nRCPT TO:<evil@example.com"),
+                          std::string("a\nb@example.com"), std::string("a\0b@example.com", 16)}) {
+    DeliveryEnvelope e;
+    e.sender = "sender@example.com";
+    e.recipients = {{"ok@example.com", {}}, {bad, {}}};
+    auto r = send(t.port(), fast_options(), e);
+    EXPECT_EQ(r.outcome, DeliveryOutcome::permanent);
+    EXPECT_EQ(r.stage, Stage::rcpt);
+    EXPECT_EQ(r.reply.wire(), "553 5.1.3 Bad recipient address syntax\r\n");
+    EXPECT_NE(r.detail.find("CR, LF or NUL"), std::string::npos) << r.detail;
+
+    DeliveryEnvelope s;
+    s.sender = bad;
+    s.recipients = {{"ok@example.com", {}}};
+    auto rs = send(t.port(), fast_options(), s);
+    EXPECT_EQ(rs.outcome, DeliveryOutcome::permanent);
+    EXPECT_EQ(rs.stage, Stage::mail);
+    EXPECT_EQ(rs.reply.code, 553);
+  }
+  EXPECT_TRUE(journal->all().empty()) << journal->all().front();
+}
+
+asio::awaitable<std::vector<std::string>> step_wise_refusals(asio::any_io_executor ex,
+                                                             unsigned short port) {
+  std::vector<std::string> out;
+  auto options = fast_options();
+  options.pipelining = false;
+  {
+    ClientSession c(ex, options);
+    co_await c.connect(local(port));
+    co_await c.hello();
+    auto mail = co_await c.mail("a\r\nRSET");
+    out.push_back(mail ? "sent"
+                       : std::string(to_string(mail.error().stage)) + " " +
+                             (mail.error().kind == ClientErrorKind::invalid_command
+                                  ? "invalid_command"
+                                  : "other"));
+  }
+  {
+    ClientSession c(ex, options);
+    co_await c.connect(local(port));
+    co_await c.hello();
+    co_await c.mail("s@example.com");
+    auto rcpt = co_await c.rcpt(std::string_view("r\0@example.com", 15));
+    out.push_back(rcpt ? "sent"
+                       : std::string(to_string(rcpt.error().stage)) + " " +
+                             (rcpt.error().kind == ClientErrorKind::invalid_command
+                                  ? "invalid_command"
+                                  : "other"));
+  }
+  {
+    options.helo_name = "client.example\r\nMAIL FROM:<x@example.com>";
+    ClientSession c(ex, options);
+    co_await c.connect(local(port));
+    auto hello = co_await c.hello();
+    out.push_back(hello ? "sent" : std::string(to_string(hello.error().stage)));
+  }
+  co_return out;
+}
+
+TEST(ClientPeer, StepWiseCommandsWithCrLfOrNulAreNeverWritten) {
+  auto journal = std::make_shared<EnvelopeJournal>();
+  TestServer t({}, [journal] { return std::make_unique<JournalHandler>(journal); });
+  auto seen = testing::run_coroutine<std::vector<std::string>>(
+      [&](asio::any_io_executor ex) { return step_wise_refusals(ex, t.port()); });
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"mail invalid_command", "rcpt invalid_command", "helo"}));
+  EXPECT_EQ(journal->all(), std::vector<std::string>{"mail s@example.com"});
+}
+
 }  // namespace
 }  // namespace cordon::smtp

@@ -117,6 +117,27 @@ TEST(CommandParser, RefusesGarbageAndUnknownVerbsWith500) {
   EXPECT_EQ(parse_error("NOOP\rRSET"), unrecognized);
 }
 
+// CR or LF in an envelope address would split the next hop's command in
+// two; every control character inside a path is an address error.
+TEST(CommandParser, RefusesControlCharactersInPathsAsAddressErrors) {
+  const std::string bad_sender = "501 5.1.7 Bad sender address syntax\r\n";
+  const std::string bad_recipient = "501 5.1.3 Bad recipient address syntax\r\n";
+  for (std::string inside : {std::string("\r"), std::string("\n"), std::string("\0", 1),
+                             std::string("\t"), std::string("\x1b"), std::string("\x7f")}) {
+    EXPECT_EQ(parse_error("RCPT TO:<victim@example.com" + inside + "RCPT TO:<evil@example.com>"),
+              bad_recipient);
+    EXPECT_EQ(parse_error("RCPT TO:<a" + inside + "b@example.com>"), bad_recipient);
+    EXPECT_EQ(parse_error("RCPT TO:<\"a" + inside + "b\"@example.com>"), bad_recipient);
+    EXPECT_EQ(parse_error("RCPT TO:<a@exam" + inside + "ple.com>"), bad_recipient);
+    EXPECT_EQ(parse_error("MAIL FROM:<a" + inside + "b@example.com>"), bad_sender);
+    EXPECT_EQ(parse_command("RCPT TO:<a" + inside + "b@example.com>").error().code,
+              CommandErrorCode::bad_address);
+  }
+  // Outside the path the line is garbage, as before.
+  EXPECT_EQ(parse_error("RCPT TO:<a@example.com> NOTIFY=NEVER\r"),
+            "500 5.5.2 Syntax error, command unrecognized\r\n");
+}
+
 TEST(CommandParser, ReportsBdatAndExpnAsNotImplemented) {
   EXPECT_EQ(parse_command("BDAT 100 LAST").error().code, CommandErrorCode::not_implemented);
   EXPECT_EQ(parse_error("BDAT 100 LAST").substr(0, 10), "502 5.5.1 ");

@@ -127,6 +127,53 @@ TEST(ServerPeer, TooManyRecipientsGet452) {
   EXPECT_EQ(messages[0].recipients.size(), 2u);
 }
 
+// RFC 5321 4.5.3.1.8: a client may send 10,000 RCPTs; those over the limit
+// get 452 4.5.3, the session survives them, and the message goes to the
+// recipients accepted so far.
+TEST(ServerPeer, TenThousandRecipientsDeliverToTheAcceptedOnes) {
+  TestServer t;  // max_recipients 1000, max_errors 20
+  auto r = probe("smtplib_many_recipients", t.port(), "10000");
+  EXPECT_NE(r.output.find("ACCEPTED 1000 REFUSED 9000 [(452, '4.5.3')]"), std::string::npos)
+      << r.output.substr(0, 2000);
+  EXPECT_NE(r.output.find("NOOP 250"), std::string::npos) << r.output.substr(0, 2000);
+  auto messages = t.store().messages();
+  ASSERT_EQ(messages.size(), 1u);
+  ASSERT_EQ(messages[0].recipients.size(), 1000u);
+  EXPECT_EQ(messages[0].recipients.front(), "r0@example.com");
+  EXPECT_EQ(messages[0].recipients.back(), "r999@example.com");
+  EXPECT_EQ(t.server().counters().recipients_over_limit, 9000u);
+}
+
+// A CR inside an address (a LF ends the line first) is refused as an
+// address error, and nothing of the smuggled second command is executed.
+TEST(ServerPeer, ControlCharactersInPathsAreRefusedAndNothingIsSmuggled) {
+  TestServer t;
+  auto r = probe("raw", t.port(),
+                 quote("EHLO x.example\r\nMAIL FROM:<a\rb@example.com>\r\n"
+                       "MAIL FROM:<s@example.com>\r\n"
+                       "RCPT TO:<victim@example.com\rRCPT TO:<evil@example.com>\r\n"
+                       "RCPT TO:<a\x00b@example.com>\r\nRCPT TO:<a\tb@example.com>\r\n"
+                       "RCPT TO:<r@example.com>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n"));
+  const char* expected[] = {"501 5.1.7 Bad sender address syntax",
+                            "250 2.1.0",
+                            "501 5.1.3 Bad recipient address syntax",
+                            "501 5.1.3 Bad recipient address syntax",
+                            "501 5.1.3 Bad recipient address syntax",
+                            "250 2.1.5",
+                            "354 ",
+                            "250 ",
+                            "221 2.0.0"};
+  std::size_t pos = 0;
+  for (const char* e : expected) {
+    std::size_t at = r.output.find(e, pos);
+    ASSERT_NE(at, std::string::npos) << e << "\n" << r.output;
+    pos = at + 1;
+  }
+  auto messages = t.store().messages();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].recipients, std::vector<std::string>{"r@example.com"});
+}
+
 // Each smuggling sequence stays inside the first message, which is refused
 // whole; the "second message" is never accepted and the session goes on.
 TEST(ServerPeer, SmugglingAttemptsAreRejectedAndNothingIsAccepted) {

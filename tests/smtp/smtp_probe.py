@@ -137,6 +137,17 @@ def smtplib_recipients(port, count):
     report(go)
 
 
+def smtplib_many_recipients(port, count):
+    """Sends one message to COUNT recipients; prints how many were accepted
+    and the distinct refusals (code and enhanced code)."""
+    with smtplib.SMTP(HOST, port, timeout=30) as c:
+        rcpts = [f"r{i}@example.com" for i in range(int(count))]
+        refused = c.sendmail("sender@example.com", rcpts, message("many\n").as_string())
+        kinds = sorted({(code, text.decode().split(" ")[0]) for code, text in refused.values()})
+        print("ACCEPTED", int(count) - len(refused), "REFUSED", len(refused), kinds)
+        print("NOOP", c.noop()[0])
+
+
 if __name__ == "__main__":
     scenario, port = sys.argv[1], int(sys.argv[2])
     arg = sys.argv[3] if len(sys.argv) > 3 else None
@@ -148,4 +159,5 @@ if __name__ == "__main__":
         "smtplib_starttls": lambda: smtplib_starttls(port),
         "smtplib_size": lambda: smtplib_size(port, arg),
         "smtplib_recipients": lambda: smtplib_recipients(port, arg),
+        "smtplib_many_recipients": lambda: smtplib_many_recipients(port, arg),
     }[scenario]()

@@ -1,6 +1,8 @@
 // The gateway's host name and its configuration adapters (see gateway_support.hpp).
 #include "roles/gateway/gateway_support.hpp"
 
+#include "roles/smtp_limits.hpp"
+
 #include <unistd.h>
 
 #include <array>
@@ -41,14 +43,7 @@ queue::RetryPolicy retry_policy(const config::GatewayConfig& config) {
 smtp::ServerOptions server_options(const config::Config& config, const std::string& hostname) {
   smtp::ServerOptions options;
   options.hostname = hostname;
-  auto& l = options.limits;
-  l.max_data_line = config.smtp.max_line_length;
-  l.max_recipients = config.smtp.max_recipients;
-  l.max_message_size = config.smtp.max_message_size;
-  l.max_errors = config.smtp.max_errors;
-  l.max_connections = config.smtp.max_connections;
-  l.idle_timeout = config.smtp.idle_timeout;
-  l.data_timeout = config.smtp.command_timeout;
+  options.limits = server_limits(config.smtp);
   return options;
 }
 

@@ -13,24 +13,13 @@
 #include "inspect/from_config.hpp"
 #include "roles/factory.hpp"
 #include "roles/prevent/prevent_session.hpp"
+#include "roles/smtp_limits.hpp"
 #include "smtp/server.hpp"
 
 namespace cordon::roles {
 namespace {
 
 namespace fs = std::filesystem;
-
-smtp::ServerLimits limits_from(const config::SmtpLimits& smtp) {
-  smtp::ServerLimits limits;
-  limits.max_data_line = smtp.max_line_length;
-  limits.max_message_size = smtp.max_message_size;
-  limits.max_recipients = smtp.max_recipients;
-  limits.max_errors = smtp.max_errors;
-  limits.max_connections = smtp.max_connections;
-  limits.idle_timeout = smtp.idle_timeout;
-  limits.data_timeout = smtp.command_timeout;
-  return limits;
-}
 
 Result<asio::ip::tcp::endpoint, std::string> resolve_listen(const config::HostPort& where) {
   std::error_code ec;
@@ -95,7 +84,7 @@ Status<std::string> PreventRole::start() {
   if (!where) return fail("prevent: listen: " + where.error());
   smtp::ServerOptions options;
   options.hostname = context->hostname;
-  options.limits = limits_from(config->smtp);
+  options.limits = server_limits(config->smtp);
   server_ = std::make_unique<smtp::Server>(shared_.io.get_executor(), options, [context] {
     return prevent::make_prevent_handler(context);
   });

@@ -1,0 +1,22 @@
+// The one adapter from the `smtp:` section to the SMTP server's limits,
+// used by every role with an SMTP listener, and the start-up check that
+// the process may open as many descriptors as those limits allow.
+#pragma once
+
+#include <string>
+
+#include "config/config.hpp"
+#include "smtp/server.hpp"
+#include "util/result.hpp"
+
+namespace cordon::roles {
+
+smtp::ServerLimits server_limits(const config::SmtpLimits& smtp);
+
+// Raises RLIMIT_NOFILE for every SMTP listener the configuration starts
+// (each session of prevent also holds its next-hop connection); an error
+// when the hard limit is too low, so `cordon run` refuses to start instead
+// of spinning on EMFILE under load.
+Status<std::string> ensure_fd_limit(const config::Config& config);
+
+}  // namespace cordon::roles
