@@ -28,6 +28,30 @@ class Listeners(GatewayCase):
             self.assertEqual(code, 250)
         self.assertIn("relay denied: client 127.0.0.1 to <victim@example.net>", self.log())
 
+    def test_routed_local_parts_never_relay_for_outside_clients(self):
+        # A client on 127.0.0.2, outside relay_networks, tries every form a
+        # downstream MTA with default settings would route to ext.example.
+        self.start_gateway([f"127.0.0.1:{free_port()}"], relay_networks="[127.0.0.1/32]",
+                           extra_gateway="  local_domains: [corp.example]\n")
+        routed = ["user%ext.example@corp.example", '"user@ext.example"@corp.example',
+                  '"user%ext.example"@corp.example', "ext.example!user@corp.example",
+                  "user!ext.example@corp.example"]
+        # (A source route "@ext.example:user@corp.example" is discarded by the
+        # command parser, as RFC 5321 4.1.1.3 allows: the recipient is then
+        # user@corp.example, which routes nowhere else.)
+        with smtplib.SMTP("127.0.0.1", self.port, timeout=10,
+                          source_address=("127.0.0.2", 0)) as s:
+            s.ehlo("outside.test")
+            s.mail("mallory@outside.test")
+            for rcpt in routed:
+                code, text = s.docmd(f"RCPT TO:<{rcpt}>")
+                self.assertEqual(code, 554, rcpt)
+                self.assertIn(b"5.7.1", text, rcpt)
+            # Ordinary local recipients, quoted or tagged, still pass.
+            for rcpt in ['"john doe"@corp.example', "user+tag@Corp.Example", "postmaster"]:
+                code, _ = s.docmd(f"RCPT TO:<{rcpt}>")
+                self.assertEqual(code, 250, rcpt)
+
     def test_inside_client_may_relay(self):
         self.start_gateway([f"127.0.0.1:{free_port()}"], relay_networks="[127.0.0.2/32]")
         qid = self.send(message("from inside"), source="127.0.0.2")

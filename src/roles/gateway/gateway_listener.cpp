@@ -10,6 +10,7 @@
 #include "queue/queue_id.hpp"
 #include "queue/smtp_envelope.hpp"
 #include "roles/gateway/gateway_support.hpp"
+#include "smtp/relay_access.hpp"
 #include "util/ascii.hpp"
 
 namespace cordon::roles::gateway {
@@ -53,7 +54,8 @@ class GatewayHandler final : public smtp::Handler {
 
   asio::awaitable<Reply> on_rcpt(const smtp::SessionInfo& session,
                                  const smtp::RcptTo& rcpt) override {
-    if (kind_ == ListenerKind::client && !may_relay(session, rcpt.recipient)) {
+    if (kind_ == ListenerKind::client &&
+        relay_decision(session, rcpt.recipient) != smtp::RelayDecision::allowed) {
       spdlog::warn("gateway relay denied: client {} to <{}>", client_ip(session), rcpt.recipient);
       context_->shared->metrics
           .counter("cordon_gateway_relay_denied_total", "Recipients refused: relay access denied")
@@ -149,15 +151,16 @@ class GatewayHandler final : public smtp::Handler {
     if (auto written = writer_->write(chunk); !written) write_error_ = written.error();
   }
 
-  bool may_relay(const smtp::SessionInfo& session, const std::string& recipient) const {
-    const auto ip = client_ip(session);
-    for (const auto& net : config_->gateway->relay_networks)
-      if (net.contains(ip)) return true;
-    auto domain = queue::domain_of(recipient);
-    // RFC 5321 4.5.1: a bare "postmaster" must be accepted.
-    if (domain.empty()) return util::iequals(recipient, "postmaster");
-    const auto& local = config_->gateway->local_domains;
-    return std::find(local.begin(), local.end(), domain) != local.end();
+  smtp::RelayDecision relay_decision(const smtp::SessionInfo& session,
+                                     const std::string& recipient) const {
+    const auto& gateway = *config_->gateway;
+    smtp::RelayRules rules{[&gateway](std::string_view ip) {
+                             return std::any_of(
+                                 gateway.relay_networks.begin(), gateway.relay_networks.end(),
+                                 [&](const config::Cidr& net) { return net.contains(ip); });
+                           },
+                           gateway.local_domains};
+    return smtp::relay_decision(rules, client_ip(session), recipient);
   }
 
   // The DLP host relayed back a message the gateway sent it: name the
