@@ -1,5 +1,5 @@
 // `cordon incidents`: list recorded incidents from <data_dir>/incidents.db
-// as a text table or as the JSON array of the DESIGN.md contract. A database
+// as a text table or as the JSON array of docs/formats.md. A database
 // that does not exist yet simply holds no incidents.
 #include <cstdio>
 #include <filesystem>

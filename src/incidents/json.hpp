@@ -1,5 +1,5 @@
 // JSON rendering of incidents, the `cordon incidents --format json` contract
-// (DESIGN.md): an array of {"id","time","sender","recipients","subject",
+// (docs/formats.md): an array of {"id","time","sender","recipients","subject",
 // "message_id","action","repeat_count","policies":[{"name","severity",
 // "matches":[{"rule","component","count","samples"}]}]} plus the extra
 // fields "last_seen", "status", "severity", "content_hash" and "history".

@@ -37,7 +37,7 @@ struct InspectOptions {
   mime::Limits mime;
   extract::Limits attachments;
   smtp::BlockReplyOptions block_reply;
-  // L7 filters (DESIGN.md, behaviour 2); empty: every message is inspected.
+  // L7 filters (README, "The three behaviours", 2); empty: every message is inspected.
   std::string sender_filter;
   std::string recipient_filter;
   // Who stamps relayed messages and recognises its own stamp. None (offline

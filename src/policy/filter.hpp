@@ -1,4 +1,4 @@
-// L7 sender and recipient filters (DESIGN.md, behaviour 2): decide whether a
+// L7 sender and recipient filters (README, "The three behaviours", 2): decide whether a
 // message is inspected at all, from its envelope sender and recipients.
 //
 // A filter is a comma-separated list of masks, read left to right:

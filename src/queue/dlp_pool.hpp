@@ -1,6 +1,6 @@
 // The gateway's DLP pool: hands a message to the configured DLP hosts, in
-// order, and turns what happened into one verdict, exactly as DESIGN.md
-// section 3 says:
+// order, and turns what happened into one verdict, exactly as the README's
+// third exact behaviour (gateway DLP bypass) says:
 //
 //  - a host answers 2xx to the whole transaction     -> passed
 //  - any 4xx (or a lost connection) at any stage      -> deferred (stays queued)

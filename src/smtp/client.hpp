@@ -1,7 +1,7 @@
 // SMTP client on standalone Asio: a step-wise session (prevent mirrors an
 // upstream conversation onto a downstream server with it) and a one-shot
 // deliver() whose result tells apart exactly the failure classes the
-// gateway's DLP bypass logic depends on (DESIGN.md section 3).
+// gateway's DLP bypass logic depends on (README, "The three behaviours", 3).
 #pragma once
 
 #include <chrono>

@@ -1,5 +1,5 @@
 // Block reply builder: merges the texts of every fired block rule into ONE
-// RFC 5321-conformant multi-line SMTP reply (DESIGN.md, behaviour 1).
+// RFC 5321-conformant multi-line SMTP reply (README, "The three behaviours", 1).
 //
 // The reply is what an upstream MTA sees when cordon blocks a message. A
 // reply that breaks RFC 5321 (over-long lines, mixed codes, bare CR/LF in
