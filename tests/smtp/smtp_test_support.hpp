@@ -88,6 +88,7 @@ class TestServer {
   unsigned short port() const { return port_; }
   MemoryStore& store() { return *store_; }
   Server& server() { return server_; }
+  asio::any_io_executor executor() { return io_.get_executor(); }
 
  private:
   asio::io_context io_;

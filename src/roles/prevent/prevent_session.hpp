@@ -1,8 +1,5 @@
-// One prevent SMTP session: the smtp::Handler that mirrors the upstream
-// conversation onto the downstream (next hop) and decides at end of data.
-// Inline semantics: nothing is acknowledged upstream that the next hop has
-// not accepted; a downstream that cannot be reached or answers too late
-// turns into 451 4.4.1 upstream, never into a 250.
+// One prevent SMTP session: an smtp relay handler (smtp/relay.hpp) towards
+// the next hop whose end-of-data decision is the message's inspection.
 #pragma once
 
 #include <memory>
@@ -12,9 +9,9 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/thread_pool.hpp>
 
+#include "config/config.hpp"
 #include "incidents/store.hpp"
 #include "inspect/inspect.hpp"
-#include "config/config.hpp"
 #include "smtp/client.hpp"
 #include "smtp/handler.hpp"
 #include "util/metrics.hpp"

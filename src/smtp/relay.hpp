@@ -1,0 +1,63 @@
+// The inline relay: an smtp::Handler that mirrors the upstream transaction
+// (MAIL, RCPT, RSET) onto a next hop with the smtp client, buffers the
+// content, and at end of data asks a decision what to do with it. Nothing
+// is acknowledged upstream that the next hop has not accepted: a next hop
+// that cannot be reached or answers too late turns into 451 4.4.1, never
+// into a 250. The relay knows no policy; the decision is the caller's.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+
+#include "smtp/client.hpp"
+#include "smtp/handler.hpp"
+#include "smtp/reply.hpp"
+
+namespace cordon::smtp {
+
+struct RelayOptions {
+  std::string host;  // next hop: an address or a name to resolve
+  std::uint16_t port = 25;
+  std::string helo_name;
+  ClientTimeouts timeouts;
+  std::string log_name = "relay";  // prefix of the relay's log lines
+};
+
+// What to do with one message at end of data.
+struct RelayDecision {
+  enum class Kind {
+    relay,     // send `content` as the mirrored transaction's DATA
+    redirect,  // send `content` to `redirect_to` alone instead of the recipients
+    answer,    // drop the downstream transaction and answer `reply` upstream
+  };
+  Kind kind = Kind::answer;
+  std::shared_ptr<const std::string> content;
+  std::string redirect_to;
+  Reply reply;
+  // Called with the reply the upstream gets, once it is known.
+  std::function<void(const Reply&)> on_answer;
+
+  static RelayDecision relay(std::shared_ptr<const std::string> content);
+  static RelayDecision redirect(std::shared_ptr<const std::string> content, std::string to);
+  static RelayDecision answer(Reply reply);
+};
+
+struct RelayHooks {
+  // Runs at end of data when the next hop holds the mirrored transaction.
+  std::function<asio::awaitable<RelayDecision>(const SessionInfo&,
+                                               std::shared_ptr<const std::string> message)>
+      decide;
+  std::function<void()> downstream_error;  // a next hop connection or reply failed
+  std::function<void()> deferred;          // the upstream is answered 4xx by the relay
+};
+
+// One handler per upstream session.
+std::unique_ptr<Handler> make_relay_handler(asio::any_io_executor io, RelayOptions options,
+                                            RelayHooks hooks);
+
+}  // namespace cordon::smtp
