@@ -1,6 +1,6 @@
 // The queue manager's scheduling: periodic rescans, dispatch under the
 // concurrency limits, and claiming a message for one attempt (the attempt
-// itself is in gateway_attempt.cpp).
+// itself is queue::run_attempt, wired in gateway_attempt.cpp).
 #include "roles/gateway/gateway_queue.hpp"
 
 #include <spdlog/spdlog.h>
@@ -127,28 +127,15 @@ asio::awaitable<void> QueueManager::process(std::string id, queue::ConcurrencyLi
     in_flight_.erase(id);
     co_return;
   }
-  Attempt a;
-  a.id = id;
-  a.envelope = std::move(claimed->envelope);
-  a.config = config_;
-  a.now = std::chrono::system_clock::now();
-  a.envelope.attempts += 1;
-  a.dlp_bounced = a.envelope.flags.dsn_headers_only;  // set only while a DSN is owed
+  const auto now = std::chrono::system_clock::now();
   auto read_content = [spool, id] { return spool.read_content(id, queue::QueueState::active); };
   auto content = co_await offload(shared_.workers, read_content);
-  if (!content) {
+  std::optional<std::string> text;
+  if (!content)
     spdlog::error("queue {}: cannot read the content: {}", id, content.error().detail);
-    trace(a, std::string(queue::trace_event::delivery_deferred),
-          "local error: cannot read the queued content");
-  } else {
-    a.content = std::move(*content);
-    // DSNs an earlier attempt could not queue go out with this attempt's.
-    for (std::size_t i = 0; i < a.envelope.recipients.size(); ++i)
-      if (a.envelope.recipients[i].dsn_owed) a.failed.push_back(i);
-    if (!a.envelope.flags.inspected && !a.envelope.flags.bypassed) co_await dlp_stage(a);
-    if (a.envelope.flags.inspected || a.envelope.flags.bypassed) co_await delivery_stage(a);
-  }
-  co_await finish(a);
+  else
+    text = std::move(*content);
+  co_await attempt(id, claimed->envelope, text, now);
   in_flight_.erase(id);
   { auto released = std::move(slot); }  // the attempt is over: give the slot back now
   if (starved_) {
