@@ -4,10 +4,6 @@
 // deferred or removed as the attempt decided.
 #include <spdlog/spdlog.h>
 
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/use_awaitable.hpp>
-
 #include <fmt/format.h>
 
 #include "queue/attempt.hpp"
@@ -22,36 +18,6 @@
 namespace cordon::roles::gateway {
 namespace {
 
-// host:port to an endpoint: IP literals directly, names through the resolver.
-asio::awaitable<Result<asio::ip::tcp::endpoint, std::string>> resolve(
-    const asio::any_io_executor& ex, const std::string& host, std::uint16_t port) {
-  std::error_code ec;
-  auto address = asio::ip::make_address(host, ec);
-  if (!ec) co_return asio::ip::tcp::endpoint(address, port);
-  asio::ip::tcp::resolver resolver(ex);
-  auto [rec, results] = co_await resolver.async_resolve(
-      host, std::to_string(port), asio::experimental::as_tuple(asio::use_awaitable));
-  if (rec || results.empty())
-    co_return fail("cannot resolve " + host + ": " + (rec ? rec.message() : "no address"));
-  co_return results.begin()->endpoint();
-}
-
-// Arguments by reference: see offload() on GCC 12 and prvalue arguments.
-asio::awaitable<smtp::DeliveryResult> attempt_delivery(const asio::any_io_executor& ex,
-                                                       const std::string& host, std::uint16_t port,
-                                                       const smtp::ClientOptions& options,
-                                                       const smtp::DeliveryEnvelope& envelope,
-                                                       std::string_view message) {
-  auto endpoint = co_await resolve(ex, host, port);
-  if (!endpoint) {
-    smtp::DeliveryResult r;
-    r.outcome = smtp::DeliveryOutcome::connect_failed;
-    r.detail = endpoint.error();
-    co_return r;
-  }
-  co_return co_await smtp::deliver(ex, *endpoint, options, envelope, message);
-}
-
 queue::AttemptOptions attempt_options(const config::Config& config, const std::string& hostname) {
   const auto& gw = *config.gateway;
   queue::AttemptOptions options;
@@ -63,7 +29,25 @@ queue::AttemptOptions attempt_options(const config::Config& config, const std::s
   return options;
 }
 
+// Free coroutines rather than coroutine lambdas: GCC 12 mishandles those.
+asio::awaitable<Result<std::filesystem::path, std::string>> write_maildir(
+    asio::thread_pool& workers, const std::filesystem::path& maildir, const std::string& hostname,
+    const queue::MaildirMessage& m) {
+  auto write = [&] { return queue::deliver_to_maildir(maildir, hostname, m); };
+  co_return co_await offload(workers, write);
+}
+
 }  // namespace
+
+asio::awaitable<Result<std::string, std::string>> QueueManager::submit_dsn(
+    const queue::QueuedDsn& dsn) {
+  auto spool = spool_;
+  auto queue_dsn = [spool, &dsn] { return spool.submit(dsn.envelope, dsn.content); };
+  auto queued = co_await offload(shared_.workers, queue_dsn);
+  if (!queued) co_return fail(queued.error().detail);
+  dispatch(*queued, true);  // DSNs are inspected: straight to the next hop
+  co_return *queued;
+}
 
 asio::awaitable<void> QueueManager::attempt(const std::string& id, const queue::Envelope& envelope,
                                             const std::optional<std::string>& content,
@@ -73,22 +57,12 @@ asio::awaitable<void> QueueManager::attempt(const std::string& id, const queue::
   queue::AttemptIo io;
   io.smtp = [ex](const queue::DlpHost& hop, const smtp::ClientOptions& client,
                  const smtp::DeliveryEnvelope& env, const std::string& message) {
-    return attempt_delivery(ex, hop.host, hop.port, client, env, message);
+    return smtp::deliver_to_host(ex, hop.host, hop.port, client, env, message);
   };
-  io.maildir = [this, &options](const queue::MaildirMessage& m)
-      -> asio::awaitable<Result<std::filesystem::path, std::string>> {
-    auto write_maildir = [&] { return queue::deliver_to_maildir(options.maildir, hostname_, m); };
-    co_return co_await offload(shared_.workers, write_maildir);
+  io.maildir = [this, &options](const queue::MaildirMessage& m) {
+    return write_maildir(shared_.workers, options.maildir, hostname_, m);
   };
-  io.submit_dsn =
-      [this](const queue::QueuedDsn& dsn) -> asio::awaitable<Result<std::string, std::string>> {
-    auto spool = spool_;
-    auto queue_dsn = [spool, &dsn] { return spool.submit(dsn.envelope, dsn.content); };
-    auto queued = co_await offload(shared_.workers, queue_dsn);
-    if (!queued) co_return fail(queued.error().detail);
-    dispatch(*queued, true);
-    co_return *queued;
-  };
+  io.submit_dsn = [this](const queue::QueuedDsn& dsn) { return submit_dsn(dsn); };
   auto report =
       co_await queue::run_attempt(options, breakers_, scheduler_, io, id, envelope, content, now);
 

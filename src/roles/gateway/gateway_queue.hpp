@@ -20,6 +20,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "queue/dsn.hpp"
 #include "queue/envelope.hpp"
 #include "queue/schedule.hpp"
 #include "queue/spool.hpp"
@@ -53,6 +54,8 @@ class QueueManager : public std::enable_shared_from_this<QueueManager> {
   // and the worker pool as its I/O; then metrics, and defer or remove.
   asio::awaitable<void> attempt(const std::string& id, const queue::Envelope& envelope,
                                 const std::optional<std::string>& content, queue::TimePoint now);
+  // Commits a DSN to the spool and dispatches it.
+  asio::awaitable<Result<std::string, std::string>> submit_dsn(const queue::QueuedDsn& dsn);
 
   Shared& shared_;
   queue::Spool spool_;
