@@ -14,12 +14,12 @@
 
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 
 #include <asio/awaitable.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "queue/dispatch.hpp"
 #include "queue/dsn.hpp"
 #include "queue/envelope.hpp"
 #include "queue/schedule.hpp"
@@ -38,13 +38,10 @@ class QueueManager : public std::enable_shared_from_this<QueueManager> {
   // A message was just committed: try it now rather than at the next scan.
   void committed(const std::string& id, bool skip_dlp);
   // True while a delivery or DLP attempt is running (I/O thread only).
-  bool busy() const { return !in_flight_.empty(); }
+  bool busy() const { return dispatcher_.busy(); }
 
  private:
   void schedule_scan(std::chrono::milliseconds delay);
-  // A slot was freed while due messages waited for one: scan soon rather
-  // than at the next periodic scan.
-  void scan_soon();
   asio::awaitable<void> scan();
   void dispatch(const std::string& id, bool skip_dlp);
   std::string destination(bool skip_dlp) const;
@@ -63,14 +60,9 @@ class QueueManager : public std::enable_shared_from_this<QueueManager> {
   std::shared_ptr<const config::Config> config_;
   queue::CircuitBreakers breakers_;
   queue::RetryScheduler scheduler_;
-  queue::ConcurrencyLimiter limiter_;
+  queue::Dispatcher dispatcher_;
   asio::steady_timer timer_;
-  std::set<std::string> in_flight_;
-  bool scanning_ = false;
   bool stopped_ = false;
-  bool starved_ = false;         // a due message found every slot of its destination taken
-  bool soon_scheduled_ = false;  // a scan_soon() scan is pending
-  bool rescan_after_scan_ = false;
 };
 
 }  // namespace cordon::roles::gateway
