@@ -511,4 +511,28 @@ asio::awaitable<DeliveryResult> deliver(asio::any_io_executor executor,
   co_return co_await finish_delivery(session, std::move(result));
 }
 
+asio::awaitable<DeliveryResult> deliver_to_host(const asio::any_io_executor& executor,
+                                                const std::string& host, std::uint16_t port,
+                                                const ClientOptions& options,
+                                                const DeliveryEnvelope& envelope,
+                                                std::string_view message) {
+  std::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (!ec) {
+    const asio::ip::tcp::endpoint server(address, port);
+    co_return co_await deliver(executor, server, options, envelope, message);
+  }
+  asio::ip::tcp::resolver resolver(executor);
+  auto [rec, results] = co_await resolver.async_resolve(
+      host, std::to_string(port), asio::experimental::as_tuple(asio::use_awaitable));
+  if (rec || results.empty()) {
+    DeliveryResult r;
+    r.outcome = DeliveryOutcome::connect_failed;
+    r.detail = "cannot resolve " + host + ": " + (rec ? rec.message() : "no address");
+    co_return r;
+  }
+  const asio::ip::tcp::endpoint server = results.begin()->endpoint();
+  co_return co_await deliver(executor, server, options, envelope, message);
+}
+
 }  // namespace cordon::smtp

@@ -180,4 +180,15 @@ asio::awaitable<DeliveryResult> deliver(asio::any_io_executor executor,
                                         asio::ip::tcp::endpoint server, ClientOptions options,
                                         DeliveryEnvelope envelope, std::string_view message);
 
+// deliver() to host:port: an IP literal directly, a name through the
+// resolver (its first address). A name that does not resolve is
+// connect_failed with the resolver's error as the detail. Arguments by
+// reference: GCC 12 destroys a prvalue argument of a coroutine called in a
+// co_await expression twice.
+asio::awaitable<DeliveryResult> deliver_to_host(const asio::any_io_executor& executor,
+                                                const std::string& host, std::uint16_t port,
+                                                const ClientOptions& options,
+                                                const DeliveryEnvelope& envelope,
+                                                std::string_view message);
+
 }  // namespace cordon::smtp

@@ -1,6 +1,6 @@
 // The queue manager's scheduling: periodic rescans, dispatch under the
 // concurrency limits, and claiming a message for one attempt (the attempt
-// itself is in gateway_attempt.cpp).
+// itself is queue::run_attempt, wired in gateway_attempt.cpp).
 #include "roles/gateway/gateway_queue.hpp"
 
 #include <spdlog/spdlog.h>
@@ -13,22 +13,13 @@
 #include "roles/gateway/gateway_support.hpp"
 
 namespace cordon::roles::gateway {
-namespace {
-
-constexpr auto kScanInterval = std::chrono::seconds(1);
-// How soon a freed slot triggers a scan: short enough to keep a backlog
-// moving, long enough that a burst of completions shares one directory scan.
-constexpr auto kSoonInterval = std::chrono::milliseconds(10);
-
-}  // namespace
-
 QueueManager::QueueManager(Shared& shared, queue::Spool spool, std::string hostname)
     : shared_(shared),
       spool_(std::move(spool)),
       hostname_(std::move(hostname)),
       config_(shared.config.get()),
       scheduler_(retry_policy(*config_->gateway), std::random_device{}()),
-      limiter_(config_->gateway->concurrency),
+      dispatcher_(config_->gateway->concurrency),
       timer_(shared.io) {}
 
 void QueueManager::start() {
@@ -61,42 +52,25 @@ void QueueManager::schedule_scan(std::chrono::milliseconds delay) {
   if (stopped_) return;
   timer_.expires_after(delay);
   timer_.async_wait([self = shared_from_this()](std::error_code ec) {
-    if (ec || self->stopped_ || self->scanning_) return;
-    self->soon_scheduled_ = false;
+    if (ec || self->stopped_ || !self->dispatcher_.timer_fired()) return;
     asio::co_spawn(self->shared_.io, self->scan(), asio::detached);
   });
 }
 
-void QueueManager::scan_soon() {
-  if (stopped_ || soon_scheduled_) return;
-  if (scanning_) {
-    rescan_after_scan_ = true;
-    return;
-  }
-  soon_scheduled_ = true;
-  schedule_scan(kSoonInterval);
-}
-
 asio::awaitable<void> QueueManager::scan() {
   auto self = shared_from_this();
-  scanning_ = true;
+  dispatcher_.scan_started();
   auto spool = spool_;
   auto list_due = [spool] { return spool.due(std::chrono::system_clock::now()); };
   auto due = co_await offload(shared_.workers, list_due);
-  scanning_ = false;
+  dispatcher_.scan_listed();
   if (!due) {
     spdlog::error("gateway queue scan failed: {}", due.error().detail);
   } else {
     for (const auto& m : *due)
       dispatch(m.id, m.envelope.flags.inspected || m.envelope.flags.bypassed);
   }
-  if (rescan_after_scan_) {
-    rescan_after_scan_ = false;
-    soon_scheduled_ = true;
-    schedule_scan(kSoonInterval);
-  } else {
-    schedule_scan(kScanInterval);
-  }
+  schedule_scan(dispatcher_.scan_done());
 }
 
 std::string QueueManager::destination(bool skip_dlp) const {
@@ -105,13 +79,8 @@ std::string QueueManager::destination(bool skip_dlp) const {
 }
 
 void QueueManager::dispatch(const std::string& id, bool skip_dlp) {
-  if (in_flight_.count(id)) return;
-  auto slot = limiter_.try_acquire(destination(skip_dlp));
-  if (!slot) {
-    starved_ = true;  // the destination is busy: the scan after a slot frees picks it up
-    return;
-  }
-  in_flight_.insert(id);
+  auto slot = dispatcher_.start(id, destination(skip_dlp));
+  if (!slot) return;
   asio::co_spawn(shared_.io, process(id, std::move(*slot)), asio::detached);
 }
 
@@ -124,37 +93,20 @@ asio::awaitable<void> QueueManager::process(std::string id, queue::ConcurrencyLi
     // not_found: another scan, the CLI (hold, delete) or a finished attempt got there first.
     if (claimed.error().code != queue::SpoolError::not_found)
       spdlog::error("queue {}: cannot claim: {}", id, claimed.error().detail);
-    in_flight_.erase(id);
+    dispatcher_.abandoned(id);
     co_return;
   }
-  Attempt a;
-  a.id = id;
-  a.envelope = std::move(claimed->envelope);
-  a.config = config_;
-  a.now = std::chrono::system_clock::now();
-  a.envelope.attempts += 1;
-  a.dlp_bounced = a.envelope.flags.dsn_headers_only;  // set only while a DSN is owed
+  const auto now = std::chrono::system_clock::now();
   auto read_content = [spool, id] { return spool.read_content(id, queue::QueueState::active); };
   auto content = co_await offload(shared_.workers, read_content);
-  if (!content) {
+  std::optional<std::string> text;
+  if (!content)
     spdlog::error("queue {}: cannot read the content: {}", id, content.error().detail);
-    trace(a, std::string(queue::trace_event::delivery_deferred),
-          "local error: cannot read the queued content");
-  } else {
-    a.content = std::move(*content);
-    // DSNs an earlier attempt could not queue go out with this attempt's.
-    for (std::size_t i = 0; i < a.envelope.recipients.size(); ++i)
-      if (a.envelope.recipients[i].dsn_owed) a.failed.push_back(i);
-    if (!a.envelope.flags.inspected && !a.envelope.flags.bypassed) co_await dlp_stage(a);
-    if (a.envelope.flags.inspected || a.envelope.flags.bypassed) co_await delivery_stage(a);
-  }
-  co_await finish(a);
-  in_flight_.erase(id);
+  else
+    text = std::move(*content);
+  co_await attempt(id, claimed->envelope, text, now);
   { auto released = std::move(slot); }  // the attempt is over: give the slot back now
-  if (starved_) {
-    starved_ = false;
-    scan_soon();
-  }
+  if (auto delay = dispatcher_.finished(id)) schedule_scan(*delay);
 }
 
 }  // namespace cordon::roles::gateway
