@@ -1,4 +1,4 @@
-// `cordon filter-test` end to end: DESIGN.md seed cases through the binary,
+// `cordon filter-test` end to end: seed cases of docs/configuration.md through the binary,
 // the explanation lines, and exit 2 with a column for a bad filter.
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 """The gateway's DLP pool against scripted DLP hosts: one test per case of
-DESIGN.md section 3 (bypass only when no DLP host accepts TCP, or the one
+README ("The three behaviours", 3) (bypass only when no DLP host accepts TCP, or the one
 that did timed out; 4xx stays queued; 5xx bounces with a DSN; failover on
 timeout; TLS required; fail closed), each checking the outcome, the trace
 of `cordon queue list --format json`, and the Maildir/DSN content."""

@@ -1,4 +1,4 @@
-// L7 filters: the DESIGN.md seed cases literally, then glob, parsing and
+// L7 filters: the seed cases of docs/configuration.md literally, then glob, parsing and
 // evaluation edge cases, and a pathological mask that must stay fast.
 #include "policy/filter.hpp"
 
@@ -20,7 +20,7 @@ Filter parse(std::string_view text) {
   return r.has_value() ? std::move(r).value() : Filter{};
 }
 
-// "inspected" or "ignored", the words of the DESIGN.md table.
+// "inspected" or "ignored", the words of the seed table.
 std::string message_result(std::string_view sender_filter, std::string_view recipient_filter,
                            std::string_view from, std::vector<std::string> to) {
   auto d = evaluate_filters(parse(sender_filter), parse(recipient_filter), from, to);
@@ -43,7 +43,7 @@ FilterError parse_error(std::string_view text) {
 
 }  // namespace
 
-// ---- DESIGN.md seed table, row by row ----
+// ---- the seed table, row by row ----
 
 TEST(FilterSeed, RecipientExplicitInspectWinsForOneRecipient) {
   EXPECT_EQ(recipients_only("+bob@test1.com, -*test1.com, -*test2.com",
