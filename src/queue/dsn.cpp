@@ -8,8 +8,8 @@
 
 #include <fmt/format.h>
 
-#include "queue/dsn_encoding.hpp"
-#include "queue/fs_ops.hpp"
+#include "queue/detail/dsn_encoding.hpp"
+#include "queue/detail/fs_ops.hpp"
 #include "queue/time_format.hpp"
 
 namespace cordon::queue {

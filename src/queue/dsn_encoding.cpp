@@ -1,5 +1,5 @@
 // Line splitting, folding and quoted-printable for DSNs.
-#include "queue/dsn_encoding.hpp"
+#include "queue/detail/dsn_encoding.hpp"
 
 namespace cordon::queue::dsn_encoding {
 

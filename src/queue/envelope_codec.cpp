@@ -1,6 +1,6 @@
 // Envelope <-> JSON. Times are RFC 3339 strings so that an operator can
 // read an envelope file directly.
-#include "queue/envelope_codec.hpp"
+#include "queue/detail/envelope_codec.hpp"
 
 #include <nlohmann/json.hpp>
 

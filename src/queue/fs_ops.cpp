@@ -1,5 +1,5 @@
 // The spool's file-system primitives: util/fs with SpoolError codes.
-#include "queue/fs_ops.hpp"
+#include "queue/detail/fs_ops.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

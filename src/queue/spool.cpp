@@ -10,10 +10,10 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "queue/envelope_codec.hpp"
-#include "queue/fs_ops.hpp"
+#include "queue/detail/envelope_codec.hpp"
+#include "queue/detail/fs_ops.hpp"
 #include "queue/queue_id.hpp"
-#include "queue/spool_layout.hpp"
+#include "queue/detail/spool_layout.hpp"
 
 namespace cordon::queue {
 

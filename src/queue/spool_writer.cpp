@@ -7,11 +7,11 @@
 
 #include <cerrno>
 
-#include "queue/envelope_codec.hpp"
-#include "queue/fs_ops.hpp"
+#include "queue/detail/envelope_codec.hpp"
+#include "queue/detail/fs_ops.hpp"
 #include "queue/queue_id.hpp"
 #include "queue/spool.hpp"
-#include "queue/spool_layout.hpp"
+#include "queue/detail/spool_layout.hpp"
 
 namespace cordon::queue {
 

@@ -6,7 +6,7 @@
 #include <asio/strand.hpp>
 #include <asio/use_awaitable.hpp>
 
-#include "smtp/connection.hpp"
+#include "smtp/detail/connection.hpp"
 #include "smtp/data_codec.hpp"
 
 namespace cordon::smtp {

@@ -1,5 +1,5 @@
 // Connection: plaintext/TLS I/O and the single-deadline watchdog.
-#include "smtp/connection.hpp"
+#include "smtp/detail/connection.hpp"
 
 #include <algorithm>
 #include <cstring>

@@ -21,7 +21,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
-#include "smtp/session.hpp"
+#include "smtp/detail/session.hpp"
 
 namespace cordon::smtp {
 

@@ -5,11 +5,11 @@
 // pipelining its batching for free. Every wait for input or output is
 // bounded by its own timeout and by what is left of the session's (and,
 // inside DATA, the DATA phase's) wall-clock allowance.
-#include "smtp/session.hpp"
+#include "smtp/detail/session.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include "smtp/connection.hpp"
+#include "smtp/detail/connection.hpp"
 #include "smtp/data_codec.hpp"
 
 namespace cordon::smtp {
