@@ -6,7 +6,7 @@ JOBS      ?= $(shell nproc)
 # time on Asio's coroutine-heavy code.
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
 
-.PHONY: all deps configure build test test-asan run bench format clean
+.PHONY: all deps configure build test test-asan test-fuzz run bench format clean
 
 all: build
 
@@ -21,16 +21,22 @@ configure: $(BUILD_DIR)/CMakeCache.txt
 build: deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# Every test through CTest, then the unit tests again under ASan+UBSan.
+# Every test through CTest, then the unit tests again under ASan+UBSan, then
+# a short run of every libFuzzer target over its committed corpus.
+FUZZ_SECONDS ?= 5
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 	$(MAKE) test-asan
+	$(MAKE) test-fuzz
 
 test-asan: deps
 	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O0 -g1" \
 	  -DCORDON_SANITIZE=ON -DCORDON_UNIT_ONLY=ON
 	cmake --build $(ASAN_DIR) -j $(JOBS)
 	cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS) -L unit --timeout 600
+
+test-fuzz: deps
+	./fuzz/run.sh $(FUZZ_SECONDS)
 
 run: build
 	./$(BUILD_DIR)/cordon run

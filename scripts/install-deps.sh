@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake pkg-config clang-format
+  # the libFuzzer targets (fuzz/run.sh) build with clang and its fuzzer runtime
+  clang libclang-rt-14-dev
   # libraries
   libasio-dev libssl-dev libvectorscan-dev libgmime-3.0-dev libglib2.0-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
