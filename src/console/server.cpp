@@ -221,7 +221,9 @@ struct Server::Impl {
     bool ok = verify_password(password, user ? user->password_hash : dummy_hash) && user;
     checks_in_flight.fetch_sub(1);
     if (!ok) {
-      throttle.failed(client, now);
+      // The wait counts from when the failure is known: a slow hash check
+      // must not use up the delay it is about to impose.
+      throttle.failed(client, SteadyClock::now());
       count_login("failed");
       spdlog::warn("console: failed login for user '{}' from {}", name.substr(0, 64), client);
       return send_error(res, 401, "wrong user name or password");
