@@ -29,6 +29,21 @@ std::string checked_filter(const MapReader& m, std::string_view key) {
   return text;
 }
 
+// A list of CIDR networks; absent: loopback (127.0.0.0/8 and ::1).
+std::vector<Cidr> cidr_list(const MapReader& m, std::string_view key) {
+  if (!m.has(key)) return {*parse_cidr("127.0.0.0/8"), *parse_cidr("::1/128")};
+  const std::string where = m.section() + "." + std::string(key);
+  auto node = m.get(key);
+  auto list = yaml::as_string_list(node, where, m.value_mark(key));
+  std::vector<Cidr> out;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    auto cidr = parse_cidr(list[i]);
+    if (!cidr) fail_at(node[i], where + ": " + cidr.error(), m.value_mark(key));
+    out.push_back(*cidr);
+  }
+  return out;
+}
+
 FilterConfig read_filters(const MapReader& parent, const std::string& section) {
   MapReader m(parent.get("filters"), section + ".filters", {"sender", "recipient"},
               parent.value_mark("filters"));
@@ -43,21 +58,7 @@ GatewayConfig read_gateway(const MapReader& top) {
   GatewayConfig g;
   g.listen = m.host_port("listen", g.listen, true);
   g.resubmit_listen = m.host_port("resubmit_listen", g.resubmit_listen, true);
-  if (m.has("relay_networks")) {
-    auto node = m.get("relay_networks");
-    auto list =
-        yaml::as_string_list(node, "gateway.relay_networks", m.value_mark("relay_networks"));
-    std::size_t i = 0;
-    for (const auto& text : list) {
-      auto cidr = parse_cidr(text);
-      if (!cidr)
-        fail_at(node[i], "gateway.relay_networks: " + cidr.error(), m.value_mark("relay_networks"));
-      g.relay_networks.push_back(*cidr);
-      ++i;
-    }
-  } else {
-    g.relay_networks = {*parse_cidr("127.0.0.0/8"), *parse_cidr("::1/128")};
-  }
+  g.relay_networks = cidr_list(m, "relay_networks");
 
   MapReader dlp(m.get("dlp"), "gateway.dlp",
                 {"hosts", "connect_timeout", "session_timeout", "tls", "bypass"},
@@ -146,13 +147,15 @@ BlockReplyConfig read_block_reply(const MapReader& prevent) {
 
 PreventConfig read_prevent(const MapReader& top) {
   MapReader m(top.get("prevent"), "prevent",
-              {"listen", "mode", "next_hop", "block_reply", "filters"}, top.value_mark("prevent"));
+              {"listen", "mode", "next_hop", "block_reply", "filters", "client_networks"},
+              top.value_mark("prevent"));
   PreventConfig p;
   p.listen = m.host_port("listen", p.listen, true);
   p.mode = static_cast<PreventMode>(m.choice("mode", 0, {"reflect", "forward"}));
   p.next_hop = m.host_port("next_hop", p.next_hop);
   p.block_reply = read_block_reply(m);
   p.filters = read_filters(m, "prevent");
+  p.client_networks = cidr_list(m, "client_networks");
   return p;
 }
 
@@ -234,20 +237,7 @@ SmtpLimits read_smtp(const MapReader& top) {
       m.unsigned_number("max_connections_per_client", s.max_connections_per_client, 0, 100000);
   s.max_connection_rate_per_client = m.unsigned_number(
       "max_connection_rate_per_client", s.max_connection_rate_per_client, 0, 1000000);
-  if (m.has("client_limit_exceptions")) {
-    auto node = m.get("client_limit_exceptions");
-    auto list = yaml::as_string_list(node, "smtp.client_limit_exceptions",
-                                     m.value_mark("client_limit_exceptions"));
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      auto cidr = parse_cidr(list[i]);
-      if (!cidr)
-        fail_at(node[i], "smtp.client_limit_exceptions: " + cidr.error(),
-                m.value_mark("client_limit_exceptions"));
-      s.client_limit_exceptions.push_back(*cidr);
-    }
-  } else {
-    s.client_limit_exceptions = {*parse_cidr("127.0.0.0/8"), *parse_cidr("::1/128")};
-  }
+  s.client_limit_exceptions = cidr_list(m, "client_limit_exceptions");
   s.max_session_time = m.duration("max_session_time", s.max_session_time);
   if (s.max_session_time < std::chrono::seconds(1))
     fail_at(m.value_mark("max_session_time"), "smtp.max_session_time must be at least 1s");

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "config/common.hpp"
 
@@ -31,6 +32,10 @@ struct PreventConfig {
   HostPort next_hop{"127.0.0.1", 10026};  // forward mode downstream; reflect: the gateway
   BlockReplyConfig block_reply;
   FilterConfig filters;
+  // Who may connect: the gateways (and other MTAs) that hand prevent mail.
+  // Anyone else gets 554 5.7.1 at the greeting, so a prevent host reachable
+  // from a LAN is never an open relay. Absent: loopback only.
+  std::vector<Cidr> client_networks;
 };
 
 }  // namespace cordon::config

@@ -22,19 +22,19 @@ smtp::ServerLimits server_limits(const config::SmtpLimits& smtp) {
   // command_timeout bounds each wait for message data after DATA; the wait
   // for the next command is idle_timeout.
   limits.data_timeout = smtp.command_timeout;
-  if (smtp.client_limit_exceptions.empty()) {
-    limits.client_limit_exempt = nullptr;
-  } else {
-    limits.client_limit_exempt = [networks = smtp.client_limit_exceptions](
-                                     const asio::ip::address& address) {
-      auto text = address.is_v6() && address.to_v6().is_v4_mapped()
-                      ? asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string()
-                      : address.to_string();
-      return std::any_of(networks.begin(), networks.end(),
-                         [&](const config::Cidr& n) { return n.contains(text); });
-    };
-  }
+  limits.client_limit_exempt = address_matcher(smtp.client_limit_exceptions);
   return limits;
+}
+
+std::function<bool(const asio::ip::address&)> address_matcher(std::vector<config::Cidr> networks) {
+  if (networks.empty()) return nullptr;
+  return [networks = std::move(networks)](const asio::ip::address& address) {
+    auto text = address.is_v6() && address.to_v6().is_v4_mapped()
+                    ? asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string()
+                    : address.to_string();
+    return std::any_of(networks.begin(), networks.end(),
+                       [&](const config::Cidr& n) { return n.contains(text); });
+  };
 }
 
 Status<std::string> ensure_fd_limit(const config::Config& config) {

@@ -3,7 +3,9 @@
 // the process may open as many descriptors as those limits allow.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "config/config.hpp"
 #include "smtp/server.hpp"
@@ -12,6 +14,10 @@
 namespace cordon::roles {
 
 smtp::ServerLimits server_limits(const config::SmtpLimits& smtp);
+
+// True for an address inside any of `networks` (IPv4-mapped IPv6 counts as
+// IPv4); null when `networks` is empty.
+std::function<bool(const asio::ip::address&)> address_matcher(std::vector<config::Cidr> networks);
 
 // Raises RLIMIT_NOFILE for every SMTP listener the configuration starts
 // (each session of prevent also holds its next-hop connection); an error

@@ -66,6 +66,16 @@ class RelayHandler : public Handler {
     hop_name_ = host + ":" + std::to_string(options_.port);
   }
 
+  asio::awaitable<std::optional<Reply>> on_connect(const SessionInfo& session) override {
+    if (!options_.client_allowed || options_.client_allowed(session.client.address()))
+      co_return std::nullopt;
+    spdlog::warn("{}: connection from {} refused: not in client_networks", options_.log_name,
+                 session.client.address().to_string());
+    if (hooks_.client_refused) hooks_.client_refused();
+    co_return Reply::make(554, "5.7.1",
+                          "Access denied: this DLP server takes mail only from its gateways");
+  }
+
   asio::awaitable<Reply> on_mail(const SessionInfo& session, const MailFrom& mail) override {
     buffer_.clear();
     // A connection kept from an earlier transaction may have been closed

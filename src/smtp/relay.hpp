@@ -13,6 +13,7 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/ip/address.hpp>
 
 #include "smtp/client.hpp"
 #include "smtp/handler.hpp"
@@ -26,6 +27,9 @@ struct RelayOptions {
   std::string helo_name;
   ClientTimeouts timeouts;
   std::string log_name = "relay";  // prefix of the relay's log lines
+  // Who may use the relay; null: everyone. Others get 554 5.7.1 at the
+  // greeting (only QUIT works after it), so the relay is never open.
+  std::function<bool(const asio::ip::address&)> client_allowed;
 };
 
 // What to do with one message at end of data.
@@ -54,6 +58,7 @@ struct RelayHooks {
       decide;
   std::function<void()> downstream_error;  // a next hop connection or reply failed
   std::function<void()> deferred;          // the upstream is answered 4xx by the relay
+  std::function<void()> client_refused;    // a client outside client_allowed connected
 };
 
 // One handler per upstream session.

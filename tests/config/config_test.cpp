@@ -423,3 +423,18 @@ TEST(ConfigLoader, SmtpClientLimitsAreValidated) {
   EXPECT_NE(negative.message.find("smtp.max_connections_per_client"), std::string::npos)
       << negative.message;
 }
+
+TEST(ConfigLoader, PreventClientNetworksDefaultToLoopback) {
+  auto d = parse_ok("prevent:\n");
+  ASSERT_TRUE(d);
+  ASSERT_EQ(d->prevent->client_networks.size(), 2u);
+  EXPECT_TRUE(d->prevent->client_networks[0].contains("127.0.0.1"));
+  EXPECT_TRUE(d->prevent->client_networks[1].contains("::1"));
+  auto lan = parse_ok("prevent:\n  client_networks: [10.1.0.0/16]\n");
+  ASSERT_TRUE(lan);
+  ASSERT_EQ(lan->prevent->client_networks.size(), 1u);
+  EXPECT_TRUE(lan->prevent->client_networks[0].contains("10.1.2.3"));
+  auto bad = parse_err("prevent:\n  client_networks: [10.1.0.0/33]\n");
+  EXPECT_EQ(bad.line, 2);
+  EXPECT_NE(bad.message.find("prevent.client_networks"), std::string::npos) << bad.message;
+}

@@ -62,13 +62,13 @@ STANDARD_POLICIES = """  - name: Cards
 """
 
 
-def prevent_config(data_dir, port, next_hop_port, policies, filters=None):
+def prevent_config(data_dir, port, next_hop_port, policies, filters=None, extra_prevent=""):
     text = f"""data_dir: {data_dir}
 prevent:
   listen: 127.0.0.1:{port}
   mode: forward
   next_hop: 127.0.0.1:{next_hop_port}
-"""
+{extra_prevent}"""
     if filters:
         text += f"""  filters: {{sender: "{filters[0]}", recipient: "{filters[1]}"}}\n"""
     text += "policies:\n" + policies
@@ -117,7 +117,7 @@ def raw_transaction(port, sender, recipients, message):
 class PreventFixture:
     """cordon prevent (forward mode) in front of an smtp-sink that dumps."""
 
-    def __init__(self, policies, filters=None, start_sink=True):
+    def __init__(self, policies, filters=None, start_sink=True, extra_prevent=""):
         self.dir = tempfile.mkdtemp(prefix="cordon-prevent-")
         os.chmod(self.dir, 0o755)
         self.port = peers.free_port()
@@ -125,7 +125,8 @@ class PreventFixture:
         self.dump = os.path.join(self.dir, "dump")
         self.data_dir = os.path.join(self.dir, "data")
         self.cordon = peers.Cordon(
-            prevent_config(self.data_dir, self.port, self.sink_port, policies, filters),
+            prevent_config(self.data_dir, self.port, self.sink_port, policies, filters,
+                           extra_prevent),
             self.dir, ports=[self.port])
         self.sink = None
         if start_sink:

@@ -11,6 +11,7 @@
 #include <asio/use_awaitable.hpp>
 #include <utility>
 
+#include "roles/smtp_limits.hpp"
 #include "smtp/relay.hpp"
 #include "smtp/reply.hpp"
 
@@ -41,6 +42,9 @@ PreventMetrics::PreventMetrics(util::Metrics& registry)
           registry.counter("cordon_prevent_messages_total", kMessagesHelp, "result=\"refused\"")),
       downstream_errors(registry.counter("cordon_prevent_downstream_errors_total",
                                          "Next hop connections or replies that failed")),
+      clients_refused(
+          registry.counter("cordon_prevent_clients_refused_total",
+                           "Connections refused: client outside prevent.client_networks")),
       scan_seconds(registry.histogram("cordon_prevent_scan_seconds",
                                       "Time to parse and evaluate one message",
                                       {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5})) {}
@@ -195,10 +199,12 @@ std::unique_ptr<smtp::Handler> make_prevent_handler(std::shared_ptr<PreventConte
   options.helo_name = context->hostname;
   options.timeouts = context->downstream_timeouts;
   options.log_name = "prevent";
+  options.client_allowed = address_matcher(snapshot->config->prevent->client_networks);
 
   smtp::RelayHooks hooks;
   hooks.downstream_error = [context] { context->metrics.downstream_errors.inc(); };
   hooks.deferred = [context] { context->metrics.deferred.inc(); };
+  hooks.client_refused = [context] { context->metrics.clients_refused.inc(); };
   hooks.decide = [context, snapshot](const smtp::SessionInfo& session,
                                      std::shared_ptr<const std::string> message) {
     return decide(context, snapshot, session, std::move(message));

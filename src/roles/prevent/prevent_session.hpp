@@ -31,6 +31,7 @@ struct PreventMetrics {
   util::Counter& deferred;
   util::Counter& refused;
   util::Counter& downstream_errors;
+  util::Counter& clients_refused;
   util::Histogram& scan_seconds;
 };
 
