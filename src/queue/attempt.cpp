@@ -230,9 +230,8 @@ asio::awaitable<bool> Attempt::send_dsns(DsnAction action, const std::vector<std
 
 asio::awaitable<AttemptReport> run_attempt(const AttemptOptions& options, CircuitBreakers& breakers,
                                            RetryScheduler& scheduler, const AttemptIo& io,
-                                           const std::string& id, const Envelope& envelope,
-                                           const std::optional<std::string>& content,
-                                           TimePoint now) {
+                                           std::string id, Envelope envelope,
+                                           std::optional<std::string> content, TimePoint now) {
   AttemptReport report;
   report.envelope = envelope;
   report.envelope.attempts += 1;

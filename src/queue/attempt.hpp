@@ -63,12 +63,13 @@ struct AttemptReport {
   std::size_t bounced = 0;        // recipients failed by DLP or the next hop
 };
 
-// `content` is empty when the queued content could not be read: the attempt
+// id, envelope and content are taken by value: a coroutine keeps
+// references past its caller's full expression. `content` is empty when the
+// queued content could not be read: the attempt
 // is then a local deferral. `now` is the attempt's time.
 asio::awaitable<AttemptReport> run_attempt(const AttemptOptions& options, CircuitBreakers& breakers,
                                            RetryScheduler& scheduler, const AttemptIo& io,
-                                           const std::string& id, const Envelope& envelope,
-                                           const std::optional<std::string>& content,
-                                           TimePoint now);
+                                           std::string id, Envelope envelope,
+                                           std::optional<std::string> content, TimePoint now);
 
 }  // namespace cordon::queue

@@ -390,6 +390,12 @@ double cpu_seconds() {
 }
 
 TEST(ServerLimits, OutOfDescriptorsTheAcceptLoopBacksOffAndRecovers) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The sanitizer runtime opens descriptors of its own at unpredictable
+  // moments, so the count this test relies on does not hold; the normal
+  // build runs it.
+  GTEST_SKIP() << "not under AddressSanitizer";
+#endif
   auto sink = std::make_shared<CountingSink>();
   auto previous = spdlog::default_logger();
   spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));

@@ -64,7 +64,7 @@ asio::awaitable<void> QueueManager::attempt(const std::string& id, const queue::
   };
   io.submit_dsn = [this](const queue::QueuedDsn& dsn) { return submit_dsn(dsn); };
   auto report =
-      co_await queue::run_attempt(options, breakers_, scheduler_, io, id, envelope, content, now);
+      co_await queue::run_attempt(options, breakers_, scheduler_, io, id, envelope, std::move(content), now);
 
   auto& metrics = shared_.metrics;
   if (report.dlp) {
