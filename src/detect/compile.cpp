@@ -17,6 +17,30 @@ struct PatternSource {
   PatternInfo info;
 };
 
+// Caseless ASCII literals, no UTF-8 or Unicode mode and no start-of-match
+// tracking (both make Vectorscan slower): word boundaries are checked by
+// the scanner, and the start offset is the end less the literal's length.
+constexpr unsigned kLiteralFlags = HS_FLAG_CASELESS;
+
+// Every byte that is not an ASCII letter or digit escaped: the expression
+// matches exactly the bytes of `literal`.
+std::string literal_expression(std::string_view literal) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(literal.size() * 2);
+  for (const char c : literal) {
+    if (text::is_ascii_alnum(c)) {
+      out.push_back(c);
+      continue;
+    }
+    const auto byte = static_cast<unsigned char>(c);
+    out += "\\x";
+    out.push_back(kHex[byte >> 4]);
+    out.push_back(kHex[byte & 0xF]);
+  }
+  return out;
+}
+
 // Keywords: case-insensitive with Unicode case folding; start offsets are
 // needed for word-boundary checks and reports.
 constexpr unsigned kKeywordFlags =
@@ -27,32 +51,57 @@ constexpr unsigned kRegexFlags = HS_FLAG_UTF8 | HS_FLAG_SOM_LEFTMOST;
 
 using Sources = std::vector<PatternSource>;
 
+// Where add_rule() puts each kind of pattern.
+struct Units {
+  Sources main;        // regexes, literal-led identifiers, keywords
+  Sources class_only;  // identifiers made of character classes only
+  Sources folded;      // spellings of ASCII keywords with K (U+212A) or long s (U+017F)
+  Sources support;     // supporting keywords of identifier rules
+};
+
 std::string lower_ascii(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = text::ascii_lower(c);
   return out;
 }
 
+// `units` null: a supporting keyword (always an expression, in `support`).
 Status<CompileError> add_keyword(Sources& out, std::string_view keyword, PatternKind kind,
-                                 std::uint32_t rule_index) {
+                                 std::uint32_t rule_index, Units* units = nullptr) {
   auto expr = keyword_expression(keyword);
   if (!expr)
     return fail(CompileError{CompileErrorCode::bad_keyword, rule_index,
                              expr.error() + ": \"" + std::string(keyword) + "\""});
+  if (units && !expr->literals.empty()) {
+    for (std::size_t i = 0; i < expr->literals.size(); ++i) {
+      const auto length = static_cast<std::uint32_t>(expr->literals[i].size());
+      // Written as an expression, not compiled with hs_compile_lit_multi:
+      // in one database with the regexes, Vectorscan's literal matcher
+      // serves both in one pass (measured ~1.6x faster than two units).
+      (i == 0 ? units->main : units->folded)
+          .push_back({literal_expression(expr->literals[i]),
+                      kLiteralFlags,
+                      {kind, rule_index, expr->check_left, expr->check_right, length}});
+    }
+    return Ok{};
+  }
   out.push_back({std::move(expr->expression),
                  kKeywordFlags,
                  {kind, rule_index, expr->check_left, expr->check_right}});
   return Ok{};
 }
 
-Status<CompileError> add_rule(Sources& out, Sources& class_only, Sources& support,
-                              std::vector<RuleInfo>& rules, const Rule& rule, std::uint32_t index) {
+Status<CompileError> add_rule(Units& units, std::vector<RuleInfo>& rules, const Rule& rule,
+                              std::uint32_t index) {
+  Sources& out = units.main;
+  Sources& class_only = units.class_only;
+  Sources& support = units.support;
   RuleInfo info;
   if (const auto* kw = std::get_if<KeywordRule>(&rule.what)) {
     if (kw->keywords.empty())
       return fail(CompileError{CompileErrorCode::bad_keyword, index, "keyword list is empty"});
     for (const auto& keyword : kw->keywords)
-      if (auto st = add_keyword(out, keyword, PatternKind::keyword, index); !st) return st;
+      if (auto st = add_keyword(out, keyword, PatternKind::keyword, index, &units); !st) return st;
   } else if (const auto* re = std::get_if<RegexRule>(&rule.what)) {
     if (re->pattern.empty())
       return fail(CompileError{CompileErrorCode::bad_regex, index, "empty regular expression"});
@@ -153,21 +202,23 @@ std::size_t database_bytes(const hs_database_t* db) {
 Result<std::shared_ptr<const Database>, CompileError> compile_impl(
     const std::vector<Rule>& rules, const std::filesystem::path* cache_dir) {
   auto db = std::make_shared<Database>();
-  Sources main, class_only, support;
+  Units units;
   for (std::size_t i = 0; i < rules.size(); ++i)
-    if (auto st =
-            add_rule(main, class_only, support, db->rules, rules[i], static_cast<std::uint32_t>(i));
-        !st)
+    if (auto st = add_rule(units, db->rules, rules[i], static_cast<std::uint32_t>(i)); !st)
       return fail(st.error());
+  const Sources& support = units.support;
   bool all_cached = true;
-  for (const Sources* unit : {&main, &class_only}) {
+  for (const Sources* unit : {&units.main, &units.class_only, &units.folded}) {
     if (unit->empty()) continue;
     auto compiled = compile_sources(*unit, static_cast<unsigned>(db->patterns.size()), cache_dir);
     if (!compiled) return fail(compiled.error());
     if (db->units.empty()) db->info.cache_file = compiled->cache_file;
     all_cached = all_cached && compiled->from_cache;
     db->info.bytes += database_bytes(compiled->db.get());
-    db->units.push_back(std::move(compiled->db));
+    if (unit == &units.folded)
+      db->folded_hs = std::move(compiled->db);
+    else
+      db->units.push_back(std::move(compiled->db));
     for (const auto& s : *unit) db->patterns.push_back(s.info);
   }
   if (!support.empty()) {
@@ -178,7 +229,9 @@ Result<std::shared_ptr<const Database>, CompileError> compile_impl(
     db->support_hs = std::move(compiled->db);
     for (const auto& s : support) db->support_patterns.push_back(s.info);
   }
-  db->info.pattern_count = db->patterns.size() + db->support_patterns.size();
+  // Keywords count one each, as before they became literals: the folded
+  // spellings are not patterns of their own.
+  db->info.pattern_count = db->patterns.size() - units.folded.size() + db->support_patterns.size();
   db->info.loaded_from_cache = cache_dir && !db->units.empty() && all_cached;
   return std::shared_ptr<const Database>(std::move(db));
 }

@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <iterator>
 #include <system_error>
 
 namespace cordon::detect::cache {
@@ -23,7 +22,7 @@ struct MallocDeleter {
 
 // Bumped when the way rules become expressions changes meaning without
 // changing the expressions themselves.
-constexpr char kFormat[] = "cordon-detect-db-v1";
+constexpr char kFormat[] = "cordon-detect-db-v2";
 
 }  // namespace
 
@@ -58,9 +57,14 @@ std::string key(const std::vector<const char*>& expressions, const std::vector<u
 }
 
 HsDatabasePtr load(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
+  // One sized read: a start-up with cached policies is mostly this load.
+  std::ifstream in(file, std::ios::binary | std::ios::ate);
   if (!in) return nullptr;
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::streamoff size = in.tellg();
+  if (size <= 0) return nullptr;
+  std::string bytes(static_cast<std::size_t>(size), '\0');
+  in.seekg(0);
+  if (!in.read(bytes.data(), size)) return nullptr;
   hs_database_t* db = nullptr;
   // Vectorscan checks the header, version and platform of what it loads.
   if (hs_deserialize_database(bytes.data(), bytes.size(), &db) != HS_SUCCESS) return nullptr;

@@ -91,7 +91,9 @@ struct Scanner::Impl {
   static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned,
                       void* context) {
     auto& self = *static_cast<Impl*>(context);
-    if (self.db->patterns[id].kind == PatternKind::regex) {
+    const PatternInfo& info = self.db->patterns[id];
+    if (info.literal_length != 0) from = to - info.literal_length;
+    if (info.kind == PatternKind::regex) {
       // Vectorscan reports every end offset; for a regex only the longest
       // match from a given start matters, so extend instead of appending.
       std::size_t& last = self.last_regex_match[id];
@@ -180,7 +182,8 @@ struct Scanner::Impl {
     std::vector<RuleFindings> results;
     if (!db || db->units.empty() || !scratch) return results;
     std::string_view text = input;
-    if (!text::is_valid_utf8(input)) {
+    const text::Utf8Check checked = text::check_utf8(input);
+    if (!checked.valid) {
       text::repair_utf8(input, repaired);
       text = repaired;
     }
@@ -189,10 +192,20 @@ struct Scanner::Impl {
     std::fill(last_regex_match.begin(), last_regex_match.end(), kNone);
     for (auto& f : findings) f.clear();
 
-    for (const auto& unit : db->units)
-      if (hs_scan(unit.get(), text.data(), static_cast<unsigned>(text.size()), 0, scratch.get(),
+    // The folded spellings of literal keywords can only occur in text that
+    // holds K (U+212A) or long s (U+017F).
+    const bool folded = db->folded_hs && !checked.ascii &&
+                        (text.find("\xE2\x84\xAA") != std::string_view::npos ||
+                         text.find("\xC5\xBF") != std::string_view::npos);
+    for (std::size_t u = 0; u <= db->units.size(); ++u) {
+      const hs_database_t* unit = u < db->units.size() ? db->units[u].get()
+                                  : folded             ? db->folded_hs.get()
+                                                       : nullptr;
+      if (!unit) continue;
+      if (hs_scan(unit, text.data(), static_cast<unsigned>(text.size()), 0, scratch.get(),
                   &Impl::on_match, this) != HS_SUCCESS)
         return results;
+    }
     collect(text);
     for (std::size_t rule = 0; rule < findings.size(); ++rule) {
       if (findings[rule].empty()) continue;
@@ -214,6 +227,7 @@ Scanner::Scanner(std::shared_ptr<const Database> db) : impl_(std::make_unique<Im
     if (hs && hs_alloc_scratch(hs, &scratch) != HS_SUCCESS) ok = false;
   };
   for (const auto& unit : impl_->db->units) grow(unit.get());
+  grow(impl_->db->folded_hs.get());
   grow(impl_->db->support_hs.get());
   if (ok && scratch)
     impl_->scratch.reset(scratch);

@@ -2,6 +2,8 @@
 // the detection engine.
 #include "detect/detail/text.hpp"
 
+#include "util/ascii.hpp"
+
 namespace cordon::detect::text {
 namespace {
 
@@ -41,22 +43,26 @@ bool is_ascii_word_byte(char c) {
 }  // namespace
 
 bool is_valid_utf8(std::string_view text) {
+  return check_utf8(text).valid;
+}
+
+Utf8Check check_utf8(std::string_view text) {
+  Utf8Check out;
   std::size_t pos = 0;
   while (pos < text.size()) {
-    // Mail text is mostly ASCII: skip it eight bytes at a time.
-    while (pos + 8 <= text.size()) {
-      std::uint64_t word = 0;
-      for (std::size_t i = 0; i < 8; ++i)
-        word |= static_cast<std::uint64_t>(static_cast<unsigned char>(text[pos + i])) << (8 * i);
-      if (word & 0x8080808080808080ULL) break;
-      pos += 8;
-    }
+    // Mail text is mostly ASCII: skip it many bytes at a time.
+    pos += util::ascii_prefix_length(text.substr(pos));
     if (pos >= text.size()) break;
+    out.ascii = out.ascii && static_cast<unsigned char>(text[pos]) < 0x80;
     const std::size_t len = sequence_length(text, pos);
-    if (len == 0) return false;
+    if (len == 0) {
+      out.valid = false;
+      out.ascii = false;  // a byte above 0x7F made it invalid
+      return out;
+    }
     pos += len;
   }
-  return true;
+  return out;
 }
 
 void repair_utf8(std::string_view text, std::string& out) {

@@ -32,6 +32,48 @@ TEST(DetectKeywords, AreCaseInsensitiveBeyondAscii) {
   EXPECT_EQ(matches(keywords({"ΑΠΌΡΡΗΤΟ"}), "είναι απόρρητο"), V{"απόρρητο"});
 }
 
+// ASCII keywords are compiled as literals: the spellings that Unicode case
+// folding maps onto ASCII letters must still match, with exact offsets.
+TEST(DetectKeywords, AsciiKeywordsMatchUnicodeCaseFoldedSpellings) {
+  const auto rule = keywords({"kiss", "secret"});
+  EXPECT_EQ(matches(rule, "a \u212Aiss and a ki\u017F\u017F."), (V{"\u212Aiss", "ki\u017F\u017F"}));
+  EXPECT_EQ(matches(rule, "top \u017FECRET now"), V{"\u017FECRET"});
+  EXPECT_TRUE(matches(rule, "\u00E9kiss").empty()) << "a letter before it";
+  EXPECT_EQ(matches(rule, "KISS kIsS"), (V{"KISS", "kIsS"}));
+  // More foldable letters than are spelled out as literals: an expression.
+  EXPECT_EQ(matches(keywords({"sksksks"}), "x SK\u017Fk\u017F\u212AS y"),
+            V{"SK\u017Fk\u017F\u212AS"});
+}
+
+// The literal compile relies on Vectorscan folding exactly these two
+// non-ASCII code points onto ASCII letters; a Vectorscan that folds more
+// would make literals miss what the Unicode caseless expression matches.
+TEST(DetectKeywords, VectorscanFoldsOnlyKelvinAndLongSOntoAscii) {
+  std::string all;
+  auto append = [&](char32_t cp) {
+    if (cp < 0x800) {
+      all.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    } else if (cp < 0x10000) {
+      all.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      all.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    } else {
+      all.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      all.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      all.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    }
+    all.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    all += " 0 ";
+  };
+  for (char32_t cp = 0x80; cp < 0x20000; ++cp)
+    if (cp < 0xD800 || cp > 0xDFFF) append(cp);
+  // Phrases stay Unicode caseless expressions: "<letter> 0" sees every
+  // code point that folds onto one of the 26 letters.
+  V phrases;
+  for (char c = 'a'; c <= 'z'; ++c) phrases.push_back(std::string(1, c) + " 0");
+  const V found = matches(keywords(phrases), all);
+  EXPECT_EQ(found, (V{"\u017F 0", "\u212A 0"}));
+}
+
 TEST(DetectKeywords, RespectUnicodeLettersAtBoundaries) {
   // "berweisung" inside "Überweisung": Ü is a letter, not a boundary.
   EXPECT_TRUE(matches(keywords({"berweisung"}), "Überweisung").empty());

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/result.hpp"
 
@@ -17,6 +18,13 @@ struct KeywordExpression {
   // the scanner must see a non-word character (or the text edge) there.
   bool check_left = false;
   bool check_right = false;
+  // Set for a keyword of ASCII characters without white space: then it is
+  // matched as caseless ASCII literals instead of `expression` (several
+  // times faster to scan than a Unicode caseless expression). The first is
+  // the keyword itself; the others spell it with the non-ASCII code points
+  // that Unicode case folding maps onto ASCII letters (K for k, long s for
+  // s), so that the literals match exactly what the expression matches.
+  std::vector<std::string> literals;
 };
 
 // Fails (with a reason) on an empty keyword or one that is not valid UTF-8.

@@ -42,6 +42,13 @@ inline char before(std::string_view text, std::size_t pos, std::size_t back = 1)
 // code points above U+10FFFF).
 bool is_valid_utf8(std::string_view text);
 
+// is_valid_utf8() and whether every byte is ASCII, in one pass.
+struct Utf8Check {
+  bool valid = true;
+  bool ascii = true;
+};
+Utf8Check check_utf8(std::string_view text);
+
 // Copies `text` into `out`, replacing every byte that is not part of a
 // well-formed UTF-8 sequence with '?'. The result has exactly the same
 // length, so offsets found in `out` are offsets into `text`.
