@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "mime/detail/gmime_support.hpp"
+#include "util/ascii.hpp"
 
 namespace cordon::mime::detail {
 
@@ -70,10 +71,7 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
 }
 
 bool has_non_ascii(std::string_view s) {
-  for (unsigned char c : s) {
-    if (c >= 0x80) return true;
-  }
-  return false;
+  return util::ascii_prefix_length(s) != s.size();
 }
 
 class Output {
@@ -248,13 +246,8 @@ void append_utf8(std::string& out, char32_t cp) {
 bool is_valid_utf8(std::string_view bytes) {
   std::size_t i = 0;
   while (i < bytes.size()) {
-    // Skip ASCII eight bytes at a time: most mail text is ASCII.
-    while (i + 8 <= bytes.size()) {
-      std::uint64_t word;
-      __builtin_memcpy(&word, bytes.data() + i, 8);
-      if (word & 0x8080808080808080ULL) break;
-      i += 8;
-    }
+    // Skip ASCII runs many bytes at a time: most mail text is ASCII.
+    i += util::ascii_prefix_length(bytes.substr(i));
     if (i >= bytes.size()) break;
     std::size_t n = utf8_sequence_length(bytes, i);
     if (n == 0) return false;

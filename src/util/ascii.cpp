@@ -2,6 +2,8 @@
 #include "util/ascii.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 
 namespace cordon::util {
 
@@ -29,6 +31,25 @@ std::string_view trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
   return text;
+}
+
+std::size_t ascii_prefix_length(std::string_view text) {
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  const char* p = text.data();
+  std::size_t i = 0;
+  const std::size_t n = text.size();
+  for (; i + 32 <= n; i += 32) {
+    std::uint64_t w[4];
+    std::memcpy(w, p + i, sizeof w);
+    if (((w[0] | w[1] | w[2] | w[3]) & kHigh) != 0) break;
+  }
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p + i, sizeof w);
+    if ((w & kHigh) != 0) break;
+  }
+  while (i < n && static_cast<unsigned char>(p[i]) < 0x80) ++i;
+  return i;
 }
 
 }  // namespace cordon::util

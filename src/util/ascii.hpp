@@ -4,6 +4,7 @@
 // comparison is what every RFC means by "case-insensitive".
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,11 @@ bool iequals(std::string_view a, std::string_view b);
 bool istarts_with(std::string_view text, std::string_view prefix);
 bool iends_with(std::string_view text, std::string_view suffix);
 std::string to_lower(std::string_view text);
+
+// Length of the leading run of ASCII bytes (below 0x80); text.size() when
+// all of it is ASCII. Checks 32 bytes a step: mail text is mostly ASCII, and
+// UTF-8 validation and charset detection run over every decoded part.
+std::size_t ascii_prefix_length(std::string_view text);
 
 // Leading and trailing spaces and tabs removed.
 std::string_view trim(std::string_view text);
