@@ -64,6 +64,9 @@ struct LoadOptions {
   // takes seconds for big keyword lists). For the long-running process;
   // one-off commands leave data_dir alone.
   bool cache_compiled = false;
+  // Keep them in this directory instead (and whatever cache_compiled says):
+  // for one-off commands, which cache outside data_dir.
+  std::optional<std::string> cache_dir = std::nullopt;
 };
 
 // Reads, parses and fully validates a YAML file, compiling every policy

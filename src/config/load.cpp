@@ -18,7 +18,10 @@ ConfigResult load_config_text(std::string_view yaml, const std::string& file_nam
   if (!parsed) return parsed;
   auto config = std::make_shared<Config>(**parsed);
   std::optional<std::filesystem::path> cache_dir;
-  if (options.cache_compiled) cache_dir = std::filesystem::path(config->data_dir) / "detect-cache";
+  if (options.cache_dir)
+    cache_dir = std::filesystem::path(*options.cache_dir);
+  else if (options.cache_compiled)
+    cache_dir = std::filesystem::path(config->data_dir) / "detect-cache";
   auto set = policy::PolicySet::build(config->policies, file_name, cache_dir);
   if (!set) return fail(set.error());
   config->policy_set = std::move(*set);
