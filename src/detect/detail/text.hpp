@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cordon::detect::text {
 
@@ -59,6 +60,27 @@ char32_t code_point_before(std::string_view text, std::size_t pos);
 // scripts written without spaces (Han, kana, Thai, ...) are not word
 // characters, so keywords in those scripts match inside running text.
 bool is_word_code_point(char32_t cp);
+
+// The compatibility folding that matters for matching, without ICU: what
+// NFKC does to the characters people use to disguise numbers and words --
+// fullwidth ASCII (U+FF01..FF5E) and the ideographic space, decimal digits
+// of other scripts and mathematical/superscript/subscript digits become
+// ASCII, Unicode spaces a space and dashes '-' -- and format characters
+// (Cf: zero-width space/joiners, word joiner, soft hyphen, BOM, bidi
+// controls, tags) are dropped, as a reader never sees them. `text` must be
+// valid UTF-8. Returns false, leaving `out` and `origin` untouched, when
+// nothing would change (all ASCII text returns at once). Otherwise `out` is
+// the folded text and origin[i] the offset in `text` of the code point that
+// produced out[i] (origin has one more entry: text.size()).
+bool fold_for_matching(std::string_view text, std::string& out, std::vector<std::size_t>& origin);
+
+// Maps a half-open range of folded text back to `text`, the range of the
+// source code points that produced it.
+inline std::size_t origin_begin(const std::vector<std::size_t>& origin, std::size_t begin) {
+  return origin[begin];
+}
+std::size_t origin_end(std::string_view text, const std::vector<std::size_t>& origin,
+                       std::size_t end);
 
 // 64-bit FNV-1a: the stable value hash used to count unique values. It is
 // for de-duplication, not secrecy: callers must not store it as a secret.
