@@ -65,6 +65,59 @@ Component make_component(ComponentKind kind, std::string name, std::string text)
   return c;
 }
 
+// Header fields that describe the message's structure, transport or
+// authentication rather than carry what the sender wrote: MIME framing
+// (boundaries, charsets, encodings -- the file name is scanned on its own),
+// identifiers and dates, trace fields, signatures and seals, and the
+// machine-written fields of the big mail services. Generated values in
+// them (a Python boundary "===============<19 digits>==", a DKIM hash)
+// would otherwise read as numbers. Everything else is content: Subject,
+// From/To/Cc/Reply-To with their display names, Comments, Keywords,
+// Organization, Content-Description, any other X- field.
+bool is_structure_field(std::string_view name) {
+  static constexpr std::string_view kExact[] = {"content-type",
+                                                "content-transfer-encoding",
+                                                "content-disposition",
+                                                "content-id",
+                                                "content-md5",
+                                                "content-length",
+                                                "content-location",
+                                                "content-language",
+                                                "mime-version",
+                                                "message-id",
+                                                "in-reply-to",
+                                                "references",
+                                                "resent-message-id",
+                                                "date",
+                                                "resent-date",
+                                                "received",
+                                                "x-received",
+                                                "return-path",
+                                                "received-spf",
+                                                "authentication-results",
+                                                "dkim-signature",
+                                                "x-google-dkim-signature",
+                                                "domainkey-signature",
+                                                "x-gm-message-state",
+                                                "x-gm-gg",
+                                                "x-gm-features",
+                                                "x-google-smtp-source",
+                                                "x-forefront-antispam-report",
+                                                "thread-index",
+                                                "x-cordon-inspected",
+                                                "list-id",
+                                                "feedback-id",
+                                                "x-feedback-id",
+                                                "x-originating-ip"};
+  static constexpr std::string_view kPrefixes[] = {
+      "arc-", "x-ms-exchange-", "x-microsoft-antispam", "x-ms-", "x-mailgun-", "x-ses-"};
+  for (std::string_view s : kExact)
+    if (iequals(name, s)) return true;
+  for (std::string_view p : kPrefixes)
+    if (name.size() >= p.size() && iequals(name.substr(0, p.size()), p)) return true;
+  return false;
+}
+
 const RawField* find_field(const Entity& e, std::string_view name) {
   for (const RawField& f : e.fields) {
     if (iequals(f.name, name)) return &f;
@@ -100,9 +153,10 @@ class Builder {
       push(make_component(ComponentKind::subject, "subject", msg_.subject));
     }
     if (!root.fields.empty()) {
+      header_index_ = msg_.components.size();
       push(make_component(ComponentKind::header, "header", header_block(root)));
     }
-    walk(root, Scope{});
+    walk(root, Scope{}, false);
   }
 
  private:
@@ -122,6 +176,7 @@ class Builder {
   std::string header_block(const Entity& e) {
     std::string text;
     for (const RawField& f : e.fields) {
+      if (!f.name.empty() && is_structure_field(f.name)) continue;
       if (!f.name.empty()) {
         text.append(f.name);
         text.append(": ");
@@ -136,7 +191,34 @@ class Builder {
     return text;
   }
 
-  void walk(const Entity& e, const Scope& scope) {
+  // The content fields of a part below the top level (Content-Description,
+  // X- fields ...) and its decoded file name are text the sender chose: they
+  // join the message's header component, or the text of the attached
+  // message they belong to.
+  void part_fields(const Entity& e, const Scope& scope, bool with_fields) {
+    std::string text = with_fields ? header_block(e) : std::string();
+    if (!e.content.filename.empty()) {
+      std::string name;
+      sanitize_utf8(e.content.filename, name);
+      text.append("file name: ").append(name).push_back('\n');
+    }
+    if (text.empty()) return;
+    std::size_t target = scope.owner != kNoOwner ? scope.owner : header_index_;
+    if (target == kNoOwner) {
+      header_index_ = msg_.components.size();
+      push(make_component(ComponentKind::header, "header", std::move(text)));
+      return;
+    }
+    charge(text.size());
+    std::string& target_text = msg_.components[target].text;
+    if (!target_text.empty() && !target_text.ends_with('\n')) target_text.push_back('\n');
+    target_text.append(text);
+  }
+
+  // `part`: e is a MIME part whose own fields are not scanned elsewhere
+  // (false for the message's root and an attached message's root).
+  void walk(const Entity& e, const Scope& scope, bool part = true) {
+    part_fields(e, scope, part);
     if (e.embedded) {
       attached_message(e, scope);
     } else if (!e.children.empty()) {
@@ -164,7 +246,7 @@ class Builder {
     comp.declared_type = e.content.type();
     comp.size = e.raw_size;
     push(std::move(comp));
-    walk(inner, Scope{scope.prefix + name + "/", index});
+    walk(inner, Scope{scope.prefix + name + "/", index}, false);
   }
 
   void leaf(const Entity& e, const Scope& scope) {
@@ -243,6 +325,7 @@ class Builder {
   std::size_t budget_;
   std::size_t max_decoded_;
   bool limit_reported_ = false;
+  std::size_t header_index_ = kNoOwner;  // the top-level "header" component
 };
 
 }  // namespace

@@ -261,3 +261,59 @@ TEST(MimeParse, EncryptedContentIsRecordedAsUninspectable) {
 
 }  // namespace
 }  // namespace cordon::mime
+
+namespace cordon::mime {
+namespace {
+
+// Content fields are scanned, structure fields are not: a generated
+// boundary or Message-ID must never read as data the sender wrote.
+TEST(MimeParse, HeaderComponentHoldsContentFieldsOnly) {
+  auto m = parse_ok(
+      "From: =?utf-8?q?Ann_N=C3=BC?= <ann@example.com>\r\nTo: bob@example.com\r\n"
+      "Subject: s\r\nComments: see inside\r\nX-Ticket: T-77\r\nKeywords: alpha\r\n"
+      "Message-ID: <BOUNDARYID@example.com>\r\nReferences: <REFID@example.com>\r\n"
+      "Received: from RECEIVEDHOST\r\nDKIM-Signature: v=1; b=DKIMHASH\r\n"
+      "ARC-Seal: i=1; b=ARCHASH\r\nDate: Wed, 2 Dec 2026 10:00:00 +0000\r\n"
+      "MIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=\"===============BOUNDARYVALUE==\"\r\n\r\n"
+      "PREAMBLE\r\n--===============BOUNDARYVALUE==\r\n"
+      "Content-Type: text/plain\r\nContent-Description: PARTDESCRIPTION\r\n"
+      "X-Part-Note: PARTNOTE\r\n\r\nhello\r\n"
+      "--===============BOUNDARYVALUE==\r\n"
+      "Content-Type: application/octet-stream\r\n"
+      "Content-Disposition: attachment; filename*=utf-8''r%C3%A9sum%C3%A9%20FILENAME.bin\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\nAAAA\r\n"
+      "--===============BOUNDARYVALUE==--\r\n");
+  const Component* header = find(m, "header");
+  ASSERT_NE(header, nullptr);
+  const std::string& t = header->text;
+  for (const char* kept : {"Ann Nü", "see inside", "X-Ticket: T-77", "Keywords: alpha",
+                           "Content-Description: PARTDESCRIPTION", "X-Part-Note: PARTNOTE",
+                           "file name: résumé FILENAME.bin"})
+    EXPECT_NE(t.find(kept), std::string::npos) << kept << " in\n" << t;
+  for (const char* dropped : {"BOUNDARY", "REFID", "RECEIVEDHOST", "DKIMHASH", "ARCHASH",
+                              "Date:", "MIME-Version", "Content-Type", "Content-Transfer-Encoding"})
+    EXPECT_EQ(t.find(dropped), std::string::npos) << dropped << " in\n" << t;
+}
+
+TEST(MimeParse, AttachedMessageFieldsFollowTheSameRule) {
+  auto m = parse_ok(
+      "Subject: fwd\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+      "Content-Type: text/plain\r\n\r\nsee attached\r\n--b\r\n"
+      "Content-Type: message/rfc822\r\nContent-Description: OUTERDESC\r\n\r\n"
+      "Subject: inner\r\nX-Secret: INNERNOTE\r\nMessage-ID: <INNERID@x>\r\n"
+      "Content-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\n"
+      "Content-Type: text/plain\r\nContent-Description: INNERDESC\r\n\r\ntext\r\n--c--\r\n"
+      "--b--\r\n");
+  const Component* header = find(m, "header");
+  const Component* inner = find(m, "attachment:inner.eml");
+  ASSERT_NE(header, nullptr);
+  ASSERT_NE(inner, nullptr);
+  EXPECT_NE(header->text.find("OUTERDESC"), std::string::npos);
+  EXPECT_NE(inner->text.find("INNERNOTE"), std::string::npos);
+  EXPECT_NE(inner->text.find("INNERDESC"), std::string::npos);
+  EXPECT_EQ(inner->text.find("INNERID"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cordon::mime
