@@ -4,6 +4,7 @@
 // "attachment:NAME" for everything else. An attached message becomes one
 // component (its headers and body text) and its own attachments are named
 // "attachment:OUTER/INNER".
+#include <algorithm>
 #include <limits>
 #include <new>
 
@@ -225,7 +226,9 @@ class Builder {
       if (e.content.subtype == "encrypted") {
         problems_.add("encrypted content in " + label(e) + " cannot be inspected");
       }
+      hidden_text(e.preamble, scope);
       for (const Entity& child : e.children) walk(child, scope);
+      hidden_text(e.epilogue, scope);
     } else {
       leaf(e, scope);
     }
@@ -311,6 +314,17 @@ class Builder {
     std::string& owner_text = msg_.components[scope.owner].text;
     if (!owner_text.empty() && !text.empty()) owner_text.append("\n");
     owner_text.append(text);
+  }
+
+  // A multipart's preamble or epilogue: scanned as body text, as written
+  // (no transfer encoding or charset applies to it).
+  void hidden_text(std::string_view raw, const Scope& scope) {
+    if (std::all_of(raw.begin(), raw.end(),
+                    [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }))
+      return;
+    std::string text;
+    sanitize_utf8(raw.substr(0, std::min(raw.size(), budget_)), text);
+    add_body(std::move(text), scope);
   }
 
   void limit_reached(const Entity& e) {

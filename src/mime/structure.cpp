@@ -327,6 +327,8 @@ class Splitter {
       e.raw_size = e.body.size();
       return d;
     }
+    // Readers do not show the preamble and epilogue, so data hides there.
+    e.preamble = body_between(pos, d);
     std::size_t index = 0;
     bool limit_reported = false;
     while (true) {
@@ -364,7 +366,10 @@ class Splitter {
       if (which == own && !close) continue;
       if (which == own && close) {
         stack_.pop_back();
-        return find_delimiter(line_at(d).next);  // the epilogue is not shown by readers
+        std::size_t epilogue = line_at(d).next;
+        std::size_t end = find_delimiter(epilogue);
+        e.epilogue = body_between(epilogue, end);
+        return end;
       }
       problems_.add("missing closing boundary of " + label(e));
       break;

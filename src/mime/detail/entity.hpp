@@ -45,6 +45,8 @@ struct Entity {
   std::string_view body;             // leaves: the still-encoded body
   std::size_t raw_size = 0;          // bytes of the body as written
   std::vector<Entity> children;      // multipart
+  std::string_view preamble;         // multipart: text before the first delimiter
+  std::string_view epilogue;         // multipart: text after the closing delimiter
   std::unique_ptr<Entity> embedded;  // message/rfc822: the attached message's root
 };
 
