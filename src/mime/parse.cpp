@@ -22,6 +22,7 @@ namespace {
 using namespace detail;
 
 constexpr std::size_t kNoOwner = std::numeric_limits<std::size_t>::max();
+constexpr std::size_t kMaxInlineFiles = 16;  // uuencoded files taken out of one text part
 
 std::string label(const Entity& e) {
   return e.part_id.empty() ? std::string("the message body") : "part " + e.part_id;
@@ -266,10 +267,14 @@ class Builder {
                     " is incomplete (truncated part?)");
     }
     if (report.truncated) limit_reached(e);
+    // An unknown encoding decoded by its looks: what was written is
+    // scanned as well, in case the looks deceived.
+    if (c.encoding_guessed) hidden_text(e.body, scope);
 
     if (is_body_part(c)) {
       std::string text = to_text(data, c, e);
       add_body(std::move(text), scope);
+      for (Component& file : inline_uuencoded(data, e, scope)) push(std::move(file));
       return;
     }
     std::string name = sanitize_name(c.filename);
@@ -287,8 +292,58 @@ class Builder {
       comp.text = to_text(data, c, e);
       budget_ = saved;
     }
+    std::vector<Component> files;
+    if (comp.is_text) files = inline_uuencoded(data, e, scope);
     comp.data = std::move(data);
     push(std::move(comp));
+    for (Component& file : files) push(std::move(file));
+  }
+
+  // Files uuencoded inside text ("begin 644 NAME" ... "end") become
+  // attachments of their own, so their content is decoded, typed and
+  // expanded like any other attachment; the text is still scanned as written.
+  std::vector<Component> inline_uuencoded(std::string_view data, const Entity& e,
+                                          const Scope& scope) {
+    std::vector<Component> files;
+    if (e.content.encoding == TransferEncoding::uuencode) return files;
+    bool more = false;
+    std::vector<UuencodedBlock> blocks = find_uuencoded_blocks(data, kMaxInlineFiles, more);
+    if (more) {
+      problems_.add("more than " + std::to_string(kMaxInlineFiles) + " uuencoded files in " +
+                    label(e) + "; the rest were scanned as written");
+    }
+    std::size_t index = 0;
+    for (const UuencodedBlock& block : blocks) {
+      ++index;
+      std::string decoded;
+      DecodeReport report;
+      decode_transfer(block.encoded, TransferEncoding::uuencode, budget_, decoded, report);
+      if (report.truncated) limit_reached(e);
+      if (report.incomplete) {
+        problems_.add("uuencoded file in " + label(e) + " has no end line (truncated?)");
+      }
+      ContentInfo info;
+      info.media_type = "application";
+      info.subtype = "octet-stream";
+      info.filename = block.name;
+      std::string name = sanitize_name(block.name);
+      if (name.empty()) name = generated_name(e) + "-uu" + std::to_string(index);
+      Component comp =
+          make_component(ComponentKind::attachment, "attachment:" + scope.prefix + name, {});
+      comp.filename = block.name;
+      comp.declared_type = info.type();
+      comp.is_text = is_text_attachment(info, decoded);
+      comp.size = decoded.size();
+      if (comp.is_text) {
+        std::size_t saved = budget_;
+        charge(decoded.size());
+        comp.text = to_text(decoded, info, e);
+        budget_ = saved;
+      }
+      comp.data = std::move(decoded);
+      files.push_back(std::move(comp));
+    }
+    return files;
   }
 
   std::string to_text(std::string_view data, const ContentInfo& c, const Entity& e) {

@@ -52,6 +52,8 @@ void make_text_leaf(Entity& e) {
   e.content.subtype = "plain";
   e.content.charset.clear();
   e.content.encoding = TransferEncoding::identity;
+  e.content.encoding_unknown = false;
+  e.content.encoding_guessed = false;
 }
 
 class Splitter {
@@ -233,9 +235,7 @@ class Splitter {
         have_encoding = true;
         bool known = true;
         c.encoding = transfer_encoding_from_name(unfold(f.value), known);
-        if (!known) {
-          problems_.add("unknown Content-Transfer-Encoding in " + label(e) + ", read as 8bit");
-        }
+        c.encoding_unknown = !known;
       } else if (!have_disposition && iequals(f.name, "content-disposition")) {
         have_disposition = true;
         std::string value = to_c_string(unfold(f.value));
@@ -263,6 +263,10 @@ class Splitter {
     if (cut) return pos;
     ContentInfo& c = e.content;
     if (c.is_multipart() || c.is_message()) {
+      if (c.encoding_unknown) {
+        problems_.add("unknown Content-Transfer-Encoding in " + label(e) + ", read as 8bit");
+        c.encoding_unknown = false;
+      }
       if (depth >= max_depth_) {
         problems_.add("mime depth limit " + std::to_string(max_depth_) + " reached at " + label(e) +
                       "; its content was read as plain text");
@@ -281,7 +285,22 @@ class Splitter {
     std::size_t end = find_delimiter(pos);
     e.body = body_between(pos, end);
     e.raw_size = e.body.size();
+    if (c.encoding_unknown) unknown_encoding(e);
     return end;
+  }
+
+  // Content that is plainly base64 or quoted-printable under an encoding
+  // name cordon does not know is decoded as such (and scanned as written
+  // too, see parse.cpp).
+  void unknown_encoding(Entity& e) {
+    ContentInfo& c = e.content;
+    c.encoding = guess_transfer_encoding(e.body);
+    c.encoding_guessed = c.encoding != TransferEncoding::identity;
+    const char* read_as = c.encoding == TransferEncoding::base64 ? "base64 and as written"
+                          : c.encoding == TransferEncoding::quoted_printable
+                              ? "quoted-printable and as written"
+                              : "8bit";
+    problems_.add("unknown Content-Transfer-Encoding in " + label(e) + ", read as " + read_as);
   }
 
   std::size_t parse_message(std::size_t pos, Entity& e, std::size_t depth) {

@@ -178,7 +178,10 @@ TEST(MimeParse, HtmlBodyWithScriptStyleTablesAndEntities) {
       "Content-Type: text/html; charset=utf-8\n\n<html><head><style>td{x:1}</style>"
       "<script>alert('4000')</script></head><body><table><tr><td>Card</td><td>4111&nbsp;1111"
       "&#32;1111&#x20;1111</td></tr></table><p>M&uuml;ller &amp; Co</p></body></html>\n");
-  EXPECT_EQ(bodies(m), (std::vector<std::string>{"Card\t4111 1111 1111 1111\nM\xC3\xBCller & Co"}));
+  // Style and script contents are kept on lines of their own: unseen text.
+  EXPECT_EQ(bodies(m),
+            (std::vector<std::string>{
+                "td{x:1}\nalert('4000')\nCard\t4111 1111 1111 1111\nM\xC3\xBCller & Co"}));
 }
 
 TEST(MimeParse, HtmlMetaCharsetIsHonouredWhenTheHeaderHasNone) {
@@ -315,6 +318,46 @@ TEST(MimeParse, AttachedMessageFieldsFollowTheSameRule) {
   EXPECT_NE(inner->text.find("INNERNOTE"), std::string::npos);
   EXPECT_NE(inner->text.find("INNERDESC"), std::string::npos);
   EXPECT_EQ(inner->text.find("INNERID"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cordon::mime
+
+namespace cordon::mime {
+namespace {
+
+TEST(MimeParse, InlineUuencodedFilesBecomeAttachments) {
+  // "4111 1111 1111 1111\n" uuencoded, inside ordinary text.
+  auto m = parse_ok(
+      "Subject: uu\n\nsee below\nbegin 644 cards.txt\n"
+      "4-#$Q,2`Q,3$Q(#$Q,3$@,3$Q,0H`\n`\nend\nbye\n");
+  const Component* file = find(m, "attachment:cards.txt");
+  ASSERT_NE(file, nullptr) << ::testing::PrintToString(names(m));
+  EXPECT_EQ(file->data, "4111 1111 1111 1111\n");
+  EXPECT_EQ(file->text, "4111 1111 1111 1111\n");
+  ASSERT_EQ(bodies(m).size(), 1u);
+  EXPECT_NE(bodies(m)[0].find("see below"), std::string::npos);
+  EXPECT_TRUE(m.problems.empty()) << m.problems.front();
+}
+
+TEST(MimeParse, UnknownEncodingThatIsPlainlyBase64IsDecodedAndKeptAsWritten) {
+  auto m = parse_ok(
+      "Content-Type: text/plain\nContent-Transfer-Encoding: x-secret\n\n"
+      "Q2FyZCA0MTExIDExMTEgMTExMSAxMTEx\n");
+  EXPECT_EQ(bodies(m), (std::vector<std::string>{"Q2FyZCA0MTExIDExMTEgMTExMSAxMTEx\n",
+                                                 "Card 4111 1111 1111 1111"}));
+  ASSERT_EQ(m.problems.size(), 1u);
+  EXPECT_NE(m.problems[0].find("read as base64 and as written"), std::string::npos);
+  auto q = parse_ok(
+      "Content-Type: text/plain\nContent-Transfer-Encoding: 9bit\n\nCard 4111=201111=\n "
+      "1111 1111\n");
+  EXPECT_EQ(bodies(q), (std::vector<std::string>{"Card 4111=201111=\n 1111 1111\n",
+                                                 "Card 4111 1111 1111 1111\n"}));
+  auto plain =
+      parse_ok("Content-Type: text/plain\nContent-Transfer-Encoding: 9bit\n\nJust text, a=b.\n");
+  EXPECT_EQ(bodies(plain), (std::vector<std::string>{"Just text, a=b.\n"}));
+  ASSERT_EQ(plain.problems.size(), 1u);
+  EXPECT_NE(plain.problems[0].find("read as 8bit"), std::string::npos);
 }
 
 }  // namespace

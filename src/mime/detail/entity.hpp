@@ -29,6 +29,8 @@ struct ContentInfo {
   std::string disposition;  // lower case: "attachment", "inline" or ""
   std::string filename;     // decoded: Content-Disposition filename, else Content-Type name
   TransferEncoding encoding = TransferEncoding::identity;
+  bool encoding_unknown = false;  // Content-Transfer-Encoding not one cordon knows
+  bool encoding_guessed = false;  // ... and `encoding` is what the content plainly is
   bool type_declared = false;
 
   std::string type() const { return media_type + "/" + subtype; }
