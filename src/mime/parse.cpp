@@ -130,7 +130,8 @@ const RawField* find_field(const Entity& e, std::string_view name) {
 class Builder {
  public:
   Builder(const Limits& limits, ProblemLog& problems, Message& msg)
-      : problems_(problems),
+      : limits_(limits),
+        problems_(problems),
         msg_(msg),
         budget_(limits.max_decoded_bytes),
         max_decoded_(limits.max_decoded_bytes) {}
@@ -159,6 +160,7 @@ class Builder {
       push(make_component(ComponentKind::header, "header", header_block(root)));
     }
     walk(root, Scope{}, false);
+    reassemble();
   }
 
  private:
@@ -284,6 +286,11 @@ class Builder {
     comp.filename = c.filename;
     comp.declared_type = c.type();
     comp.is_text = is_text_attachment(c, data);
+    if (c.is_partial()) {
+      // A fragment is scanned as written whatever becomes of it.
+      comp.is_text = true;
+      fragment(e, data);
+    }
     comp.size = data.size();
     if (comp.is_text) {
       // The text is converted while the data is held: leave room for both.
@@ -389,12 +396,88 @@ class Builder {
                   label(e) + "; the rest was not inspected");
   }
 
+  // A message/partial fragment, kept until every part has been seen.
+  void fragment(const Entity& e, std::string_view data) {
+    const ContentInfo& c = e.content;
+    if (reassembling_) {
+      problems_.add("message/partial fragment in " + label(e) +
+                    " of a reassembled message is not reassembled again; scanned as written");
+      return;
+    }
+    charge(data.size());
+    fragments_.push_back(
+        Fragment{c.partial_id, c.partial_number, c.partial_total, std::string(data), label(e)});
+  }
+
+  // RFC 2046 5.2.2: fragments of one id, numbered 1 to total, make one
+  // message again (fragment 1 starts with its header). Fragments whose
+  // siblings travel in other messages cannot be put together here: each was
+  // scanned as written and the gap is recorded as a problem.
+  void reassemble() {
+    reassembling_ = true;
+    std::vector<std::string> ids;
+    for (const Fragment& f : fragments_)
+      if (std::find(ids.begin(), ids.end(), f.id) == ids.end()) ids.push_back(f.id);
+    std::size_t count = 0;
+    for (const std::string& id : ids) {
+      std::vector<const Fragment*> group;
+      std::size_t total = 0;
+      for (const Fragment& f : fragments_) {
+        if (f.id != id) continue;
+        group.push_back(&f);
+        total = std::max(total, f.total);
+      }
+      std::stable_sort(group.begin(), group.end(),
+                       [](const Fragment* a, const Fragment* b) { return a->number < b->number; });
+      bool complete = !id.empty() && total > 0 && group.size() == total;
+      for (std::size_t i = 0; complete && i < group.size(); ++i)
+        complete = group[i]->number == i + 1;
+      if (!complete) {
+        std::string numbers;
+        for (const Fragment* f : group)
+          numbers += (numbers.empty() ? "" : ", ") +
+                     (f->number > 0 ? std::to_string(f->number) : std::string("?"));
+        std::string shown;
+        sanitize_utf8(std::string_view(id).substr(0, 80), shown);
+        problems_.add("message/partial \"" + shown + "\": fragment(s) " + numbers + " of " +
+                      (total > 0 ? std::to_string(total) : std::string("?")) + " (first in " +
+                      group.front()->where +
+                      ") cannot be reassembled, the rest are not in this message; "
+                      "scanned as written");
+        continue;
+      }
+      std::string whole;
+      for (const Fragment* f : group) whole += f->data;
+      EntityTree tree = split_entities(whole, limits_, problems_);
+      std::string name = "reassembled-" + std::to_string(++count) + ".eml";
+      std::size_t index = msg_.components.size();
+      Component comp =
+          make_component(ComponentKind::attachment, "attachment:" + name, header_block(tree.root));
+      comp.declared_type = "message/partial";
+      comp.size = whole.size();
+      push(std::move(comp));
+      walk(tree.root, Scope{name + "/", index}, false);
+    }
+    fragments_.clear();
+  }
+
+  struct Fragment {
+    std::string id;
+    std::size_t number = 0;
+    std::size_t total = 0;
+    std::string data;
+    std::string where;
+  };
+
+  const Limits& limits_;
   ProblemLog& problems_;
   Message& msg_;
   std::size_t budget_;
   std::size_t max_decoded_;
   bool limit_reported_ = false;
   std::size_t header_index_ = kNoOwner;  // the top-level "header" component
+  std::vector<Fragment> fragments_;
+  bool reassembling_ = false;
 };
 
 }  // namespace

@@ -47,6 +47,17 @@ std::string label(const Entity& e) {
   return e.part_id.empty() ? std::string("the message") : "part " + e.part_id;
 }
 
+// A decimal parameter value up to a million; 0 when absent or not one.
+std::size_t small_number(const char* v) {
+  if (v == nullptr || *v == '\0') return 0;
+  std::size_t n = 0;
+  for (; *v != '\0'; ++v) {
+    if (*v < '0' || *v > '9' || n > 1000000) return 0;
+    n = n * 10 + static_cast<std::size_t>(*v - '0');
+  }
+  return n;
+}
+
 void make_text_leaf(Entity& e) {
   e.content.media_type = "text";
   e.content.subtype = "plain";
@@ -230,6 +241,11 @@ class Splitter {
         if (const char* v = g_mime_content_type_get_parameter(ct.get(), "boundary")) c.boundary = v;
         if (const char* v = g_mime_content_type_get_parameter(ct.get(), "name")) {
           if (c.filename.empty()) c.filename = v;
+        }
+        if (c.is_partial()) {
+          if (const char* v = g_mime_content_type_get_parameter(ct.get(), "id")) c.partial_id = v;
+          c.partial_number = small_number(g_mime_content_type_get_parameter(ct.get(), "number"));
+          c.partial_total = small_number(g_mime_content_type_get_parameter(ct.get(), "total"));
         }
       } else if (!have_encoding && iequals(f.name, "content-transfer-encoding")) {
         have_encoding = true;

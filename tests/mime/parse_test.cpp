@@ -362,3 +362,37 @@ TEST(MimeParse, UnknownEncodingThatIsPlainlyBase64IsDecodedAndKeptAsWritten) {
 
 }  // namespace
 }  // namespace cordon::mime
+
+namespace cordon::mime {
+namespace {
+
+TEST(MimeParse, MessagePartialFragmentsOfOneMessageAreReassembled) {
+  auto m = parse_ok(
+      "Subject: parts\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
+      "Content-Type: message/partial; id=\"frag@x\"; number=2; total=2\n\n"
+      "1111 1111 1111\n--b\n"
+      "Content-Type: message/partial; id=\"frag@x\"; number=1\n\n"
+      "Subject: inner\nContent-Type: text/plain\n\ncard 4111 \n--b\n"
+      "Content-Type: message/partial; id=\"alone@x\"; number=1; total=3\n\n"
+      "Subject: lonely\n\nfirst third\n--b--\n");
+  const Component* whole = find(m, "attachment:reassembled-1.eml");
+  ASSERT_NE(whole, nullptr) << ::testing::PrintToString(names(m));
+  EXPECT_NE(whole->text.find("Subject: inner"), std::string::npos);
+  EXPECT_NE(whole->text.find("card 4111 1111 1111 1111"), std::string::npos) << whole->text;
+  // Each fragment is also scanned as written.
+  std::size_t fragments = 0;
+  for (const auto& c : m.components)
+    if (c.declared_type == "message/partial" && c.name != whole->name) {
+      ++fragments;
+      EXPECT_FALSE(c.text.empty());
+    }
+  EXPECT_EQ(fragments, 3u);
+  // The lone fragment cannot be reassembled: a problem, not a silent pass.
+  ASSERT_EQ(m.problems.size(), 1u) << ::testing::PrintToString(m.problems);
+  EXPECT_NE(m.problems[0].find("\"alone@x\": fragment(s) 1 of 3"), std::string::npos)
+      << m.problems[0];
+  EXPECT_NE(m.problems[0].find("cannot be reassembled"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cordon::mime

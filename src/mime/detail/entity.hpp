@@ -32,9 +32,15 @@ struct ContentInfo {
   bool encoding_unknown = false;  // Content-Transfer-Encoding not one cordon knows
   bool encoding_guessed = false;  // ... and `encoding` is what the content plainly is
   bool type_declared = false;
+  // message/partial (RFC 2046 5.2.2): the fragment's id, number and total
+  // (0 when not given or not a number).
+  std::string partial_id;
+  std::size_t partial_number = 0;
+  std::size_t partial_total = 0;
 
   std::string type() const { return media_type + "/" + subtype; }
   bool is_multipart() const { return media_type == "multipart"; }
+  bool is_partial() const { return media_type == "message" && subtype == "partial"; }
   bool is_message() const {
     return media_type == "message" && (subtype == "rfc822" || subtype == "global");
   }
