@@ -195,6 +195,20 @@ class Builder {
     return text;
   }
 
+  // A header block quoted as text (text/rfc822-headers in a delivery
+  // report) follows the rule of every header block: content fields only.
+  std::string quoted_header_text(std::string_view text) {
+    Entity quoted;
+    std::size_t body = split_top_headers(text, quoted.fields);
+    std::string out = header_block(quoted);
+    if (body < text.size()) {
+      std::string rest;
+      sanitize_utf8(text.substr(body), rest);
+      out.append(rest);
+    }
+    return out;
+  }
+
   // The content fields of a part below the top level (Content-Description,
   // X- fields ...) and its decoded file name are text the sender chose: they
   // join the message's header component, or the text of the attached
@@ -275,6 +289,7 @@ class Builder {
 
     if (is_body_part(c)) {
       std::string text = to_text(data, c, e);
+      if (c.subtype == "rfc822-headers") text = quoted_header_text(text);
       add_body(std::move(text), scope);
       for (Component& file : inline_uuencoded(data, e, scope)) push(std::move(file));
       return;
@@ -297,6 +312,7 @@ class Builder {
       std::size_t saved = budget_;
       charge(data.size());
       comp.text = to_text(data, c, e);
+      if (c.subtype == "rfc822-headers") comp.text = quoted_header_text(comp.text);
       budget_ = saved;
     }
     std::vector<Component> files;
