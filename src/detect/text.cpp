@@ -3,6 +3,7 @@
 #include "detect/detail/text.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace cordon::detect::text {
 namespace {
@@ -49,7 +50,7 @@ bool is_format_character(char32_t cp) {
 
 // Zero of each block of ten decimal digits (Unicode category Nd) outside
 // ASCII and fullwidth, plus the mathematical digit runs and the
-// superscript/subscript runs that NFKC folds to ASCII digits.
+// superscript/subscript runs that NFKC folds to ASCII digits. Sorted.
 constexpr char32_t kDigitZeros[] = {
     0x0660,  0x06F0,  0x07C0,  0x0966,  0x09E6,  0x0A66,  0x0AE6,  0x0B66,  0x0BE6,  0x0C66,
     0x0CE6,  0x0D66,  0x0DE6,  0x0E50,  0x0ED0,  0x0F20,  0x1040,  0x1090,  0x17E0,  0x1810,
@@ -57,6 +58,7 @@ constexpr char32_t kDigitZeros[] = {
     0xA8D0,  0xA900,  0xA9D0,  0xA9F0,  0xAA50,  0xABF0,  0x104A0, 0x11066, 0x110F0, 0x11136,
     0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650, 0x116C0, 0x11730, 0x118E0, 0x16A60, 0x16B50,
     0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E950, 0x1FBF0};
+static_assert(std::is_sorted(std::begin(kDigitZeros), std::end(kDigitZeros)));
 
 // The ASCII character `cp` folds to, '\0' when it is kept as it is and
 // '\x7f' when it is dropped.
@@ -73,8 +75,10 @@ char fold_code_point(char32_t cp) {
   if (cp == 0x00B3) return '3';
   if (cp == 0x2070) return '0';
   if (cp >= 0x2074 && cp <= 0x2079) return static_cast<char>('4' + (cp - 0x2074));
-  for (const char32_t zero : kDigitZeros)
-    if (cp >= zero && cp <= zero + 9) return static_cast<char>('0' + (cp - zero));
+  // Sorted: the block that could hold cp is the last one starting at or before it.
+  const auto* next = std::upper_bound(std::begin(kDigitZeros), std::end(kDigitZeros), cp);
+  if (next != std::begin(kDigitZeros) && cp <= *(next - 1) + 9)
+    return static_cast<char>('0' + (cp - *(next - 1)));
   return '\0';
 }
 

@@ -13,7 +13,7 @@ really holds card-shaped structure values (else it would prove nothing),
 and that one of those values in a body is still found (the scan works).
 
 Environment: CORDON_BIN (the cordon binary), CLEAN_MAIL_SEED (default
-fixed), CLEAN_MAIL_COUNT (Python messages, default 3000).
+fixed), CLEAN_MAIL_COUNT (Python messages, default 2000).
 """
 
 import base64
@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from scan_support import card_shaped, scan  # noqa: E402
 
 SEED = int(os.environ.get("CLEAN_MAIL_SEED", "20261202"))
-COUNT = int(os.environ.get("CLEAN_MAIL_COUNT", "3000"))
+COUNT = int(os.environ.get("CLEAN_MAIL_COUNT", "2000"))
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 WORDS = ("quarterly report meeting agenda budget review draft minutes project "
