@@ -1,9 +1,12 @@
 // mime::parse: splits the message (structure.cpp), then walks the entity
 // tree turning it into components -- subject, one "header" component with
-// the decoded top-level header block, "body" for each inline text part, and
-// "attachment:NAME" for everything else. An attached message becomes one
-// component (its headers and body text) and its own attachments are named
-// "attachment:OUTER/INNER".
+// the decoded content fields of the message and its parts (and attachment
+// file names), "body" for each inline text part (and multipart preambles
+// and epilogues), and "attachment:NAME" for everything else. An attached
+// message becomes one component (its content fields and body text) and its
+// own attachments are named "attachment:OUTER/INNER". Files uuencoded in
+// text and message/partial fragments reassembled within the message become
+// attachments of their own.
 #include <algorithm>
 #include <limits>
 #include <new>
