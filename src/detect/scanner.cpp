@@ -84,7 +84,7 @@ struct Scanner::Impl {
   std::unique_ptr<hs_scratch_t, HsScratchDeleter> scratch;
   std::string repaired;
   std::string folded;
-  std::vector<std::size_t> origin;  // folded offset -> offset in the scanned text
+  text::FoldMap fold_map;  // folded offset -> offset in the scanned text
   std::vector<RawMatch> raw;
   std::vector<std::size_t> last_regex_match;  // per expression id: index into raw
   std::vector<Candidate> candidates;
@@ -189,7 +189,7 @@ struct Scanner::Impl {
     // Matching runs on the folded text; findings are mapped back to the
     // code points they came from.
     const std::string_view unfolded = text;
-    const bool is_folded = text::fold_for_matching(text, folded, origin);
+    const bool is_folded = text::fold_for_matching(text, folded, fold_map);
     if (is_folded) text = folded;
     raw.clear();
     candidates.clear();
@@ -206,8 +206,8 @@ struct Scanner::Impl {
       reduce_overlaps(findings[rule]);
       if (is_folded)
         for (Finding& f : findings[rule]) {
-          f.end = text::origin_end(unfolded, origin, f.end);
-          f.begin = text::origin_begin(origin, f.begin);
+          f.end = fold_map.original_end(unfolded, f.end);
+          f.begin = fold_map.original(f.begin);
         }
       results.push_back({rule, std::move(findings[rule])});
       findings[rule] = {};

@@ -63,6 +63,8 @@ static_assert(std::is_sorted(std::begin(kDigitZeros), std::end(kDigitZeros)));
 // The ASCII character `cp` folds to, '\0' when it is kept as it is and
 // '\x7f' when it is dropped.
 char fold_code_point(char32_t cp) {
+  // Most non-ASCII mail text is CJK or Hangul, where nothing folds.
+  if ((cp > 0x3000 && cp < 0xA620) || (cp > 0xABF9 && cp < 0xFE52)) return '\0';
   if (is_format_character(cp)) return '\x7f';
   if (cp >= 0xFF01 && cp <= 0xFF5E) return static_cast<char>(cp - 0xFEE0);
   if (cp == 0x3000 || cp == 0x00A0 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F ||
@@ -84,7 +86,32 @@ char fold_code_point(char32_t cp) {
 
 }  // namespace
 
-bool fold_for_matching(std::string_view text, std::string& out, std::vector<std::size_t>& origin) {
+void FoldMap::start_segment(std::size_t folded, std::size_t original) {
+  if (!segments_.empty() && segments_.back().first == folded) {
+    segments_.back().second = original;
+    return;
+  }
+  segments_.emplace_back(folded, original);
+}
+
+std::size_t FoldMap::original(std::size_t folded) const {
+  auto next = std::upper_bound(segments_.begin(), segments_.end(), folded,
+                               [](std::size_t value, const std::pair<std::size_t, std::size_t>& s) {
+                                 return value < s.first;
+                               });
+  if (next == segments_.begin()) return folded;
+  --next;
+  return next->second + (folded - next->first);
+}
+
+std::size_t FoldMap::original_end(std::string_view text, std::size_t end) const {
+  if (end == 0) return original(0);
+  const std::size_t last = original(end - 1);
+  if (last >= text.size()) return text.size();
+  return last + std::max<std::size_t>(sequence_length(text, last), 1);
+}
+
+bool fold_for_matching(std::string_view text, std::string& out, FoldMap& map) {
   std::size_t pos = 0;
   // Mail text is mostly ASCII: find the first code point that folds.
   while (pos < text.size()) {
@@ -92,40 +119,39 @@ bool fold_for_matching(std::string_view text, std::string& out, std::vector<std:
       ++pos;
       continue;
     }
-    const std::size_t len = std::max<std::size_t>(sequence_length(text, pos), 1);
     if (fold_code_point(code_point_at(text, pos)) != '\0') break;
-    pos += len;
+    pos += std::max<std::size_t>(sequence_length(text, pos), 1);
   }
   if (pos >= text.size()) return false;
   out.assign(text.substr(0, pos));
-  origin.resize(pos);
-  for (std::size_t i = 0; i < pos; ++i) origin[i] = i;
+  map.clear();
+  map.start_segment(0, 0);
+  std::size_t copied_from = pos;  // start of the pending run copied as is
+  auto flush = [&](std::size_t until) {
+    out.append(text.substr(copied_from, until - copied_from));
+  };
   while (pos < text.size()) {
     if (static_cast<unsigned char>(text[pos]) < 0x80) {
-      out.push_back(text[pos]);
-      origin.push_back(pos++);
+      ++pos;
       continue;
     }
     const std::size_t len = std::max<std::size_t>(sequence_length(text, pos), 1);
     const char folded = fold_code_point(code_point_at(text, pos));
     if (folded == '\0') {
-      out.append(text.substr(pos, len));
-      origin.insert(origin.end(), len, pos);
-    } else if (folded != '\x7f') {
+      pos += len;
+      continue;
+    }
+    flush(pos);
+    if (folded != '\x7f') {
+      map.start_segment(out.size(), pos);
       out.push_back(folded);
-      origin.push_back(pos);
     }
     pos += len;
+    copied_from = pos;
+    map.start_segment(out.size(), pos);
   }
-  origin.push_back(text.size());
+  flush(text.size());
   return true;
-}
-
-std::size_t origin_end(std::string_view text, const std::vector<std::size_t>& origin,
-                       std::size_t end) {
-  if (end == 0) return origin[0];
-  const std::size_t last = origin[end - 1];
-  return last + std::max<std::size_t>(sequence_length(text, last), 1);
 }
 
 bool is_valid_utf8(std::string_view text) {
