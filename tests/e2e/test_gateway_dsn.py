@@ -72,7 +72,7 @@ class DsnNeverLost(GatewayCase):
         msgs = self.wait_maildir(2)
         self.wait_gone(outside)
         self.wait_gone(local)
-        by_rcpt = {m["Delivered-To"]: bytes(m) for m in msgs}
+        by_rcpt = {m["Delivered-To"]: bytes(m).replace(b"\r\n", b"\n") for m in msgs}
         self.assertEqual(set(by_rcpt), {"exfil@outside.test", "alice@example.com"})
         for raw in by_rcpt.values():
             self.assertIn(b"Status: 5.7.0", raw)
@@ -83,8 +83,8 @@ class DsnNeverLost(GatewayCase):
         self.assertNotIn(b"outside@example.com", by_rcpt["exfil@outside.test"])
         self.assertIn(b"Your message is not attached", by_rcpt["exfil@outside.test"])
         self.assertIn(b"Content-Type: text/rfc822-headers", by_rcpt["alice@example.com"])
-        self.assertIn(b"\r\n\r\nDate: Sun, 22 Nov 2026 10:00:00 +0000\r\n"
-                      b"Message-ID: <local@example.com>\r\n", by_rcpt["alice@example.com"])
+        self.assertIn(b"Content-Type: text/rfc822-headers\n\nDate: Sun, 22 Nov 2026 10:00:00 +0000\n"
+                      b"Message-ID: <local@example.com>\n\n--", by_rcpt["alice@example.com"])
 
 
 if __name__ == "__main__":
