@@ -83,6 +83,8 @@ struct Scanner::Impl {
   std::shared_ptr<const Database> db;
   std::unique_ptr<hs_scratch_t, HsScratchDeleter> scratch;
   std::string repaired;
+  std::string folded;
+  text::FoldMap fold_map;  // folded offset -> offset in the scanned text
   std::vector<RawMatch> raw;
   std::vector<std::size_t> last_regex_match;  // per expression id: index into raw
   std::vector<Candidate> candidates;
@@ -187,6 +189,11 @@ struct Scanner::Impl {
       text::repair_utf8(input, repaired);
       text = repaired;
     }
+    // Matching runs on the folded text; findings are mapped back to the
+    // code points they came from.
+    const std::string_view unfolded = text;
+    const bool is_folded = text::fold_for_matching(text, folded, fold_map);
+    if (is_folded) text = folded;
     raw.clear();
     candidates.clear();
     std::fill(last_regex_match.begin(), last_regex_match.end(), kNone);
@@ -194,12 +201,12 @@ struct Scanner::Impl {
 
     // The folded spellings of literal keywords can only occur in text that
     // holds K (U+212A) or long s (U+017F).
-    const bool folded = db->folded_hs && !checked.ascii &&
-                        (text.find("\xE2\x84\xAA") != std::string_view::npos ||
-                         text.find("\xC5\xBF") != std::string_view::npos);
+    const bool spellings = db->folded_hs && !checked.ascii &&
+                           (text.find("\xE2\x84\xAA") != std::string_view::npos ||
+                            text.find("\xC5\xBF") != std::string_view::npos);
     for (std::size_t u = 0; u <= db->units.size(); ++u) {
       const hs_database_t* unit = u < db->units.size() ? db->units[u].get()
-                                  : folded             ? db->folded_hs.get()
+                                  : spellings          ? db->folded_hs.get()
                                                        : nullptr;
       if (!unit) continue;
       if (hs_scan(unit, text.data(), static_cast<unsigned>(text.size()), 0, scratch.get(),
@@ -210,6 +217,11 @@ struct Scanner::Impl {
     for (std::size_t rule = 0; rule < findings.size(); ++rule) {
       if (findings[rule].empty()) continue;
       reduce_overlaps(findings[rule]);
+      if (is_folded)
+        for (Finding& f : findings[rule]) {
+          f.end = fold_map.original_end(unfolded, f.end);
+          f.begin = fold_map.original(f.begin);
+        }
       results.push_back({rule, std::move(findings[rule])});
       findings[rule] = {};
     }

@@ -64,8 +64,10 @@ TEST(DetectKeywords, VectorscanFoldsOnlyKelvinAndLongSOntoAscii) {
     all.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
     all += " 0 ";
   };
+  // Fullwidth forms are folded to ASCII before matching, so literals and
+  // expressions see the same ASCII there: they are left out.
   for (char32_t cp = 0x80; cp < 0x20000; ++cp)
-    if (cp < 0xD800 || cp > 0xDFFF) append(cp);
+    if ((cp < 0xD800 || cp > 0xDFFF) && (cp < 0xFF01 || cp > 0xFF5E)) append(cp);
   // Phrases stay Unicode caseless expressions: "<letter> 0" sees every
   // code point that folds onto one of the 26 letters.
   V phrases;
