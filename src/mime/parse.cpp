@@ -141,7 +141,7 @@ class Builder {
       attached_message(e, scope);
     } else if (!e.children.empty()) {
       if (e.content.subtype == "encrypted") {
-        problems_.add("encrypted content in " + label(e) + " cannot be inspected");
+        problems_.add(ProblemKind::encrypted, label(e), "encrypted content in " + label(e) + " cannot be inspected");
       }
       for (const Entity& child : e.children) walk(child, scope);
     } else {
@@ -173,11 +173,11 @@ class Builder {
     DecodeReport report;
     decode_transfer(e.body, c.encoding, budget_, data, report);
     if (report.invalid_chars > 0) {
-      problems_.add(std::string(encoding_name(c.encoding)) + " decoding errors in " + label(e) +
+      problems_.add(ProblemKind::transfer_encoding, label(e), std::string(encoding_name(c.encoding)) + " decoding errors in " + label(e) +
                     " (" + std::to_string(report.invalid_chars) + " invalid characters skipped)");
     }
     if (report.incomplete) {
-      problems_.add(std::string(encoding_name(c.encoding)) + " data in " + label(e) +
+      problems_.add(ProblemKind::transfer_encoding, label(e), std::string(encoding_name(c.encoding)) + " data in " + label(e) +
                     " is incomplete (truncated part?)");
     }
     if (report.truncated) limit_reached(e);
@@ -213,7 +213,7 @@ class Builder {
     Utf8Text converted = to_utf8(data, charset, budget_);
     if (converted.truncated) limit_reached(e);
     if (converted.replaced > 0) {
-      problems_.add(std::to_string(converted.replaced) + " invalid " + converted.charset_used +
+      problems_.add(ProblemKind::charset, label(e), std::to_string(converted.replaced) + " invalid " + converted.charset_used +
                     " sequence(s) in " + label(e) + " replaced");
     }
     if (html) return html_to_text(converted.text);
@@ -234,7 +234,7 @@ class Builder {
   void limit_reached(const Entity& e) {
     if (limit_reported_) return;
     limit_reported_ = true;
-    problems_.add("decoded size limit of " + std::to_string(max_decoded_) + " bytes reached in " +
+    problems_.add(ProblemKind::decoded_size_limit, label(e), "decoded size limit of " + std::to_string(max_decoded_) + " bytes reached in " +
                   label(e) + "; the rest was not inspected");
   }
 

@@ -81,7 +81,7 @@ TEST(MimeParse, MultipartAlternativeGivesBothBodies) {
       "preamble\n--XX\nContent-Type: text/plain; charset=utf-8\n\nplain 4111\n"
       "--XX\nContent-Type: text/html\n\n<p>html&nbsp;<b>4111</b></p>\n--XX--\nepilogue\n");
   EXPECT_EQ(bodies(m), (std::vector<std::string>{"plain 4111", "html 4111"}));
-  EXPECT_TRUE(m.problems.empty()) << m.problems.front();
+  EXPECT_TRUE(m.problems.empty()) << m.problems.front().detail;
 }
 
 TEST(MimeParse, Base64AndQuotedPrintableBodiesAreDecoded) {
@@ -216,7 +216,7 @@ TEST(MimeParse, NestedForwardedMessagesThreeLevelsDeep) {
   EXPECT_NE(inner->text.find("card 4111111111111111"), std::string::npos);
   EXPECT_EQ(find(m, "attachment:deal.eml/innermost.eml/keys.txt")->text, "AKIAIOSFODNN7EXAMPLE");
   EXPECT_NE(find(m, "attachment:forwarded.eml")->text.find("no subject here"), std::string::npos);
-  EXPECT_TRUE(m.problems.empty()) << m.problems.front();
+  EXPECT_TRUE(m.problems.empty()) << m.problems.front().detail;
 }
 
 TEST(MimeParse, Base64EncodedAttachedMessageIsStillOpened) {
@@ -256,7 +256,8 @@ TEST(MimeParse, EncryptedContentIsRecordedAsUninspectable) {
       "--e\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n"
       "--e\nContent-Type: application/octet-stream\n\n-----BEGIN PGP MESSAGE-----\n--e--\n");
   ASSERT_FALSE(m.problems.empty());
-  EXPECT_NE(m.problems.front().find("encrypted"), std::string::npos);
+  EXPECT_NE(m.problems.front().detail.find("encrypted"), std::string::npos);
+  EXPECT_EQ(m.problems.front().kind, ProblemKind::encrypted);
 }
 
 }  // namespace
