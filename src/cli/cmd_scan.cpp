@@ -28,9 +28,9 @@
 #include <sstream>
 
 #include "cli/commands.hpp"
+#include "config/config.hpp"
 #include "inspect/from_config.hpp"
 #include "inspect/inspect.hpp"
-#include "config/config.hpp"
 
 namespace cordon::cli {
 namespace {
@@ -112,8 +112,7 @@ void print_text(const std::string& file, const policy::Verdict& v, const std::st
       std::printf("  reply: %s\n", line.c_str());
     }
   }
-  for (const auto& problem : problems)
-    std::printf("  not inspected: %s\n", problem.detail.c_str());
+  for (const auto& problem : problems) std::printf("  not inspected: %s\n", problem.detail.c_str());
 }
 
 void report_error(const ScanOptions& opts, const std::string& file, const std::string& error) {

@@ -19,7 +19,8 @@ ConfigResult load_config_text(std::string_view yaml, const std::string& file_nam
   auto config = std::make_shared<Config>(**parsed);
   std::optional<std::filesystem::path> cache_dir;
   if (options.cache_compiled) cache_dir = std::filesystem::path(config->data_dir) / "detect-cache";
-  auto set = policy::PolicySet::build(config->policies, file_name, cache_dir, config->on_unscannable);
+  auto set =
+      policy::PolicySet::build(config->policies, file_name, cache_dir, config->on_unscannable);
   if (!set) return fail(set.error());
   config->policy_set = std::move(*set);
   return std::shared_ptr<const Config>(std::move(config));

@@ -3,8 +3,8 @@
 // keyword proximity, overlap reduction). Buffers live in the Scanner and are
 // reused, so a scan allocates little beyond its results.
 #include <algorithm>
-#include <string>
 #include <limits>
+#include <string>
 
 #include "detect/database.hpp"
 #include "detect/detail/masking.hpp"
@@ -185,8 +185,7 @@ struct Scanner::Impl {
   Result<std::vector<RuleFindings>, ScanError> scan(std::string_view input) {
     std::vector<RuleFindings> results;
     if (!db || db->units.empty()) return results;  // no rules: nothing to find
-    if (!scratch)
-      return fail(ScanError{ScanErrorCode::no_scratch, "no Vectorscan scratch space"});
+    if (!scratch) return fail(ScanError{ScanErrorCode::no_scratch, "no Vectorscan scratch space"});
     std::string_view text = input;
     if (!text::is_valid_utf8(input)) {
       text::repair_utf8(input, repaired);

@@ -62,8 +62,8 @@ struct Item {
 };
 
 struct Extraction {
-  std::vector<Item> items;            // the attachment first, then members depth-first
-  std::vector<LimitHit> limits;       // limits reached, in order
+  std::vector<Item> items;              // the attachment first, then members depth-first
+  std::vector<LimitHit> limits;         // limits reached, in order
   std::vector<mime::Problem> problems;  // what could not be inspected and why
 };
 

@@ -72,9 +72,9 @@ std::shared_ptr<const Snapshot> make_snapshot(InspectOptions options);
 Status<std::string> warm_up(const Snapshot& snapshot);
 
 enum class Disposition {
-  loop,        // already inspected by this deployment: relay unchanged
-  ignored,     // the L7 filters exclude it: relay `outgoing` uninspected
-  inspected,   // evaluated (or empty: nothing to inspect); see verdict
+  loop,         // already inspected by this deployment: relay unchanged
+  ignored,      // the L7 filters exclude it: relay `outgoing` uninspected
+  inspected,    // evaluated (or empty: nothing to inspect); see verdict
   unparsable,   // nothing could be inspected (a limit was exceeded): refuse
   failed,       // an internal error: defer
   scan_failed,  // the detection engine failed: defer (never a pass)

@@ -53,9 +53,9 @@ enum class ProblemKind {
   extraction_limit,       // an attachment extraction limit (attachments.on_limit decides)
   extractor_unavailable,  // attachments not extracted at all
   // notes: the content was scanned
-  malformed,           // MIME structure repaired (missing colon, closing boundary, ...)
-  transfer_encoding,   // invalid base64/quoted-printable characters skipped, data incomplete
-  charset,             // invalid bytes in a charset replaced by U+FFFD
+  malformed,          // MIME structure repaired (missing colon, closing boundary, ...)
+  transfer_encoding,  // invalid base64/quoted-printable characters skipped, data incomplete
+  charset,            // invalid bytes in a charset replaced by U+FFFD
 };
 
 // "mime_depth", "encrypted", ...: the identifier reports and rules show.
@@ -66,8 +66,9 @@ bool is_unscannable(ProblemKind kind);
 
 struct Problem {
   ProblemKind kind = ProblemKind::malformed;
-  std::string where;   // component or part it concerns ("attachment:a.zip/x.docx", "part 1.2")
-  std::string detail;  // the whole human-readable account, e.g. "mime depth limit 30 reached at ..."
+  std::string where;  // component or part it concerns ("attachment:a.zip/x.docx", "part 1.2")
+  std::string
+      detail;  // the whole human-readable account, e.g. "mime depth limit 30 reached at ..."
 };
 
 struct Header {

@@ -319,7 +319,7 @@ Evaluator::Evaluator(std::shared_ptr<const PolicySet> set, detect::ScanFault fau
     : set_(std::move(set)), scanner_(set_->make_scanner(std::move(fault))) {}
 
 Evaluation Evaluator::evaluate(const mime::Message& message, const Envelope& envelope,
-                            const extract::Expansion* expansion) {
+                               const extract::Expansion* expansion) {
   return evaluate_with(*set_, scanner_ ? &*scanner_ : nullptr, message, envelope, expansion);
 }
 

@@ -64,9 +64,9 @@ TEST(DetectCreditCard, ToleratesExpiryAndCvvAfterTheNumber) {
 TEST(DetectCreditCard, HashesDigitsOnlySoFormattingsAreOneValue) {
   auto db = testing::compile_ok({identifier("credit_card")});
   Scanner scanner(db);
-  const auto found = scan_ok(scanner, 
-      "4111 1111 1111 1111 and 4111-1111-1111-1111 and 4111111111111111 "
-      "but 5555555555554444");
+  const auto found = scan_ok(scanner,
+                             "4111 1111 1111 1111 and 4111-1111-1111-1111 and 4111111111111111 "
+                             "but 5555555555554444");
   ASSERT_EQ(found.size(), 1u);
   ASSERT_EQ(found[0].findings.size(), 4u);
   const auto& f = found[0].findings;

@@ -39,8 +39,8 @@ TEST(ProblemKinds, LimitsAndEncryptionAreUnscannable) {
 
   Limits few;
   few.max_parts = 1;
-  auto parts = parsed("Content-Type: multipart/mixed; boundary=a\n\n--a\n\none\n--a\n\ntwo\n--a--\n",
-                      few);
+  auto parts =
+      parsed("Content-Type: multipart/mixed; boundary=a\n\n--a\n\none\n--a\n\ntwo\n--a--\n", few);
   EXPECT_TRUE(has(parts, ProblemKind::mime_parts));
 
   auto boundary = parsed("Content-Type: multipart/mixed\n\nno boundary\n");
@@ -100,9 +100,9 @@ TEST(ProblemKinds, DroppedUnscannableProblemsAreStillCounted) {
 TEST(ProblemKinds, EveryKindHasANameAndWords) {
   for (auto kind : {ProblemKind::mime_depth, ProblemKind::mime_parts, ProblemKind::mime_boundary,
                     ProblemKind::header_limit, ProblemKind::decoded_size_limit,
-                    ProblemKind::encrypted, ProblemKind::decode_error, ProblemKind::extraction_limit,
-                    ProblemKind::extractor_unavailable, ProblemKind::malformed,
-                    ProblemKind::transfer_encoding, ProblemKind::charset}) {
+                    ProblemKind::encrypted, ProblemKind::decode_error,
+                    ProblemKind::extraction_limit, ProblemKind::extractor_unavailable,
+                    ProblemKind::malformed, ProblemKind::transfer_encoding, ProblemKind::charset}) {
     EXPECT_NE(to_string(kind), "unknown");
     EXPECT_FALSE(describe(kind).empty());
   }

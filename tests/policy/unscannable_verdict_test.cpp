@@ -60,8 +60,9 @@ const FiredPolicy* fired(const Verdict& v, std::string_view name) {
 }
 
 constexpr ProblemKind kUnscannable[] = {
-    ProblemKind::mime_depth,         ProblemKind::mime_parts,   ProblemKind::mime_boundary,
-    ProblemKind::header_limit,       ProblemKind::encrypted,    ProblemKind::decode_error,
+    ProblemKind::mime_depth,         ProblemKind::mime_parts,
+    ProblemKind::mime_boundary,      ProblemKind::header_limit,
+    ProblemKind::encrypted,          ProblemKind::decode_error,
     ProblemKind::decoded_size_limit, ProblemKind::extractor_unavailable};
 constexpr ProblemKind kNotes[] = {ProblemKind::malformed, ProblemKind::transfer_encoding,
                                   ProblemKind::charset};

@@ -46,9 +46,9 @@ PreventMetrics::PreventMetrics(util::Metrics& registry)
       clients_refused(
           registry.counter("cordon_prevent_clients_refused_total",
                            "Connections refused: client outside prevent.client_networks")),
-      scan_errors(registry.counter(
-          "cordon_prevent_scan_errors_total",
-          "Messages deferred because the detection engine failed to scan them")),
+      scan_errors(
+          registry.counter("cordon_prevent_scan_errors_total",
+                           "Messages deferred because the detection engine failed to scan them")),
       unscannable(registry.counter(
           "cordon_prevent_unscannable_total",
           "Inspected messages with content that could not be read (acted on by on_unscannable)")),
@@ -117,7 +117,8 @@ RelayDecision to_decision(PreventMetrics& m, std::shared_ptr<const std::string> 
     case Disposition::scan_failed:
       m.deferred.inc();
       m.scan_errors.inc();
-      return RelayDecision::answer(Reply::make(451, "4.3.0", "Content scan failed, try again later"));
+      return RelayDecision::answer(
+          Reply::make(451, "4.3.0", "Content scan failed, try again later"));
     case Disposition::inspected:
       break;
   }
