@@ -49,6 +49,7 @@ enum class ProblemKind {
   header_limit,           // header text past Limits::max_header_bytes
   decoded_size_limit,     // content past Limits::max_decoded_bytes
   encrypted,              // multipart/encrypted, password-protected archive or document
+  partial_message,        // message/partial fragments that cannot be reassembled here
   decode_error,           // an attachment (archive, PDF, document, message) could not be read
   extraction_limit,       // an attachment extraction limit (attachments.on_limit decides)
   extractor_unavailable,  // attachments not extracted at all

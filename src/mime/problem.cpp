@@ -18,6 +18,8 @@ std::string_view to_string(ProblemKind kind) {
       return "decoded_size_limit";
     case ProblemKind::encrypted:
       return "encrypted";
+    case ProblemKind::partial_message:
+      return "partial_message";
     case ProblemKind::decode_error:
       return "decode_error";
     case ProblemKind::extraction_limit:
@@ -48,6 +50,8 @@ std::string_view describe(ProblemKind kind) {
       return "too large";
     case ProblemKind::encrypted:
       return "encrypted";
+    case ProblemKind::partial_message:
+      return "only a fragment of a split message";
     case ProblemKind::decode_error:
       return "unreadable";
     case ProblemKind::extraction_limit:

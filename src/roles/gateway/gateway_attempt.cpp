@@ -26,6 +26,7 @@ queue::AttemptOptions attempt_options(const config::Config& config, const std::s
   options.maildir = std::filesystem::path(config.data_dir) / "maildir";
   options.dlp = dlp_pool_options(gw.dlp);
   options.max_lifetime = gw.retry.max_lifetime;
+  options.local_domains = gw.local_domains;
   return options;
 }
 
@@ -63,8 +64,8 @@ asio::awaitable<void> QueueManager::attempt(const std::string& id, const queue::
     return write_maildir(shared_.workers, options.maildir, hostname_, m);
   };
   io.submit_dsn = [this](const queue::QueuedDsn& dsn) { return submit_dsn(dsn); };
-  auto report =
-      co_await queue::run_attempt(options, breakers_, scheduler_, io, id, envelope, std::move(content), now);
+  auto report = co_await queue::run_attempt(options, breakers_, scheduler_, io, id, envelope,
+                                            std::move(content), now);
 
   auto& metrics = shared_.metrics;
   if (report.dlp) {
