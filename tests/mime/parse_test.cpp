@@ -338,7 +338,7 @@ TEST(MimeParse, InlineUuencodedFilesBecomeAttachments) {
   EXPECT_EQ(file->text, "4111 1111 1111 1111\n");
   ASSERT_EQ(bodies(m).size(), 1u);
   EXPECT_NE(bodies(m)[0].find("see below"), std::string::npos);
-  EXPECT_TRUE(m.problems.empty()) << m.problems.front();
+  EXPECT_TRUE(m.problems.empty()) << m.problems.front().detail;
 }
 
 TEST(MimeParse, UnknownEncodingThatIsPlainlyBase64IsDecodedAndKeptAsWritten) {
@@ -348,7 +348,7 @@ TEST(MimeParse, UnknownEncodingThatIsPlainlyBase64IsDecodedAndKeptAsWritten) {
   EXPECT_EQ(bodies(m), (std::vector<std::string>{"Q2FyZCA0MTExIDExMTEgMTExMSAxMTEx\n",
                                                  "Card 4111 1111 1111 1111"}));
   ASSERT_EQ(m.problems.size(), 1u);
-  EXPECT_NE(m.problems[0].find("read as base64 and as written"), std::string::npos);
+  EXPECT_NE(m.problems[0].detail.find("read as base64 and as written"), std::string::npos);
   auto q = parse_ok(
       "Content-Type: text/plain\nContent-Transfer-Encoding: 9bit\n\nCard 4111=201111=\n "
       "1111 1111\n");
@@ -358,7 +358,7 @@ TEST(MimeParse, UnknownEncodingThatIsPlainlyBase64IsDecodedAndKeptAsWritten) {
       parse_ok("Content-Type: text/plain\nContent-Transfer-Encoding: 9bit\n\nJust text, a=b.\n");
   EXPECT_EQ(bodies(plain), (std::vector<std::string>{"Just text, a=b.\n"}));
   ASSERT_EQ(plain.problems.size(), 1u);
-  EXPECT_NE(plain.problems[0].find("read as 8bit"), std::string::npos);
+  EXPECT_NE(plain.problems[0].detail.find("read as 8bit"), std::string::npos);
 }
 
 }  // namespace
@@ -389,10 +389,12 @@ TEST(MimeParse, MessagePartialFragmentsOfOneMessageAreReassembled) {
     }
   EXPECT_EQ(fragments, 3u);
   // The lone fragment cannot be reassembled: a problem, not a silent pass.
-  ASSERT_EQ(m.problems.size(), 1u) << ::testing::PrintToString(m.problems);
-  EXPECT_NE(m.problems[0].find("\"alone@x\": fragment(s) 1 of 3"), std::string::npos)
-      << m.problems[0];
-  EXPECT_NE(m.problems[0].find("cannot be reassembled"), std::string::npos);
+  ASSERT_EQ(m.problems.size(), 1u) << ::testing::PrintToString(problem_texts(m.problems));
+  EXPECT_NE(m.problems[0].detail.find("\"alone@x\": fragment(s) 1 of 3"), std::string::npos)
+      << m.problems[0].detail;
+  EXPECT_NE(m.problems[0].detail.find("cannot be reassembled"), std::string::npos);
+  EXPECT_EQ(m.problems[0].kind, ProblemKind::partial_message)
+      << "unscannable: the whole is never seen";
 }
 
 }  // namespace
