@@ -81,7 +81,11 @@ int main(int argc, char** argv) {
       auto t1 = Clock::now();
       auto verdict = evaluator.evaluate(message, {"a@example.com", {"b@example.org"}}, &expansion);
       auto t2 = Clock::now();
-      violations += verdict.violated();
+      if (!verdict) {
+        std::fprintf(stderr, "scan failed: %s\n", verdict.error().describe().c_str());
+        return 2;
+      }
+      violations += verdict->violated();
       std::size_t text = 0;
       for (const auto& comp : message.components) text += comp.text.size();
       std::string type = expansion.files.empty() ? "?" : expansion.files.front().type;

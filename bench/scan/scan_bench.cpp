@@ -291,7 +291,12 @@ int main(int argc, char** argv) {
     findings = identifier_findings = 0;
     start = Clock::now();
     for (const auto m : messages) {
-      for (const auto& rf : scanner.scan(m)) {
+      auto scanned = scanner.scan(m);
+      if (!scanned) {
+        std::fprintf(stderr, "scan failed: %s\n", scanned.error().detail.c_str());
+        return 2;
+      }
+      for (const auto& rf : *scanned) {
         findings += rf.findings.size();
         if (rf.rule_index >= first_identifier_rule) identifier_findings += rf.findings.size();
       }

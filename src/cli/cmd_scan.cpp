@@ -13,8 +13,9 @@
 // The envelope is taken from the headers: From is the sender, To/Cc/Bcc the
 // recipients (policy exceptions apply to it as they would in the mail path).
 //
-// Exit status: 2 if any file could not be scanned (or the configuration is
-// bad), else 1 if any message violated a policy, else 0.
+// Exit status: 2 if any file could not be scanned (the detection engine
+// failing on it included) or the configuration is bad, else 1 if any
+// message violated a policy (an unscannable finding included), else 0.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -90,7 +91,7 @@ Status<std::string> read_input(const std::string& file, std::string& data) {
 }
 
 nlohmann::json verdict_json(const std::string& file, const policy::Verdict& v,
-                            const std::string& reply, const std::vector<std::string>& problems) {
+                            const std::string& reply, const std::vector<mime::Problem>& problems) {
   nlohmann::json out = {{"file", file}, {"verdict", policy::to_string(v.action)}};
   auto policies = nlohmann::json::array();
   for (const auto& p : v.policies) {
@@ -110,7 +111,7 @@ nlohmann::json verdict_json(const std::string& file, const policy::Verdict& v,
     if (!v.modify.subject_prefix.empty()) out["subject_prefix"] = v.modify.subject_prefix;
     if (!v.modify.add_headers.empty()) out["add_headers"] = v.modify.add_headers;
   }
-  if (!problems.empty()) out["problems"] = problems;
+  if (!problems.empty()) out["problems"] = mime::problem_texts(problems);
   return out;
 }
 
@@ -121,7 +122,7 @@ std::string json_line(const nlohmann::json& j) {
 }
 
 void print_text(const std::string& file, const policy::Verdict& v, const std::string& reply,
-                const std::vector<std::string>& problems) {
+                const std::vector<mime::Problem>& problems) {
   std::printf("%s: %s\n", file.c_str(), std::string(policy::to_string(v.action)).c_str());
   for (const auto& p : v.policies) {
     std::printf("  policy \"%s\" (%s)\n", p.name.c_str(),
@@ -142,7 +143,7 @@ void print_text(const std::string& file, const policy::Verdict& v, const std::st
       std::printf("  reply: %s\n", line.c_str());
     }
   }
-  for (const auto& problem : problems) std::printf("  not inspected: %s\n", problem.c_str());
+  for (const auto& problem : problems) std::printf("  not inspected: %s\n", problem.detail.c_str());
 }
 
 void report_error(const ScanOptions& opts, const std::string& file, const std::string& error) {
@@ -184,6 +185,12 @@ int scan(const ScanOptions& opts) {
     if (r.parse_error) {
       any_error = true;
       report_error(opts, shown, "cannot parse the message: " + r.parse_error->detail);
+      continue;
+    }
+    if (r.disposition == inspect::Disposition::scan_failed) {
+      // Never a pass: the file counts as not scanned.
+      any_error = true;
+      report_error(opts, shown, "cannot scan the message: " + r.detail);
       continue;
     }
     if (r.disposition != inspect::Disposition::inspected) {

@@ -48,6 +48,7 @@ struct Config {
   extract::Limits attachments;  // `attachments:` extraction limits and on_limit
   LogConfig log;
   std::vector<policy::Policy> policies;
+  policy::Unscannable on_unscannable;  // what content that cannot be read means
   // Compiled from `policies` by load_config_*(); null only after
   // parse_config_text(), which skips compilation.
   std::shared_ptr<const policy::PolicySet> policy_set;

@@ -78,6 +78,19 @@ policies:
         - identifier: aws_access_key
     respond:
       - block: "Your message was not sent: it contains an AWS access key. Never send credentials by email; rotate the key if it was shared."
+
+  - name: Password-protected attachments
+    severity: high
+    components: [attachments]
+    match:
+      any:
+        - attachment: {encrypted: true}
+    respond:
+      - block: "Your message was not sent: a password-protected attachment cannot be checked. Send the file without a password, or through an approved channel."
+
+# Content that cannot be read (encrypted, nested or split past the MIME
+# limits, undecodable) is blocked with a reply naming it.
+on_unscannable: block
 )yaml";
   return kText.substr(1);  // drop the newline that follows the opening delimiter
 }

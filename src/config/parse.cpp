@@ -294,7 +294,7 @@ LogConfig read_log(const MapReader& top) {
 Config read_config(const YAML::Node& root) {
   MapReader top(root, "the configuration",
                 {"data_dir", "incidents", "gateway", "prevent", "monitor", "console", "policies",
-                 "smtp", "mime", "attachments", "log"},
+                 "on_unscannable", "smtp", "mime", "attachments", "log"},
                 SourceMark{1, 1});
   Config c;
   c.data_dir = top.string("data_dir", c.data_dir);
@@ -314,6 +314,7 @@ Config read_config(const YAML::Node& root) {
   c.log = read_log(top);
   if (top.has("policies"))
     c.policies = read_policies(top.get("policies"), top.value_mark("policies"));
+  c.on_unscannable = read_on_unscannable(top);
   return c;
 }
 

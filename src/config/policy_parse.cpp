@@ -250,4 +250,24 @@ std::vector<Policy> read_policies(const YAML::Node& node, SourceMark fallback) {
   return out;
 }
 
+policy::Unscannable read_on_unscannable(const MapReader& top) {
+  Unscannable u;
+  if (!top.has("on_unscannable")) return u;
+  if (top.get("on_unscannable").IsScalar()) {
+    u.action =
+        static_cast<UnscannableAction>(top.choice("on_unscannable", 0, {"block", "flag", "pass"}));
+    return u;
+  }
+  MapReader m(top.get("on_unscannable"), "on_unscannable", {"action", "severity", "reply"},
+              top.value_mark("on_unscannable"));
+  u.action = static_cast<UnscannableAction>(m.choice("action", 0, {"block", "flag", "pass"}));
+  u.severity = read_severity(m, u.severity);
+  if (m.has("reply")) {
+    u.reply = m.string("reply", "");
+    if (u.reply.find_first_not_of(" \t") == std::string::npos)
+      fail_at(m.value_mark("reply"), "on_unscannable.reply needs the text the sender sees");
+  }
+  return u;
+}
+
 }  // namespace cordon::config

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -96,10 +97,26 @@ DatabaseInfo describe(const Database& db);
 // The names compile() accepts in IdentifierRule::identifier.
 const std::vector<std::string>& identifier_names();
 
+// A scan that could not be completed. Never read as "no findings": the
+// caller must not pass the text as clean.
+enum class ScanErrorCode {
+  no_scratch,  // the scratch space could not be allocated
+  engine,      // hs_scan failed (other than a callback asking it to stop)
+};
+struct ScanError {
+  ScanErrorCode code = ScanErrorCode::engine;
+  std::string detail;
+};
+
+// Test-only fault injection: when set and it returns true for a text, the
+// scan of that text fails as an engine error would, through the same error
+// path. Production code never sets it (no configuration key reaches it).
+using ScanFault = std::function<bool(std::string_view text)>;
+
 // Per-thread scan state (Vectorscan scratch + reusable buffers).
 class Scanner {
  public:
-  explicit Scanner(std::shared_ptr<const Database> db);
+  explicit Scanner(std::shared_ptr<const Database> db, ScanFault fault = {});
   ~Scanner();
   Scanner(Scanner&&) noexcept;
   Scanner& operator=(Scanner&&) noexcept;
@@ -107,8 +124,9 @@ class Scanner {
   // Scans one component's text; returns only rules that have findings, in
   // rule order. Within a rule, overlapping matches are reduced to the
   // leftmost-longest one. Text that is not valid UTF-8 is scanned with the
-  // offending bytes read as '?' (offsets are unchanged).
-  std::vector<RuleFindings> scan(std::string_view text);
+  // offending bytes read as '?' (offsets are unchanged). An error when the
+  // engine could not scan the text (no scratch space, hs_scan failure).
+  Result<std::vector<RuleFindings>, ScanError> scan(std::string_view text);
 
  private:
   struct Impl;

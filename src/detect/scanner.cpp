@@ -4,6 +4,7 @@
 // reused, so a scan allocates little beyond its results.
 #include <algorithm>
 #include <limits>
+#include <string>
 
 #include "detect/database.hpp"
 #include "detect/detail/masking.hpp"
@@ -82,6 +83,8 @@ void reduce_overlaps(std::vector<Finding>& findings) {
 struct Scanner::Impl {
   std::shared_ptr<const Database> db;
   std::unique_ptr<hs_scratch_t, HsScratchDeleter> scratch;
+  ScanFault fault;
+  bool support_failed = false;  // a support scan failed during this scan
   std::string repaired;
   std::string folded;
   text::FoldMap fold_map;  // folded offset -> offset in the scanned text
@@ -140,8 +143,11 @@ struct Scanner::Impl {
     while (low > 0 && (static_cast<unsigned char>(text[low]) & 0xC0) == 0x80) --low;
     while (high < text.size() && (static_cast<unsigned char>(text[high]) & 0xC0) == 0x80) ++high;
     SupportSearch search{db.get(), text, low, rule, false};
-    hs_scan(db->support_hs.get(), text.data() + low, static_cast<unsigned>(high - low), 0,
-            scratch.get(), &Impl::on_support, &search);
+    const hs_error_t rc =
+        hs_scan(db->support_hs.get(), text.data() + low, static_cast<unsigned>(high - low), 0,
+                scratch.get(), &Impl::on_support, &search);
+    // on_support stops the scan itself once it found a keyword.
+    if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) support_failed = true;
     return search.found;
   }
 
@@ -180,9 +186,10 @@ struct Scanner::Impl {
     }
   }
 
-  std::vector<RuleFindings> scan(std::string_view input) {
+  Result<std::vector<RuleFindings>, ScanError> scan(std::string_view input) {
     std::vector<RuleFindings> results;
-    if (!db || db->units.empty() || !scratch) return results;
+    if (!db || db->units.empty()) return results;  // no rules: nothing to find
+    if (!scratch) return fail(ScanError{ScanErrorCode::no_scratch, "no Vectorscan scratch space"});
     std::string_view text = input;
     const text::Utf8Check checked = text::check_utf8(input);
     if (!checked.valid) {
@@ -198,6 +205,7 @@ struct Scanner::Impl {
     candidates.clear();
     std::fill(last_regex_match.begin(), last_regex_match.end(), kNone);
     for (auto& f : findings) f.clear();
+    support_failed = false;
 
     // The folded spellings of literal keywords can only occur in text that
     // holds K (U+212A) or long s (U+017F).
@@ -209,11 +217,16 @@ struct Scanner::Impl {
                                   : spellings          ? db->folded_hs.get()
                                                        : nullptr;
       if (!unit) continue;
-      if (hs_scan(unit, text.data(), static_cast<unsigned>(text.size()), 0, scratch.get(),
-                  &Impl::on_match, this) != HS_SUCCESS)
-        return results;
+      // on_match never stops the scan, so anything but success is a failure.
+      hs_error_t rc = hs_scan(unit, text.data(), static_cast<unsigned>(text.size()), 0,
+                              scratch.get(), &Impl::on_match, this);
+      if (fault && fault(text)) rc = HS_UNKNOWN_ERROR;
+      if (rc != HS_SUCCESS)
+        return fail(ScanError{ScanErrorCode::engine, "hs_scan failed with " + std::to_string(rc)});
     }
     collect(text);
+    if (support_failed)
+      return fail(ScanError{ScanErrorCode::engine, "hs_scan of supporting keywords failed"});
     for (std::size_t rule = 0; rule < findings.size(); ++rule) {
       if (findings[rule].empty()) continue;
       reduce_overlaps(findings[rule]);
@@ -229,8 +242,10 @@ struct Scanner::Impl {
   }
 };
 
-Scanner::Scanner(std::shared_ptr<const Database> db) : impl_(std::make_unique<Impl>()) {
+Scanner::Scanner(std::shared_ptr<const Database> db, ScanFault fault)
+    : impl_(std::make_unique<Impl>()) {
   impl_->db = std::move(db);
+  impl_->fault = std::move(fault);
   if (!impl_->db) return;
   // One scratch space serves every database (Vectorscan grows it to fit).
   hs_scratch_t* scratch = nullptr;
@@ -253,7 +268,7 @@ Scanner::~Scanner() = default;
 Scanner::Scanner(Scanner&&) noexcept = default;
 Scanner& Scanner::operator=(Scanner&&) noexcept = default;
 
-std::vector<RuleFindings> Scanner::scan(std::string_view text) {
+Result<std::vector<RuleFindings>, ScanError> Scanner::scan(std::string_view text) {
   return impl_->scan(text);
 }
 

@@ -62,9 +62,9 @@ struct Item {
 };
 
 struct Extraction {
-  std::vector<Item> items;            // the attachment first, then members depth-first
-  std::vector<LimitHit> limits;       // limits reached, in order
-  std::vector<std::string> problems;  // what could not be inspected and why
+  std::vector<Item> items;              // the attachment first, then members depth-first
+  std::vector<LimitHit> limits;         // limits reached, in order
+  std::vector<mime::Problem> problems;  // what could not be inspected and why
 };
 
 // Facts about one attachment or archive member, for attachment conditions

@@ -81,7 +81,7 @@ Expansion Extractor::expand(mime::Message& message) {
       continue;
     }
     if (budget.exhausted()) {
-      message.problems.push_back(c.name + " not inspected: an expansion limit was reached");
+      message.problems.push_back({mime::ProblemKind::extraction_limit, c.name, c.name + " not inspected: an expansion limit was reached"});
       continue;
     }
     detail::Walker walker(impl_->magic.get(), budget, c.name);
@@ -92,8 +92,7 @@ Expansion Extractor::expand(mime::Message& message) {
       expansion.files.push_back(
           FileFacts{component, item.name, item.type, item.size, item.encrypted});
       if (item.encrypted)
-        message.problems.push_back(component +
-                                   " is encrypted (password-protected) and cannot be inspected");
+        message.problems.push_back({mime::ProblemKind::encrypted, component, component + " is encrypted (password-protected) and cannot be inspected"});
       if (item.path.empty()) {
         // The MIME parser's text of a plain-text attachment honours the
         // declared charset; for every other format (RTF, HTML, documents
@@ -121,14 +120,14 @@ Expansion Extractor::expand(mime::Message& message) {
   for (auto& m : added) message.components.push_back(std::move(m));
   expansion.limits = budget.take_hits();
   expansion.on_limit = limits_.on_limit;
-  for (const auto& hit : expansion.limits) message.problems.push_back(describe(hit));
+  for (const auto& hit : expansion.limits) message.problems.push_back({mime::ProblemKind::extraction_limit, hit.where, describe(hit)});
   return expansion;
 }
 
 Expansion expand(mime::Message& message, const Limits& limits) {
   auto extractor = Extractor::create(limits);
   if (!extractor) {
-    message.problems.push_back("attachments not extracted: " + extractor.error().detail);
+    message.problems.push_back({mime::ProblemKind::extractor_unavailable, "attachments", "attachments not extracted: " + extractor.error().detail});
     return {};
   }
   return extractor->expand(message);

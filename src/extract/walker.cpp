@@ -133,7 +133,7 @@ void Walker::visit(const std::string& path, const std::string& name, std::string
     DocumentText d = pdf_text(bytes, where(path), budget_);
     out.items[index].text = std::move(d.text);
     out.items[index].encrypted = d.encrypted;
-    if (!d.problem.empty()) out.problems.push_back(where(path) + ": " + d.problem);
+    if (!d.problem.empty()) out.problems.push_back({mime::ProblemKind::decode_error, where(path), where(path) + ": " + d.problem});
   } else if (type == "text/rtf" || type == "application/rtf") {
     out.items[index].text = rtf_text(bytes);
   } else if (type == "text/html" || type == "application/xhtml+xml") {
@@ -198,7 +198,7 @@ void Walker::archive(std::size_t index, std::string_view bytes, std::size_t dept
   Item& item = out.items[index];
   item.encrypted = outcome.encrypted;
   if (!outcome.error.empty() && !outcome.encrypted)
-    out.problems.push_back(here + ": " + outcome.error);
+    out.problems.push_back({mime::ProblemKind::decode_error, here, here + ": " + outcome.error});
 }
 
 void Walker::message(std::size_t index, std::string_view bytes, std::size_t depth,
@@ -206,9 +206,12 @@ void Walker::message(std::size_t index, std::string_view bytes, std::size_t dept
   if (!may_descend(index, depth, out)) return;
   auto parsed = mime::parse(bytes);
   if (!parsed) {
-    out.problems.push_back(where(out.items[index].path) + ": " + parsed.error().detail);
+    const auto kind = parsed.error().code == mime::ParseErrorCode::empty_input ? mime::ProblemKind::malformed : mime::ProblemKind::decode_error;
+    out.problems.push_back({kind, where(out.items[index].path), where(out.items[index].path) + ": " + parsed.error().detail});
     return;
   }
+  // What the attached message's own parse could not read is as unread here.
+  for (auto& p : parsed->problems) out.problems.push_back({p.kind, where(out.items[index].path), where(out.items[index].path) + ": " + p.detail});
   const std::string path = out.items[index].path;
   out.items[index].container = true;
   std::string text;

@@ -10,6 +10,8 @@ namespace cordon::inspect {
 // The compiled policies, the MIME and attachment limits and the block reply
 // (prevent.block_reply; the defaults without a prevent section). Filters
 // and the deployment are the role's to add: they differ between roles.
+// The test-only scan fault comes from the environment
+// (scan_fault_from_environment), never from the configuration.
 InspectOptions options_from(const config::Config& config);
 
 }  // namespace cordon::inspect

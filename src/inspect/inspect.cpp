@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <exception>
 
 #include "inspect/detail/incident.hpp"
@@ -68,7 +69,14 @@ class Pipeline {
         return;
       }
       extract::Expansion expansion = inspector->extractor->expand(*parsed);
-      out_.verdict = inspector->evaluator.evaluate(*parsed, envelope, &expansion);
+      auto evaluated = inspector->evaluator.evaluate(*parsed, envelope, &expansion);
+      if (!evaluated) {
+        out_.disposition = Disposition::scan_failed;
+        out_.detail = evaluated.error().describe();
+        out_.problems = std::move(parsed->problems);
+        return;
+      }
+      out_.verdict = std::move(evaluated).value();
     }
     out_.problems = std::move(parsed->problems);
     out_.scan_time = std::chrono::steady_clock::now() - started;
@@ -161,10 +169,18 @@ Snapshot::Snapshot(InspectOptions options)
     : options_(checked(std::move(options))),
       sender_filter_(parse_or_empty(options_.sender_filter, "sender")),
       recipient_filter_(parse_or_empty(options_.recipient_filter, "recipient")),
-      inspectors_(options_.policies, options_.attachments) {}
+      inspectors_(options_.policies, options_.attachments, options_.scan_fault) {}
 
 std::shared_ptr<const Snapshot> make_snapshot(InspectOptions options) {
   return std::make_shared<const Snapshot>(std::move(options));
+}
+
+detect::ScanFault scan_fault_from_environment() {
+  const char* marker = std::getenv("CORDON_TEST_FAIL_SCAN");
+  if (!marker || !*marker) return {};
+  return [m = std::string(marker)](std::string_view text) {
+    return text.find(m) != std::string_view::npos;
+  };
 }
 
 Status<std::string> warm_up(const Snapshot& snapshot) {

@@ -43,7 +43,17 @@ struct InspectOptions {
   // Who stamps relayed messages and recognises its own stamp. None (offline
   // scans): no loop check and no stamp.
   std::optional<Deployment> deployment;
+  // Test-only fault injection: scans of texts it returns true for fail as
+  // an engine error would (detect::ScanFault). No configuration key sets
+  // it; see scan_fault_from_environment().
+  detect::ScanFault scan_fault;
 };
+
+// The fault the environment asks for, read by the caller once when it
+// builds its options: CORDON_TEST_FAIL_SCAN=MARKER makes every scan of a
+// text containing MARKER fail. For end-to-end tests of the failure path
+// only; unset (the only production setting) it returns no fault.
+detect::ScanFault scan_fault_from_environment();
 
 // The per-configuration state derived from InspectOptions once and shared
 // by the sessions that run under it.
@@ -62,11 +72,12 @@ std::shared_ptr<const Snapshot> make_snapshot(InspectOptions options);
 Status<std::string> warm_up(const Snapshot& snapshot);
 
 enum class Disposition {
-  loop,        // already inspected by this deployment: relay unchanged
-  ignored,     // the L7 filters exclude it: relay `outgoing` uninspected
-  inspected,   // evaluated (or empty: nothing to inspect); see verdict
-  unparsable,  // nothing could be inspected (a limit was exceeded): refuse
-  failed,      // an internal error: defer
+  loop,         // already inspected by this deployment: relay unchanged
+  ignored,      // the L7 filters exclude it: relay `outgoing` uninspected
+  inspected,    // evaluated (or empty: nothing to inspect); see verdict
+  unparsable,   // nothing could be inspected (a limit was exceeded): refuse
+  failed,       // an internal error: defer
+  scan_failed,  // the detection engine failed: defer (never a pass)
 };
 
 struct Inspection {
@@ -77,7 +88,9 @@ struct Inspection {
   // Set when mime::parse refused the message (disposition inspected for an
   // empty message, else unparsable or failed).
   std::optional<mime::ParseError> parse_error;
-  std::vector<std::string> problems;  // what could not be inspected and why (never fatal)
+  // What could not be inspected and why; unscannable kinds are also
+  // findings in the verdict (policy/evaluate.hpp).
+  std::vector<mime::Problem> problems;
   std::string subject;
   std::string message_id;
   std::optional<incidents::RecordOutcome> incident;

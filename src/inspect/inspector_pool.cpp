@@ -4,8 +4,8 @@
 namespace cordon::inspect::detail {
 
 Inspector::Inspector(std::shared_ptr<const policy::PolicySet> policies,
-                     const extract::Limits& limits)
-    : evaluator(std::move(policies)) {
+                     const extract::Limits& limits, detect::ScanFault fault)
+    : evaluator(std::move(policies), std::move(fault)) {
   auto made = extract::Extractor::create(limits);
   if (made)
     extractor.emplace(std::move(made).value());
@@ -23,7 +23,7 @@ InspectorPool::Lease InspectorPool::acquire() {
     }
   }
   // Allocating scratch space and loading libmagic take a while: outside the lock.
-  return Lease(*this, std::make_unique<Inspector>(policies_, limits_));
+  return Lease(*this, std::make_unique<Inspector>(policies_, limits_, fault_));
 }
 
 void InspectorPool::give_back(std::unique_ptr<Inspector> inspector) {

@@ -244,7 +244,7 @@ class Builder {
       attached_message(e, scope);
     } else if (!e.children.empty()) {
       if (e.content.subtype == "encrypted") {
-        problems_.add("encrypted content in " + label(e) + " cannot be inspected");
+        problems_.add(ProblemKind::encrypted, label(e), "encrypted content in " + label(e) + " cannot be inspected");
       }
       hidden_text(e.preamble, scope);
       for (const Entity& child : e.children) walk(child, scope);
@@ -278,11 +278,11 @@ class Builder {
     DecodeReport report;
     decode_transfer(e.body, c.encoding, budget_, data, report);
     if (report.invalid_chars > 0) {
-      problems_.add(std::string(encoding_name(c.encoding)) + " decoding errors in " + label(e) +
+      problems_.add(ProblemKind::transfer_encoding, label(e), std::string(encoding_name(c.encoding)) + " decoding errors in " + label(e) +
                     " (" + std::to_string(report.invalid_chars) + " invalid characters skipped)");
     }
     if (report.incomplete) {
-      problems_.add(std::string(encoding_name(c.encoding)) + " data in " + label(e) +
+      problems_.add(ProblemKind::transfer_encoding, label(e), std::string(encoding_name(c.encoding)) + " data in " + label(e) +
                     " is incomplete (truncated part?)");
     }
     if (report.truncated) limit_reached(e);
@@ -335,7 +335,7 @@ class Builder {
     bool more = false;
     std::vector<UuencodedBlock> blocks = find_uuencoded_blocks(data, kMaxInlineFiles, more);
     if (more) {
-      problems_.add("more than " + std::to_string(kMaxInlineFiles) + " uuencoded files in " +
+      problems_.add(ProblemKind::decode_error, label(e), "more than " + std::to_string(kMaxInlineFiles) + " uuencoded files in " +
                     label(e) + "; the rest were scanned as written");
     }
     std::size_t index = 0;
@@ -346,7 +346,7 @@ class Builder {
       decode_transfer(block.encoded, TransferEncoding::uuencode, budget_, decoded, report);
       if (report.truncated) limit_reached(e);
       if (report.incomplete) {
-        problems_.add("uuencoded file in " + label(e) + " has no end line (truncated?)");
+        problems_.add(ProblemKind::transfer_encoding, label(e), "uuencoded file in " + label(e) + " has no end line (truncated?)");
       }
       ContentInfo info;
       info.media_type = "application";
@@ -379,7 +379,7 @@ class Builder {
     Utf8Text converted = to_utf8(data, charset, budget_);
     if (converted.truncated) limit_reached(e);
     if (converted.replaced > 0) {
-      problems_.add(std::to_string(converted.replaced) + " invalid " + converted.charset_used +
+      problems_.add(ProblemKind::charset, label(e), std::to_string(converted.replaced) + " invalid " + converted.charset_used +
                     " sequence(s) in " + label(e) + " replaced");
     }
     if (html) return html_to_text(converted.text);
@@ -411,7 +411,7 @@ class Builder {
   void limit_reached(const Entity& e) {
     if (limit_reported_) return;
     limit_reported_ = true;
-    problems_.add("decoded size limit of " + std::to_string(max_decoded_) + " bytes reached in " +
+    problems_.add(ProblemKind::decoded_size_limit, label(e), "decoded size limit of " + std::to_string(max_decoded_) + " bytes reached in " +
                   label(e) + "; the rest was not inspected");
   }
 
@@ -419,7 +419,7 @@ class Builder {
   void fragment(const Entity& e, std::string_view data) {
     const ContentInfo& c = e.content;
     if (reassembling_) {
-      problems_.add("message/partial fragment in " + label(e) +
+      problems_.add(ProblemKind::partial_message, label(e), "message/partial fragment in " + label(e) +
                     " of a reassembled message is not reassembled again; scanned as written");
       return;
     }
@@ -458,7 +458,7 @@ class Builder {
                      (f->number > 0 ? std::to_string(f->number) : std::string("?"));
         std::string shown;
         sanitize_utf8(std::string_view(id).substr(0, 80), shown);
-        problems_.add("message/partial \"" + shown + "\": fragment(s) " + numbers + " of " +
+        problems_.add(ProblemKind::partial_message, group.front()->where, "message/partial \"" + shown + "\": fragment(s) " + numbers + " of " +
                       (total > 0 ? std::to_string(total) : std::string("?")) + " (first in " +
                       group.front()->where +
                       ") cannot be reassembled, the rest are not in this message; "

@@ -201,14 +201,14 @@ class Splitter {
       }
       if (used > limits_.max_header_bytes && !over_limit) {
         over_limit = true;
-        problems_.add("header limit of " + std::to_string(limits_.max_header_bytes) +
+        problems_.add(ProblemKind::header_limit, label(e), "header limit of " + std::to_string(limits_.max_header_bytes) +
                       " bytes reached in " + label(e) + "; later header text was not inspected");
       }
       first = false;
       pos = ln.next;
     }
     if (malformed > 0) {
-      problems_.add(std::to_string(malformed) + " header line(s) without a colon in " + label(e) +
+      problems_.add(ProblemKind::malformed, label(e), std::to_string(malformed) + " header line(s) without a colon in " + label(e) +
                     " (kept as header text)");
     }
     return pos;
@@ -234,7 +234,7 @@ class Splitter {
         c.type_declared = true;
         if (c.media_type == "application" && c.subtype == "octet-stream" &&
             !lower(value).starts_with("application/octet-stream")) {
-          problems_.add("invalid Content-Type in " + label(e) +
+          problems_.add(ProblemKind::malformed, label(e), "invalid Content-Type in " + label(e) +
                         ", read as application/octet-stream");
         }
         if (const char* v = g_mime_content_type_get_parameter(ct.get(), "charset")) c.charset = v;
@@ -280,16 +280,16 @@ class Splitter {
     ContentInfo& c = e.content;
     if (c.is_multipart() || c.is_message()) {
       if (c.encoding_unknown) {
-        problems_.add("unknown Content-Transfer-Encoding in " + label(e) + ", read as 8bit");
+        problems_.add(ProblemKind::malformed, label(e), "unknown Content-Transfer-Encoding in " + label(e) + ", read as 8bit");
         c.encoding_unknown = false;
       }
       if (depth >= max_depth_) {
-        problems_.add("mime depth limit " + std::to_string(max_depth_) + " reached at " + label(e) +
+        problems_.add(ProblemKind::mime_depth, label(e), "mime depth limit " + std::to_string(max_depth_) + " reached at " + label(e) +
                       "; its content was read as plain text");
         make_text_leaf(e);
       } else if (c.is_multipart() &&
                  (c.boundary.empty() || c.boundary.size() > kMaxBoundaryLength)) {
-        problems_.add("multipart without a usable boundary in " + label(e) +
+        problems_.add(ProblemKind::mime_boundary, label(e), "multipart without a usable boundary in " + label(e) +
                       "; its content was read as plain text");
         make_text_leaf(e);
       } else if (c.is_multipart()) {
@@ -316,7 +316,7 @@ class Splitter {
                           : c.encoding == TransferEncoding::quoted_printable
                               ? "quoted-printable and as written"
                               : "8bit";
-    problems_.add("unknown Content-Transfer-Encoding in " + label(e) + ", read as " + read_as);
+    problems_.add(ProblemKind::malformed, label(e), "unknown Content-Transfer-Encoding in " + label(e) + ", read as " + read_as);
   }
 
   std::size_t parse_message(std::size_t pos, Entity& e, std::size_t depth) {
@@ -355,7 +355,7 @@ class Splitter {
     int which = d < buf_.size() ? delimiter_at(d, close) : -1;
     if (which != own || close) {
       stack_.pop_back();
-      problems_.add("no part delimited by the boundary of " + label(e) +
+      problems_.add(ProblemKind::malformed, label(e), "no part delimited by the boundary of " + label(e) +
                     "; its content was read as plain text");
       make_text_leaf(e);
       e.body = body_between(pos, d);
@@ -375,7 +375,7 @@ class Splitter {
         // Past the part limit the remaining parts are kept together as
         // raw text: nothing is parsed, but plain content is still scanned.
         if (!limit_reported) {
-          problems_.add("mime part limit " + std::to_string(limits_.max_parts) +
+          problems_.add(ProblemKind::mime_parts, label(e), "mime part limit " + std::to_string(limits_.max_parts) +
                         " reached at part " + child.part_id + "; the rest of " + label(e) +
                         " was read as plain text");
           limit_reported = true;
@@ -394,7 +394,7 @@ class Splitter {
         d = parse_entity(pos, child, depth + 1, digest, false);
       }
       if (d >= buf_.size()) {
-        problems_.add("missing closing boundary of " + label(e) + " (truncated message?)");
+        problems_.add(ProblemKind::malformed, label(e), "missing closing boundary of " + label(e) + " (truncated message?)");
         break;
       }
       which = delimiter_at(d, close);
@@ -406,7 +406,7 @@ class Splitter {
         e.epilogue = body_between(epilogue, end);
         return end;
       }
-      problems_.add("missing closing boundary of " + label(e));
+      problems_.add(ProblemKind::malformed, label(e), "missing closing boundary of " + label(e));
       break;
     }
     stack_.pop_back();
@@ -424,17 +424,24 @@ class Splitter {
 
 }  // namespace
 
-void ProblemLog::add(std::string problem) {
+void ProblemLog::add(ProblemKind kind, std::string where, std::string detail) {
   if (sink_.size() < kMaxProblems) {
-    sink_.push_back(std::move(problem));
-  } else {
-    ++dropped_;
+    sink_.push_back(Problem{kind, std::move(where), std::move(detail)});
+    return;
   }
+  ++dropped_;
+  if (is_unscannable(kind) && !dropped_unscannable_)
+    dropped_unscannable_ = Problem{kind, std::move(where), {}};
 }
 
 void ProblemLog::finish() {
-  if (dropped_ > 0) sink_.push_back(std::to_string(dropped_) + " more problem(s) not listed");
+  if (dropped_ > 0) {
+    Problem summary = dropped_unscannable_.value_or(Problem{ProblemKind::malformed, {}, {}});
+    summary.detail = std::to_string(dropped_) + " more problem(s) not listed";
+    sink_.push_back(std::move(summary));
+  }
   dropped_ = 0;
+  dropped_unscannable_.reset();
 }
 
 std::string unfold(std::string_view raw) {
@@ -458,7 +465,7 @@ EntityTree split_entities(std::string_view message, const Limits& limits, Proble
 std::size_t split_top_headers(std::string_view message, std::vector<RawField>& fields) {
   Limits unlimited;
   unlimited.max_header_bytes = std::numeric_limits<std::size_t>::max();
-  std::vector<std::string> ignored;
+  std::vector<Problem> ignored;
   ProblemLog problems(ignored);
   EntityTree tree;
   std::size_t body = Splitter(unlimited, problems, tree).split_top_headers(message);

@@ -119,6 +119,36 @@ void add_limit_violation(const extract::Expansion* expansion, Verdict& v) {
   v.action = Action::block;
 }
 
+bool acted_on(const mime::Problem& p) {
+  // Extraction limits have their own switch (attachments.on_limit).
+  return mime::is_unscannable(p.kind) && p.kind != mime::ProblemKind::extraction_limit;
+}
+
+// "report.zip: encrypted" for the sender; component prefixes are noise there.
+std::string unread_place(const mime::Problem& p) {
+  std::string_view where = p.where;
+  if (where.starts_with("attachment:")) where.remove_prefix(std::string_view("attachment:").size());
+  std::string out(where.empty() ? std::string_view("the message") : where);
+  return out + ": " + std::string(mime::describe(p.kind));
+}
+
+void add_unscannable(const Unscannable& policy, const mime::Message& message, Verdict& v) {
+  if (policy.action == UnscannableAction::pass) return;
+  FiredPolicy fired{std::string(kUnscannablePolicy), policy.severity, {}};
+  for (const auto& p : message.problems) {
+    if (!acted_on(p)) continue;
+    fired.matches.push_back(RuleMatch{"unscannable:" + std::string(mime::to_string(p.kind)),
+                                      p.where.empty() ? std::string("message") : p.where,
+                                      1,
+                                      {p.detail}});
+  }
+  if (fired.matches.empty()) return;
+  v.policies.push_back(std::move(fired));
+  if (policy.action != UnscannableAction::block) return;
+  v.block_texts.push_back(unscannable_reply(policy, message.problems));
+  v.action = Action::block;
+}
+
 Severity tiered_severity(const Policy& p, const std::vector<RuleMatch>& matches) {
   std::size_t total = 0;
   for (const auto& m : matches) total += m.count;
@@ -165,10 +195,37 @@ std::string_view to_string(Action action) {
   return "?";
 }
 
+std::string EvaluationError::describe() const {
+  return "detection engine failed on " + component + ": " + scan.detail;
+}
+
+std::string unscannable_reply(const Unscannable& policy, std::span<const mime::Problem> problems) {
+  std::vector<std::string> named;
+  std::size_t more = 0;
+  for (const auto& p : problems) {
+    if (!acted_on(p)) continue;
+    std::string place = unread_place(p);
+    if (std::find(named.begin(), named.end(), place) != named.end()) continue;
+    if (named.size() == kMaxUnscannableNamed) {
+      ++more;
+      continue;
+    }
+    named.push_back(std::move(place));
+  }
+  std::string what;
+  for (const auto& n : named) what += (what.empty() ? "" : ", ") + n;
+  if (more > 0) what += " and " + std::to_string(more) + " more";
+  std::string text = policy.reply;
+  if (auto at = text.find("{what}"); at != std::string::npos)
+    text.replace(at, std::string_view("{what}").size(), what);
+  return text;
+}
+
 namespace {
 
-Verdict evaluate_with(const PolicySet& set, detect::Scanner* scanner, const mime::Message& message,
-                      const Envelope& envelope, const extract::Expansion* expansion) {
+Evaluation evaluate_with(const PolicySet& set, detect::Scanner* scanner,
+                         const mime::Message& message, const Envelope& envelope,
+                         const extract::Expansion* expansion) {
   const auto& policies = set.policies();
   std::vector<bool> active(policies.size());
   bool any_active = false;
@@ -179,6 +236,7 @@ Verdict evaluate_with(const PolicySet& set, detect::Scanner* scanner, const mime
   Verdict verdict;
   if (!any_active) {
     add_limit_violation(expansion, verdict);
+    add_unscannable(set.unscannable(), message, verdict);
     return verdict;
   }
 
@@ -203,7 +261,9 @@ Verdict evaluate_with(const PolicySet& set, detect::Scanner* scanner, const mime
     const mime::Component& c = *components[ci];
     if (c.text.empty()) continue;
     unsigned bit = component_bit(c.kind);
-    for (auto& rf : scanner->scan(c.text)) {
+    auto scanned = scanner->scan(c.text);
+    if (!scanned) return fail(EvaluationError{c.name, scanned.error()});
+    for (auto& rf : *scanned) {
       const RuleRef& ref = set.rule_ref(rf.rule_index);
       const Policy& p = policies[ref.policy];
       if (!active[ref.policy] || !(p.components & bit)) continue;
@@ -244,21 +304,22 @@ Verdict evaluate_with(const PolicySet& set, detect::Scanner* scanner, const mime
     apply_responses(p, verdict);
   }
   add_limit_violation(expansion, verdict);
+  add_unscannable(set.unscannable(), message, verdict);
   return verdict;
 }
 
 }  // namespace
 
-Verdict evaluate(const PolicySet& set, detect::Scanner& scanner, const mime::Message& message,
-                 const Envelope& envelope, const extract::Expansion* expansion) {
+Evaluation evaluate(const PolicySet& set, detect::Scanner& scanner, const mime::Message& message,
+                    const Envelope& envelope, const extract::Expansion* expansion) {
   return evaluate_with(set, &scanner, message, envelope, expansion);
 }
 
-Evaluator::Evaluator(std::shared_ptr<const PolicySet> set)
-    : set_(std::move(set)), scanner_(set_->make_scanner()) {}
+Evaluator::Evaluator(std::shared_ptr<const PolicySet> set, detect::ScanFault fault)
+    : set_(std::move(set)), scanner_(set_->make_scanner(std::move(fault))) {}
 
-Verdict Evaluator::evaluate(const mime::Message& message, const Envelope& envelope,
-                            const extract::Expansion* expansion) {
+Evaluation Evaluator::evaluate(const mime::Message& message, const Envelope& envelope,
+                               const extract::Expansion* expansion) {
   return evaluate_with(*set_, scanner_ ? &*scanner_ : nullptr, message, envelope, expansion);
 }
 

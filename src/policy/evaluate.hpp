@@ -26,11 +26,21 @@
 //   violation, fire the built-in policy kLimitPolicy (severity high,
 //   component "limit") which blocks; with on_limit: note they are only
 //   problems of the message.
+// - Content that could not be read (each mime::Problem whose kind
+//   is_unscannable, except extraction limits, which on_limit governs) is a
+//   finding of its own: with on_unscannable block (the default) or flag it
+//   fires the built-in policy kUnscannablePolicy, one match per problem
+//   (rule "unscannable:KIND", component where it is); block adds the
+//   Unscannable reply naming what could not be read. Policy exceptions do
+//   not apply to it: it is a property of the message, not of a policy.
+// - A scan that fails (detect::ScanError) is an error, never a pass: the
+//   caller defers the message.
 #pragma once
 
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -80,6 +90,20 @@ struct Verdict {
 };
 
 inline constexpr std::size_t kMaxSamples = 5;
+inline constexpr std::string_view kUnscannablePolicy = "Unscannable content";
+// How many unread places the unscannable reply names before "and N more".
+inline constexpr std::size_t kMaxUnscannableNamed = 3;
+
+// The detection engine could not scan a component.
+struct EvaluationError {
+  std::string component;  // the component whose scan failed
+  detect::ScanError scan;
+  std::string describe() const;
+};
+using Evaluation = Result<Verdict, EvaluationError>;
+
+// The block text of `policy` for these problems (only unscannable ones are named).
+std::string unscannable_reply(const Unscannable& policy, std::span<const mime::Problem> problems);
 inline constexpr std::string_view kLimitPolicy = "Attachment inspection limits";
 inline constexpr std::string_view kLimitBlockText =
     "Your message was not sent: an attachment could not be inspected completely (it exceeds an "
@@ -87,16 +111,17 @@ inline constexpr std::string_view kLimitBlockText =
 
 // `scanner` must have been made from set.database() (set.make_scanner()).
 // `expansion`: what extract::expand found in `message` (optional).
-Verdict evaluate(const PolicySet& set, detect::Scanner& scanner, const mime::Message& message,
-                 const Envelope& envelope, const extract::Expansion* expansion = nullptr);
+Evaluation evaluate(const PolicySet& set, detect::Scanner& scanner, const mime::Message& message,
+                    const Envelope& envelope, const extract::Expansion* expansion = nullptr);
 
 // Holds a snapshot and the calling thread's scanner: one per worker
 // thread or session. Handles a snapshot without rules (always passes).
 class Evaluator {
  public:
-  explicit Evaluator(std::shared_ptr<const PolicySet> set);
-  Verdict evaluate(const mime::Message& message, const Envelope& envelope,
-                   const extract::Expansion* expansion = nullptr);
+  // `fault`: test-only fault injection for the scanner (detect::ScanFault).
+  explicit Evaluator(std::shared_ptr<const PolicySet> set, detect::ScanFault fault = {});
+  Evaluation evaluate(const mime::Message& message, const Envelope& envelope,
+                      const extract::Expansion* expansion = nullptr);
   const std::shared_ptr<const PolicySet>& policy_set() const { return set_; }
 
  private:

@@ -17,4 +17,16 @@ std::string_view to_string(Severity severity) {
   return "?";
 }
 
+std::string_view to_string(UnscannableAction action) {
+  switch (action) {
+    case UnscannableAction::block:
+      return "block";
+    case UnscannableAction::flag:
+      return "flag";
+    case UnscannableAction::pass:
+      return "pass";
+  }
+  return "?";
+}
+
 }  // namespace cordon::policy

@@ -63,6 +63,25 @@ struct SeverityTier {
   Severity severity = Severity::high;
 };
 
+// What content cordon could not read (an unscannable mime::Problem) means
+// for the verdict, for the whole policy set (`on_unscannable:`).
+enum class UnscannableAction {
+  block,  // fire kUnscannablePolicy, which blocks with `reply`
+  flag,   // fire kUnscannablePolicy without a response: an incident, the message goes on
+  pass,   // only a problem of the message
+};
+std::string_view to_string(UnscannableAction action);
+
+struct Unscannable {
+  UnscannableAction action = UnscannableAction::block;
+  Severity severity = Severity::high;
+  // Sender-facing block text; "{what}" is replaced by what could not be
+  // read ("report.zip: encrypted, part 1.2: nested too deeply").
+  std::string reply =
+      "Your message was not sent: part of it could not be inspected ({what}). Send it without "
+      "encryption and within the size limits, or ask your mail administrator.";
+};
+
 struct Policy {
   std::string name;
   Severity severity = Severity::medium;

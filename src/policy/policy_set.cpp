@@ -45,7 +45,7 @@ ConfigError compile_error(const detect::CompileError& e, const std::vector<Polic
 
 Result<std::shared_ptr<const PolicySet>, ConfigError> PolicySet::build(
     std::vector<Policy> policies, const std::string& file_name,
-    const std::optional<std::filesystem::path>& cache_dir) {
+    const std::optional<std::filesystem::path>& cache_dir, Unscannable unscannable) {
   std::shared_ptr<PolicySet> set(new PolicySet());
   std::vector<detect::Rule> rules;
   for (std::size_t p = 0; p < policies.size(); ++p)
@@ -59,12 +59,13 @@ Result<std::shared_ptr<const PolicySet>, ConfigError> PolicySet::build(
     set->database_ = std::move(*db);
   }
   set->policies_ = std::move(policies);
+  set->unscannable_ = std::move(unscannable);
   return std::shared_ptr<const PolicySet>(std::move(set));
 }
 
-std::optional<detect::Scanner> PolicySet::make_scanner() const {
+std::optional<detect::Scanner> PolicySet::make_scanner(detect::ScanFault fault) const {
   if (!database_) return std::nullopt;
-  return detect::Scanner(database_);
+  return detect::Scanner(database_, std::move(fault));
 }
 
 }  // namespace cordon::policy

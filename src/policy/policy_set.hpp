@@ -27,22 +27,27 @@ class PolicySet {
   // cached there (detect::compile), so an unchanged set loads instead.
   static Result<std::shared_ptr<const PolicySet>, ConfigError> build(
       std::vector<Policy> policies, const std::string& file_name,
-      const std::optional<std::filesystem::path>& cache_dir = std::nullopt);
+      const std::optional<std::filesystem::path>& cache_dir = std::nullopt,
+      Unscannable unscannable = {});
 
   const std::vector<Policy>& policies() const { return policies_; }
+  // What content that could not be read means for the verdict.
+  const Unscannable& unscannable() const { return unscannable_; }
   // Null when there are no rules at all (no policies).
   const std::shared_ptr<const detect::Database>& database() const { return database_; }
   const RuleRef& rule_ref(std::size_t database_rule) const { return refs_.at(database_rule); }
   std::size_t rule_count() const { return refs_.size(); }
 
   // A scanner for the calling thread; empty when there is no database.
-  std::optional<detect::Scanner> make_scanner() const;
+  // `fault`: test-only fault injection (detect::ScanFault).
+  std::optional<detect::Scanner> make_scanner(detect::ScanFault fault = {}) const;
 
  private:
   PolicySet() = default;
   std::vector<Policy> policies_;
   std::shared_ptr<const detect::Database> database_;
   std::vector<RuleRef> refs_;
+  Unscannable unscannable_;
 };
 
 }  // namespace cordon::policy

@@ -52,7 +52,7 @@ const char* kPolicyHead = "prevent:\n  listen: 127.0.0.1:10025\npolicies:\n";
 TEST_F(CheckConfig, DefaultExampleIsValid) {
   auto r = run_command(cordon_bin() + " check-config " + source_root() + "/examples/default.yaml");
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_EQ(r.output, "ok: 5 policies, roles gateway, prevent, console\n");
+  EXPECT_EQ(r.output, "ok: 6 policies, roles gateway, prevent, console\n");
 }
 
 TEST_F(CheckConfig, SinglePolicySummaryIsSingular) {

@@ -242,3 +242,80 @@ policies:
   EXPECT_EQ(j3.at("verdict"), "pass") << "every recipient is excepted";
   EXPECT_TRUE(j3.at("policies").empty());
 }
+
+namespace {
+constexpr std::string_view kEncryptedMessage =
+    "From: a@corp.example\nTo: b@ext.example\nSubject: sealed\nMIME-Version: 1.0\n"
+    "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=e\n\n"
+    "--e\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n"
+    "--e\nContent-Type: application/octet-stream\n\n-----BEGIN PGP MESSAGE-----\nhQEMA\n"
+    "-----END PGP MESSAGE-----\n--e--\n";
+}  // namespace
+
+TEST_F(ScanCli, OnUnscannableBlockFlagAndPass) {
+  auto sealed = write("sealed.eml", std::string(kEncryptedMessage));
+  auto scan_with = [&](const std::string& setting, int& code) {
+    std::string config = "console:\n" + setting +
+                         "policies:\n  - name: Cards\n    match: {any: [{identifier: "
+                         "credit_card}]}\n    respond: [{block: \"no cards\"}]\n";
+    auto path = write("u.yaml", config);
+    auto r = run_command(cordon_bin() + " scan --format json --config " + path + " " + sealed);
+    code = r.exit_code;
+    return json::parse(r.output);
+  };
+  int code = -1;
+  // The default (no key) and block: blocked, with a reply naming what was not read.
+  for (const std::string& setting : {std::string(), std::string("on_unscannable: block\n")}) {
+    json v = scan_with(setting, code);
+    EXPECT_EQ(code, 1) << setting;
+    EXPECT_EQ(v.at("verdict"), "block");
+    ASSERT_EQ(v.at("policies").size(), 1u) << v.dump();
+    EXPECT_EQ(v["policies"][0]["name"], "Unscannable content");
+    EXPECT_EQ(v["policies"][0]["severity"], "high");
+    EXPECT_EQ(v["policies"][0]["matches"][0]["rule"], "unscannable:encrypted");
+    EXPECT_EQ(v["policies"][0]["matches"][0]["component"], "the message body");
+    std::string reply = v.at("reply");
+    EXPECT_EQ(reply.rfind("550-5.7.0 Incident ID: 0\r\n550 5.7.0 Your message was not sent: part "
+                          "of it could not be inspected (the message body: encrypted).",
+                          0),
+              0u)
+        << reply;
+    ASSERT_EQ(v.at("problems").size(), 1u) << "problems are kept";
+    EXPECT_NE(v["problems"][0].get<std::string>().find("encrypted content"), std::string::npos);
+  }
+  auto pack = run_command(cordon_bin() + " scan --format json " + sealed);
+  EXPECT_EQ(pack.exit_code, 1);
+  EXPECT_EQ(json::parse(pack.output).at("verdict"), "block") << pack.output;
+
+  json flag = scan_with("on_unscannable: flag\n", code);
+  EXPECT_EQ(code, 1) << "a flagged message is a violation";
+  EXPECT_EQ(flag.at("verdict"), "pass");
+  EXPECT_EQ(flag.at("policies").at(0).at("name"), "Unscannable content");
+  EXPECT_FALSE(flag.contains("reply"));
+
+  json pass = scan_with("on_unscannable: pass\n", code);
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(pass.at("verdict"), "pass");
+  EXPECT_TRUE(pass.at("policies").empty());
+  EXPECT_EQ(pass.at("problems").size(), 1u);
+}
+
+TEST_F(ScanCli, AScanTheEngineFailsExitsTwoForThatFile) {
+  // CORDON_TEST_FAIL_SCAN is the test-only fault injection (inspect.hpp).
+  auto failing = write("failing.eml", std::string(kCleanMessage) + "FAIL-SCAN-MARKER-1\n");
+  auto clean = write("clean.eml", kCleanMessage);
+  auto r = run_command("CORDON_TEST_FAIL_SCAN=FAIL-SCAN-MARKER-1 " + cordon_bin() +
+                       " scan --format json " + clean + " " + failing + " 2>/dev/null");
+  EXPECT_EQ(r.exit_code, 2);
+  std::istringstream lines(r.output);
+  std::string l1, l2;
+  std::getline(lines, l1);
+  std::getline(lines, l2);
+  json ok = json::parse(l1), failed = json::parse(l2);
+  EXPECT_EQ(ok.at("verdict"), "pass");
+  EXPECT_EQ(failed.at("file"), failing);
+  EXPECT_FALSE(failed.contains("verdict")) << "never a pass";
+  EXPECT_NE(failed.at("error").get<std::string>().find("cannot scan the message"),
+            std::string::npos)
+      << failed.dump();
+}

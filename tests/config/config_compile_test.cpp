@@ -15,8 +15,10 @@ TEST(ConfigCompile, EmbeddedDefaultCompilesEveryRuleIntoOneDatabase) {
   ASSERT_NE((*c)->policy_set, nullptr);
   const PolicySet& set = *(*c)->policy_set;
   EXPECT_NE(set.database(), nullptr);
-  EXPECT_EQ(set.policies().size(), 5u);
+  // Five identifier policies and one attachment condition (no detection rule).
+  EXPECT_EQ(set.policies().size(), 6u);
   EXPECT_EQ(set.rule_count(), 5u);
+  EXPECT_EQ(set.unscannable().action, cordon::policy::UnscannableAction::block);
   EXPECT_EQ(set.rule_ref(4).policy, 4u);
   EXPECT_EQ((*c)->source, "<embedded default>");
 }

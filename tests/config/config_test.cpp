@@ -152,7 +152,7 @@ TEST(ConfigLoader, ReadsEveryKeyOfTheDesignExample) {
   EXPECT_EQ(std::get<RedirectResponse>(p.responses[2]).address, "quarantine@example.com");
 }
 
-TEST(ConfigLoader, EmbeddedDefaultRunsGatewayPreventConsoleWithFiveBlockPolicies) {
+TEST(ConfigLoader, EmbeddedDefaultRunsGatewayPreventConsoleWithSixBlockPolicies) {
   auto c = parse_ok(std::string(default_config_yaml()));
   ASSERT_TRUE(c);
   EXPECT_EQ(c->roles(), (std::vector<Role>{Role::gateway, Role::prevent, Role::console}));
@@ -165,16 +165,23 @@ TEST(ConfigLoader, EmbeddedDefaultRunsGatewayPreventConsoleWithFiveBlockPolicies
   EXPECT_EQ(c->console->listen.to_string(), "127.0.0.1:8025");
   EXPECT_EQ(c->data_dir, "./cordon-data");
   EXPECT_EQ(c->incidents, "sqlite");
-  ASSERT_EQ(c->policies.size(), 5u);
+  ASSERT_EQ(c->policies.size(), 6u);
   std::vector<std::string> identifiers;
   for (const auto& p : c->policies) {
     ASSERT_EQ(p.responses.size(), 1u) << p.name;
     EXPECT_FALSE(std::get<BlockResponse>(p.responses[0]).text.empty());
+    if (p.rules.empty()) {
+      // The pack's last policy blocks password-protected attachments.
+      ASSERT_EQ(p.attachment_conditions.size(), 1u) << p.name;
+      EXPECT_TRUE(p.attachment_conditions[0].encrypted_only);
+      continue;
+    }
     identifiers.push_back(
         std::get<cordon::detect::IdentifierRule>(p.rules.at(0).rule.what).identifier);
   }
   EXPECT_EQ(identifiers, (std::vector<std::string>{"credit_card", "us_ssn", "iban", "private_key",
                                                    "aws_access_key"}));
+  EXPECT_EQ(c->on_unscannable.action, cordon::policy::UnscannableAction::block);
 }
 
 TEST(ConfigLoader, ExamplesDefaultYamlIsTheEmbeddedDefault) {

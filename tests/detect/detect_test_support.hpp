@@ -35,11 +35,21 @@ inline Rule regex(std::string pattern) {
   return Rule{RegexRule{std::move(pattern)}};
 }
 
+// The findings of a scan that must succeed (an error fails the test).
+inline std::vector<RuleFindings> scan_ok(Scanner& scanner, std::string_view text) {
+  auto scanned = scanner.scan(text);
+  if (!scanned) {
+    ADD_FAILURE() << "scan failed: " << scanned.error().detail;
+    return {};
+  }
+  return std::move(scanned).value();
+}
+
 // The findings of `rule_index` in `text`, as the substrings they cover.
 inline std::vector<std::string> matches(Scanner& scanner, std::string_view text,
                                         std::size_t rule_index = 0) {
   std::vector<std::string> out;
-  for (const auto& rf : scanner.scan(text))
+  for (const auto& rf : scan_ok(scanner, text))
     if (rf.rule_index == rule_index)
       for (const auto& f : rf.findings) out.emplace_back(text.substr(f.begin, f.end - f.begin));
   return out;

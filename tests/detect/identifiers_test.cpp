@@ -7,6 +7,8 @@
 namespace cordon::detect {
 namespace {
 
+using testing::scan_ok;
+
 using testing::identifier;
 using testing::matches;
 using V = std::vector<std::string>;
@@ -62,9 +64,9 @@ TEST(DetectCreditCard, ToleratesExpiryAndCvvAfterTheNumber) {
 TEST(DetectCreditCard, HashesDigitsOnlySoFormattingsAreOneValue) {
   auto db = testing::compile_ok({identifier("credit_card")});
   Scanner scanner(db);
-  const auto found = scanner.scan(
-      "4111 1111 1111 1111 and 4111-1111-1111-1111 and 4111111111111111 "
-      "but 5555555555554444");
+  const auto found = scan_ok(scanner,
+                             "4111 1111 1111 1111 and 4111-1111-1111-1111 and 4111111111111111 "
+                             "but 5555555555554444");
   ASSERT_EQ(found.size(), 1u);
   ASSERT_EQ(found[0].findings.size(), 4u);
   const auto& f = found[0].findings;
@@ -153,8 +155,8 @@ TEST(DetectCreditCard, FindsNumbersDisguisedWithUnicode) {
   auto db = testing::compile_ok({rule});
   ASSERT_TRUE(db);
   Scanner scanner(db);
-  auto a = scanner.scan("4111111111111111");
-  auto b = scanner.scan("\uFF14111\u200B111111111111");
+  auto a = scan_ok(scanner, "4111111111111111");
+  auto b = scan_ok(scanner, "\uFF14111\u200B111111111111");
   ASSERT_EQ(a.size(), 1u);
   ASSERT_EQ(b.size(), 1u);
   EXPECT_EQ(a[0].findings[0].value_hash, b[0].findings[0].value_hash);
@@ -209,7 +211,7 @@ TEST(DetectUsSsn, AcceptsMixedSeparators) {
 TEST(DetectUsSsn, MasksAllButTheSerial) {
   auto db = testing::compile_ok({identifier("us_ssn")});
   Scanner scanner(db);
-  const auto found = scanner.scan("SSN 536-22-6789");
+  const auto found = scan_ok(scanner, "SSN 536-22-6789");
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].findings.at(0).masked, "***-**-6789");
 }
@@ -382,7 +384,7 @@ TEST(DetectPrivateKey, RecognisesPgpSecretKeyBlocks) {
   EXPECT_EQ(matches(rule, text), V{kPgpKey});
   auto db = testing::compile_ok({rule});
   Scanner scanner(db);
-  const auto found = scanner.scan(kPgpKey);
+  const auto found = scan_ok(scanner, kPgpKey);
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].findings.at(0).masked, "-----BEGIN PGP PRIVATE KEY BLOCK----- [masked]");
 }
@@ -448,7 +450,7 @@ TEST(DetectPrivateKey, ReadsKeysInJsonStringsAndOnOneLine) {
 TEST(DetectPrivateKey, SampleShowsOnlyTheHeader) {
   auto db = testing::compile_ok({identifier("private_key")});
   Scanner scanner(db);
-  const auto found = scanner.scan(kRsaKey);
+  const auto found = scan_ok(scanner, kRsaKey);
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].findings.at(0).masked, "-----BEGIN RSA PRIVATE KEY----- [masked]");
 }
@@ -488,7 +490,7 @@ TEST(DetectGenericApiToken, RejectsLowEntropyAndShortValues) {
 TEST(DetectGenericApiToken, SampleKeepsOnlyTheKeyNameAndAPrefix) {
   auto db = testing::compile_ok({identifier("generic_api_token")});
   Scanner scanner(db);
-  const auto found = scanner.scan("api_key=Zx9Qm2Lp7Rt4Vw8Ny3Bc6Hk1");
+  const auto found = scan_ok(scanner, "api_key=Zx9Qm2Lp7Rt4Vw8Ny3Bc6Hk1");
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].findings.at(0).masked, "api_key=Zx9Q****************");
 }
@@ -514,8 +516,8 @@ TEST(DetectUkNino, AcceptsLowerCaseAndSpaces) {
   EXPECT_TRUE(matches(rule, "nino qq 12 34 56 c").empty());
   auto db = testing::compile_ok({rule});
   Scanner scanner(db);
-  const auto a = scanner.scan("ab 12 34 56 c");
-  const auto b = scanner.scan("AB123456C");
+  const auto a = scan_ok(scanner, "ab 12 34 56 c");
+  const auto b = scan_ok(scanner, "AB123456C");
   ASSERT_EQ(a.size(), 1u);
   ASSERT_EQ(b.size(), 1u);
   EXPECT_EQ(a[0].findings.at(0).value_hash, b[0].findings.at(0).value_hash);

@@ -8,6 +8,8 @@
 namespace cordon::detect {
 namespace {
 
+using testing::scan_ok;
+
 using testing::keywords;
 using testing::matches;
 using testing::regex;
@@ -107,7 +109,7 @@ TEST(DetectKeywords, ReportOffsetsAndOneHashPerSpelling) {
   auto db = testing::compile_ok({keywords({"secret", "project neptune"})});
   Scanner scanner(db);
   const std::string text = "a Secret and SECRET; Project  Neptune, project neptune";
-  const auto found = scanner.scan(text);
+  const auto found = scan_ok(scanner, text);
   ASSERT_EQ(found.size(), 1u);
   const auto& f = found[0].findings;
   ASSERT_EQ(f.size(), 4u);
@@ -135,7 +137,7 @@ TEST(DetectRegex, ReportsLeftmostLongestMatches) {
 TEST(DetectRegex, SamplesAreMasked) {
   auto db = testing::compile_ok({regex("ACME-[0-9]{6}")});
   Scanner scanner(db);
-  const auto found = scanner.scan("ACME-123456");
+  const auto found = scan_ok(scanner, "ACME-123456");
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].findings.at(0).masked, "AC*********");
 }
@@ -144,20 +146,20 @@ TEST(DetectScanner, ReportsRulesInOrderAndOnlyThoseWithFindings) {
   auto db = testing::compile_ok({keywords({"alpha"}), keywords({"beta"}), regex("gam+a"),
                                  testing::identifier("credit_card")});
   Scanner scanner(db);
-  const auto found = scanner.scan("gamma and alpha and 4111111111111111");
+  const auto found = scan_ok(scanner, "gamma and alpha and 4111111111111111");
   ASSERT_EQ(found.size(), 3u);
   EXPECT_EQ(found[0].rule_index, 0u);
   EXPECT_EQ(found[1].rule_index, 2u);
   EXPECT_EQ(found[2].rule_index, 3u);
-  EXPECT_TRUE(scanner.scan("").empty());
-  EXPECT_TRUE(scanner.scan("nothing here").empty());
+  EXPECT_TRUE(scan_ok(scanner, "").empty());
+  EXPECT_TRUE(scan_ok(scanner, "nothing here").empty());
 }
 
 TEST(DetectScanner, ScansInvalidUtf8WithOffsetsIntoTheOriginal) {
   auto db = testing::compile_ok({keywords({"secret"})});
   Scanner scanner(db);
   const std::string text = "\xff\xfe secret \xc3";
-  const auto found = scanner.scan(text);
+  const auto found = scan_ok(scanner, text);
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].findings.at(0).begin, 3u);
   EXPECT_EQ(found[0].findings.at(0).end, 9u);
@@ -167,10 +169,38 @@ TEST(DetectScanner, ScannersShareOneDatabaseAndCanBeMoved) {
   auto db = testing::compile_ok({keywords({"alpha"})});
   Scanner first(db);
   Scanner second(db);
-  EXPECT_EQ(first.scan("alpha").size(), 1u);
+  EXPECT_EQ(scan_ok(first, "alpha").size(), 1u);
   Scanner moved(std::move(second));
-  EXPECT_EQ(moved.scan("x alpha").size(), 1u);
-  EXPECT_EQ(first.scan("beta").size(), 0u);
+  EXPECT_EQ(scan_ok(moved, "x alpha").size(), 1u);
+  EXPECT_EQ(scan_ok(first, "beta").size(), 0u);
+}
+
+TEST(DetectScanner, AnEngineFailureIsAnErrorNotAnEmptyResult) {
+  auto db = testing::compile_ok({keywords({"alpha"})});
+  Scanner scanner(db, [](std::string_view text) { return text.find("FAILME") != text.npos; });
+  auto failed = scanner.scan("alpha FAILME");
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, ScanErrorCode::engine);
+  EXPECT_NE(failed.error().detail.find("hs_scan"), std::string::npos);
+  // The scanner is not left broken by a failed scan.
+  EXPECT_EQ(scan_ok(scanner, "alpha").size(), 1u);
+}
+
+TEST(DetectScanner, ASupportScanStoppedByItsCallbackIsNoError) {
+  // on_support ends its scan at the first supporting keyword
+  // (HS_SCAN_TERMINATED): that is success, and the finding stands.
+  auto db = testing::compile_ok({testing::identifier("credit_card", Confidence::high, {}, 40)});
+  Scanner scanner(db);
+  auto found = scanner.scan("card card card 4111111111111111");
+  ASSERT_TRUE(found) << found.error().detail;
+  ASSERT_EQ(found->size(), 1u);
+}
+
+TEST(DetectScanner, NoRulesIsNothingToFindNotAnError) {
+  Scanner scanner(nullptr);
+  auto found = scanner.scan("anything");
+  ASSERT_TRUE(found);
+  EXPECT_TRUE(found->empty());
 }
 
 }  // namespace

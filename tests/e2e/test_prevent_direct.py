@@ -1,22 +1,41 @@
 """cordon prevent (forward mode) driven straight with smtplib and raw sockets,
 with smtp-sink as the next hop: relaying, the block reply byte for byte,
-incidents, redirect, modify, L7 filters, loop prevention and a downstream
-that is down."""
+incidents, redirect, modify, L7 filters, loop prevention, content that
+cannot be read, a detection engine failure (injected) and a downstream that
+is down."""
 
 import re
 import smtplib
 import unittest
 
 import peers
+from console_client import ConsoleClient
 from prevent_support import (CARD, EIGHT_KEYWORDS, STANDARD_POLICIES, PreventFixture,
                              eight_block_policies, make_message, raw_transaction)
+
+
+# Test-only fault injection (src/inspect/inspect.hpp): a scan of a text
+# holding this marker fails as a detection engine error would.
+FAIL_SCAN_MARKER = "cordon-test-scan-fault-marker"
+
+ENCRYPTED_MESSAGE = (
+    "From: alice@corp.test\r\nTo: bob@ext.test\r\nSubject: sealed\r\n"
+    "Message-ID: <sealed@corp.test>\r\nMIME-Version: 1.0\r\n"
+    "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=e\r\n"
+    "\r\n--e\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n"
+    "--e\r\nContent-Type: application/octet-stream\r\n\r\n-----BEGIN PGP MESSAGE-----\r\n"
+    "hQEMA\r\n-----END PGP MESSAGE-----\r\n--e--\r\n")
 
 
 class PreventDirectTest(unittest.TestCase):
     def setUp(self):
         self.f = PreventFixture(STANDARD_POLICIES + eight_block_policies(),
-                                filters=("-*@ignored.test", ""))
+                                filters=("-*@ignored.test", ""),
+                                env={"CORDON_TEST_FAIL_SCAN": FAIL_SCAN_MARKER}, console=True)
         self.addCleanup(self.f.stop)
+
+    def metrics(self):
+        return ConsoleClient(self.f.console_port).get("/metrics").body
 
     def wait_delivered(self, n):
         return peers.wait_until(lambda: len(self.f.delivered()) >= n and self.f.delivered(),
@@ -75,6 +94,29 @@ class PreventDirectTest(unittest.TestCase):
         text = str(incident)
         self.assertNotIn(CARD.replace(" ", ""), text.replace(" ", ""))
         self.assertNotIn("4111111111111111", self.f.cordon.output().replace(" ", ""))
+
+    def test_a_failed_scan_is_deferred_with_451_and_counted_never_relayed(self):
+        with self.assertRaises(smtplib.SMTPDataError) as ctx:
+            self.f.send(make_message("fault", f"card {CARD} {FAIL_SCAN_MARKER}"))
+        self.assertEqual(ctx.exception.smtp_code, 451)
+        self.assertTrue(ctx.exception.smtp_error.startswith(b"4.3.0 "), ctx.exception.smtp_error)
+        self.assertEqual(self.f.incidents(), [])
+        self.assertRegex(self.metrics(), r"(?m)^cordon_prevent_scan_errors_total 1$")
+        # Later messages are scanned as before.
+        self.f.send(make_message("fine", "Nothing to see here."))
+        [m] = self.wait_delivered(1)
+        self.assertEqual(m["Subject"], "fine")
+
+    def test_unreadable_content_is_blocked_with_a_reply_naming_it(self):
+        raw = raw_transaction(self.f.port, "alice@corp.test", ["bob@ext.test"], ENCRYPTED_MESSAGE)
+        lines = raw[:-2].split(b"\r\n")
+        [incident] = self.f.incidents()
+        self.assertEqual(lines[0], f"550-5.7.0 Incident ID: {incident['id']}".encode())
+        self.assertTrue(lines[-1].startswith(b"550 5.7.0 "), lines[-1])
+        self.assertIn(b"could not be inspected (the message body: encrypted)", raw)
+        self.assertEqual([p["name"] for p in incident["policies"]], ["Unscannable content"])
+        self.assertEqual(self.f.delivered(), [])
+        self.assertRegex(self.metrics(), r"(?m)^cordon_prevent_unscannable_total 1$")
 
     def test_modify_prefixes_subject_and_adds_header(self):
         self.f.send(make_message("status", "Update on project neptune follows."))

@@ -144,7 +144,8 @@ TEST_F(ExtractLimits, ExpandOnAMessageNamesTheComponentAndRecordsTheProblem) {
   EXPECT_EQ(x.limits[0].kind, LimitKind::depth);
   EXPECT_EQ(x.limits[0].where, "attachment:deep.zip/d1.zip/d2.zip");
   ASSERT_EQ(message.problems.size(), 1u);
-  EXPECT_NE(message.problems[0].find("max_depth"), std::string::npos);
+  EXPECT_NE(message.problems[0].detail.find("max_depth"), std::string::npos);
+  EXPECT_EQ(message.problems[0].kind, cordon::mime::ProblemKind::extraction_limit);
   ASSERT_EQ(message.components.size(), 3u);
   EXPECT_EQ(message.components[2].name, "attachment:deep.zip/d1.zip/d2.zip");
 }

@@ -282,7 +282,7 @@ TEST_F(OfflineInspect, ProblemsOfTheMessageAreReported) {
   auto r = run("From: a@corp.test\r\nContent-Type: multipart/mixed\r\n\r\nno boundary\r\n");
   EXPECT_EQ(r.disposition, Disposition::inspected);
   ASSERT_FALSE(r.problems.empty());
-  EXPECT_NE(r.problems[0].find("boundary"), std::string::npos);
+  EXPECT_NE(r.problems[0].detail.find("boundary"), std::string::npos);
 }
 
 TEST_F(OfflineInspect, AFilterThatDoesNotParseInspectsEverything) {

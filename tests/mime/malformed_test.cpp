@@ -24,8 +24,9 @@ Timed parse_timed(std::string_view raw, const Limits& limits = {}) {
 }
 
 bool has_problem(const Message& m, std::string_view fragment) {
-  return std::any_of(m.problems.begin(), m.problems.end(),
-                     [&](const std::string& p) { return p.find(fragment) != std::string::npos; });
+  return std::any_of(m.problems.begin(), m.problems.end(), [&](const Problem& p) {
+    return p.detail.find(fragment) != std::string::npos;
+  });
 }
 
 bool any_text_contains(const Message& m, std::string_view needle) {

@@ -83,7 +83,7 @@ TEST(MimeParse, MultipartAlternativeGivesBothBodies) {
   // The preamble and epilogue are not shown by readers, so data hides there.
   EXPECT_EQ(bodies(m),
             (std::vector<std::string>{"preamble", "plain 4111", "html 4111", "epilogue\n"}));
-  EXPECT_TRUE(m.problems.empty()) << m.problems.front();
+  EXPECT_TRUE(m.problems.empty()) << m.problems.front().detail;
 }
 
 TEST(MimeParse, Base64AndQuotedPrintableBodiesAreDecoded) {
@@ -221,7 +221,7 @@ TEST(MimeParse, NestedForwardedMessagesThreeLevelsDeep) {
   EXPECT_NE(inner->text.find("card 4111111111111111"), std::string::npos);
   EXPECT_EQ(find(m, "attachment:deal.eml/innermost.eml/keys.txt")->text, "AKIAIOSFODNN7EXAMPLE");
   EXPECT_NE(find(m, "attachment:forwarded.eml")->text.find("no subject here"), std::string::npos);
-  EXPECT_TRUE(m.problems.empty()) << m.problems.front();
+  EXPECT_TRUE(m.problems.empty()) << m.problems.front().detail;
 }
 
 TEST(MimeParse, Base64EncodedAttachedMessageIsStillOpened) {
@@ -261,7 +261,8 @@ TEST(MimeParse, EncryptedContentIsRecordedAsUninspectable) {
       "--e\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n"
       "--e\nContent-Type: application/octet-stream\n\n-----BEGIN PGP MESSAGE-----\n--e--\n");
   ASSERT_FALSE(m.problems.empty());
-  EXPECT_NE(m.problems.front().find("encrypted"), std::string::npos);
+  EXPECT_NE(m.problems.front().detail.find("encrypted"), std::string::npos);
+  EXPECT_EQ(m.problems.front().kind, ProblemKind::encrypted);
 }
 
 }  // namespace
@@ -337,7 +338,7 @@ TEST(MimeParse, InlineUuencodedFilesBecomeAttachments) {
   EXPECT_EQ(file->text, "4111 1111 1111 1111\n");
   ASSERT_EQ(bodies(m).size(), 1u);
   EXPECT_NE(bodies(m)[0].find("see below"), std::string::npos);
-  EXPECT_TRUE(m.problems.empty()) << m.problems.front();
+  EXPECT_TRUE(m.problems.empty()) << m.problems.front().detail;
 }
 
 TEST(MimeParse, UnknownEncodingThatIsPlainlyBase64IsDecodedAndKeptAsWritten) {
@@ -347,7 +348,7 @@ TEST(MimeParse, UnknownEncodingThatIsPlainlyBase64IsDecodedAndKeptAsWritten) {
   EXPECT_EQ(bodies(m), (std::vector<std::string>{"Q2FyZCA0MTExIDExMTEgMTExMSAxMTEx\n",
                                                  "Card 4111 1111 1111 1111"}));
   ASSERT_EQ(m.problems.size(), 1u);
-  EXPECT_NE(m.problems[0].find("read as base64 and as written"), std::string::npos);
+  EXPECT_NE(m.problems[0].detail.find("read as base64 and as written"), std::string::npos);
   auto q = parse_ok(
       "Content-Type: text/plain\nContent-Transfer-Encoding: 9bit\n\nCard 4111=201111=\n "
       "1111 1111\n");
@@ -357,7 +358,7 @@ TEST(MimeParse, UnknownEncodingThatIsPlainlyBase64IsDecodedAndKeptAsWritten) {
       parse_ok("Content-Type: text/plain\nContent-Transfer-Encoding: 9bit\n\nJust text, a=b.\n");
   EXPECT_EQ(bodies(plain), (std::vector<std::string>{"Just text, a=b.\n"}));
   ASSERT_EQ(plain.problems.size(), 1u);
-  EXPECT_NE(plain.problems[0].find("read as 8bit"), std::string::npos);
+  EXPECT_NE(plain.problems[0].detail.find("read as 8bit"), std::string::npos);
 }
 
 }  // namespace
@@ -388,10 +389,12 @@ TEST(MimeParse, MessagePartialFragmentsOfOneMessageAreReassembled) {
     }
   EXPECT_EQ(fragments, 3u);
   // The lone fragment cannot be reassembled: a problem, not a silent pass.
-  ASSERT_EQ(m.problems.size(), 1u) << ::testing::PrintToString(m.problems);
-  EXPECT_NE(m.problems[0].find("\"alone@x\": fragment(s) 1 of 3"), std::string::npos)
-      << m.problems[0];
-  EXPECT_NE(m.problems[0].find("cannot be reassembled"), std::string::npos);
+  ASSERT_EQ(m.problems.size(), 1u) << ::testing::PrintToString(problem_texts(m.problems));
+  EXPECT_NE(m.problems[0].detail.find("\"alone@x\": fragment(s) 1 of 3"), std::string::npos)
+      << m.problems[0].detail;
+  EXPECT_NE(m.problems[0].detail.find("cannot be reassembled"), std::string::npos);
+  EXPECT_EQ(m.problems[0].kind, ProblemKind::partial_message)
+      << "unscannable: the whole is never seen";
 }
 
 }  // namespace

@@ -47,7 +47,12 @@ void add_attachment(Message& m, std::string name, std::string text) {
 Verdict run(const Config& c, const Message& m,
             Envelope env = {"alice@corp.example", {"bob@ext.example"}}) {
   Evaluator e(c.policy_set);
-  return e.evaluate(m, env);
+  auto v = e.evaluate(m, env);
+  if (!v) {
+    ADD_FAILURE() << v.error().describe();
+    return {};
+  }
+  return std::move(v).value();
 }
 
 const char* kAcmeBlock = R"(  - name: Project codes
@@ -273,5 +278,7 @@ TEST(Evaluate, SnapshotWithoutPoliciesAlwaysPasses) {
   auto r = load_config_text("console:\n", "empty.yaml");
   ASSERT_TRUE(r);
   Evaluator e((*r)->policy_set);
-  EXPECT_EQ(e.evaluate(message("ACME-123456", "4111 1111 1111 1111"), {}).action, Action::pass);
+  auto v = e.evaluate(message("ACME-123456", "4111 1111 1111 1111"), {});
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->action, Action::pass);
 }

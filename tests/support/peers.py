@@ -58,8 +58,9 @@ def cordon_bin():
 class Cordon:
     """`cordon run --config` in a temporary data directory."""
 
-    def __init__(self, config_text, workdir, ports=()):
+    def __init__(self, config_text, workdir, ports=(), env=None):
         self.workdir = workdir
+        self.env = None if env is None else {**os.environ, **env}
         self.config_path = os.path.join(workdir, "cordon.yaml")
         with open(self.config_path, "w") as f:
             f.write(config_text)
@@ -70,7 +71,8 @@ class Cordon:
     def start(self):
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([cordon_bin(), "run", "--config", self.config_path],
-                                     cwd=self.workdir, stdout=self.log, stderr=subprocess.STDOUT)
+                                     cwd=self.workdir, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=self.env)
         for p in self.ports:
             wait_for_port(p, proc=self.proc)
         return self

@@ -117,17 +117,23 @@ def raw_transaction(port, sender, recipients, message):
 class PreventFixture:
     """cordon prevent (forward mode) in front of an smtp-sink that dumps."""
 
-    def __init__(self, policies, filters=None, start_sink=True, extra_prevent=""):
+    def __init__(self, policies, filters=None, start_sink=True, extra_prevent="", env=None,
+                 console=False):
+        """env: extra environment of the cordon process; console: also run
+        the console role (for /metrics) on self.console_port."""
         self.dir = tempfile.mkdtemp(prefix="cordon-prevent-")
         os.chmod(self.dir, 0o755)
         self.port = peers.free_port()
         self.sink_port = peers.free_port()
         self.dump = os.path.join(self.dir, "dump")
         self.data_dir = os.path.join(self.dir, "data")
-        self.cordon = peers.Cordon(
-            prevent_config(self.data_dir, self.port, self.sink_port, policies, filters,
-                           extra_prevent),
-            self.dir, ports=[self.port])
+        self.console_port = peers.free_port() if console else None
+        text = prevent_config(self.data_dir, self.port, self.sink_port, policies, filters,
+                              extra_prevent)
+        if console:
+            text = f"console:\n  listen: 127.0.0.1:{self.console_port}\n" + text
+        ports = [self.port] + ([self.console_port] if console else [])
+        self.cordon = peers.Cordon(text, self.dir, ports=ports, env=env)
         self.sink = None
         if start_sink:
             self.start_sink()

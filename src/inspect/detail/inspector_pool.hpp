@@ -18,7 +18,8 @@ namespace cordon::inspect::detail {
 // Vectorscan scratch space) and an attachment Extractor (owning a libmagic
 // handle, which is not thread-safe).
 struct Inspector {
-  Inspector(std::shared_ptr<const policy::PolicySet> policies, const extract::Limits& limits);
+  Inspector(std::shared_ptr<const policy::PolicySet> policies, const extract::Limits& limits,
+            detect::ScanFault fault);
   policy::Evaluator evaluator;
   std::optional<extract::Extractor> extractor;  // empty: extractor_error says why
   std::string extractor_error;
@@ -30,8 +31,9 @@ struct Inspector {
 // the last session of the old snapshot has finished.
 class InspectorPool {
  public:
-  InspectorPool(std::shared_ptr<const policy::PolicySet> policies, extract::Limits limits)
-      : policies_(std::move(policies)), limits_(std::move(limits)) {}
+  InspectorPool(std::shared_ptr<const policy::PolicySet> policies, extract::Limits limits,
+                detect::ScanFault fault = {})
+      : policies_(std::move(policies)), limits_(std::move(limits)), fault_(std::move(fault)) {}
 
   class Lease {
    public:
@@ -57,6 +59,7 @@ class InspectorPool {
 
   const std::shared_ptr<const policy::PolicySet> policies_;
   const extract::Limits limits_;
+  const detect::ScanFault fault_;  // test-only (InspectOptions::scan_fault)
   std::mutex mutex_;
   std::vector<std::unique_ptr<Inspector>> free_;
 };

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,17 +67,20 @@ struct EntityTree {
 };
 
 // Records problems with a bound on their number, so hostile input cannot
-// grow the list without limit.
+// grow the list without limit. The summary of dropped problems keeps the
+// kind of the first unscannable one dropped, so a flood of notes cannot
+// hide content that was not read.
 class ProblemLog {
  public:
-  explicit ProblemLog(std::vector<std::string>& sink) : sink_(sink) {}
-  void add(std::string problem);
+  explicit ProblemLog(std::vector<Problem>& sink) : sink_(sink) {}
+  void add(ProblemKind kind, std::string where, std::string detail);
   void finish();
 
  private:
   static constexpr std::size_t kMaxProblems = 64;
-  std::vector<std::string>& sink_;
+  std::vector<Problem>& sink_;
   std::size_t dropped_ = 0;
+  std::optional<Problem> dropped_unscannable_;
 };
 
 // Splits `message` into its entity tree, enforcing max_depth, max_parts and

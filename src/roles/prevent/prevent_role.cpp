@@ -40,6 +40,9 @@ std::shared_ptr<const prevent::PreventSnapshot> snapshot_for(
   options.sender_filter = config->prevent->filters.sender;
   options.recipient_filter = config->prevent->filters.recipient;
   options.deployment = deployment;
+  if (options.scan_fault)
+    spdlog::warn(
+        "prevent: CORDON_TEST_FAIL_SCAN is set: scans of texts holding it fail (tests only)");
   return std::make_shared<const prevent::PreventSnapshot>(
       prevent::PreventSnapshot{std::move(config), inspect::make_snapshot(std::move(options))});
 }

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/use_awaitable.hpp>
 #include <utility>
@@ -45,6 +46,12 @@ PreventMetrics::PreventMetrics(util::Metrics& registry)
       clients_refused(
           registry.counter("cordon_prevent_clients_refused_total",
                            "Connections refused: client outside prevent.client_networks")),
+      scan_errors(
+          registry.counter("cordon_prevent_scan_errors_total",
+                           "Messages deferred because the detection engine failed to scan them")),
+      unscannable(registry.counter(
+          "cordon_prevent_unscannable_total",
+          "Inspected messages with content that could not be read (acted on by on_unscannable)")),
       scan_seconds(registry.histogram("cordon_prevent_scan_seconds",
                                       "Time to parse and evaluate one message",
                                       {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5})) {}
@@ -107,10 +114,18 @@ RelayDecision to_decision(PreventMetrics& m, std::shared_ptr<const std::string> 
     case Disposition::failed:
       m.deferred.inc();
       return RelayDecision::answer(Reply::make(451, "4.3.0", "Inspection failed, try again later"));
+    case Disposition::scan_failed:
+      m.deferred.inc();
+      m.scan_errors.inc();
+      return RelayDecision::answer(
+          Reply::make(451, "4.3.0", "Content scan failed, try again later"));
     case Disposition::inspected:
       break;
   }
   m.inspected.inc();
+  if (std::any_of(result.problems.begin(), result.problems.end(),
+                  [](const mime::Problem& p) { return mime::is_unscannable(p.kind); }))
+    m.unscannable.inc();
   m.scan_seconds.observe(result.scan_time.count());
   auto content = result.outgoing ? std::make_shared<const std::string>(std::move(*result.outgoing))
                                  : std::move(message);
@@ -148,6 +163,9 @@ std::string describe(const Inspection& result) {
       break;
     case Disposition::failed:
       what = "inspection failed: " + result.detail;
+      break;
+    case Disposition::scan_failed:
+      what = "scan failed: " + result.detail;
       break;
     case Disposition::inspected:
       what = std::string(policy::to_string(result.verdict.action));

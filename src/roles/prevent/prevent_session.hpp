@@ -32,6 +32,8 @@ struct PreventMetrics {
   util::Counter& refused;
   util::Counter& downstream_errors;
   util::Counter& clients_refused;
+  util::Counter& scan_errors;  // detection engine failures (the message was deferred)
+  util::Counter& unscannable;  // inspected messages with content that could not be read
   util::Histogram& scan_seconds;
 };
 
