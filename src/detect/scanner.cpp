@@ -83,6 +83,8 @@ struct Scanner::Impl {
   std::shared_ptr<const Database> db;
   std::unique_ptr<hs_scratch_t, HsScratchDeleter> scratch;
   std::string repaired;
+  std::string folded;
+  text::FoldMap fold_map;  // folded offset -> offset in the scanned text
   std::vector<RawMatch> raw;
   std::vector<std::size_t> last_regex_match;  // per expression id: index into raw
   std::vector<Candidate> candidates;
@@ -184,6 +186,11 @@ struct Scanner::Impl {
       text::repair_utf8(input, repaired);
       text = repaired;
     }
+    // Matching runs on the folded text; findings are mapped back to the
+    // code points they came from.
+    const std::string_view unfolded = text;
+    const bool is_folded = text::fold_for_matching(text, folded, fold_map);
+    if (is_folded) text = folded;
     raw.clear();
     candidates.clear();
     std::fill(last_regex_match.begin(), last_regex_match.end(), kNone);
@@ -197,6 +204,11 @@ struct Scanner::Impl {
     for (std::size_t rule = 0; rule < findings.size(); ++rule) {
       if (findings[rule].empty()) continue;
       reduce_overlaps(findings[rule]);
+      if (is_folded)
+        for (Finding& f : findings[rule]) {
+          f.end = fold_map.original_end(unfolded, f.end);
+          f.begin = fold_map.original(f.begin);
+        }
       results.push_back({rule, std::move(findings[rule])});
       findings[rule] = {};
     }

@@ -93,10 +93,12 @@ Result<Deployment, std::string> load_or_create_deployment(const std::string& dat
   return Deployment{std::move(id).value(), std::move(key).value()};
 }
 
-bool inspected_by(std::string_view message, const Deployment& deployment) {
+StampCheck check_stamp(std::string_view message, const Deployment& deployment) {
   std::string expected;
+  StampCheck found = StampCheck::missing;
   for (const auto& field : mime::split_raw_headers(message).fields) {
     if (!util::iequals(field.name, kInspectedHeader)) continue;
+    if (found == StampCheck::missing) found = StampCheck::other_deployment;
     std::string_view value = field.value;
     auto start = value.find_first_not_of(" \t");
     if (start == std::string_view::npos) continue;
@@ -104,16 +106,36 @@ bool inspected_by(std::string_view message, const Deployment& deployment) {
     const std::string_view id = deployment.id;
     if (value.size() <= id.size() || value.substr(0, id.size()) != id || value[id.size()] != ';')
       continue;
+    found = StampCheck::invalid;
     auto at = value.find("; mac=");
     if (at == std::string_view::npos) continue;
     std::string_view given = value.substr(at + 6);
     given = given.substr(0, given.find_first_of("; \t\r\n"));
     if (expected.empty()) expected = mac(deployment.key, content_hash(message));
-    if (given.size() == expected.size() &&
+    // An empty expected mac (HMAC failed) matches nothing: fail closed.
+    if (!expected.empty() && given.size() == expected.size() &&
         CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0)
-      return true;
+      return StampCheck::valid;
   }
-  return false;
+  return found;
+}
+
+bool inspected_by(std::string_view message, const Deployment& deployment) {
+  return check_stamp(message, deployment) == StampCheck::valid;
+}
+
+std::string_view to_string(StampCheck check) {
+  switch (check) {
+    case StampCheck::valid:
+      return "valid";
+    case StampCheck::missing:
+      return "missing";
+    case StampCheck::other_deployment:
+      return "other_deployment";
+    case StampCheck::invalid:
+      return "invalid";
+  }
+  return "invalid";
 }
 
 std::string content_hash(std::string_view message) {

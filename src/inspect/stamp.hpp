@@ -37,6 +37,17 @@ Result<Deployment, std::string> load_or_create_deployment(const std::string& dat
 // content was changed afterwards do not count: they are inspected.
 bool inspected_by(std::string_view message, const Deployment& deployment);
 
+// What inspected_by() found, for the gateway's resubmission port, which
+// refuses everything but `valid` and says why in its log and metrics.
+enum class StampCheck {
+  valid,             // a stamp of this deployment whose mac matches this content
+  missing,           // no X-Cordon-Inspected header at all
+  other_deployment,  // stamps, none with this deployment's id (another key/id pair)
+  invalid,           // this deployment's id, but the mac does not match this content
+};
+StampCheck check_stamp(std::string_view message, const Deployment& deployment);
+std::string_view to_string(StampCheck check);
+
 // SHA-256 (lower-case hex) of the message without its trace headers
 // (Received, Return-Path, Delivered-To, X-Original-To, X-Cordon-Inspected).
 // Every MTA on the way adds a Received header on each attempt, so hashing

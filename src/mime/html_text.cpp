@@ -188,28 +188,61 @@ class Converter {
     pos_ = end == std::string_view::npos ? in_.size() : end + terminator.size();
   }
 
-  // Skips raw text up to the closing tag of `tag` (case-insensitive).
-  void skip_raw_text(std::string_view tag) {
+  // Text a reader never sees (comments, script and style contents, CDATA)
+  // is still text the sender wrote: it is kept on lines of its own.
+  void unseen_text(std::string_view raw) {
+    emit_break('\n');
+    for (char c : raw) {
+      if (c == '\r' || c == '\n') {
+        emit_break('\n');
+      } else if (is_space(c)) {
+        pending_space_ = true;
+      } else {
+        if (pending_space_) emit_space();
+        out_.push_back(c);
+      }
+    }
+    emit_break('\n');
+  }
+
+  // Reads raw text up to the closing tag of `tag` (case-insensitive).
+  void raw_text(std::string_view tag) {
+    std::size_t content = pos_;
     while (pos_ < in_.size()) {
       std::size_t lt = in_.find("</", pos_);
       if (lt == std::string_view::npos) {
+        unseen_text(in_.substr(content));
         pos_ = in_.size();
         return;
       }
       std::string_view candidate = in_.substr(lt + 2, tag.size());
       pos_ = lt + 2;
       if (lower(candidate) == tag) {
+        unseen_text(in_.substr(content, lt - content));
         skip_past(">");
         return;
       }
     }
   }
 
+  // Reads past `terminator` (or to the end), keeping what it skipped.
+  void unseen_until(std::string_view terminator) {
+    std::size_t end = in_.find(terminator, pos_);
+    if (end == std::string_view::npos) end = in_.size();
+    unseen_text(in_.substr(pos_, end - pos_));
+    pos_ = std::min(in_.size(), end + terminator.size());
+  }
+
   void markup() {
     std::size_t start = pos_;
     if (in_.substr(pos_, 4) == "<!--") {
       pos_ += 4;
-      skip_past("-->");
+      unseen_until("-->");
+      return;
+    }
+    if (in_.substr(pos_, 9) == "<![CDATA[") {
+      pos_ += 9;
+      unseen_until("]]>");
       return;
     }
     char next = pos_ + 1 < in_.size() ? in_[pos_ + 1] : '\0';
@@ -237,7 +270,7 @@ class Converter {
     }
     if (!closing && (tag == "script" || tag == "style" || tag == "template" || tag == "noscript" ||
                      tag == "xml")) {
-      skip_raw_text(tag);
+      raw_text(tag);
     }
   }
 
@@ -276,8 +309,14 @@ class Converter {
         value = in_.substr(v, pos_ - v);
       }
       if (closing) continue;
-      bool data_uri = lower(value.substr(0, 5)) == "data:";
-      if (name == "alt" || name == "title" || (name == "href" && !data_uri)) words(value);
+      // Inline images and references to other parts carry no text.
+      bool data_uri = lower(value.substr(0, 5)) == "data:" || lower(value.substr(0, 4)) == "cid:";
+      // Values a reader may see, or that carry data out of sight; not
+      // style, class, id and other markup plumbing.
+      if (name == "alt" || name == "title" || name == "value" || name == "placeholder" ||
+          name == "content" || name == "label" || name == "aria-label" || name == "summary" ||
+          name.starts_with("data-") || ((name == "href" || name == "src") && !data_uri))
+        words(value);
     }
   }
 

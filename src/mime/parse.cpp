@@ -1,9 +1,13 @@
 // mime::parse: splits the message (structure.cpp), then walks the entity
 // tree turning it into components -- subject, one "header" component with
-// the decoded top-level header block, "body" for each inline text part, and
-// "attachment:NAME" for everything else. An attached message becomes one
-// component (its headers and body text) and its own attachments are named
-// "attachment:OUTER/INNER".
+// the decoded content fields of the message and its parts (and attachment
+// file names), "body" for each inline text part (and multipart preambles
+// and epilogues), and "attachment:NAME" for everything else. An attached
+// message becomes one component (its content fields and body text) and its
+// own attachments are named "attachment:OUTER/INNER". Files uuencoded in
+// text and message/partial fragments reassembled within the message become
+// attachments of their own.
+#include <algorithm>
 #include <limits>
 #include <new>
 
@@ -21,6 +25,7 @@ namespace {
 using namespace detail;
 
 constexpr std::size_t kNoOwner = std::numeric_limits<std::size_t>::max();
+constexpr std::size_t kMaxInlineFiles = 16;  // uuencoded files taken out of one text part
 
 std::string label(const Entity& e) {
   return e.part_id.empty() ? std::string("the message body") : "part " + e.part_id;
@@ -65,6 +70,59 @@ Component make_component(ComponentKind kind, std::string name, std::string text)
   return c;
 }
 
+// Header fields that describe the message's structure, transport or
+// authentication rather than carry what the sender wrote: MIME framing
+// (boundaries, charsets, encodings -- the file name is scanned on its own),
+// identifiers and dates, trace fields, signatures and seals, and the
+// machine-written fields of the big mail services. Generated values in
+// them (a Python boundary "===============<19 digits>==", a DKIM hash)
+// would otherwise read as numbers. Everything else is content: Subject,
+// From/To/Cc/Reply-To with their display names, Comments, Keywords,
+// Organization, Content-Description, any other X- field.
+bool is_structure_field(std::string_view name) {
+  static constexpr std::string_view kExact[] = {"content-type",
+                                                "content-transfer-encoding",
+                                                "content-disposition",
+                                                "content-id",
+                                                "content-md5",
+                                                "content-length",
+                                                "content-location",
+                                                "content-language",
+                                                "mime-version",
+                                                "message-id",
+                                                "in-reply-to",
+                                                "references",
+                                                "resent-message-id",
+                                                "date",
+                                                "resent-date",
+                                                "received",
+                                                "x-received",
+                                                "return-path",
+                                                "received-spf",
+                                                "authentication-results",
+                                                "dkim-signature",
+                                                "x-google-dkim-signature",
+                                                "domainkey-signature",
+                                                "x-gm-message-state",
+                                                "x-gm-gg",
+                                                "x-gm-features",
+                                                "x-google-smtp-source",
+                                                "x-forefront-antispam-report",
+                                                "thread-index",
+                                                "x-cordon-inspected",
+                                                "list-id",
+                                                "feedback-id",
+                                                "x-feedback-id",
+                                                "x-originating-ip"};
+  static constexpr std::string_view kPrefixes[] = {
+      "arc-", "x-ms-exchange-", "x-microsoft-antispam", "x-ms-", "x-mailgun-", "x-ses-"};
+  for (std::string_view s : kExact)
+    if (iequals(name, s)) return true;
+  for (std::string_view p : kPrefixes)
+    if (name.size() >= p.size() && iequals(name.substr(0, p.size()), p)) return true;
+  return false;
+}
+
 const RawField* find_field(const Entity& e, std::string_view name) {
   for (const RawField& f : e.fields) {
     if (iequals(f.name, name)) return &f;
@@ -75,7 +133,8 @@ const RawField* find_field(const Entity& e, std::string_view name) {
 class Builder {
  public:
   Builder(const Limits& limits, ProblemLog& problems, Message& msg)
-      : problems_(problems),
+      : limits_(limits),
+        problems_(problems),
         msg_(msg),
         budget_(limits.max_decoded_bytes),
         max_decoded_(limits.max_decoded_bytes) {}
@@ -100,9 +159,11 @@ class Builder {
       push(make_component(ComponentKind::subject, "subject", msg_.subject));
     }
     if (!root.fields.empty()) {
+      header_index_ = msg_.components.size();
       push(make_component(ComponentKind::header, "header", header_block(root)));
     }
-    walk(root, Scope{});
+    walk(root, Scope{}, false);
+    reassemble();
   }
 
  private:
@@ -122,6 +183,7 @@ class Builder {
   std::string header_block(const Entity& e) {
     std::string text;
     for (const RawField& f : e.fields) {
+      if (!f.name.empty() && is_structure_field(f.name)) continue;
       if (!f.name.empty()) {
         text.append(f.name);
         text.append(": ");
@@ -136,14 +198,57 @@ class Builder {
     return text;
   }
 
-  void walk(const Entity& e, const Scope& scope) {
+  // A header block quoted as text (text/rfc822-headers in a delivery
+  // report) follows the rule of every header block: content fields only.
+  std::string quoted_header_text(std::string_view text) {
+    Entity quoted;
+    std::size_t body = split_top_headers(text, quoted.fields);
+    std::string out = header_block(quoted);
+    if (body < text.size()) {
+      std::string rest;
+      sanitize_utf8(text.substr(body), rest);
+      out.append(rest);
+    }
+    return out;
+  }
+
+  // The content fields of a part below the top level (Content-Description,
+  // X- fields ...) and its decoded file name are text the sender chose: they
+  // join the message's header component, or the text of the attached
+  // message they belong to.
+  void part_fields(const Entity& e, const Scope& scope, bool with_fields) {
+    std::string text = with_fields ? header_block(e) : std::string();
+    if (!e.content.filename.empty()) {
+      std::string name;
+      sanitize_utf8(e.content.filename, name);
+      text.append("file name: ").append(name).push_back('\n');
+    }
+    if (text.empty()) return;
+    std::size_t target = scope.owner != kNoOwner ? scope.owner : header_index_;
+    if (target == kNoOwner) {
+      header_index_ = msg_.components.size();
+      push(make_component(ComponentKind::header, "header", std::move(text)));
+      return;
+    }
+    charge(text.size());
+    std::string& target_text = msg_.components[target].text;
+    if (!target_text.empty() && !target_text.ends_with('\n')) target_text.push_back('\n');
+    target_text.append(text);
+  }
+
+  // `part`: e is a MIME part whose own fields are not scanned elsewhere
+  // (false for the message's root and an attached message's root).
+  void walk(const Entity& e, const Scope& scope, bool part = true) {
+    part_fields(e, scope, part);
     if (e.embedded) {
       attached_message(e, scope);
     } else if (!e.children.empty()) {
       if (e.content.subtype == "encrypted") {
         problems_.add("encrypted content in " + label(e) + " cannot be inspected");
       }
+      hidden_text(e.preamble, scope);
       for (const Entity& child : e.children) walk(child, scope);
+      hidden_text(e.epilogue, scope);
     } else {
       leaf(e, scope);
     }
@@ -164,7 +269,7 @@ class Builder {
     comp.declared_type = e.content.type();
     comp.size = e.raw_size;
     push(std::move(comp));
-    walk(inner, Scope{scope.prefix + name + "/", index});
+    walk(inner, Scope{scope.prefix + name + "/", index}, false);
   }
 
   void leaf(const Entity& e, const Scope& scope) {
@@ -181,10 +286,15 @@ class Builder {
                     " is incomplete (truncated part?)");
     }
     if (report.truncated) limit_reached(e);
+    // An unknown encoding decoded by its looks: what was written is
+    // scanned as well, in case the looks deceived.
+    if (c.encoding_guessed) hidden_text(e.body, scope);
 
     if (is_body_part(c)) {
       std::string text = to_text(data, c, e);
+      if (c.subtype == "rfc822-headers") text = quoted_header_text(text);
       add_body(std::move(text), scope);
+      for (Component& file : inline_uuencoded(data, e, scope)) push(std::move(file));
       return;
     }
     std::string name = sanitize_name(c.filename);
@@ -194,16 +304,72 @@ class Builder {
     comp.filename = c.filename;
     comp.declared_type = c.type();
     comp.is_text = is_text_attachment(c, data);
+    if (c.is_partial()) {
+      // A fragment is scanned as written whatever becomes of it.
+      comp.is_text = true;
+      fragment(e, data);
+    }
     comp.size = data.size();
     if (comp.is_text) {
       // The text is converted while the data is held: leave room for both.
       std::size_t saved = budget_;
       charge(data.size());
       comp.text = to_text(data, c, e);
+      if (c.subtype == "rfc822-headers") comp.text = quoted_header_text(comp.text);
       budget_ = saved;
     }
+    std::vector<Component> files;
+    if (comp.is_text) files = inline_uuencoded(data, e, scope);
     comp.data = std::move(data);
     push(std::move(comp));
+    for (Component& file : files) push(std::move(file));
+  }
+
+  // Files uuencoded inside text ("begin 644 NAME" ... "end") become
+  // attachments of their own, so their content is decoded, typed and
+  // expanded like any other attachment; the text is still scanned as written.
+  std::vector<Component> inline_uuencoded(std::string_view data, const Entity& e,
+                                          const Scope& scope) {
+    std::vector<Component> files;
+    if (e.content.encoding == TransferEncoding::uuencode) return files;
+    bool more = false;
+    std::vector<UuencodedBlock> blocks = find_uuencoded_blocks(data, kMaxInlineFiles, more);
+    if (more) {
+      problems_.add("more than " + std::to_string(kMaxInlineFiles) + " uuencoded files in " +
+                    label(e) + "; the rest were scanned as written");
+    }
+    std::size_t index = 0;
+    for (const UuencodedBlock& block : blocks) {
+      ++index;
+      std::string decoded;
+      DecodeReport report;
+      decode_transfer(block.encoded, TransferEncoding::uuencode, budget_, decoded, report);
+      if (report.truncated) limit_reached(e);
+      if (report.incomplete) {
+        problems_.add("uuencoded file in " + label(e) + " has no end line (truncated?)");
+      }
+      ContentInfo info;
+      info.media_type = "application";
+      info.subtype = "octet-stream";
+      info.filename = block.name;
+      std::string name = sanitize_name(block.name);
+      if (name.empty()) name = generated_name(e) + "-uu" + std::to_string(index);
+      Component comp =
+          make_component(ComponentKind::attachment, "attachment:" + scope.prefix + name, {});
+      comp.filename = block.name;
+      comp.declared_type = info.type();
+      comp.is_text = is_text_attachment(info, decoded);
+      comp.size = decoded.size();
+      if (comp.is_text) {
+        std::size_t saved = budget_;
+        charge(decoded.size());
+        comp.text = to_text(decoded, info, e);
+        budget_ = saved;
+      }
+      comp.data = std::move(decoded);
+      files.push_back(std::move(comp));
+    }
+    return files;
   }
 
   std::string to_text(std::string_view data, const ContentInfo& c, const Entity& e) {
@@ -231,6 +397,17 @@ class Builder {
     owner_text.append(text);
   }
 
+  // A multipart's preamble or epilogue: scanned as body text, as written
+  // (no transfer encoding or charset applies to it).
+  void hidden_text(std::string_view raw, const Scope& scope) {
+    if (std::all_of(raw.begin(), raw.end(),
+                    [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }))
+      return;
+    std::string text;
+    sanitize_utf8(raw.substr(0, std::min(raw.size(), budget_)), text);
+    add_body(std::move(text), scope);
+  }
+
   void limit_reached(const Entity& e) {
     if (limit_reported_) return;
     limit_reported_ = true;
@@ -238,11 +415,88 @@ class Builder {
                   label(e) + "; the rest was not inspected");
   }
 
+  // A message/partial fragment, kept until every part has been seen.
+  void fragment(const Entity& e, std::string_view data) {
+    const ContentInfo& c = e.content;
+    if (reassembling_) {
+      problems_.add("message/partial fragment in " + label(e) +
+                    " of a reassembled message is not reassembled again; scanned as written");
+      return;
+    }
+    charge(data.size());
+    fragments_.push_back(
+        Fragment{c.partial_id, c.partial_number, c.partial_total, std::string(data), label(e)});
+  }
+
+  // RFC 2046 5.2.2: fragments of one id, numbered 1 to total, make one
+  // message again (fragment 1 starts with its header). Fragments whose
+  // siblings travel in other messages cannot be put together here: each was
+  // scanned as written and the gap is recorded as a problem.
+  void reassemble() {
+    reassembling_ = true;
+    std::vector<std::string> ids;
+    for (const Fragment& f : fragments_)
+      if (std::find(ids.begin(), ids.end(), f.id) == ids.end()) ids.push_back(f.id);
+    std::size_t count = 0;
+    for (const std::string& id : ids) {
+      std::vector<const Fragment*> group;
+      std::size_t total = 0;
+      for (const Fragment& f : fragments_) {
+        if (f.id != id) continue;
+        group.push_back(&f);
+        total = std::max(total, f.total);
+      }
+      std::stable_sort(group.begin(), group.end(),
+                       [](const Fragment* a, const Fragment* b) { return a->number < b->number; });
+      bool complete = !id.empty() && total > 0 && group.size() == total;
+      for (std::size_t i = 0; complete && i < group.size(); ++i)
+        complete = group[i]->number == i + 1;
+      if (!complete) {
+        std::string numbers;
+        for (const Fragment* f : group)
+          numbers += (numbers.empty() ? "" : ", ") +
+                     (f->number > 0 ? std::to_string(f->number) : std::string("?"));
+        std::string shown;
+        sanitize_utf8(std::string_view(id).substr(0, 80), shown);
+        problems_.add("message/partial \"" + shown + "\": fragment(s) " + numbers + " of " +
+                      (total > 0 ? std::to_string(total) : std::string("?")) + " (first in " +
+                      group.front()->where +
+                      ") cannot be reassembled, the rest are not in this message; "
+                      "scanned as written");
+        continue;
+      }
+      std::string whole;
+      for (const Fragment* f : group) whole += f->data;
+      EntityTree tree = split_entities(whole, limits_, problems_);
+      std::string name = "reassembled-" + std::to_string(++count) + ".eml";
+      std::size_t index = msg_.components.size();
+      Component comp =
+          make_component(ComponentKind::attachment, "attachment:" + name, header_block(tree.root));
+      comp.declared_type = "message/partial";
+      comp.size = whole.size();
+      push(std::move(comp));
+      walk(tree.root, Scope{name + "/", index}, false);
+    }
+    fragments_.clear();
+  }
+
+  struct Fragment {
+    std::string id;
+    std::size_t number = 0;
+    std::size_t total = 0;
+    std::string data;
+    std::string where;
+  };
+
+  const Limits& limits_;
   ProblemLog& problems_;
   Message& msg_;
   std::size_t budget_;
   std::size_t max_decoded_;
   bool limit_reported_ = false;
+  std::size_t header_index_ = kNoOwner;  // the top-level "header" component
+  std::vector<Fragment> fragments_;
+  bool reassembling_ = false;
 };
 
 }  // namespace

@@ -47,11 +47,24 @@ std::string label(const Entity& e) {
   return e.part_id.empty() ? std::string("the message") : "part " + e.part_id;
 }
 
+// A decimal parameter value up to a million; 0 when absent or not one.
+std::size_t small_number(const char* v) {
+  if (v == nullptr || *v == '\0') return 0;
+  std::size_t n = 0;
+  for (; *v != '\0'; ++v) {
+    if (*v < '0' || *v > '9' || n > 1000000) return 0;
+    n = n * 10 + static_cast<std::size_t>(*v - '0');
+  }
+  return n;
+}
+
 void make_text_leaf(Entity& e) {
   e.content.media_type = "text";
   e.content.subtype = "plain";
   e.content.charset.clear();
   e.content.encoding = TransferEncoding::identity;
+  e.content.encoding_unknown = false;
+  e.content.encoding_guessed = false;
 }
 
 class Splitter {
@@ -229,13 +242,16 @@ class Splitter {
         if (const char* v = g_mime_content_type_get_parameter(ct.get(), "name")) {
           if (c.filename.empty()) c.filename = v;
         }
+        if (c.is_partial()) {
+          if (const char* v = g_mime_content_type_get_parameter(ct.get(), "id")) c.partial_id = v;
+          c.partial_number = small_number(g_mime_content_type_get_parameter(ct.get(), "number"));
+          c.partial_total = small_number(g_mime_content_type_get_parameter(ct.get(), "total"));
+        }
       } else if (!have_encoding && iequals(f.name, "content-transfer-encoding")) {
         have_encoding = true;
         bool known = true;
         c.encoding = transfer_encoding_from_name(unfold(f.value), known);
-        if (!known) {
-          problems_.add("unknown Content-Transfer-Encoding in " + label(e) + ", read as 8bit");
-        }
+        c.encoding_unknown = !known;
       } else if (!have_disposition && iequals(f.name, "content-disposition")) {
         have_disposition = true;
         std::string value = to_c_string(unfold(f.value));
@@ -263,6 +279,10 @@ class Splitter {
     if (cut) return pos;
     ContentInfo& c = e.content;
     if (c.is_multipart() || c.is_message()) {
+      if (c.encoding_unknown) {
+        problems_.add("unknown Content-Transfer-Encoding in " + label(e) + ", read as 8bit");
+        c.encoding_unknown = false;
+      }
       if (depth >= max_depth_) {
         problems_.add("mime depth limit " + std::to_string(max_depth_) + " reached at " + label(e) +
                       "; its content was read as plain text");
@@ -281,7 +301,22 @@ class Splitter {
     std::size_t end = find_delimiter(pos);
     e.body = body_between(pos, end);
     e.raw_size = e.body.size();
+    if (c.encoding_unknown) unknown_encoding(e);
     return end;
+  }
+
+  // Content that is plainly base64 or quoted-printable under an encoding
+  // name cordon does not know is decoded as such (and scanned as written
+  // too, see parse.cpp).
+  void unknown_encoding(Entity& e) {
+    ContentInfo& c = e.content;
+    c.encoding = guess_transfer_encoding(e.body);
+    c.encoding_guessed = c.encoding != TransferEncoding::identity;
+    const char* read_as = c.encoding == TransferEncoding::base64 ? "base64 and as written"
+                          : c.encoding == TransferEncoding::quoted_printable
+                              ? "quoted-printable and as written"
+                              : "8bit";
+    problems_.add("unknown Content-Transfer-Encoding in " + label(e) + ", read as " + read_as);
   }
 
   std::size_t parse_message(std::size_t pos, Entity& e, std::size_t depth) {
@@ -327,6 +362,8 @@ class Splitter {
       e.raw_size = e.body.size();
       return d;
     }
+    // Readers do not show the preamble and epilogue, so data hides there.
+    e.preamble = body_between(pos, d);
     std::size_t index = 0;
     bool limit_reported = false;
     while (true) {
@@ -364,7 +401,10 @@ class Splitter {
       if (which == own && !close) continue;
       if (which == own && close) {
         stack_.pop_back();
-        return find_delimiter(line_at(d).next);  // the epilogue is not shown by readers
+        std::size_t epilogue = line_at(d).next;
+        std::size_t end = find_delimiter(epilogue);
+        e.epilogue = body_between(epilogue, end);
+        return end;
       }
       problems_.add("missing closing boundary of " + label(e));
       break;

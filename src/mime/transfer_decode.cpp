@@ -271,4 +271,92 @@ void decode_transfer(std::string_view encoded, TransferEncoding encoding, std::s
   }
 }
 
+namespace {
+
+bool is_octal_mode(std::string_view s) {
+  return s.size() >= 3 && s.size() <= 4 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '7'; });
+}
+
+// "begin MODE NAME": the name, or nullopt-like false when not a begin line.
+bool begin_line(std::string_view line, std::string& name) {
+  if (!line.starts_with("begin ")) return false;
+  std::string_view rest = line.substr(6);
+  std::size_t sp = rest.find(' ');
+  if (!is_octal_mode(rest.substr(0, sp))) return false;
+  name = sp == std::string_view::npos ? std::string() : std::string(rest.substr(sp + 1));
+  while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
+  return true;
+}
+
+}  // namespace
+
+std::vector<UuencodedBlock> find_uuencoded_blocks(std::string_view text, std::size_t max_blocks,
+                                                  bool& more) {
+  more = false;
+  std::vector<UuencodedBlock> out;
+  std::size_t pos = 0;
+  std::size_t start = 0;
+  bool open = false;
+  std::string name;
+  while (pos < text.size()) {
+    std::size_t line_start = pos;
+    std::string_view line = next_line(text, pos);
+    if (!open) {
+      if (begin_line(line, name)) {
+        if (out.size() == max_blocks) {
+          more = true;
+          return out;
+        }
+        open = true;
+        start = line_start;
+      }
+      continue;
+    }
+    if (line == "end") {
+      out.push_back({std::move(name), text.substr(start, pos - start)});
+      name.clear();
+      open = false;
+    }
+  }
+  if (open) out.push_back({std::move(name), text.substr(start)});
+  return out;
+}
+
+TransferEncoding guess_transfer_encoding(std::string_view body) {
+  std::size_t pos = 0;
+  std::size_t alphabet = 0;
+  bool base64 = true;
+  bool escapes = false;
+  bool qp = true;
+  while (pos < body.size() && (base64 || qp)) {
+    std::string_view line = next_line(body, pos);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+    std::size_t padding = 0;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      const auto c = static_cast<unsigned char>(line[i]);
+      if (c == '=') {
+        if (i + 1 == line.size()) {
+          escapes = true;  // soft line break
+        } else if (i + 2 < line.size() && hex_value(line[i + 1]) >= 0 &&
+                   hex_value(line[i + 2]) >= 0) {
+          escapes = true;
+        } else {
+          qp = false;
+        }
+        ++padding;
+      } else if (kBase64[c] < 64 && c != '-' && c != '_') {
+        if (padding > 0) base64 = false;  // '=' only at the end of a line
+        ++alphabet;
+      } else {
+        base64 = false;
+      }
+    }
+    if (!line.empty() && (line.size() % 4 != 0 || padding > 2)) base64 = false;
+  }
+  if (base64 && alphabet >= 16) return TransferEncoding::base64;
+  if (qp && escapes) return TransferEncoding::quoted_printable;
+  return TransferEncoding::identity;
+}
+
 }  // namespace cordon::mime::detail

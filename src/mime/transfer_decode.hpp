@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cordon::mime::detail {
 
@@ -25,5 +26,22 @@ struct DecodeReport {
 // Decodes `encoded` into `out` (appending), writing at most max_output bytes.
 void decode_transfer(std::string_view encoded, TransferEncoding encoding, std::size_t max_output,
                      std::string& out, DecodeReport& report);
+
+// A uuencoded file written inline in text: "begin 644 NAME" ... "end".
+struct UuencodedBlock {
+  std::string name;          // from the begin line, may be empty
+  std::string_view encoded;  // from the begin line to the end line (or the text's end)
+};
+
+// The uuencoded blocks of `text`, at most `max_blocks` of them; `more` is
+// set when there were more.
+std::vector<UuencodedBlock> find_uuencoded_blocks(std::string_view text, std::size_t max_blocks,
+                                                  bool& more);
+
+// For a part whose Content-Transfer-Encoding is not one cordon knows: the
+// encoding its content plainly is -- base64 (only the base64 alphabet,
+// lines of even length) or quoted-printable (valid =XX escapes or soft
+// line breaks, no other '=') -- or identity when it is neither.
+TransferEncoding guess_transfer_encoding(std::string_view body);
 
 }  // namespace cordon::mime::detail

@@ -73,7 +73,7 @@ class Attempt {
   // Recipients whose failure DSN is to be sent: those that failed in this
   // attempt, and those still owed one from an earlier attempt.
   std::vector<std::size_t> failed_;
-  bool dlp_bounced_ = false;  // the DSN returns headers only
+  bool dlp_bounced_ = false;  // DLP refused the content: the DSN never returns it
 };
 
 asio::awaitable<void> Attempt::dlp_stage() {
@@ -208,7 +208,8 @@ asio::awaitable<bool> Attempt::send_dsns(DsnAction action, const std::vector<std
   context.reporting_mta = options_.hostname;
   context.queue_id = id_;
   context.original = content_;
-  context.headers_only = dlp_bounced_;
+  context.dlp_refused = dlp_bounced_;
+  context.sender_local = sender_is_local(envelope_.sender, options_.local_domains);
   context.last_attempt = now_;
   context.will_retry_until = envelope_.arrival + options_.max_lifetime;
   context.now = std::chrono::system_clock::now();

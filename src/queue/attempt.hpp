@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <asio/awaitable.hpp>
 
@@ -38,6 +39,10 @@ struct AttemptOptions {
   std::filesystem::path maildir;     // with new/, cur/, tmp/ below it
   DlpPoolOptions dlp;
   Duration max_lifetime{};  // delay DSNs: retried until arrival + max_lifetime
+  // gateway.local_domains (lower case): a DSN about content DLP refused or
+  // has not passed returns its Date and Message-ID only to senders of these
+  // domains, and nothing of it to anybody else.
+  std::vector<std::string> local_domains;
 };
 
 // The attempt's I/O. Each is awaited on the caller's executor.

@@ -37,6 +37,30 @@ std::string_view header_section(std::string_view message) {
   return message;
 }
 
+// The fields of `header` (unfolded lines kept as written) called Date or
+// Message-ID, the first of each: what names a message without saying
+// anything of its content.
+std::string identifying_fields(std::string_view header) {
+  std::string out;
+  bool keep = false, have_date = false, have_id = false;
+  for (std::string_view line : split_lines(header)) {
+    const bool continuation = !line.empty() && (line[0] == ' ' || line[0] == '\t');
+    if (!continuation) {
+      const auto colon = line.find(':');
+      std::string name = upper(line.substr(0, colon == std::string_view::npos ? 0 : colon));
+      while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
+      keep = (name == "DATE" && !have_date) || (name == "MESSAGE-ID" && !have_id);
+      have_date = have_date || name == "DATE";
+      have_id = have_id || name == "MESSAGE-ID";
+    }
+    if (keep) {
+      out += line;
+      out += "\r\n";
+    }
+  }
+  return out;
+}
+
 bool looks_like_ip(std::string_view host) {
   if (host.empty()) return false;
   if (host.find(':') != std::string_view::npos) return true;  // IPv6
@@ -97,6 +121,14 @@ Part notification_part(const DsnRequest& r, bool any_failed, bool any_delayed,
   if (headers_only_fallback)
     text +=
         "Only the headers of your message are attached: its body has lines too long to return.\r\n";
+  if (r.ret == DsnReturn::identifying_headers)
+    text +=
+        "Only the Date and Message-ID of your message are attached: it was stopped or not yet\r\n"
+        "passed by the data loss prevention policy, and a notice never returns its content.\r\n";
+  if (r.ret == DsnReturn::nothing)
+    text +=
+        "Your message is not attached: it was stopped or not yet passed by the data loss\r\n"
+        "prevention policy, and a notice never returns its content.\r\n";
   Part part;
   bool needs_encoding = has_8bit(text);
   for (std::string_view line : split_lines(text)) needs_encoding |= line.size() > kMaxLine;
@@ -162,7 +194,10 @@ Part original_part(const DsnRequest& r, bool& headers_only_fallback) {
     }
   }
   if (part.body.empty()) {
-    part.body = normalise_lines(header_section(r.original), cut);
+    const std::string_view header = header_section(r.original);
+    part.body = r.ret == DsnReturn::identifying_headers
+                    ? normalise_lines(identifying_fields(header), cut)
+                    : normalise_lines(header, cut);
     part.eight_bit = has_8bit(part.body);
     part.headers =
         "Content-Description: Undelivered Message Headers\r\nContent-Type: text/rfc822-headers\r\n";
@@ -194,6 +229,14 @@ DsnReturn dsn_return(std::string_view ret_param) {
   return upper(ret_param) == "FULL" ? DsnReturn::full : DsnReturn::headers;
 }
 
+bool sender_is_local(std::string_view sender, std::span<const std::string> local_domains) {
+  const auto at = sender.rfind('@');
+  if (at == std::string_view::npos) return false;
+  std::string domain(sender.substr(at + 1));
+  for (char& c : domain) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return std::find(local_domains.begin(), local_domains.end(), domain) != local_domains.end();
+}
+
 DsnRequest dsn_request(const Envelope& e, DsnAction action, std::span<const std::size_t> which,
                        const DsnContext& context) {
   DsnRequest req;
@@ -202,7 +245,13 @@ DsnRequest dsn_request(const Envelope& e, DsnAction action, std::span<const std:
   req.envid = e.params.envid;
   req.queue_id = context.queue_id;
   req.arrival = e.arrival;
-  req.ret = context.headers_only ? DsnReturn::headers : dsn_return(e.params.ret);
+  // Bypass is the administrator's choice to deliver around DLP: such
+  // content is returned as for any MTA.
+  const bool passed = e.flags.inspected || e.flags.bypassed;
+  if (context.dlp_refused || !passed)
+    req.ret = context.sender_local ? DsnReturn::identifying_headers : DsnReturn::nothing;
+  else
+    req.ret = dsn_return(e.params.ret);
   req.original = context.original;
   req.now = context.now;
   for (auto i : which) {
@@ -260,11 +309,12 @@ Result<DsnMessage, DsnError> build_dsn(const DsnRequest& r) {
                                  [](const auto& x) { return x.action == DsnAction::delayed; });
 
   bool headers_only_fallback = false;
-  Part original = original_part(r, headers_only_fallback);
+  std::optional<Part> original;
+  if (r.ret != DsnReturn::nothing) original = original_part(r, headers_only_fallback);
   std::vector<Part> parts;
   parts.push_back(notification_part(r, any_failed, any_delayed, headers_only_fallback));
   parts.push_back(status_part(r));
-  parts.push_back(std::move(original));
+  if (original) parts.push_back(std::move(*original));
   bool eight_bit =
       std::any_of(parts.begin(), parts.end(), [](const Part& p) { return p.eight_bit; });
 

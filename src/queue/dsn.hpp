@@ -5,6 +5,14 @@
 // The DSN goes out with the null reverse-path (<>), and none is ever built
 // for a message that itself had the null sender: a bounce of a bounce
 // would loop between two MTAs.
+//
+// A DSN never carries content DLP refused or has not passed: DSNs are not
+// inspected, and the envelope sender is whatever the client wrote in MAIL
+// FROM, so a bounce would otherwise carry the blocked data (a card number
+// in the Subject, a secret in an X- header) to any address outside. Such a
+// DSN returns nothing of the original to a sender outside the local
+// domains, and only its Date and Message-ID to a local one (see
+// dsn_request).
 #pragma once
 
 #include <cstddef>
@@ -20,7 +28,11 @@
 namespace cordon::queue {
 
 enum class DsnAction { failed, delayed };
-enum class DsnReturn { headers, full };  // RET=HDRS (and the default) / RET=FULL
+// What of the original a DSN returns: RET=HDRS (and the default), RET=FULL,
+// or, for content DLP refused or has not passed, only the fields that name
+// the message (Date, Message-ID) or nothing at all (RFC 6522 makes the
+// third part optional).
+enum class DsnReturn { headers, full, identifying_headers, nothing };
 
 struct DsnRecipient {
   std::string final_recipient;     // the address tried (RCPT TO)
@@ -66,8 +78,11 @@ struct DsnContext {
   std::string reporting_mta;
   std::string queue_id;
   std::string_view original;  // the message as queued
-  // DLP refused the content: return the headers only, whatever RET= asked.
-  bool headers_only = false;
+  // DLP refused the content (a 5xx from a DLP host).
+  bool dlp_refused = false;
+  // The DSN goes to a local sender: the sender's domain is one of
+  // gateway.local_domains, so the notice stays inside the organisation.
+  bool sender_local = false;
   TimePoint last_attempt{};
   TimePoint will_retry_until{};  // delayed DSNs: arrival + max_lifetime
   TimePoint now{};
@@ -77,14 +92,19 @@ struct DsnContext {
 // `envelope`: only those whose NOTIFY= asks for one, each with its
 // last_reply as the diagnostic and its status and remote MTA (a delay:
 // 4.4.1, and until when it is retried). Without recipients when none asked.
+// What of the original it returns follows RET= for content DLP passed (or
+// that was delivered around DLP by bypass); for content DLP refused or has
+// not passed yet (a delay or expiry while DLP defers it): nothing for a
+// sender outside the local domains, Date and Message-ID for a local one.
+// No other field is safe: the gateway does not know which one held the
+// finding.
 DsnRequest dsn_request(const Envelope& envelope, DsnAction action,
                        std::span<const std::size_t> which, const DsnContext& context);
 
 // The envelope a DSN is queued with: from <> to the original sender, and
 // marked inspected. DSNs never go to DLP: they carry only what the sender
-// sent (headers only when DLP refused the message, so a DSN never echoes
-// the content DLP stopped), and inspecting them would block the very notice
-// that tells the sender why a message was stopped.
+// sent (and nothing DLP stopped, see dsn_request), and inspecting them would
+// block the very notice that tells the sender why a message was stopped.
 Envelope dsn_envelope(const DsnMessage& dsn, DsnAction action, std::string_view original_id,
                       TimePoint now);
 
@@ -106,5 +126,9 @@ bool dsn_requested(std::string_view notify, DsnAction action);
 
 // The RET a DSN should use for a message's RET= parameter.
 DsnReturn dsn_return(std::string_view ret_param);
+
+// Whether `sender`'s domain is one of `local_domains` (lower case, exact,
+// as gateway.local_domains is matched for recipients).
+bool sender_is_local(std::string_view sender, std::span<const std::string> local_domains);
 
 }  // namespace cordon::queue

@@ -128,6 +128,53 @@ TEST(DetectCreditCard, KnowsEveryPublishedBrand) {
   EXPECT_TRUE(matches(rule, "pay 501971701010379").empty()) << "Dankort is 16 digits";
 }
 
+// Disguises a reader does not see (NFKC compatibility forms, format
+// characters) are folded before matching; offsets cover the original text.
+TEST(DetectCreditCard, FindsNumbersDisguisedWithUnicode) {
+  const auto rule = identifier("credit_card");
+  // Fullwidth digits and a fullwidth space.
+  EXPECT_EQ(matches(rule,
+                    "card \uFF14\uFF11\uFF11\uFF11\u3000\uFF11\uFF11\uFF11\uFF11 "
+                    "1111 1111 x"),
+            V{"\uFF14\uFF11\uFF11\uFF11\u3000\uFF11\uFF11\uFF11\uFF11 1111 1111"});
+  // Zero-width space, word joiner, soft hyphen and BOM between digits.
+  EXPECT_EQ(matches(rule, "card 4111\u200B1111\u20601111\u00AD1111\uFEFF."),
+            V{"4111\u200B1111\u20601111\u00AD1111"});
+  // Arabic-Indic and Devanagari digits, a no-break space and en dashes.
+  EXPECT_EQ(matches(rule, "\u0664\u0661\u0661\u0661111111111111"),
+            V{"\u0664\u0661\u0661\u0661111111111111"});
+  EXPECT_EQ(matches(rule, "4111\u00A01111\u00A01111\u00A01111"),
+            V{"4111\u00A01111\u00A01111\u00A01111"});
+  EXPECT_EQ(matches(rule, "4111\u20131111\u20131111\u20131111"),
+            V{"4111\u20131111\u20131111\u20131111"});
+  EXPECT_EQ(matches(rule, "\u0968\u0968\u0968\u0967 0000 0000 0009"),
+            V{"\u0968\u0968\u0968\u0967 0000 0000 0009"});
+  // Still one value however it is written, and still Luhn-checked.
+  auto db = testing::compile_ok({rule});
+  ASSERT_TRUE(db);
+  Scanner scanner(db);
+  auto a = scanner.scan("4111111111111111");
+  auto b = scanner.scan("\uFF14111\u200B111111111111");
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(a[0].findings[0].value_hash, b[0].findings[0].value_hash);
+  EXPECT_EQ(b[0].findings[0].masked, "4111********1111");
+  EXPECT_TRUE(matches(rule, "\uFF14111111111111112").empty());
+}
+
+TEST(DetectIban, FindsFullwidthAndZeroWidthDisguises) {
+  const auto rule = identifier("iban");
+  EXPECT_EQ(matches(rule, "IBAN \uFF24\uFF25\uFF18\uFF19 3704 0044 0532 0130 00"),
+            V{"\uFF24\uFF25\uFF18\uFF19 3704 0044 0532 0130 00"});
+  EXPECT_EQ(matches(rule, "IBAN DE89\u200B3704\u200B0044\u200B0532\u200B0130\u200B00"),
+            V{"DE89\u200B3704\u200B0044\u200B0532\u200B0130\u200B00"});
+}
+
+TEST(DetectKeywords, MatchFullwidthAndZeroWidthDisguises) {
+  const auto rule = testing::keywords({"project neptune"});
+  EXPECT_EQ(matches(rule, "the \uFF30roject ne\u200Bptune plan").size(), 1u);
+}
+
 TEST(DetectUsSsn, FindsValidNumbersWithSeparators) {
   const auto rule = identifier("us_ssn");
   EXPECT_EQ(matches(rule, "SSN 536-22-1234."), V{"536-22-1234"});

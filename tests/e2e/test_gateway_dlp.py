@@ -15,7 +15,7 @@ from peers import SmtpSink, free_port, wait_until
 class DlpPool(GatewayCase):
 
     def fake(self, **kwargs):
-        dlp = FakeDlp(free_port(), **kwargs)
+        dlp = FakeDlp(free_port(), stamp_dir=self.data_dir, **kwargs)
         self.cleanups.append(dlp.stop)
         return dlp
 

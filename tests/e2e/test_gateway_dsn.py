@@ -1,7 +1,10 @@
 """A bounce is never lost: when the DSN for a bounced message cannot be
 committed to the spool (here: the queue's disk is below min_free), the
 original message stays queued, DLP is not asked again, and the DSN goes out
-at a later attempt once it can be queued."""
+at a later attempt once it can be queued. And a bounce never carries blocked
+data out: when the headers are the payload, a DSN to a sender outside the
+local domains returns nothing of the message, one to a local sender only
+its Date and Message-ID."""
 
 import unittest
 
@@ -50,9 +53,38 @@ class DsnNeverLost(GatewayCase):
         self.assertIn(b"Status: 5.7.0", raw)
         self.assertIn(b"Final-Recipient: rfc822; bob@example.net", raw)
         self.assertIn(b"Diagnostic-Code: smtp; 550 5.7.0 blocked: payment card number", raw)
-        self.assertNotIn(b"4111 1111 1111 1111", raw)  # headers only, as for any DLP bounce
+        self.assertNotIn(b"4111 1111 1111 1111", raw)  # nothing of what DLP stopped
         self.assertEqual(len(dlp.messages), inspected)
         self.assertEqual(self.log().count(f"queue {qid}: dlp-bounced"), 1)
+
+    def test_dsn_of_a_blocked_message_never_returns_the_headers_that_carried_the_data(self):
+        dlp = FakeDlp(free_port(), replies={"dot": "550 5.7.0 blocked: payment card number"})
+        self.cleanups.append(dlp.stop)
+        self.start_gateway([f"127.0.0.1:{dlp.port}"],
+                           extra_gateway="  local_domains: [example.com]\n")
+        payload = ("From: x@example.com\r\nTo: bob@example.net\r\n"
+                   "Date: Sun, 22 Nov 2026 10:00:00 +0000\r\n"
+                   "Subject: 4111 1111 1111 1111\r\nX-Data: QUtJQUlPU0ZPRE5ON0VYQU1QTEU=\r\n"
+                   "Message-ID: <{}@example.com>\r\n\r\n4111 1111 1111 1111\r\n")
+        # From a relay_networks client, but the DSN would go to whatever MAIL FROM says.
+        outside = self.send(payload.format("outside"), sender="exfil@outside.test")
+        local = self.send(payload.format("local"), sender="alice@example.com")
+        msgs = self.wait_maildir(2)
+        self.wait_gone(outside)
+        self.wait_gone(local)
+        by_rcpt = {m["Delivered-To"]: bytes(m).replace(b"\r\n", b"\n") for m in msgs}
+        self.assertEqual(set(by_rcpt), {"exfil@outside.test", "alice@example.com"})
+        for raw in by_rcpt.values():
+            self.assertIn(b"Status: 5.7.0", raw)
+            self.assertNotIn(b"4111", raw)
+            self.assertNotIn(b"QUtJQUlPU0ZPRE5ON0VYQU1QTEU", raw)
+            self.assertNotIn(b"X-Data", raw)
+        self.assertNotIn(b"text/rfc822-headers", by_rcpt["exfil@outside.test"])
+        self.assertNotIn(b"outside@example.com", by_rcpt["exfil@outside.test"])
+        self.assertIn(b"Your message is not attached", by_rcpt["exfil@outside.test"])
+        self.assertIn(b"Content-Type: text/rfc822-headers", by_rcpt["alice@example.com"])
+        self.assertIn(b"Content-Type: text/rfc822-headers\n\nDate: Sun, 22 Nov 2026 10:00:00 +0000\n"
+                      b"Message-ID: <local@example.com>\n\n--", by_rcpt["alice@example.com"])
 
 
 if __name__ == "__main__":

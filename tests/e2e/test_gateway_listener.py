@@ -1,5 +1,6 @@
 """The gateway's listeners: never an open relay, the resubmission port
-only for DLP hosts (and what comes in there skips DLP), 452 4.3.1 when the
+only for DLP hosts and only for messages stamped by this deployment's DLP
+for their own content (and what comes in there skips DLP), 452 4.3.1 when the
 queue's disk is below min_free, and DSN/delay bookkeeping (max_lifetime
 bounce with 4.4.7, one delay warning)."""
 
@@ -7,7 +8,7 @@ import smtplib
 import unittest
 
 from gateway_case import GatewayCase, message
-from gateway_fakes import FakeDlp
+from gateway_fakes import FakeDlp, stamp, stamp_header
 from peers import free_port
 
 
@@ -73,16 +74,46 @@ class Listeners(GatewayCase):
             self.assertEqual(code, 550)
             self.assertIn(b"5.7.1", text)
 
-    def test_resubmitted_message_is_never_sent_to_dlp_again(self):
+    def resubmit_refusal(self, content):
+        """The reply to `content` on the resubmission port (from 127.0.0.1, a DLP host)."""
+        with smtplib.SMTP("127.0.0.1", self.resubmit_port, timeout=10) as s:
+            s.ehlo("dlp-host.test")
+            s.mail("alice@example.com")
+            s.rcpt("bob@example.net")
+            code, text = s.data(content)  # the reply after the end of data: no exception
+            return code, text.decode()
+
+    def test_resubmission_takes_only_messages_stamped_for_their_own_content(self):
         dlp = FakeDlp(free_port())
         self.cleanups.append(dlp.stop)
         self.start_gateway([f"127.0.0.1:{dlp.port}"])
-        qid = self.send(message("already inspected"), port=self.resubmit_port)
+        card = message("card 4111 1111 1111 1111", body="4111 1111 1111 1111\n").encode()
+
+        # Any process on a DLP host's address, without prevent's stamp.
+        code, text = self.resubmit_refusal(card)
+        self.assertEqual((code, text),
+                         (550, "5.7.1 Message refused: not inspected by this deployment's DLP"))
+        self.assertRegex(self.log(), r"gateway resubmission from 127\.0\.0\.1 refused: not "
+                                     r"inspected by this deployment's DLP \(X-Cordon-Inspected "
+                                     r"missing; this deployment is [0-9a-f]{32}\)")
+
+        # A valid stamp copied from a message DLP passed onto other content.
+        copied = stamp_header(stamp(message("clean").encode(), self.data_dir)) + card
+        self.assertEqual(self.resubmit_refusal(copied)[0], 550)
+        self.assertIn("X-Cordon-Inspected does not match this content", self.log())
+        self.assertEqual(self.queue(), [])
+
+        # Stamped by this deployment for this content: queued, delivered, never sent to DLP.
+        qid = self.send(stamp(message("already inspected").encode(), self.data_dir).decode(),
+                        port=self.resubmit_port)
         msgs = self.wait_maildir(1)
+        self.assertEqual(msgs[0]["Subject"], "already inspected")
         self.assertIsNone(msgs[0]["X-Cordon-DLP"])
         self.assertEqual(dlp.connections, 0)
-        self.assertIn(f"queue {qid}: queued from=client.test <alice@example.com> recipients=1", self.log())
+        self.assertIn(f"queue {qid}: queued from=client.test <alice@example.com> recipients=1",
+                      self.log())
         self.assertIn("listener=resubmit", self.log())
+        self.assertEqual(len(self.maildir_files()), 1)  # the refused two were never queued
 
     def test_below_min_free_answers_452(self):
         self.start_gateway([f"127.0.0.1:{free_port()}"], extra_gateway="  min_free: 1000000GB\n")

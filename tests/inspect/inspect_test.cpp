@@ -175,6 +175,21 @@ TEST_F(PreventInspect, RedirectWinsOverModifyAndKeepsTheModification) {
   EXPECT_NE(r.outgoing->find("Subject: [DLP] both"), std::string::npos);
 }
 
+// The gateway's resubmission port takes only messages whose stamp verifies:
+// every message prevent relays is stamped after its own edits.
+TEST_F(PreventInspect, EveryRelayedMessageCarriesAStampValidForWhatIsRelayed) {
+  const Deployment own{"dep1", "key1"};
+  for (auto r :
+       {run(message("hi", "nothing here")), run(message("status", "about project neptune")),
+        run(message("both", "project neptune quarantineme")),
+        run(message("pay", "card 4111 1111 1111 1111"), "eve@ignored.test")}) {
+    ASSERT_TRUE(r.outgoing);
+    EXPECT_EQ(check_stamp(*r.outgoing, own), StampCheck::valid) << r.outgoing->substr(0, 200);
+    EXPECT_EQ(check_stamp("Received: from prevent by gw; Mon, 1 Jan 2024\r\n" + *r.outgoing, own),
+              StampCheck::valid);
+  }
+}
+
 TEST_F(PreventInspect, BlockWinsOverEverythingAndRecordsEveryPolicy) {
   auto r = run(message("all", "project neptune quarantineme 4111 1111 1111 1111"));
   EXPECT_EQ(r.verdict.action, policy::Action::block);

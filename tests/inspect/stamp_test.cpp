@@ -52,6 +52,36 @@ TEST(Stamp, StampInTheBodyDoesNotCount) {
   EXPECT_FALSE(inspected_by(kMessage + header, kOwn));
 }
 
+TEST(Stamp, CheckSaysWhyAStampDoesNotCount) {
+  const std::string stamped = stamp(kMessage, kOwn, "pass", std::nullopt);
+  EXPECT_EQ(check_stamp(stamped, kOwn), StampCheck::valid);
+  EXPECT_EQ(check_stamp(kMessage, kOwn), StampCheck::missing);
+  EXPECT_EQ(check_stamp(stamp(kMessage, {"other", "k3y"}, "pass", std::nullopt), kOwn),
+            StampCheck::other_deployment);
+  // Copied onto other content, or our id with a mac made under another key.
+  const std::string header = stamped.substr(0, stamped.find("\r\n") + 2);
+  EXPECT_EQ(check_stamp(header + "Subject: card\r\n\r\n4111 1111 1111 1111\r\n", kOwn),
+            StampCheck::invalid);
+  EXPECT_EQ(check_stamp(stamp(kMessage, {"abc123", "guess"}, "pass", std::nullopt), kOwn),
+            StampCheck::invalid);
+  EXPECT_EQ(check_stamp("X-Cordon-Inspected: abc123; pass; mac=\r\n" + kMessage, kOwn),
+            StampCheck::invalid);
+  // A valid stamp among others still counts.
+  EXPECT_EQ(check_stamp("X-Cordon-Inspected: other; pass; mac=00\r\n" + stamped, kOwn),
+            StampCheck::valid);
+}
+
+// The mac is HMAC-SHA256 under the key's text of the lower-case hex
+// SHA-256 of the content, cut to 128 bits: other implementations (the
+// gateway tests' scripted DLP host) compute it from this description.
+TEST(Stamp, MacIsTheDocumentedHmac) {
+  EXPECT_EQ(content_hash(kMessage),
+            "1eb46de72ed27b63e27d5aa7ac10d7b8932bf10d8fafc0cc1b26d7a7b679638b");
+  EXPECT_EQ(
+      stamp(kMessage, kOwn, "pass", std::nullopt),
+      "X-Cordon-Inspected: abc123; pass; mac=b61ad8907bdc5c38aa608093f559207a\r\n" + kMessage);
+}
+
 TEST(Stamp, StampNamesIncidentOnlyWhenThereIsOne) {
   EXPECT_EQ(stamp(kMessage, kOwn, "modify", 42)
                 .rfind("X-Cordon-Inspected: abc123; modify; incident=42; mac=", 0),

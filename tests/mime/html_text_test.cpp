@@ -15,10 +15,20 @@ TEST(HtmlText, NbspBecomesSpaceAndWhitespaceCollapses) {
   EXPECT_EQ(html_to_text("4111&nbsp;1111\n\n   1111&#160;1111"), "4111 1111 1111 1111");
 }
 
-TEST(HtmlText, ScriptStyleAndCommentsAreDropped) {
+// A reader does not see them, which is why data hides there.
+TEST(HtmlText, ScriptStyleAndCommentsAreKeptOnLinesOfTheirOwn) {
   EXPECT_EQ(html_to_text("<style>p{color:red}</style>Hi<script>var x='<p>4111';</script>"
                          "<!-- hidden --> there<SCRIPT type=x>y</SCRIPT >"),
-            "Hi there");
+            "p{color:red}\nHi\nvar x='<p>4111';\nhidden\nthere\ny");
+  EXPECT_EQ(html_to_text("a<!--4111 1111\n1111 1111-->b<![CDATA[ 078-05-1120 ]]>c"),
+            "a\n4111 1111\n1111 1111\nb\n078-05-1120\nc");
+}
+
+TEST(HtmlText, HiddenElementsAndDataAttributesAreKept) {
+  EXPECT_EQ(html_to_text("<div style=\"display:none\">4111 1111 1111 1111</div>"
+                         "<span hidden>a</span><font size=\"1\" color=\"#fff\">b</font>"
+                         "<input value=\"v1\" data-card=\"c2\" class=\"k\">"),
+            "4111 1111 1111 1111\nab v1 c2");
 }
 
 TEST(HtmlText, BlockElementsAndBreaksSeparateWords) {
@@ -52,7 +62,7 @@ TEST(HtmlText, PreKeepsLineBreaks) {
 
 TEST(HtmlText, BrokenMarkupTerminates) {
   EXPECT_EQ(html_to_text("a < b and <unclosed attr=\"x"), "a < b and");
-  EXPECT_EQ(html_to_text("<script>never closed"), "");
+  EXPECT_EQ(html_to_text("<script>never closed"), "never closed");
   EXPECT_EQ(html_to_text("&bogus; &#xZZ; &"), "&bogus; &#xZZ; &");
 }
 

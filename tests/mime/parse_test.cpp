@@ -80,7 +80,9 @@ TEST(MimeParse, MultipartAlternativeGivesBothBodies) {
       "Subject: alt\nMIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=\"XX\"\n\n"
       "preamble\n--XX\nContent-Type: text/plain; charset=utf-8\n\nplain 4111\n"
       "--XX\nContent-Type: text/html\n\n<p>html&nbsp;<b>4111</b></p>\n--XX--\nepilogue\n");
-  EXPECT_EQ(bodies(m), (std::vector<std::string>{"plain 4111", "html 4111"}));
+  // The preamble and epilogue are not shown by readers, so data hides there.
+  EXPECT_EQ(bodies(m),
+            (std::vector<std::string>{"preamble", "plain 4111", "html 4111", "epilogue\n"}));
   EXPECT_TRUE(m.problems.empty()) << m.problems.front();
 }
 
@@ -176,7 +178,10 @@ TEST(MimeParse, HtmlBodyWithScriptStyleTablesAndEntities) {
       "Content-Type: text/html; charset=utf-8\n\n<html><head><style>td{x:1}</style>"
       "<script>alert('4000')</script></head><body><table><tr><td>Card</td><td>4111&nbsp;1111"
       "&#32;1111&#x20;1111</td></tr></table><p>M&uuml;ller &amp; Co</p></body></html>\n");
-  EXPECT_EQ(bodies(m), (std::vector<std::string>{"Card\t4111 1111 1111 1111\nM\xC3\xBCller & Co"}));
+  // Style and script contents are kept on lines of their own: unseen text.
+  EXPECT_EQ(bodies(m),
+            (std::vector<std::string>{
+                "td{x:1}\nalert('4000')\nCard\t4111 1111 1111 1111\nM\xC3\xBCller & Co"}));
 }
 
 TEST(MimeParse, HtmlMetaCharsetIsHonouredWhenTheHeaderHasNone) {
@@ -257,6 +262,136 @@ TEST(MimeParse, EncryptedContentIsRecordedAsUninspectable) {
       "--e\nContent-Type: application/octet-stream\n\n-----BEGIN PGP MESSAGE-----\n--e--\n");
   ASSERT_FALSE(m.problems.empty());
   EXPECT_NE(m.problems.front().find("encrypted"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cordon::mime
+
+namespace cordon::mime {
+namespace {
+
+// Content fields are scanned, structure fields are not: a generated
+// boundary or Message-ID must never read as data the sender wrote.
+TEST(MimeParse, HeaderComponentHoldsContentFieldsOnly) {
+  auto m = parse_ok(
+      "From: =?utf-8?q?Ann_N=C3=BC?= <ann@example.com>\r\nTo: bob@example.com\r\n"
+      "Subject: s\r\nComments: see inside\r\nX-Ticket: T-77\r\nKeywords: alpha\r\n"
+      "Message-ID: <BOUNDARYID@example.com>\r\nReferences: <REFID@example.com>\r\n"
+      "Received: from RECEIVEDHOST\r\nDKIM-Signature: v=1; b=DKIMHASH\r\n"
+      "ARC-Seal: i=1; b=ARCHASH\r\nDate: Wed, 2 Dec 2026 10:00:00 +0000\r\n"
+      "MIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=\"===============BOUNDARYVALUE==\"\r\n\r\n"
+      "PREAMBLE\r\n--===============BOUNDARYVALUE==\r\n"
+      "Content-Type: text/plain\r\nContent-Description: PARTDESCRIPTION\r\n"
+      "X-Part-Note: PARTNOTE\r\n\r\nhello\r\n"
+      "--===============BOUNDARYVALUE==\r\n"
+      "Content-Type: application/octet-stream\r\n"
+      "Content-Disposition: attachment; filename*=utf-8''r%C3%A9sum%C3%A9%20FILENAME.bin\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\nAAAA\r\n"
+      "--===============BOUNDARYVALUE==--\r\n");
+  const Component* header = find(m, "header");
+  ASSERT_NE(header, nullptr);
+  const std::string& t = header->text;
+  for (const char* kept : {"Ann Nü", "see inside", "X-Ticket: T-77", "Keywords: alpha",
+                           "Content-Description: PARTDESCRIPTION", "X-Part-Note: PARTNOTE",
+                           "file name: résumé FILENAME.bin"})
+    EXPECT_NE(t.find(kept), std::string::npos) << kept << " in\n" << t;
+  for (const char* dropped : {"BOUNDARY", "REFID", "RECEIVEDHOST", "DKIMHASH", "ARCHASH",
+                              "Date:", "MIME-Version", "Content-Type", "Content-Transfer-Encoding"})
+    EXPECT_EQ(t.find(dropped), std::string::npos) << dropped << " in\n" << t;
+}
+
+TEST(MimeParse, AttachedMessageFieldsFollowTheSameRule) {
+  auto m = parse_ok(
+      "Subject: fwd\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+      "Content-Type: text/plain\r\n\r\nsee attached\r\n--b\r\n"
+      "Content-Type: message/rfc822\r\nContent-Description: OUTERDESC\r\n\r\n"
+      "Subject: inner\r\nX-Secret: INNERNOTE\r\nMessage-ID: <INNERID@x>\r\n"
+      "Content-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\n"
+      "Content-Type: text/plain\r\nContent-Description: INNERDESC\r\n\r\ntext\r\n--c--\r\n"
+      "--b--\r\n");
+  const Component* header = find(m, "header");
+  const Component* inner = find(m, "attachment:inner.eml");
+  ASSERT_NE(header, nullptr);
+  ASSERT_NE(inner, nullptr);
+  EXPECT_NE(header->text.find("OUTERDESC"), std::string::npos);
+  EXPECT_NE(inner->text.find("INNERNOTE"), std::string::npos);
+  EXPECT_NE(inner->text.find("INNERDESC"), std::string::npos);
+  EXPECT_EQ(inner->text.find("INNERID"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cordon::mime
+
+namespace cordon::mime {
+namespace {
+
+TEST(MimeParse, InlineUuencodedFilesBecomeAttachments) {
+  // "4111 1111 1111 1111\n" uuencoded, inside ordinary text.
+  auto m = parse_ok(
+      "Subject: uu\n\nsee below\nbegin 644 cards.txt\n"
+      "4-#$Q,2`Q,3$Q(#$Q,3$@,3$Q,0H`\n`\nend\nbye\n");
+  const Component* file = find(m, "attachment:cards.txt");
+  ASSERT_NE(file, nullptr) << ::testing::PrintToString(names(m));
+  EXPECT_EQ(file->data, "4111 1111 1111 1111\n");
+  EXPECT_EQ(file->text, "4111 1111 1111 1111\n");
+  ASSERT_EQ(bodies(m).size(), 1u);
+  EXPECT_NE(bodies(m)[0].find("see below"), std::string::npos);
+  EXPECT_TRUE(m.problems.empty()) << m.problems.front();
+}
+
+TEST(MimeParse, UnknownEncodingThatIsPlainlyBase64IsDecodedAndKeptAsWritten) {
+  auto m = parse_ok(
+      "Content-Type: text/plain\nContent-Transfer-Encoding: x-secret\n\n"
+      "Q2FyZCA0MTExIDExMTEgMTExMSAxMTEx\n");
+  EXPECT_EQ(bodies(m), (std::vector<std::string>{"Q2FyZCA0MTExIDExMTEgMTExMSAxMTEx\n",
+                                                 "Card 4111 1111 1111 1111"}));
+  ASSERT_EQ(m.problems.size(), 1u);
+  EXPECT_NE(m.problems[0].find("read as base64 and as written"), std::string::npos);
+  auto q = parse_ok(
+      "Content-Type: text/plain\nContent-Transfer-Encoding: 9bit\n\nCard 4111=201111=\n "
+      "1111 1111\n");
+  EXPECT_EQ(bodies(q), (std::vector<std::string>{"Card 4111=201111=\n 1111 1111\n",
+                                                 "Card 4111 1111 1111 1111\n"}));
+  auto plain =
+      parse_ok("Content-Type: text/plain\nContent-Transfer-Encoding: 9bit\n\nJust text, a=b.\n");
+  EXPECT_EQ(bodies(plain), (std::vector<std::string>{"Just text, a=b.\n"}));
+  ASSERT_EQ(plain.problems.size(), 1u);
+  EXPECT_NE(plain.problems[0].find("read as 8bit"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cordon::mime
+
+namespace cordon::mime {
+namespace {
+
+TEST(MimeParse, MessagePartialFragmentsOfOneMessageAreReassembled) {
+  auto m = parse_ok(
+      "Subject: parts\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
+      "Content-Type: message/partial; id=\"frag@x\"; number=2; total=2\n\n"
+      "1111 1111 1111\n--b\n"
+      "Content-Type: message/partial; id=\"frag@x\"; number=1\n\n"
+      "Subject: inner\nContent-Type: text/plain\n\ncard 4111 \n--b\n"
+      "Content-Type: message/partial; id=\"alone@x\"; number=1; total=3\n\n"
+      "Subject: lonely\n\nfirst third\n--b--\n");
+  const Component* whole = find(m, "attachment:reassembled-1.eml");
+  ASSERT_NE(whole, nullptr) << ::testing::PrintToString(names(m));
+  EXPECT_NE(whole->text.find("Subject: inner"), std::string::npos);
+  EXPECT_NE(whole->text.find("card 4111 1111 1111 1111"), std::string::npos) << whole->text;
+  // Each fragment is also scanned as written.
+  std::size_t fragments = 0;
+  for (const auto& c : m.components)
+    if (c.declared_type == "message/partial" && c.name != whole->name) {
+      ++fragments;
+      EXPECT_FALSE(c.text.empty());
+    }
+  EXPECT_EQ(fragments, 3u);
+  // The lone fragment cannot be reassembled: a problem, not a silent pass.
+  ASSERT_EQ(m.problems.size(), 1u) << ::testing::PrintToString(m.problems);
+  EXPECT_NE(m.problems[0].find("\"alone@x\": fragment(s) 1 of 3"), std::string::npos)
+      << m.problems[0];
+  EXPECT_NE(m.problems[0].find("cannot be reassembled"), std::string::npos);
 }
 
 }  // namespace

@@ -89,5 +89,36 @@ TEST(TransferDecode, EncodingNamesAreRecognised) {
   EXPECT_FALSE(known);
 }
 
+TEST(TransferDecode, GuessesOnlyWhatIsPlainlyBase64OrQuotedPrintable) {
+  EXPECT_EQ(guess_transfer_encoding("SGVsbG8sIHdvcmxkIQ==\r\nSGVsbG8h\r\n"),
+            TransferEncoding::base64);
+  EXPECT_EQ(guess_transfer_encoding("caf=C3=A9 soft=\nbreak\n"),
+            TransferEncoding::quoted_printable);
+  EXPECT_EQ(guess_transfer_encoding("Hello, world!\n"), TransferEncoding::identity);
+  EXPECT_EQ(guess_transfer_encoding("a=b and c=d\n"), TransferEncoding::identity);
+  EXPECT_EQ(guess_transfer_encoding("short\n"), TransferEncoding::identity);
+  EXPECT_EQ(guess_transfer_encoding("SGVsbG8sIHdvcmxkIQ=x\n"), TransferEncoding::identity)
+      << "text after the padding, and '=' not an escape";
+  EXPECT_EQ(guess_transfer_encoding(""), TransferEncoding::identity);
+}
+
+TEST(TransferDecode, FindsUuencodedBlocksInText) {
+  bool more = true;
+  auto blocks = find_uuencoded_blocks(
+      "hi\nbegin 644 a.txt\n#86)C\n`\nend\nmiddle\nbegin 0600 b c.bin\n#86)C\n", 16, more);
+  EXPECT_FALSE(more);
+  ASSERT_EQ(blocks.size(), 2u);
+  EXPECT_EQ(blocks[0].name, "a.txt");
+  EXPECT_EQ(blocks[0].encoded, "begin 644 a.txt\n#86)C\n`\nend\n");
+  EXPECT_EQ(blocks[1].name, "b c.bin");
+  std::string out;
+  DecodeReport r;
+  decode_transfer(blocks[0].encoded, TransferEncoding::uuencode, 100, out, r);
+  EXPECT_EQ(out, "abc");
+  EXPECT_TRUE(find_uuencoded_blocks("begin here\nbegin 9x9 no\n", 16, more).empty());
+  EXPECT_EQ(find_uuencoded_blocks("begin 644 a\nend\nbegin 644 b\nend\n", 1, more).size(), 1u);
+  EXPECT_TRUE(more);
+}
+
 }  // namespace
 }  // namespace cordon::mime::detail

@@ -197,6 +197,82 @@ TEST(Dsn, OutputIsCrlfSevenBitWithShortLinesForAsciiInput) {
   EXPECT_NE(blocks[1]["Diagnostic-Code"].find("550 5.7.0 end"), std::string::npos);
 }
 
+// The headers are the payload: a card number in the Subject and base64
+// in an X- header, under a Date and Message-ID that only name the message.
+const std::string kHeadersArePayload =
+    "Received: from client.test by gw.test; Sun, 22 Nov 2026 10:00:00 +0000\r\n"
+    "From: Mallory <mallory@outside.test>\r\n"
+    "Date: Sun, 22 Nov 2026 10:00:00 +0000\r\n"
+    "To: bob@example.net\r\n"
+    "Subject: 4111 1111 1111 1111\r\n"
+    "X-Data: QUtJQUlPU0ZPRE5ON0VYQU1QTEU=\r\n"
+    "Message-ID:\r\n <payload-1@outside.test>\r\n"
+    "Date: second date\r\n"
+    "\r\n"
+    "4111 1111 1111 1111\r\n";
+
+GMimeMultipart* report_of(const std::string& content, GPtr<GMimeMessage>& holder) {
+  holder = parse(content);
+  if (!holder) return nullptr;
+  GMimeObject* top = g_mime_message_get_mime_part(holder.get());
+  return GMIME_IS_MULTIPART(top) ? GMIME_MULTIPART(top) : nullptr;
+}
+
+TEST(Dsn, NothingOfTheOriginalWhenDlpRefusedItAndTheSenderIsNotLocal) {
+  auto r = failure_request();
+  r.original = kHeadersArePayload;
+  r.ret = DsnReturn::nothing;
+  auto dsn = build_dsn(r);
+  ASSERT_TRUE(dsn.has_value());
+  expect_line_discipline(dsn->content);
+  EXPECT_EQ(dsn->content.find("4111"), std::string::npos);
+  EXPECT_EQ(dsn->content.find("QUtJQUlPU0ZPRE5ON0VYQU1QTEU"), std::string::npos);
+  EXPECT_EQ(dsn->content.find("payload-1"), std::string::npos);
+  EXPECT_EQ(dsn->content.find("rfc822-headers"), std::string::npos);
+  GPtr<GMimeMessage> message;
+  GMimeMultipart* report = report_of(dsn->content, message);
+  ASSERT_NE(report, nullptr);
+  ASSERT_EQ(g_mime_multipart_get_count(report), 2);  // RFC 6522: the third part is optional
+  EXPECT_EQ(mime_type(g_mime_multipart_get_part(report, 1)), "message/delivery-status");
+  EXPECT_NE(content_of(g_mime_multipart_get_part(report, 0)).find("Your message is not attached"),
+            std::string::npos);
+}
+
+TEST(Dsn, OnlyDateAndMessageIdWhenDlpRefusedItAndTheSenderIsLocal) {
+  auto r = failure_request();
+  r.original = kHeadersArePayload;
+  r.ret = DsnReturn::identifying_headers;
+  auto dsn = build_dsn(r);
+  ASSERT_TRUE(dsn.has_value());
+  expect_line_discipline(dsn->content);
+  EXPECT_EQ(dsn->content.find("4111"), std::string::npos);
+  EXPECT_EQ(dsn->content.find("QUtJQUlPU0ZPRE5ON0VYQU1QTEU"), std::string::npos);
+  GPtr<GMimeMessage> message;
+  GMimeMultipart* report = report_of(dsn->content, message);
+  ASSERT_NE(report, nullptr);
+  ASSERT_EQ(g_mime_multipart_get_count(report), 3);
+  GMimeObject* original = g_mime_multipart_get_part(report, 2);
+  EXPECT_EQ(mime_type(original), "text/rfc822-headers");
+  EXPECT_EQ(content_of(original),
+            "Date: Sun, 22 Nov 2026 10:00:00 +0000\r\n"
+            "Message-ID:\r\n <payload-1@outside.test>\r\n");
+  EXPECT_NE(content_of(g_mime_multipart_get_part(report, 0))
+                .find("Only the Date and Message-ID of your message are attached"),
+            std::string::npos);
+}
+
+TEST(DsnRequest, LocalSendersAreThoseOfTheLocalDomains) {
+  const std::vector<std::string> local = {"example.com", "corp.test"};
+  EXPECT_TRUE(sender_is_local("alice@example.com", local));
+  EXPECT_TRUE(sender_is_local("Alice@Corp.Test", local));
+  EXPECT_TRUE(sender_is_local("\"a@b\"@example.com", local));
+  EXPECT_FALSE(sender_is_local("alice@sub.example.com", local));
+  EXPECT_FALSE(sender_is_local("alice@example.com.evil.test", local));
+  EXPECT_FALSE(sender_is_local("alice@outside.test", local));
+  EXPECT_FALSE(sender_is_local("postmaster", local));
+  EXPECT_FALSE(sender_is_local("alice@example.com", {}));
+}
+
 TEST(Dsn, NoDsnForANullSender) {
   auto r = failure_request();
   r.original_sender = "";
@@ -321,12 +397,13 @@ TEST(DsnRequest, AFailureReportsWhatEachRecipientRecordedAndSkipsThoseWhoSaidNev
   c.reporting_mta = "gw.test";
   c.queue_id = "1K0WGRTWD910VJKH";
   c.original = "Subject: x\r\n\r\nbody\r\n";
-  c.headers_only = true;
+  c.dlp_refused = true;
   c.now = c.last_attempt = std::chrono::system_clock::now();
   auto req = dsn_request(e, DsnAction::failed, std::vector<std::size_t>{0, 1}, c);
   EXPECT_EQ(req.original_sender, "alice@example.com");
   EXPECT_EQ(req.envid, "QQ314159");
-  EXPECT_EQ(req.ret, DsnReturn::headers);  // RET=FULL, but DLP refused the content
+  // RET=FULL, but DLP refused the content, and alice's domain is not local.
+  EXPECT_EQ(req.ret, DsnReturn::nothing);
   ASSERT_EQ(req.recipients.size(), 1u);
   const auto& d = req.recipients[0];
   EXPECT_EQ(d.final_recipient, "bob@example.net");
@@ -335,8 +412,27 @@ TEST(DsnRequest, AFailureReportsWhatEachRecipientRecordedAndSkipsThoseWhoSaidNev
   EXPECT_EQ(d.remote_mta, "10.0.0.1");
   EXPECT_EQ(d.diagnostic, "550 5.7.0 blocked");
   EXPECT_FALSE(d.will_retry_until.has_value());
-  c.headers_only = false;
-  EXPECT_EQ(dsn_request(e, DsnAction::failed, std::vector<std::size_t>{0}, c).ret, DsnReturn::full);
+  c.sender_local = true;
+  EXPECT_EQ(dsn_request(e, DsnAction::failed, std::vector<std::size_t>{0}, c).ret,
+            DsnReturn::identifying_headers);
+}
+
+TEST(DsnRequest, ContentDlpHasNotPassedIsWithheldAsIfRefused) {
+  auto e = bounced_envelope();  // RET=FULL, still waiting for DLP
+  DsnContext c;
+  auto ret = [&] { return dsn_request(e, DsnAction::failed, std::vector<std::size_t>{0}, c).ret; };
+  EXPECT_EQ(ret(), DsnReturn::nothing);  // e.g. expired while DLP kept deferring it
+  c.sender_local = true;
+  EXPECT_EQ(ret(), DsnReturn::identifying_headers);
+  e.flags.inspected = true;  // DLP passed it; the next hop refused it
+  EXPECT_EQ(ret(), DsnReturn::full);
+  c.sender_local = false;
+  EXPECT_EQ(ret(), DsnReturn::full);
+  e.flags.inspected = false;
+  e.flags.bypassed = true;  // delivered around DLP by the administrator's choice
+  EXPECT_EQ(ret(), DsnReturn::full);
+  c.dlp_refused = true;
+  EXPECT_EQ(ret(), DsnReturn::nothing);
 }
 
 TEST(DsnRequest, ADelayReports441AndUntilWhenItIsRetried) {

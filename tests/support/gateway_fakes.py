@@ -3,11 +3,62 @@ end-to-end tests: each misbehaves in one precise way (never greets, greets
 421, defers at RCPT, rejects at end of data, offers no STARTTLS), or acts
 like prevent in reflect mode (relays the message back to the gateway's
 resubmission port inside its own session, then answers with what the
-gateway said)."""
+gateway said), stamping it as prevent does so that the resubmission port
+takes it."""
 
+import hashlib
+import hmac
+import os
+import re
 import smtplib
 import socket
 import threading
+
+TRACE_HEADERS = {"received", "return-path", "delivered-to", "x-original-to", "x-cordon-inspected"}
+
+
+def deployment(data_dir):
+    """(id, key) of the deployment of data_dir, as src/inspect/stamp.cpp
+    reads them: the first word of deployment-id and of deployment-key."""
+    def word(name):
+        with open(os.path.join(data_dir, name), "rb") as f:
+            return f.read().split()[0]
+    return word("deployment-id").decode(), word("deployment-key")
+
+
+def content_hash(content):
+    """SHA-256 (hex) of the message without its top-level trace fields
+    (inspect::content_hash). Enough of RFC 5322 for the tests' messages:
+    CRLF lines, folded fields, the empty line ends the header section."""
+    h = hashlib.sha256()
+    in_trace, in_header = False, True
+    for line in content.splitlines(keepends=True):
+        if in_header and line in (b"\r\n", b"\n"):
+            in_header = False
+        elif in_header:
+            if line[:1] not in (b" ", b"\t"):
+                name = line.split(b":", 1)[0].strip().lower().decode(errors="replace")
+                in_trace = b":" in line and name in TRACE_HEADERS
+            if in_trace:
+                continue
+        h.update(line)
+    return h.hexdigest()
+
+
+def mac(key, content):
+    """HMAC-SHA256 under the key's text of content_hash, cut to 128 bits."""
+    return hmac.new(key, content_hash(content).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def stamp(content, data_dir, verdict="pass"):
+    """content with prevent's X-Cordon-Inspected stamp of data_dir's deployment on top."""
+    dep_id, key = deployment(data_dir)
+    return f"X-Cordon-Inspected: {dep_id}; {verdict}; mac={mac(key, content)}\r\n".encode() + content
+
+
+def stamp_header(stamped):
+    """The stamp line of a stamp()ed message, to copy onto another."""
+    return re.match(rb"X-Cordon-Inspected: [^\r\n]*\r\n", stamped).group(0)
 
 
 class FakeDlp:
@@ -16,12 +67,14 @@ class FakeDlp:
     replies: {"greeting"|"ehlo"|"mail"|"rcpt"|"data"|"dot": "CODE text"}
     overrides the normal reply of that stage; "silent" as the greeting
     accepts the connection and never says anything. reflect_port relays
-    each accepted message there (reflect mode). starttls adds STARTTLS to
-    the EHLO reply (it is never actually served).
+    each accepted message there (reflect mode), stamped with the deployment
+    of stamp_dir (the gateway's data_dir) when given. starttls adds STARTTLS
+    to the EHLO reply (it is never actually served).
     """
 
-    def __init__(self, port, replies=None, reflect_port=None, starttls=False):
+    def __init__(self, port, replies=None, reflect_port=None, starttls=False, stamp_dir=None):
         self.port = port
+        self.stamp_dir = stamp_dir
         self.replies = replies or {}
         self.reflect_port = reflect_port
         self.starttls = starttls
@@ -132,6 +185,8 @@ class FakeDlp:
             return self.replies["dot"]
         if self.reflect_port is None:
             return "250 2.0.0 Ok: inspected"
+        if self.stamp_dir:
+            content = stamp(content, self.stamp_dir)
         try:
             with smtplib.SMTP("127.0.0.1", self.reflect_port, timeout=10) as s:
                 s.sendmail(sender, rcpts, content)

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace cordon::detect::text {
 
@@ -59,6 +61,36 @@ char32_t code_point_before(std::string_view text, std::size_t pos);
 // scripts written without spaces (Han, kana, Thai, ...) are not word
 // characters, so keywords in those scripts match inside running text.
 bool is_word_code_point(char32_t cp);
+
+// Where the bytes of a folded text came from: a sorted list of segments,
+// each a run of folded bytes copied one to one from the original, so it
+// costs memory per folded character, not per byte of text.
+class FoldMap {
+ public:
+  void clear() { segments_.clear(); }
+  // From folded offset `folded` on, bytes come from `original` on.
+  void start_segment(std::size_t folded, std::size_t original);
+  // The offset in the original text of folded byte `folded`.
+  std::size_t original(std::size_t folded) const;
+  // The end in `text` (the original) of a folded range ending at `end`:
+  // the end of the code point that produced its last byte.
+  std::size_t original_end(std::string_view text, std::size_t end) const;
+
+ private:
+  std::vector<std::pair<std::size_t, std::size_t>> segments_;  // (folded, original) starts
+};
+
+// The compatibility folding that matters for matching, without ICU: what
+// NFKC does to the characters people use to disguise numbers and words --
+// fullwidth ASCII (U+FF01..FF5E) and the ideographic space, decimal digits
+// of other scripts and mathematical/superscript/subscript digits become
+// ASCII, Unicode spaces a space and dashes '-' -- and format characters
+// (Cf: zero-width space/joiners, word joiner, soft hyphen, BOM, bidi
+// controls, tags) are dropped, as a reader never sees them. `text` must be
+// valid UTF-8. Returns false, leaving `out` and `map` untouched, when
+// nothing would change (all-ASCII text returns at once). Otherwise `out` is
+// the folded text and `map` says where each of its bytes came from.
+bool fold_for_matching(std::string_view text, std::string& out, FoldMap& map);
 
 // 64-bit FNV-1a: the stable value hash used to count unique values. It is
 // for de-duplication, not secrecy: callers must not store it as a secret.

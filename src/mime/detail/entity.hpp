@@ -29,10 +29,18 @@ struct ContentInfo {
   std::string disposition;  // lower case: "attachment", "inline" or ""
   std::string filename;     // decoded: Content-Disposition filename, else Content-Type name
   TransferEncoding encoding = TransferEncoding::identity;
+  bool encoding_unknown = false;  // Content-Transfer-Encoding not one cordon knows
+  bool encoding_guessed = false;  // ... and `encoding` is what the content plainly is
   bool type_declared = false;
+  // message/partial (RFC 2046 5.2.2): the fragment's id, number and total
+  // (0 when not given or not a number).
+  std::string partial_id;
+  std::size_t partial_number = 0;
+  std::size_t partial_total = 0;
 
   std::string type() const { return media_type + "/" + subtype; }
   bool is_multipart() const { return media_type == "multipart"; }
+  bool is_partial() const { return media_type == "message" && subtype == "partial"; }
   bool is_message() const {
     return media_type == "message" && (subtype == "rfc822" || subtype == "global");
   }
@@ -45,6 +53,8 @@ struct Entity {
   std::string_view body;             // leaves: the still-encoded body
   std::size_t raw_size = 0;          // bytes of the body as written
   std::vector<Entity> children;      // multipart
+  std::string_view preamble;         // multipart: text before the first delimiter
+  std::string_view epilogue;         // multipart: text after the closing delimiter
   std::unique_ptr<Entity> embedded;  // message/rfc822: the attached message's root
 };
 

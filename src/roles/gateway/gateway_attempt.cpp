@@ -27,6 +27,7 @@ queue::AttemptOptions attempt_options(const config::Config& config, const std::s
   options.maildir = std::filesystem::path(config.data_dir) / "maildir";
   options.dlp = dlp_pool_options(gw.dlp, std::move(dlp_tls));
   options.max_lifetime = gw.retry.max_lifetime;
+  options.local_domains = gw.local_domains;
   return options;
 }
 

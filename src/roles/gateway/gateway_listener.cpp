@@ -18,10 +18,6 @@ namespace {
 
 using smtp::Reply;
 
-// Enough for any real header section; the link to the original queue id is
-// informational, so a message with a larger header simply goes without it.
-constexpr std::size_t kHeaderProbeLimit = 64 * 1024;
-
 std::string client_ip(const smtp::SessionInfo& s) {
   auto address = s.client.address();
   if (address.is_v6() && address.to_v6().is_v4_mapped())
@@ -46,6 +42,7 @@ class GatewayHandler final : public smtp::Handler {
       const auto& allowed = context_->dlp_addresses;
       if (std::find(allowed.begin(), allowed.end(), ip) == allowed.end()) {
         spdlog::warn("gateway resubmission from {} refused: not a DLP host", ip);
+        refused_metric("not_dlp_host");
         co_return Reply::make(550, "5.7.1", "Resubmission is accepted only from DLP hosts");
       }
     }
@@ -68,7 +65,7 @@ class GatewayHandler final : public smtp::Handler {
   asio::awaitable<smtp::DataStart> on_data_begin(const smtp::SessionInfo& session) override {
     writer_.reset();
     write_error_.reset();
-    header_probe_.clear();
+    release_content();
     const auto ip = client_ip(session);
     auto envelope = queue::received_envelope(
         session, ip,
@@ -99,6 +96,26 @@ class GatewayHandler final : public smtp::Handler {
       spdlog::error("queue {}: not queued: {}", id, write_error_->detail);
       co_return spool_refusal(*write_error_);
     }
+    if (kind_ == ListenerKind::resubmit) {
+      // Checked before the commit: a refused message is never queued (the
+      // writer's destructor removes what was staged). Hashing a large
+      // message takes a while: not on the I/O thread.
+      auto check_message = [this] {
+        return inspect::check_stamp(resubmitted_content_, context_->deployment);
+      };
+      const auto check = co_await offload(context_->shared->workers, check_message);
+      if (check != inspect::StampCheck::valid) {
+        release_content();
+        spdlog::warn(
+            "gateway resubmission from {} refused: not inspected by this deployment's DLP "
+            "(X-Cordon-Inspected {}; this deployment is {}); sender <{}>, {} recipient(s)",
+            client_ip(session), describe(check), context_->deployment.id,
+            session.mail ? session.mail->sender : "", session.recipients.size());
+        refused_metric(inspect::to_string(check));
+        co_return Reply::make(550, "5.7.1",
+                              "Message refused: not inspected by this deployment's DLP");
+      }
+    }
     auto commit_message = [&writer] { return writer.commit(); };
     auto committed = co_await offload(context_->shared->workers, commit_message);
     if (!committed) {
@@ -121,11 +138,13 @@ class GatewayHandler final : public smtp::Handler {
 
   asio::awaitable<void> on_data_abort(const smtp::SessionInfo&, const Reply&) override {
     writer_.reset();  // the writer's destructor removes what was staged
+    release_content();
     co_return;
   }
 
   asio::awaitable<void> on_disconnect(const smtp::SessionInfo&) override {
     writer_.reset();
+    release_content();
     co_return;
   }
 
@@ -134,7 +153,7 @@ class GatewayHandler final : public smtp::Handler {
    public:
     explicit Sink(GatewayHandler& handler) : handler_(handler) {}
     asio::awaitable<void> write(std::string_view chunk) override {
-      handler_.write(chunk);
+      handler_.client_data(chunk);
       co_return;
     }
 
@@ -142,13 +161,46 @@ class GatewayHandler final : public smtp::Handler {
     GatewayHandler& handler_;
   };
 
+  // What the client sent; the gateway's own Received header is written
+  // straight to the spool.
+  void client_data(std::string_view chunk) {
+    // Kept whole for the stamp check: its mac covers the entire content. The
+    // session stops passing data on past smtp.max_message_size, so this
+    // holds at most one message, as prevent does on its side.
+    if (kind_ == ListenerKind::resubmit) resubmitted_content_.append(chunk);
+    write(chunk);
+  }
+
+  // Frees the buffer, not just empties it: a session may stay open long
+  // after one large message.
+  void release_content() { std::string().swap(resubmitted_content_); }
+
   void write(std::string_view chunk) {
-    if (kind_ == ListenerKind::resubmit && header_probe_.size() < kHeaderProbeLimit &&
-        header_probe_.find("\r\n\r\n") == std::string::npos)
-      header_probe_.append(chunk.substr(0, kHeaderProbeLimit - header_probe_.size()));
     if (!writer_ || write_error_) return;
     // Buffered by the writer: this is a memcpy, with a write(2) per 64 KiB.
     if (auto written = writer_->write(chunk); !written) write_error_ = written.error();
+  }
+
+  static std::string_view describe(inspect::StampCheck check) {
+    switch (check) {
+      case inspect::StampCheck::missing:
+        return "missing";
+      case inspect::StampCheck::other_deployment:
+        return "of another deployment only";
+      case inspect::StampCheck::invalid:
+        return "does not match this content (copied, forged or changed after inspection)";
+      case inspect::StampCheck::valid:
+        break;
+    }
+    return "valid";
+  }
+
+  void refused_metric(std::string_view reason) {
+    context_->shared->metrics
+        .counter("cordon_gateway_resubmit_refused_total",
+                 "Resubmissions refused: not from a DLP host, or not stamped by this deployment",
+                 "reason=\"" + std::string(reason) + "\"")
+        .inc();
   }
 
   smtp::RelayDecision relay_decision(const smtp::SessionInfo& session,
@@ -167,8 +219,8 @@ class GatewayHandler final : public smtp::Handler {
   // original queue entry in the copy's trace (the original is removed once
   // DLP answers 250, so this is where the link survives).
   asio::awaitable<void> link_to_original(const std::string& id) {
-    auto original = queue::find_queue_id_header(header_probe_);
-    header_probe_.clear();
+    auto original = queue::find_queue_id_header(resubmitted_content_);
+    release_content();
     if (original.empty()) co_return;
     spdlog::info("queue {}: inspected copy of queue {}", id, original);
     auto spool = context_->spool;
@@ -187,7 +239,7 @@ class GatewayHandler final : public smtp::Handler {
   std::shared_ptr<const config::Config> config_;  // the snapshot this session began with
   std::optional<queue::MessageWriter> writer_;
   std::optional<queue::SpoolFailure> write_error_;
-  std::string header_probe_;
+  std::string resubmitted_content_;
 };
 
 }  // namespace

@@ -5,8 +5,12 @@
 //    gateway.local_domains (554 5.7.1 Relay access denied at RCPT), so the
 //    gateway is never an open relay.
 //  - resubmit: mail coming back from DLP (reflect mode). Only the DLP
-//    hosts' addresses may use it (550 5.7.1 at MAIL); what arrives is
-//    queued as inspected and never goes to DLP again.
+//    hosts' addresses may use it (550 5.7.1 at MAIL), and only messages
+//    carrying a valid X-Cordon-Inspected stamp of this deployment for their
+//    own content are taken (550 5.7.1 after DATA otherwise): a process on a
+//    DLP host that is not prevent, or a stamp copied from another message,
+//    cannot skip inspection. What is taken is queued as inspected and never
+//    goes to DLP again.
 //
 // DATA streams into a spool writer; 250 is answered only after the spool
 // committed the message (fsynced), a full disk answers 452 4.3.1.
@@ -17,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "inspect/stamp.hpp"
 #include "queue/spool.hpp"
 #include "roles/runtime.hpp"
 #include "smtp/server.hpp"
@@ -31,6 +36,9 @@ struct ListenerContext {
   std::string hostname;
   // Textual IP addresses of the DLP hosts (resolved at start).
   std::vector<std::string> dlp_addresses;
+  // Whose stamp the resubmission port accepts: <data_dir>'s, the same key
+  // prevent stamps with (see inspect/stamp.hpp).
+  inspect::Deployment deployment;
   // Called on the I/O thread once a message is committed; `skip_dlp` says
   // it goes straight to delivery.
   std::function<void(const std::string& id, bool skip_dlp)> committed;

@@ -5,6 +5,7 @@
 
 #include <asio/ip/tcp.hpp>
 
+#include "inspect/stamp.hpp"
 #include "queue/spool.hpp"
 #include "roles/factory.hpp"
 #include "roles/gateway/gateway_listener.hpp"
@@ -61,12 +62,18 @@ class GatewayRole final : public Role {
       for (const auto& a : *addresses) dlp_addresses.push_back(a.to_string());
     }
 
+    // The key prevent stamps inspected mail with: shared through data_dir
+    // (or the same two files copied to the prevent host's data_dir).
+    auto deployment = inspect::load_or_create_deployment(config->data_dir);
+    if (!deployment) return fail("gateway: deployment: " + deployment.error());
+
     manager_ = std::make_shared<QueueManager>(shared_, *spool, hostname);
     std::weak_ptr<QueueManager> manager = manager_;
-    auto context = std::make_shared<ListenerContext>(ListenerContext{
-        &shared_, *spool, hostname, dlp_addresses, [manager](const std::string& id, bool skip_dlp) {
-          if (auto m = manager.lock()) m->committed(id, skip_dlp);
-        }});
+    auto context = std::make_shared<ListenerContext>(
+        ListenerContext{&shared_, *spool, hostname, dlp_addresses, std::move(deployment).value(),
+                        [manager](const std::string& id, bool skip_dlp) {
+                          if (auto m = manager.lock()) m->committed(id, skip_dlp);
+                        }});
 
     auto options = server_options(*config, hostname);
     client_ = std::make_unique<smtp::Server>(shared_.io.get_executor(), options,
@@ -81,9 +88,10 @@ class GatewayRole final : public Role {
     std::string hosts;
     for (const auto& hp : gw.dlp.hosts) hosts += (hosts.empty() ? "" : ", ") + hp.to_string();
     spdlog::info(
-        "gateway {} listening on {} (resubmission {}), DLP [{}] bypass {}, delivering to {}",
-        hostname, gw.listen.to_string(), gw.resubmit_listen.to_string(), hosts,
-        gw.dlp.bypass ? "on" : "off (fail closed)",
+        "gateway {} listening on {} (resubmission {}, stamps of deployment {}), DLP [{}] bypass "
+        "{}, delivering to {}",
+        hostname, gw.listen.to_string(), gw.resubmit_listen.to_string(), context->deployment.id,
+        hosts, gw.dlp.bypass ? "on" : "off (fail closed)",
         gw.smarthost ? gw.smarthost->to_string() : config->data_dir + "/maildir");
     return Ok{};
   }
