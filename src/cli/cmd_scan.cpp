@@ -9,7 +9,8 @@
 //
 // Each message goes through the same pipeline as in the mail path
 // (inspect::inspect), without L7 filters, loop stamp or incident store:
-// offline scans record no incident, so the block reply names incident 0.
+// offline scans record no incident, so the block reply says
+// "Incident ID: not recorded".
 // The envelope is taken from the headers: From is the sender, To/Cc/Bcc the
 // recipients (policy exceptions apply to it as they would in the mail path).
 //

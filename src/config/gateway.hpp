@@ -19,6 +19,11 @@ struct DlpConfig {
   Duration connect_timeout = std::chrono::seconds(5);
   Duration session_timeout = std::chrono::seconds(30);
   TlsMode tls = TlsMode::none;
+  // With tls: required the DLP host's certificate is verified against these
+  // CAs (empty: the system store) and the name below (empty: the host as
+  // written in hosts).
+  std::string tls_ca_file;
+  std::string tls_server_name;
   bool bypass = true;  // false: fail closed (stay queued)
 };
 

@@ -61,7 +61,8 @@ GatewayConfig read_gateway(const MapReader& top) {
   g.relay_networks = cidr_list(m, "relay_networks");
 
   MapReader dlp(m.get("dlp"), "gateway.dlp",
-                {"hosts", "connect_timeout", "session_timeout", "tls", "bypass"},
+                {"hosts", "connect_timeout", "session_timeout", "tls", "tls_ca_file",
+                 "tls_server_name", "bypass"},
                 m.value_mark("dlp"));
   if (dlp.has("hosts")) {
     auto node = dlp.get("hosts");
@@ -79,6 +80,8 @@ GatewayConfig read_gateway(const MapReader& top) {
   g.dlp.connect_timeout = dlp.duration("connect_timeout", g.dlp.connect_timeout);
   g.dlp.session_timeout = dlp.duration("session_timeout", g.dlp.session_timeout);
   g.dlp.tls = static_cast<TlsMode>(dlp.choice("tls", 0, {"none", "opportunistic", "required"}));
+  g.dlp.tls_ca_file = dlp.string("tls_ca_file", "");
+  g.dlp.tls_server_name = dlp.string("tls_server_name", "");
   g.dlp.bypass = dlp.boolean("bypass", true);
 
   std::string deliver = m.string("deliver", "maildir");

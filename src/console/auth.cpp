@@ -188,34 +188,67 @@ std::size_t SessionTable::size() const {
   return sessions_.size();
 }
 
-std::chrono::seconds LoginThrottle::wait_time(const std::string& client,
-                                              SteadyClock::time_point now) const {
-  std::lock_guard lock(mutex_);
-  auto it = clients_.find(client);
-  if (it == clients_.end() || it->second.count < free_attempts_) return std::chrono::seconds(0);
-  unsigned excess = std::min(it->second.count - free_attempts_, 20u);
+std::chrono::seconds LoginThrottle::wait(const Table& table, const std::string& key, unsigned free,
+                                         SteadyClock::time_point now) const {
+  auto it = table.find(key);
+  if (it == table.end() || it->second.count < free) return std::chrono::seconds(0);
+  unsigned excess = std::min(it->second.count - free, 20u);
   auto delay = std::min(std::chrono::seconds(1ll << excess), max_delay_);
   auto ready = it->second.last + delay;
   if (now >= ready) return std::chrono::seconds(0);
   return std::chrono::ceil<std::chrono::seconds>(ready - now);
 }
 
-void LoginThrottle::failed(const std::string& client, SteadyClock::time_point now) {
-  std::lock_guard lock(mutex_);
-  // Bounded memory under a spray of addresses: forget the quietest client.
-  if (clients_.size() >= 10000 && !clients_.contains(client)) {
-    auto oldest = std::min_element(clients_.begin(), clients_.end(),
+void LoginThrottle::count(Table& table, const std::string& key, SteadyClock::time_point now) {
+  // Bounded memory under a spray of addresses: forget the quietest entry.
+  if (table.size() >= kMaxClients && !table.contains(key)) {
+    auto oldest = std::min_element(table.begin(), table.end(),
                                    [](auto& a, auto& b) { return a.second.last < b.second.last; });
-    clients_.erase(oldest);
+    table.erase(oldest);
   }
-  auto& f = clients_[client];
+  auto& f = table[key];
   ++f.count;
   f.last = now;
+}
+
+std::chrono::seconds LoginThrottle::wait_time(const std::string& client,
+                                              SteadyClock::time_point now) const {
+  std::lock_guard lock(mutex_);
+  return wait(clients_, client, free_attempts_, now);
+}
+
+void LoginThrottle::failed(const std::string& client, SteadyClock::time_point now) {
+  std::lock_guard lock(mutex_);
+  count(clients_, client, now);
 }
 
 void LoginThrottle::succeeded(const std::string& client) {
   std::lock_guard lock(mutex_);
   clients_.erase(client);
+}
+
+std::chrono::seconds LoginThrottle::user_wait_time(const std::string& user, bool known,
+                                                   const std::string& client,
+                                                   SteadyClock::time_point now) const {
+  std::lock_guard lock(mutex_);
+  if (known && trusted_.contains({user, client})) return std::chrono::seconds(0);
+  return wait(users_, known ? user : std::string(), user_free_attempts_, now);
+}
+
+void LoginThrottle::user_failed(const std::string& user, bool known, SteadyClock::time_point now) {
+  std::lock_guard lock(mutex_);
+  count(users_, known ? user : std::string(), now);
+}
+
+void LoginThrottle::user_succeeded(const std::string& user, const std::string& client) {
+  std::lock_guard lock(mutex_);
+  users_.erase(user);
+  if (trusted_.size() >= kMaxTrusted && !trusted_.contains({user, client})) {
+    auto oldest = std::min_element(trusted_.begin(), trusted_.end(),
+                                   [](auto& a, auto& b) { return a.second < b.second; });
+    trusted_.erase(oldest);
+  }
+  trusted_[{user, client}] = ++trust_clock_;
 }
 
 }  // namespace cordon::console

@@ -80,26 +80,57 @@ class SessionTable {
 // Slows down password guessing per client address: after `free_attempts`
 // consecutive failures each further attempt must wait 1 s, 2 s, 4 s, ...
 // (at most `max_delay`) after the previous failure. A success clears it.
+//
+// The same back-off applies per user name, so that guesses spread over many
+// addresses are slowed as well: after `user_free_attempts` failures for one
+// name from anywhere. Every name that is not a configured user shares one
+// entry, so a spray of invented names costs no memory. So that such a flood
+// cannot keep a user out, an address the user logged in from before (the
+// last 1000 pairs are remembered) is exempt from that user's back-off (not
+// from its own). The delay is never a sleep: a throttled attempt is answered
+// at once, so it costs no thread.
 class LoginThrottle {
  public:
   explicit LoginThrottle(unsigned free_attempts = 5,
-                         std::chrono::seconds max_delay = std::chrono::minutes(5))
-      : free_attempts_(free_attempts), max_delay_(max_delay) {}
+                         std::chrono::seconds max_delay = std::chrono::minutes(5),
+                         unsigned user_free_attempts = 10)
+      : free_attempts_(free_attempts),
+        user_free_attempts_(user_free_attempts),
+        max_delay_(max_delay) {}
 
   // Zero when `client` may try now, else how long it has to wait.
   std::chrono::seconds wait_time(const std::string& client, SteadyClock::time_point now) const;
   void failed(const std::string& client, SteadyClock::time_point now);
   void succeeded(const std::string& client);
 
+  // The same per user name; `known`: `user` is a configured user (else the
+  // shared entry of unknown names is used).
+  std::chrono::seconds user_wait_time(const std::string& user, bool known,
+                                      const std::string& client, SteadyClock::time_point now) const;
+  void user_failed(const std::string& user, bool known, SteadyClock::time_point now);
+  void user_succeeded(const std::string& user, const std::string& client);
+
+  static constexpr std::size_t kMaxClients = 10000;
+  static constexpr std::size_t kMaxTrusted = 1000;
+
  private:
   struct Failures {
     unsigned count = 0;
     SteadyClock::time_point last;
   };
+  using Table = std::map<std::string, Failures>;
+  std::chrono::seconds wait(const Table& table, const std::string& key, unsigned free,
+                            SteadyClock::time_point now) const;
+  static void count(Table& table, const std::string& key, SteadyClock::time_point now);
+
   unsigned free_attempts_;
+  unsigned user_free_attempts_;
   std::chrono::seconds max_delay_;
   mutable std::mutex mutex_;
-  std::map<std::string, Failures> clients_;
+  Table clients_;
+  Table users_;  // configured names, plus "" for every unknown one
+  std::map<std::pair<std::string, std::string>, std::uint64_t> trusted_;  // -> use order
+  std::uint64_t trust_clock_ = 0;
 };
 
 }  // namespace cordon::console

@@ -212,6 +212,13 @@ struct Server::Impl {
     const User* user = nullptr;
     for (const auto& u : options.users)
       if (u.name == name) user = &u;
+    // Guesses for one name from many addresses are slowed down too.
+    if (auto wait = throttle.user_wait_time(name, user != nullptr, client, now); wait.count() > 0) {
+      count_login("throttled");
+      res.set_header("Retry-After", std::to_string(wait.count()));
+      return send_error(
+          res, 429, "too many failed logins; try again in " + std::to_string(wait.count()) + " s");
+    }
     if (checks_in_flight.fetch_add(1) >= kMaxConcurrentChecks) {
       checks_in_flight.fetch_sub(1);
       count_login("busy");
@@ -224,11 +231,13 @@ struct Server::Impl {
       // The wait counts from when the failure is known: a slow hash check
       // must not use up the delay it is about to impose.
       throttle.failed(client, SteadyClock::now());
+      throttle.user_failed(name, user != nullptr, SteadyClock::now());
       count_login("failed");
       spdlog::warn("console: failed login for user '{}' from {}", name.substr(0, 64), client);
       return send_error(res, 401, "wrong user name or password");
     }
     throttle.succeeded(client);
+    throttle.user_succeeded(user->name, client);
     count_login("ok");
     auto created = sessions.create(user->name, SteadyClock::now());
     sessions_gauge.set(static_cast<std::int64_t>(sessions.size()));

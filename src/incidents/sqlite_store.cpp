@@ -298,7 +298,7 @@ StoreResult<RecordOutcome> SqliteIncidentStore::record(const NewIncident& in) {
     auto row = bump->step();
     if (!row) return fail(row.error());
     if (row.value()) {
-      RecordOutcome outcome{bump->column_int(0), true, bump->column_int(1)};
+      RecordOutcome outcome{bump->column_int(0), true, bump->column_int(1), {}};
       if (auto done = bump->run(); !done) return fail(done.error());
       if (auto ok = tx->commit(); !ok) return fail(ok.error());
       return outcome;
@@ -341,7 +341,7 @@ StoreResult<RecordOutcome> SqliteIncidentStore::record(const NewIncident& in) {
     policy_row->reset();
   }
   if (auto ok = tx->commit(); !ok) return fail(ok.error());
-  return RecordOutcome{id, false, 0};
+  return RecordOutcome{id, false, 0, {}};
 }
 
 StoreResult<Incident> SqliteIncidentStore::get(IncidentId id) {

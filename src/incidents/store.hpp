@@ -39,6 +39,9 @@ struct RecordOutcome {
   IncidentId id = 0;
   bool repeated = false;          // an existing incident was bumped
   std::int64_t repeat_count = 0;  // after this call
+  // Set instead of id when the incident was kept for a later write (see
+  // outbox_store.hpp): what the block reply names.
+  std::string reference;
 };
 
 enum class SortKey { id, time, last_seen, severity, repeat_count };

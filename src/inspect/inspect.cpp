@@ -125,9 +125,15 @@ class Pipeline {
   void respond() {
     const policy::Verdict& v = out_.verdict;
     std::optional<std::int64_t> id;
-    if (out_.incident) id = out_.incident->id;
+    if (out_.incident && out_.incident->reference.empty()) id = out_.incident->id;
     if (v.action == policy::Action::block) {
-      out_.block_reply = block_reply(v, id.value_or(0));
+      // Never "Incident ID: 0": a number nobody can look up.
+      std::string reference(smtp::kNoIncidentReference);
+      if (id)
+        reference = std::to_string(*id);
+      else if (out_.incident)
+        reference = out_.incident->reference;
+      out_.block_reply = block_reply(v, reference);
       return;
     }
     // Modify operations of fired policies also apply to a redirected copy:
@@ -142,7 +148,7 @@ class Pipeline {
     }
   }
 
-  std::string block_reply(const policy::Verdict& v, std::int64_t incident) const {
+  std::string block_reply(const policy::Verdict& v, std::string_view incident) const {
     auto built = smtp::build_block_reply(v.block_texts, incident, options_.block_reply);
     if (built) return std::move(built).value();
     // The options were checked when the snapshot was made: a last line of defence.

@@ -96,8 +96,8 @@ struct Inspection {
   std::optional<incidents::RecordOutcome> incident;
   // What to relay when the message goes on; nullopt: the original bytes.
   std::optional<std::string> outgoing;
-  // Wire form when the verdict is block; it names the incident (0 when none
-  // was recorded).
+  // Wire form when the verdict is block; it names the incident: its id, the
+  // outbox reference when the store could not take it, or "not recorded".
   std::string block_reply;
   std::chrono::duration<double> scan_time{0};  // parse, expand and evaluate
 };

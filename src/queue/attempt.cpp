@@ -83,8 +83,16 @@ asio::awaitable<void> Attempt::dlp_stage() {
   const auto envelope = delivery_envelope(envelope_, which);
   // The header lets the resubmitted copy name this queue entry in its trace.
   const std::string message = std::string(kQueueIdHeader) + ": " + id_ + "\r\n" + content_;
-  const auto client = dlp_client_options(pool, options_.hostname);
-  DlpAttempt attempt = [&](const DlpHost& hp) { return io_.smtp(hp, client, envelope, message); };
+  std::vector<smtp::ClientOptions> clients;  // one per host: the name its certificate must carry
+  for (const auto& hp : pool.hosts)
+    clients.push_back(dlp_client_options(pool, options_.hostname, hp));
+  DlpAttempt attempt = [&](const DlpHost& hp) {
+    std::size_t i = 0;
+    while (i + 1 < pool.hosts.size() &&
+           (pool.hosts[i].host != hp.host || pool.hosts[i].port != hp.port))
+      ++i;
+    return io_.smtp(hp, clients[i], envelope, message);
+  };
   DlpVerdict v = co_await run_dlp_pool(pool, breakers_, attempt);
   r_.dlp = v;
   if (v.outcome == DlpOutcome::bypass) {

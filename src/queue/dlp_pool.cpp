@@ -82,6 +82,16 @@ smtp::ClientOptions dlp_client_options(const DlpPoolOptions& pool, const std::st
   return options;
 }
 
+smtp::ClientOptions dlp_client_options(const DlpPoolOptions& pool, const std::string& helo_name,
+                                       const DlpHost& host) {
+  auto options = dlp_client_options(pool, helo_name);
+  if (pool.tls_context) {
+    options.tls_context = pool.tls_context;
+    options.tls_server_name = pool.tls_server_name.empty() ? host.host : pool.tls_server_name;
+  }
+  return options;
+}
+
 asio::awaitable<DlpVerdict> run_dlp_pool(const DlpPoolOptions& pool, CircuitBreakers& breakers,
                                          const DlpAttempt& attempt) {
   std::vector<HostReport> no_verdict;  // hosts tried that gave no verdict, in order

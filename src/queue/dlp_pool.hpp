@@ -55,6 +55,10 @@ struct DlpPoolOptions {
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
   std::chrono::milliseconds session_timeout{std::chrono::seconds(30)};
   smtp::TlsPolicy tls = smtp::TlsPolicy::none;
+  // Verifying context for required TLS (null: negotiate without verifying),
+  // and the name the certificate must carry (empty: each host's own name).
+  std::shared_ptr<asio::ssl::context> tls_context;
+  std::string tls_server_name;
   bool bypass = true;  // false: fail closed (stay queued)
 };
 
@@ -83,5 +87,10 @@ asio::awaitable<DlpVerdict> run_dlp_pool(const DlpPoolOptions& options, CircuitB
 // Client options for a DLP host: connect_timeout for the TCP handshake,
 // session_timeout for every reply after it.
 smtp::ClientOptions dlp_client_options(const DlpPoolOptions& options, const std::string& helo_name);
+
+// The same for one host: with a verifying context, the name verified is
+// tls_server_name or else the host's own.
+smtp::ClientOptions dlp_client_options(const DlpPoolOptions& options, const std::string& helo_name,
+                                       const DlpHost& host);
 
 }  // namespace cordon::queue

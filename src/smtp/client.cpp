@@ -6,8 +6,8 @@
 #include <asio/strand.hpp>
 #include <asio/use_awaitable.hpp>
 
-#include "smtp/detail/connection.hpp"
 #include "smtp/data_codec.hpp"
+#include "smtp/detail/connection.hpp"
 
 namespace cordon::smtp {
 namespace {
@@ -245,6 +245,22 @@ struct ClientSession::Impl {
     co_return co_await ehlo_or_helo();
   }
 };
+
+Result<std::shared_ptr<asio::ssl::context>, std::string> make_verifying_client_tls_context(
+    const std::string& ca_file) {
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  context->set_options(asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+  context->set_verify_mode(asio::ssl::verify_peer);
+  std::error_code ec;
+  if (ca_file.empty())
+    context->set_default_verify_paths(ec);
+  else
+    context->load_verify_file(ca_file, ec);
+  if (ec)
+    return fail((ca_file.empty() ? std::string("the system CA store") : ca_file) + ": " +
+                ec.message());
+  return context;
+}
 
 ClientSession::ClientSession(asio::any_io_executor executor, ClientOptions options)
     : impl_(std::make_unique<Impl>(executor, std::move(options))) {}

@@ -172,6 +172,12 @@ struct DeliveryResult {
   std::string detail;                       // human-readable cause for failures without a reply
 };
 
+// A client context (TLS 1.2+) that verifies the server's certificate
+// against the CAs in `ca_file` (PEM), or the system store when it is empty.
+// The name is verified by the session (ClientOptions::tls_server_name).
+Result<std::shared_ptr<asio::ssl::context>, std::string> make_verifying_client_tls_context(
+    const std::string& ca_file);
+
 // Connects, greets, optionally STARTTLS, sends the envelope and message,
 // QUITs. `message` must stay alive until the coroutine completes. When
 // every recipient is refused, the outcome is transient if any

@@ -187,6 +187,12 @@ std::string sanitize_reply_text(std::string_view text) {
 Result<std::string, BlockReplyError> build_block_reply(std::span<const std::string> texts,
                                                        std::uint64_t incident_id,
                                                        const BlockReplyOptions& options) {
+  return build_block_reply(texts, std::string_view(std::to_string(incident_id)), options);
+}
+
+Result<std::string, BlockReplyError> build_block_reply(std::span<const std::string> texts,
+                                                       std::string_view incident_reference,
+                                                       const BlockReplyOptions& options) {
   if (auto ok = validate(options); !ok) return fail(ok.error());
 
   const std::size_t prefix = prefix_length(options);
@@ -218,7 +224,9 @@ Result<std::string, BlockReplyError> build_block_reply(std::span<const std::stri
     unique.push_back(std::move(generic));
   }
 
-  const std::string id_body = std::string(kIncidentLabel) + std::to_string(incident_id);
+  std::string reference = sanitize_reply_text(incident_reference);
+  if (reference.size() > kMaxReferenceBytes) reference.resize(kMaxReferenceBytes);
+  const std::string id_body = std::string(kIncidentLabel) + reference;
   const std::size_t id_bytes = prefix + id_body.size() + kCrlf.size();
 
   // Everything fits, or: show the longest run of texts (in order) that fits

@@ -87,6 +87,19 @@ Result<std::string, BlockReplyError> build_block_reply(std::span<const std::stri
                                                        std::uint64_t incident_id,
                                                        const BlockReplyOptions& options = {});
 
+// The same with the incident named by a reference instead of a number (an
+// incident kept for a later write, or none recorded). The reference is
+// sanitised like a text and cut to kMaxReferenceBytes, the room an id has.
+Result<std::string, BlockReplyError> build_block_reply(std::span<const std::string> texts,
+                                                       std::string_view incident_reference,
+                                                       const BlockReplyOptions& options = {});
+
+inline constexpr std::size_t kMaxReferenceBytes = 20;  // digits of the largest 64-bit id
+
+// What a block reply names when no incident was recorded (offline scans, or
+// the store and its outbox both failed): never a number nobody can look up.
+inline constexpr std::string_view kNoIncidentReference = "not recorded";
+
 // The text used when no rule supplied one.
 inline constexpr std::string_view kGenericBlockText =
     "Message rejected by the data loss prevention policy.";

@@ -122,7 +122,8 @@ TEST_F(ScanCli, CorpusVerdictsAndCountsMatchExpectedJson) {
     if (want["verdict"] == "block") {
       std::string reply = got.at("reply");
       EXPECT_EQ(reply.rfind("550-5.7.0 ", 0), 0u) << reply;
-      EXPECT_NE(reply.find("Incident ID: 0"), std::string::npos) << reply;
+      EXPECT_NE(reply.find("Incident ID: not recorded\r\n"), std::string::npos) << reply;
+      EXPECT_EQ(reply.find("Incident ID: 0"), std::string::npos) << reply;
       EXPECT_EQ(reply.substr(reply.size() - 2), "\r\n");
     } else {
       EXPECT_FALSE(got.contains("reply"));

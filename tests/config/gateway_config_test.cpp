@@ -56,4 +56,21 @@ TEST(GatewayConfig, ZeroConcurrencyIsRefused) {
   EXPECT_EQ(r.error().line, 2);
 }
 
+TEST(GatewayConfig, DlpTlsVerificationKeys) {
+  auto d = parse("gateway: {}\n");
+  ASSERT_TRUE(d && d->gateway);
+  EXPECT_EQ(d->gateway->dlp.tls_ca_file, "");
+  EXPECT_EQ(d->gateway->dlp.tls_server_name, "");
+  auto c = parse(
+      "gateway:\n"
+      "  dlp:\n"
+      "    tls: required\n"
+      "    tls_ca_file: /etc/cordon/dlp-ca.pem\n"
+      "    tls_server_name: dlp.example.com\n");
+  ASSERT_TRUE(c && c->gateway);
+  EXPECT_EQ(c->gateway->dlp.tls, TlsMode::required);
+  EXPECT_EQ(c->gateway->dlp.tls_ca_file, "/etc/cordon/dlp-ca.pem");
+  EXPECT_EQ(c->gateway->dlp.tls_server_name, "dlp.example.com");
+}
+
 }  // namespace

@@ -134,5 +134,47 @@ TEST(ConsoleThrottle, FreeAttemptsThenDoublingWaits) {
   EXPECT_EQ(throttle.wait_time("1.2.3.4", t + 2s), 0s);
 }
 
+TEST(ConsoleThrottle, GuessesForOneUserFromRotatingAddressesAreSlowedDown) {
+  LoginThrottle throttle(3, 10s, 4);
+  auto t = SteadyClock::time_point{} + 1000s;
+  // Each address stays under its own limit; the user's limit still applies.
+  for (int i = 0; i < 4; ++i) {
+    const std::string client = "10.0.0." + std::to_string(i);
+    EXPECT_EQ(throttle.wait_time(client, t), 0s);
+    EXPECT_EQ(throttle.user_wait_time("admin", true, client, t), 0s);
+    throttle.failed(client, t);
+    throttle.user_failed("admin", true, t);
+  }
+  EXPECT_EQ(throttle.user_wait_time("admin", true, "10.0.0.99", t), 1s);
+  EXPECT_EQ(throttle.user_wait_time("alice", true, "10.0.0.99", t), 0s);  // per user
+  // Bounded: the back-off never exceeds max_delay, however long the flood.
+  for (int i = 0; i < 100; ++i) throttle.user_failed("admin", true, t);
+  EXPECT_EQ(throttle.user_wait_time("admin", true, "10.0.0.99", t), 10s);
+  EXPECT_EQ(throttle.user_wait_time("admin", true, "10.0.0.99", t + 10s), 0s);
+  // The right password after the back-off logs in and clears the count.
+  throttle.user_succeeded("admin", "10.0.0.99");
+  EXPECT_EQ(throttle.user_wait_time("admin", true, "10.0.0.98", t + 10s), 0s);
+}
+
+TEST(ConsoleThrottle, AFloodCannotLockAUserOutOfAnAddressItLoggedInFrom) {
+  LoginThrottle throttle(3, 300s, 2);
+  auto t = SteadyClock::time_point{} + 1000s;
+  throttle.user_succeeded("admin", "192.0.2.1");
+  for (int i = 0; i < 50; ++i) throttle.user_failed("admin", true, t);
+  EXPECT_EQ(throttle.user_wait_time("admin", true, "198.51.100.7", t), 300s);
+  EXPECT_EQ(throttle.user_wait_time("admin", true, "192.0.2.1", t), 0s);
+}
+
+TEST(ConsoleThrottle, UnknownUserNamesShareOneEntry) {
+  LoginThrottle throttle(3, 10s, 2);
+  auto t = SteadyClock::time_point{} + 1000s;
+  for (int i = 0; i < 20000; ++i) throttle.user_failed("nobody" + std::to_string(i), false, t);
+  EXPECT_EQ(throttle.user_wait_time("someone-else", false, "10.1.1.1", t), 10s);
+  // Configured users are not caught by the flood of invented names.
+  EXPECT_EQ(throttle.user_wait_time("admin", true, "10.1.1.1", t), 0s);
+  // Being known matters, not the spelling of the name.
+  EXPECT_EQ(throttle.user_wait_time("nobody1", true, "10.1.1.1", t), 0s);
+}
+
 }  // namespace
 }  // namespace cordon::console

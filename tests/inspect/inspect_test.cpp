@@ -9,6 +9,7 @@
 
 #include <filesystem>
 
+#include "incidents/outbox_store.hpp"
 #include "incidents/sqlite_store.hpp"
 #include "inspect/from_config.hpp"
 #include "inspect/stamp.hpp"
@@ -216,13 +217,13 @@ class OfflineInspect : public ::testing::Test {
   std::shared_ptr<const Snapshot> snapshot_;
 };
 
-TEST_F(OfflineInspect, BlockReplyNamesIncidentZeroAndNothingIsStamped) {
+TEST_F(OfflineInspect, BlockReplySaysNotRecordedAndNothingIsStamped) {
   auto r = run(message("pay", "card 4111 1111 1111 1111"));
   EXPECT_EQ(r.disposition, Disposition::inspected);
   EXPECT_EQ(r.verdict.action, policy::Action::block);
   EXPECT_FALSE(r.incident);
   EXPECT_EQ(r.block_reply,
-            "550-5.7.0 Incident ID: 0\r\n550 5.7.0 Card numbers may not be sent.\r\n");
+            "550-5.7.0 Incident ID: not recorded\r\n550 5.7.0 Card numbers may not be sent.\r\n");
   EXPECT_FALSE(run(message("hi", "nothing here")).outgoing);
 }
 
@@ -293,5 +294,55 @@ TEST_F(OfflineInspect, AFilterThatDoesNotParseInspectsEverything) {
   EXPECT_EQ(r.disposition, Disposition::inspected);
   EXPECT_EQ(r.verdict.action, policy::Action::block);
 }
+
+// A store whose database refuses every write.
+class RefusingStore final : public incidents::IncidentStore {
+ public:
+  incidents::StoreResult<incidents::RecordOutcome> record(const incidents::NewIncident&) override {
+    return fail(incidents::StoreError{incidents::StoreErrorCode::io, "disk I/O error"});
+  }
+  incidents::StoreResult<incidents::Incident> get(incidents::IncidentId) override {
+    return fail(incidents::StoreError{incidents::StoreErrorCode::not_found, ""});
+  }
+  incidents::StoreResult<std::vector<incidents::Incident>> list(
+      const incidents::IncidentQuery&) override {
+    return std::vector<incidents::Incident>{};
+  }
+  incidents::StoreResult<std::int64_t> count(const incidents::IncidentQuery&) override {
+    return std::int64_t{0};
+  }
+  Status<incidents::StoreError> update_status(incidents::IncidentId, incidents::IncidentStatus,
+                                              const std::string&,
+                                              incidents::Clock::time_point) override {
+    return Ok{};
+  }
+  incidents::StoreResult<incidents::IncidentStats> stats(
+      std::optional<incidents::Clock::time_point>, std::optional<incidents::Clock::time_point>,
+      std::size_t) override {
+    return incidents::IncidentStats{};
+  }
+};
+
+TEST_F(PreventInspect, AnUnwritableStoreNeverNamesIncidentZero) {
+  RefusingStore refusing;
+  auto r = inspect(message("pay", "card 4111 1111 1111 1111"),
+                   policy::Envelope{"a@corp.test", {"b@ext.test"}}, *snapshot_, &refusing);
+  EXPECT_EQ(r.verdict.action, policy::Action::block);
+  EXPECT_EQ(r.block_reply.find("Incident ID: 0"), std::string::npos) << r.block_reply;
+  EXPECT_EQ(r.block_reply.rfind("550-5.7.0 Incident ID: not recorded\r\n", 0), 0u) << r.block_reply;
+  EXPECT_NE(r.detail.find("incident not recorded"), std::string::npos);
+}
+
+TEST_F(PreventInspect, AnIncidentKeptInTheOutboxIsNamedByItsReference) {
+  incidents::OutboxIncidentStore outbox(std::make_unique<RefusingStore>(),
+                                        dir_.path() + "/incident-outbox");
+  auto r = inspect(message("pay", "card 4111 1111 1111 1111"),
+                   policy::Envelope{"a@corp.test", {"b@ext.test"}}, *snapshot_, &outbox);
+  ASSERT_TRUE(r.incident);
+  ASSERT_FALSE(r.incident->reference.empty());
+  EXPECT_EQ(r.block_reply, "550-5.7.0 Incident ID: " + r.incident->reference +
+                               "\r\n550 5.7.0 Card numbers may not be sent.\r\n");
+}
+
 }  // namespace
 }  // namespace cordon::inspect

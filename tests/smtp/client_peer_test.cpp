@@ -239,6 +239,55 @@ TEST(ClientPeer, RequiredTlsWithFailingHandshakeIsTlsFailed) {
   EXPECT_EQ(r.stage, Stage::starttls);
 }
 
+DeliveryResult send_verified(unsigned short port, const std::string& ca, const std::string& name) {
+  auto options = fast_options();
+  options.tls = TlsPolicy::required;
+  auto context = make_verifying_client_tls_context(ca);
+  EXPECT_TRUE(context) << (context ? "" : context.error());
+  if (context) options.tls_context = *context;
+  options.tls_server_name = name;
+  return send(port, options);
+}
+
+TEST(ClientPeer, VerifiedTlsAcceptsACertificateOfTheCaWithTheRightName) {
+  testing::TempDir dir;
+  ASSERT_TRUE(testing::make_ca_signed(dir.path(), "dlp.test"));
+  ServerOptions server_options;
+  auto tls = make_server_tls_context((dir.path() / "cert.pem").string(),
+                                     (dir.path() / "key.pem").string());
+  ASSERT_TRUE(tls);
+  server_options.tls = *tls;
+  TestServer t(server_options);
+  const std::string ca = (dir.path() / "ca.pem").string();
+  auto r = send_verified(t.port(), ca, "dlp.test");
+  EXPECT_EQ(r.outcome, DeliveryOutcome::ok) << r.detail;
+  EXPECT_TRUE(r.tls);
+  // The same certificate under another name is refused.
+  r = send_verified(t.port(), ca, "other.test");
+  EXPECT_EQ(r.outcome, DeliveryOutcome::tls_failed);
+  EXPECT_NE(r.detail.find("certificate verify failed"), std::string::npos) << r.detail;
+  // An address the certificate names verifies as well.
+  r = send_verified(t.port(), ca, "127.0.0.1");
+  EXPECT_EQ(r.outcome, DeliveryOutcome::ok) << r.detail;
+}
+
+TEST(ClientPeer, VerifiedTlsRefusesACertificateNotSignedByTheCa) {
+  testing::TempDir dir;
+  ASSERT_TRUE(testing::make_ca_signed(dir.path(), "dlp.test"));
+  ServerOptions server_options;
+  server_options.tls = server_tls(dir);  // self-signed, CN=localhost, not by ca.pem
+  ASSERT_TRUE(server_options.tls);
+  TestServer t(server_options);
+  auto r = send_verified(t.port(), (dir.path() / "ca.pem").string(), "localhost");
+  EXPECT_EQ(r.outcome, DeliveryOutcome::tls_failed);
+  EXPECT_NE(r.detail.find("certificate verify failed"), std::string::npos) << r.detail;
+  EXPECT_EQ(r.stage, Stage::starttls);
+}
+
+TEST(ClientPeer, AnUnreadableCaFileIsAnError) {
+  EXPECT_FALSE(make_verifying_client_tls_context("/nonexistent/ca.pem"));
+}
+
 TEST(ClientPeer, NormalisesAndDotStuffsTheMessage) {
   TestServer t;
   auto r = send(t.port(), fast_options(), two_recipients(), "Subject: x\n\n.one\nbare\rend");

@@ -56,6 +56,22 @@ inline bool make_self_signed(const std::filesystem::path& dir) {
   return cordon::testing::run_command(cmd).exit_code == 0;
 }
 
+// A CA and a server certificate it signed for `name` (DNS and IP 127.0.0.1),
+// made with the openssl command line in `dir`.
+inline bool make_ca_signed(const std::filesystem::path& dir, const std::string& name) {
+  auto q = [&](const char* f) { return quote((dir / f).string()); };
+  const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 ";
+  return cordon::testing::run_command("openssl req -x509" + ec +
+                                      "-subj /CN=cordon-test-ca -keyout " + q("ca.key") + " -out " +
+                                      q("ca.pem") + " >/dev/null 2>&1")
+                 .exit_code == 0 &&
+         cordon::testing::run_command("openssl req -x509" + ec + "-subj /CN=" + name +
+                                      " -addext subjectAltName=DNS:" + name + ",IP:127.0.0.1 -CA " +
+                                      q("ca.pem") + " -CAkey " + q("ca.key") + " -keyout " +
+                                      q("key.pem") + " -out " + q("cert.pem") + " >/dev/null 2>&1")
+                 .exit_code == 0;
+}
+
 // A TCP port on 127.0.0.1 that nothing listened on a moment ago.
 inline unsigned short free_port() {
   asio::io_context io;

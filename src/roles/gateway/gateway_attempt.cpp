@@ -18,13 +18,14 @@
 namespace cordon::roles::gateway {
 namespace {
 
-queue::AttemptOptions attempt_options(const config::Config& config, const std::string& hostname) {
+queue::AttemptOptions attempt_options(const config::Config& config, const std::string& hostname,
+                                      std::shared_ptr<asio::ssl::context> dlp_tls) {
   const auto& gw = *config.gateway;
   queue::AttemptOptions options;
   options.hostname = hostname;
   if (gw.smarthost) options.smarthost = queue::DlpHost{gw.smarthost->host, gw.smarthost->port};
   options.maildir = std::filesystem::path(config.data_dir) / "maildir";
-  options.dlp = dlp_pool_options(gw.dlp);
+  options.dlp = dlp_pool_options(gw.dlp, std::move(dlp_tls));
   options.max_lifetime = gw.retry.max_lifetime;
   options.local_domains = gw.local_domains;
   return options;
@@ -36,6 +37,22 @@ asio::awaitable<Result<std::filesystem::path, std::string>> write_maildir(
     const queue::MaildirMessage& m) {
   auto write = [&] { return queue::deliver_to_maildir(maildir, hostname, m); };
   co_return co_await offload(workers, write);
+}
+
+// One SMTP session; a failed TLS negotiation with a host whose certificate
+// is verified (DLP with tls: required) is logged with its reason and counted.
+asio::awaitable<smtp::DeliveryResult> deliver_logged(asio::any_io_executor ex, queue::DlpHost hop,
+                                                     smtp::ClientOptions client,
+                                                     smtp::DeliveryEnvelope env,
+                                                     std::string message,
+                                                     util::Counter& tls_failed) {
+  auto r = co_await smtp::deliver_to_host(ex, hop.host, hop.port, client, env, message);
+  if (r.outcome == smtp::DeliveryOutcome::tls_failed && client.tls_context) {
+    tls_failed.inc();
+    spdlog::warn("gateway: TLS with {} failed (name {}): {}; trying another host or later",
+                 hop.to_string(), client.tls_server_name, r.detail);
+  }
+  co_return r;
 }
 
 }  // namespace
@@ -53,12 +70,15 @@ asio::awaitable<Result<std::string, std::string>> QueueManager::submit_dsn(
 asio::awaitable<void> QueueManager::attempt(const std::string& id, const queue::Envelope& envelope,
                                             const std::optional<std::string>& content,
                                             queue::TimePoint now) {
-  const auto options = attempt_options(*config_, hostname_);
+  const auto options = attempt_options(*config_, hostname_, dlp_tls_);
   asio::any_io_executor ex = shared_.io.get_executor();
   queue::AttemptIo io;
-  io.smtp = [ex](const queue::DlpHost& hop, const smtp::ClientOptions& client,
-                 const smtp::DeliveryEnvelope& env, const std::string& message) {
-    return smtp::deliver_to_host(ex, hop.host, hop.port, client, env, message);
+  auto& tls_failed = shared_.metrics.counter("cordon_dlp_tls_failures_total",
+                                             "DLP sessions whose required TLS failed (certificate "
+                                             "not verified, name mismatch, no STARTTLS)");
+  io.smtp = [ex, &tls_failed](const queue::DlpHost& hop, const smtp::ClientOptions& client,
+                              const smtp::DeliveryEnvelope& env, const std::string& message) {
+    return deliver_logged(ex, hop, client, env, message, tls_failed);
   };
   io.maildir = [this, &options](const queue::MaildirMessage& m) {
     return write_maildir(shared_.workers, options.maildir, hostname_, m);

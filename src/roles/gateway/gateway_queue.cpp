@@ -18,6 +18,7 @@ QueueManager::QueueManager(Shared& shared, queue::Spool spool, std::string hostn
       spool_(std::move(spool)),
       hostname_(std::move(hostname)),
       config_(shared.config.get()),
+      dlp_tls_(dlp_tls_context(config_->gateway->dlp)),
       scheduler_(retry_policy(*config_->gateway), std::random_device{}()),
       dispatcher_(config_->gateway->concurrency),
       timer_(shared.io) {}
@@ -37,6 +38,7 @@ void QueueManager::reload(const std::shared_ptr<const config::Config>& config) {
   // fixed at start.
   asio::post(shared_.io, [self = shared_from_this(), config] {
     self->config_ = config;
+    self->dlp_tls_ = dlp_tls_context(config->gateway->dlp);
     self->scheduler_ =
         queue::RetryScheduler(retry_policy(*config->gateway), std::random_device{}());
   });

@@ -17,6 +17,7 @@
 #include <string>
 
 #include <asio/awaitable.hpp>
+#include <asio/ssl/context.hpp>
 #include <asio/steady_timer.hpp>
 
 #include "queue/dispatch.hpp"
@@ -58,6 +59,8 @@ class QueueManager : public std::enable_shared_from_this<QueueManager> {
   queue::Spool spool_;
   std::string hostname_;
   std::shared_ptr<const config::Config> config_;
+  // Built once per configuration: loading the CA store per attempt is costly.
+  std::shared_ptr<asio::ssl::context> dlp_tls_;
   queue::CircuitBreakers breakers_;
   queue::RetryScheduler scheduler_;
   queue::Dispatcher dispatcher_;

@@ -5,6 +5,8 @@
 
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include <array>
 
 namespace cordon::roles::gateway {
@@ -20,7 +22,19 @@ queue::SpoolOptions spool_options(const config::Config& config) {
   return {config.data_dir, config.gateway->min_free};
 }
 
-queue::DlpPoolOptions dlp_pool_options(const config::DlpConfig& config) {
+std::shared_ptr<asio::ssl::context> dlp_tls_context(const config::DlpConfig& config) {
+  if (config.tls != config::TlsMode::required) return nullptr;
+  auto context = smtp::make_verifying_client_tls_context(config.tls_ca_file);
+  if (context) return *context;
+  spdlog::error("gateway: gateway.dlp.tls_ca_file: cannot load {}; no DLP host can be verified",
+                context.error());
+  auto none = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  none->set_verify_mode(asio::ssl::verify_peer);
+  return none;
+}
+
+queue::DlpPoolOptions dlp_pool_options(const config::DlpConfig& config,
+                                       std::shared_ptr<asio::ssl::context> tls_context) {
   queue::DlpPoolOptions options;
   for (const auto& hp : config.hosts) options.hosts.push_back({hp.host, hp.port});
   options.connect_timeout = config.connect_timeout;
@@ -28,6 +42,10 @@ queue::DlpPoolOptions dlp_pool_options(const config::DlpConfig& config) {
   options.tls = config.tls == config::TlsMode::required        ? smtp::TlsPolicy::required
                 : config.tls == config::TlsMode::opportunistic ? smtp::TlsPolicy::opportunistic
                                                                : smtp::TlsPolicy::none;
+  if (config.tls == config::TlsMode::required) {
+    options.tls_context = std::move(tls_context);
+    options.tls_server_name = config.tls_server_name;
+  }
   options.bypass = config.bypass;
   return options;
 }

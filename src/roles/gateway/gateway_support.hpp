@@ -55,7 +55,15 @@ std::string gateway_hostname(const config::GatewayConfig& config);
 
 // Configuration -> component options.
 queue::SpoolOptions spool_options(const config::Config& config);
-queue::DlpPoolOptions dlp_pool_options(const config::DlpConfig& config);
+// `tls_context`: from dlp_tls_context, for tls: required.
+queue::DlpPoolOptions dlp_pool_options(const config::DlpConfig& config,
+                                       std::shared_ptr<asio::ssl::context> tls_context = nullptr);
+
+// The context that verifies DLP hosts when tls is required; null otherwise.
+// A CA file that cannot be loaded gives a context that trusts nothing (every
+// DLP session then fails TLS and messages stay queued), with an error in
+// the log: never an unverified session.
+std::shared_ptr<asio::ssl::context> dlp_tls_context(const config::DlpConfig& config);
 queue::RetryPolicy retry_policy(const config::GatewayConfig& config);
 smtp::ServerOptions server_options(const config::Config& config, const std::string& hostname);
 

@@ -9,6 +9,7 @@
 #include <asio/ip/host_name.hpp>
 #include <filesystem>
 
+#include "incidents/outbox_store.hpp"
 #include "incidents/sqlite_store.hpp"
 #include "inspect/from_config.hpp"
 #include "roles/factory.hpp"
@@ -67,7 +68,10 @@ Status<std::string> PreventRole::start() {
   const std::string db = (fs::path(config->data_dir) / "incidents.db").string();
   auto store = incidents::SqliteIncidentStore::open(db);
   if (!store) return fail("prevent: incident store " + db + ": " + store.error().message);
-  context->store = std::move(store).value();
+  // An incident the database cannot take waits in the outbox, never lost.
+  context->store = std::make_shared<incidents::OutboxIncidentStore>(
+      std::move(store).value(), fs::path(config->data_dir) / "incident-outbox",
+      incidents::register_outbox_metrics(shared_.metrics));
   std::error_code ec;
   context->hostname = asio::ip::host_name(ec);
   if (ec || context->hostname.empty()) context->hostname = "localhost";

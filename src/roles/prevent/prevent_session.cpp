@@ -172,7 +172,9 @@ std::string describe(const Inspection& result) {
       if (result.verdict.violated()) what += " policies=[" + policy_names(result.verdict) + "]";
       if (result.incident)
         what +=
-            " incident=" + std::to_string(result.incident->id) +
+            " incident=" +
+            (result.incident->reference.empty() ? std::to_string(result.incident->id)
+                                                : result.incident->reference + " (outbox)") +
             (result.incident->repeated ? " repeat=" + std::to_string(result.incident->repeat_count)
                                        : "");
       if (!result.detail.empty()) what += " (" + result.detail + ")";
