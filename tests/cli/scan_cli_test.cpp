@@ -276,7 +276,7 @@ TEST_F(ScanCli, OnUnscannableBlockFlagAndPass) {
     EXPECT_EQ(v["policies"][0]["matches"][0]["rule"], "unscannable:encrypted");
     EXPECT_EQ(v["policies"][0]["matches"][0]["component"], "the message body");
     std::string reply = v.at("reply");
-    EXPECT_EQ(reply.rfind("550-5.7.0 Incident ID: 0\r\n550 5.7.0 Your message was not sent: part "
+    EXPECT_EQ(reply.rfind("550-5.7.0 Incident ID: not recorded\r\n550 5.7.0 Your message was not sent: part "
                           "of it could not be inspected (the message body: encrypted).",
                           0),
               0u)
