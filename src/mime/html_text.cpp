@@ -14,6 +14,12 @@ namespace cordon::mime::detail {
 
 namespace {
 
+// Attributes whose values a reader sees or that hold form text: alt, title,
+// value, the input hint `placeholder`, meta `content`, label, aria-label and
+// summary.
+constexpr std::array<std::string_view, 8> kTextAttributes = {
+    "alt", "title", "value", "placeholder", "content", "label", "aria-label", "summary"};
+
 struct NamedEntity {
   std::string_view name;
   char32_t code_point;
@@ -313,9 +319,9 @@ class Converter {
       bool data_uri = lower(value.substr(0, 5)) == "data:" || lower(value.substr(0, 4)) == "cid:";
       // Values a reader may see, or that carry data out of sight; not
       // style, class, id and other markup plumbing.
-      if (name == "alt" || name == "title" || name == "value" || name == "placeholder" ||
-          name == "content" || name == "label" || name == "aria-label" || name == "summary" ||
-          name.starts_with("data-") || ((name == "href" || name == "src") && !data_uri))
+      const bool visible =
+          std::find(kTextAttributes.begin(), kTextAttributes.end(), name) != kTextAttributes.end();
+      if (visible || name.starts_with("data-") || ((name == "href" || name == "src") && !data_uri))
         words(value);
     }
   }
