@@ -5,6 +5,12 @@ JOBS      ?= $(shell nproc)
 # -g1 (line tables) keeps backtraces readable at a fraction of -g's compile
 # time on Asio's coroutine-heavy code.
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
+# ccache (installed by scripts/install-deps.sh) makes a rebuild of unchanged
+# sources, in this clone or another clone on the same machine, a cache hit:
+# paths are hashed relative to the clone and the build directory is ignored.
+LAUNCHER   = $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
 
 .PHONY: all deps configure build test test-asan test-fuzz run bench format clean
 
@@ -14,7 +20,7 @@ deps:
 	@./scripts/install-deps.sh
 
 $(BUILD_DIR)/CMakeCache.txt:
-	cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) $(LAUNCHER)
 
 configure: $(BUILD_DIR)/CMakeCache.txt
 
@@ -31,7 +37,7 @@ test: build
 
 test-asan: deps
 	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O0 -g1" \
-	  -DCORDON_SANITIZE=ON -DCORDON_UNIT_ONLY=ON
+	  -DCORDON_SANITIZE=ON -DCORDON_UNIT_ONLY=ON $(LAUNCHER)
 	cmake --build $(ASAN_DIR) -j $(JOBS)
 	cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS) -L unit --timeout 600
 

@@ -39,9 +39,16 @@ max_len() {
   esac
 }
 
+# Every target builds at once (each is one clang++ process), then each runs.
+pids=()
 for t in "${targets[@]}"; do
   echo "== $t: build"
-  build "$t"
+  build "$t" &
+  pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done
+
+for t in "${targets[@]}"; do
   work="$out/corpus-$t"
   rm -rf "$work" && mkdir -p "$work"
   seeds="fuzz/corpus/${t%_fuzz}"

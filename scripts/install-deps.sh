@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  build-essential cmake pkg-config clang-format
+  build-essential cmake pkg-config clang-format ccache
   # the libFuzzer targets (fuzz/run.sh) build with clang and its fuzzer runtime
   clang libclang-rt-14-dev
   # libraries
