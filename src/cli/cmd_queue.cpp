@@ -2,7 +2,9 @@
 // postsuper). It works on the spool directories directly and may run while
 // a gateway is running: every change is an atomic rename, and the gateway
 // rescans incoming/ and deferred/ about every second, so a flush or
-// release takes effect at its next scan.
+// release takes effect at its next scan. `list` also shows the entries
+// the gateway quarantined in queue/corrupt/ (state "corrupt", with the
+// reason), which `delete` removes.
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -46,25 +48,66 @@ Result<std::string, std::string> data_dir_from(const std::string& config_path) {
   return (*config)->data_dir;
 }
 
-nlohmann::json to_json(const q::QueuedMessage& m) {
+nlohmann::json to_json(const std::string& id, std::string_view state, const q::Envelope& e) {
   nlohmann::json recipients = nlohmann::json::array();
-  for (const auto& r : m.envelope.recipients) recipients.push_back(r.address);
+  for (const auto& r : e.recipients) recipients.push_back(r.address);
   nlohmann::json trace = nlohmann::json::array();
-  for (const auto& t : m.envelope.trace)
+  for (const auto& t : e.trace)
     trace.push_back(
         {{"time", q::format_rfc3339(t.time)}, {"event", t.event}, {"detail", t.detail}});
-  return {{"id", m.id},
-          {"sender", m.envelope.sender},
+  return {{"id", id},
+          {"sender", e.sender},
           {"recipients", std::move(recipients)},
-          {"state", std::string(q::to_string(m.state))},
-          {"attempts", m.envelope.attempts},
-          {"next_attempt", q::format_rfc3339(m.envelope.next_attempt)},
+          {"state", std::string(state)},
+          {"attempts", e.attempts},
+          {"next_attempt", q::format_rfc3339(e.next_attempt)},
           {"trace", std::move(trace)}};
 }
 
-void print_text(const std::vector<q::QueuedMessage>& messages) {
-  if (messages.empty()) {
+nlohmann::json to_json(const q::QueuedMessage& m) {
+  return to_json(m.id, q::to_string(m.state), m.envelope);
+}
+
+std::string reason_of(const q::QuarantinedEntry& c) {
+  return c.damage ? std::string(q::to_string(*c.damage)) : std::string("unknown");
+}
+
+// A quarantined entry: the same keys as a queued message (from its envelope
+// when still readable; otherwise empty, and next_attempt is the time it was
+// quarantined, since it is never attempted), plus "quarantine".
+nlohmann::json to_json(const q::QuarantinedEntry& c) {
+  q::Envelope none;
+  none.next_attempt = c.time;
+  auto out = to_json(c.name, "corrupt", c.envelope ? *c.envelope : none);
+  out["quarantine"] = {{"reason", reason_of(c)},
+                       {"detail", c.detail},
+                       {"from", c.from},
+                       {"time", q::format_rfc3339(c.time)}};
+  return out;
+}
+
+void print_corrupt(const std::vector<q::QuarantinedEntry>& corrupt) {
+  if (corrupt.empty()) return;
+  std::printf(
+      "Quarantined in queue/corrupt/ (never attempted; `cordon queue delete ID` removes)\n");
+  std::printf("%-16s  %-15s  %-8s  %-24s\n", "ID", "REASON", "FROM", "QUARANTINED");
+  for (const auto& c : corrupt) {
+    std::printf("%-16s  %-15s  %-8s  %-24s\n", c.name.c_str(), reason_of(c).c_str(),
+                c.from.empty() ? "?" : c.from.c_str(), q::format_rfc3339(c.time).c_str());
+    if (c.envelope) std::printf("    from: <%s>\n", c.envelope->sender.c_str());
+    if (!c.detail.empty()) std::printf("    why:  %s\n", c.detail.c_str());
+  }
+  std::printf("-- %zu quarantined\n", corrupt.size());
+}
+
+void print_text(const std::vector<q::QueuedMessage>& messages,
+                const std::vector<q::QuarantinedEntry>& corrupt) {
+  if (messages.empty() && corrupt.empty()) {
     std::printf("Queue is empty\n");
+    return;
+  }
+  if (messages.empty()) {
+    print_corrupt(corrupt);
     return;
   }
   std::printf("%-16s  %-8s  %10s  %-24s  %8s  %-24s\n", "ID", "STATE", "SIZE", "ARRIVAL",
@@ -86,6 +129,7 @@ void print_text(const std::vector<q::QueuedMessage>& messages) {
     }
   }
   std::printf("-- %zu message%s\n", messages.size(), messages.size() == 1 ? "" : "s");
+  print_corrupt(corrupt);
 }
 
 int report_failure(const q::SpoolFailure& failure) {
@@ -121,12 +165,15 @@ int run_queue(const std::string& verb, const QueueOptions& opts) {
   if (verb == "list") {
     auto messages = spool->list();
     if (!messages) return report_failure(messages.error());
+    auto corrupt = spool->list_corrupt();
+    if (!corrupt) return report_failure(corrupt.error());
     if (json) {
       nlohmann::json out = nlohmann::json::array();
       for (const auto& m : *messages) out.push_back(to_json(m));
+      for (const auto& c : *corrupt) out.push_back(to_json(c));
       std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {
-      print_text(*messages);
+      print_text(*messages, *corrupt);
     }
     return 0;
   }

@@ -2,6 +2,7 @@
 // the roles it names until SIGTERM/SIGINT; SIGHUP reloads.
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <cstdio>
 
 #include "cli/commands.hpp"
@@ -17,7 +18,8 @@ void add_run_command(CLI::App& app, int& exit_code) {
     std::string log_format;
   };
   auto opts = std::make_shared<Options>();
-  auto* cmd = app.add_subcommand("run", "Start the roles the config names (no --config: embedded default)");
+  auto* cmd =
+      app.add_subcommand("run", "Start the roles the config names (no --config: embedded default)");
   cmd->add_option("--config", opts->config, "YAML configuration file");
   cmd->add_option("--log-format", opts->log_format, "Log format, overrides log.format")
       ->check(CLI::IsMember({"text", "json"}));
@@ -35,9 +37,13 @@ void add_run_command(CLI::App& app, int& exit_code) {
     if (opts->log_format == "json") format = util::LogFormat::json;
     if (opts->log_format == "text") format = util::LogFormat::text;
     util::setup_logging(format, config->log.level);
+    // Over a file-size limit (RLIMIT_FSIZE) a write then fails with EFBIG,
+    // which the queue handles as a full disk, instead of the signal killing
+    // the process (Postfix ignores it for the same reason).
+    std::signal(SIGXFSZ, SIG_IGN);
     if (opts->config.empty()) spdlog::info("no --config given: running the embedded default");
-    exit_code = roles::run(config, opts->config.empty() ? std::nullopt
-                                                        : std::optional<std::string>(opts->config));
+    exit_code = roles::run(
+        config, opts->config.empty() ? std::nullopt : std::optional<std::string>(opts->config));
   });
 }
 

@@ -97,6 +97,10 @@ struct Envelope {
   // Set by the spool when the message is committed; used to detect a
   // truncated content file.
   std::uint64_t content_size = 0;
+  // SHA-256 of the content (64 lower-case hex digits), set at commit and
+  // checked before every attempt. Empty in envelopes written by versions
+  // that did not record it: those are checked by size alone.
+  std::string content_sha256{};
 
   void add_trace(TimePoint when, std::string event, std::string detail = {}) {
     trace.push_back({when, std::move(event), std::move(detail)});

@@ -123,6 +123,11 @@ Envelope decode(const json& doc) {
   std::int64_t size = int_field(doc, "content_size");
   if (size < 0) throw DecodeError{"negative content_size"};
   e.content_size = static_cast<std::uint64_t>(size);
+  e.content_sha256 = optional_string_field(doc, "content_sha256");
+  if (!e.content_sha256.empty() &&
+      (e.content_sha256.size() != 64 ||
+       e.content_sha256.find_first_not_of("0123456789abcdef") != std::string::npos))
+    throw DecodeError{"field 'content_sha256' is not a SHA-256 in lower-case hex"};
   return e;
 }
 
@@ -186,19 +191,55 @@ std::string encode_envelope(const Envelope& e) {
         {"dsn_headers_only", e.flags.dsn_headers_only}}},
       {"content_size", e.content_size},
   };
+  // Absent rather than empty when unknown, as in the envelopes of versions
+  // that did not record it.
+  if (!e.content_sha256.empty()) doc["content_sha256"] = e.content_sha256;
   // Invalid UTF-8 (an 8-bit address from a sloppy client) is replaced
   // rather than thrown: the message must still be queued.
   return doc.dump(1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-Result<Envelope, std::string> decode_envelope(std::string_view text) {
+namespace {
+
+// Parses `text` and decodes it with `decode_doc`; DecodeError and JSON
+// errors become the error value.
+template <class T, class F>
+Result<T, std::string> decoded(std::string_view text, F decode_doc) {
   try {
-    return decode(json::parse(text));
+    return decode_doc(json::parse(text));
   } catch (const DecodeError& e) {
     return fail(e.reason);
   } catch (const json::exception& e) {
     return fail(std::string("invalid JSON: ") + e.what());
   }
+}
+
+}  // namespace
+
+Result<Envelope, std::string> decode_envelope(std::string_view text) {
+  return decoded<Envelope>(text, [](const json& doc) { return decode(doc); });
+}
+
+std::string encode_quarantine_record(const QuarantineRecord& r) {
+  json doc = {{"reason", std::string(to_string(r.damage))},
+              {"from", r.from},
+              {"detail", r.detail},
+              {"time", format_rfc3339(r.time)}};
+  return doc.dump(1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+Result<QuarantineRecord, std::string> decode_quarantine_record(std::string_view text) {
+  return decoded<QuarantineRecord>(text, [](const json& doc) {
+    if (!doc.is_object()) throw DecodeError{"not a JSON object"};
+    QuarantineRecord r;
+    auto damage = damage_from_string(string_field(doc, "reason"));
+    if (!damage) throw DecodeError{"unknown reason"};
+    r.damage = *damage;
+    r.from = string_field(doc, "from");
+    r.detail = string_field(doc, "detail");
+    r.time = time_field(doc, "time");
+    return r;
+  });
 }
 
 }  // namespace cordon::queue

@@ -1,5 +1,6 @@
 // The spool's queue operations: listing, state moves, envelope updates,
-// deletion and start-up recovery. Receiving is in spool_writer.cpp.
+// deletion, integrity checks, quarantine and start-up recovery. Receiving
+// is in spool_writer.cpp.
 #include "queue/spool.hpp"
 
 #include <fcntl.h>
@@ -12,8 +13,9 @@
 
 #include "queue/detail/envelope_codec.hpp"
 #include "queue/detail/fs_ops.hpp"
-#include "queue/queue_id.hpp"
 #include "queue/detail/spool_layout.hpp"
+#include "queue/queue_id.hpp"
+#include "util/sha256.hpp"
 
 namespace cordon::queue {
 
@@ -78,6 +80,33 @@ std::string_view to_string(QueueState state) {
 std::optional<QueueState> queue_state_from_string(std::string_view text) {
   for (QueueState s : kAllStates)
     if (to_string(s) == text) return s;
+  return std::nullopt;
+}
+
+namespace {
+constexpr Damage kAllDamages[] = {Damage::envelope, Damage::content_missing, Damage::content_size,
+                                  Damage::checksum, Damage::stray};
+}  // namespace
+
+std::string_view to_string(Damage damage) {
+  switch (damage) {
+    case Damage::envelope:
+      return "envelope";
+    case Damage::content_missing:
+      return "content-missing";
+    case Damage::content_size:
+      return "content-size";
+    case Damage::checksum:
+      return "checksum";
+    case Damage::stray:
+      return "stray";
+  }
+  return "envelope";
+}
+
+std::optional<Damage> damage_from_string(std::string_view text) {
+  for (Damage d : kAllDamages)
+    if (to_string(d) == text) return d;
   return std::nullopt;
 }
 
@@ -226,7 +255,11 @@ SpoolResult<std::vector<QueuedMessage>> Spool::due(TimePoint now) const {
       }
       auto message = load(name, state);
       if (!message) {
-        if (message.error().code != SpoolError::not_found)
+        // Damage is set aside at once, so it is reported once and not at
+        // every scan; an I/O error may pass and is only reported.
+        if (message.error().code == SpoolError::corrupt)
+          (void)quarantine(name, state, Damage::envelope, message.error().detail);
+        else if (message.error().code != SpoolError::not_found)
           spdlog::warn("queue {}: unreadable in {}/: {}", name, to_string(state),
                        message.error().detail);
         continue;
@@ -248,11 +281,8 @@ SpoolResult<QueuedMessage> Spool::activate(std::string_view id) const {
     moved = rename_state(id, QueueState::deferred, QueueState::active);
   if (!moved) return fail(moved.error());
   auto message = load(id, QueueState::active);
-  if (!message && message.error().code == SpoolError::corrupt) {
-    auto target = root_ / layout::kCorrupt / std::string(id);
-    if (::rename((state_dir(QueueState::active) / std::string(id)).c_str(), target.c_str()) == 0)
-      spdlog::error("queue {}: moved to corrupt/: {}", id, message.error().detail);
-  }
+  if (!message && message.error().code == SpoolError::corrupt)
+    (void)quarantine(id, QueueState::active, Damage::envelope, message.error().detail);
   return message;
 }
 
@@ -277,6 +307,11 @@ SpoolResult<Ok> Spool::add_trace(std::string_view id, QueueState state, TraceEve
 
 SpoolResult<Ok> Spool::defer(std::string_view id, const Envelope& envelope) const {
   if (auto updated = update(id, QueueState::active, envelope); !updated) return updated;
+  return rename_state(id, QueueState::active, QueueState::deferred);
+}
+
+SpoolResult<Ok> Spool::defer_unchanged(std::string_view id) const {
+  if (!is_valid_queue_id(id)) return fail(invalid_id(id));
   return rename_state(id, QueueState::active, QueueState::deferred);
 }
 
@@ -322,7 +357,11 @@ SpoolResult<Ok> Spool::remove(std::string_view id) const {
   for (int pass = 0; pass < kFindPasses; ++pass) {
     auto message = find(id);
     if (!message) {
-      // An unreadable message can still be deleted by an operator.
+      // A quarantined entry, and an unreadable message, can still be deleted by an operator.
+      if (message.error().code == SpoolError::not_found) {
+        int err = 0;
+        if (layout::discard(root_, root_ / layout::kCorrupt / std::string(id), err)) return Ok{};
+      }
       if (message.error().code != SpoolError::corrupt) return fail(message.error());
       for (QueueState state : kAllStates) {
         int err = 0;
@@ -369,6 +408,94 @@ SpoolResult<ContentReader> Spool::open_content(std::string_view id, QueueState s
   return ContentReader(fd);
 }
 
+SpoolResult<std::string> Spool::read_checked(const QueuedMessage& message) const {
+  const auto& id = message.id;
+  if (!is_valid_queue_id(id)) return fail(invalid_id(id));
+  const auto dir = state_dir(message.state) / id;
+  auto content = fs_ops::read_file(dir / layout::kContent);
+  if (!content) {
+    std::error_code ec;
+    // The directory is there but its content is not: damage, not a move.
+    if (content.error().code == SpoolError::not_found && fs::is_directory(dir, ec)) {
+      (void)quarantine(id, message.state, Damage::content_missing, content.error().detail);
+      return fail(SpoolFailure{SpoolError::corrupt, content.error().detail});
+    }
+    return content;
+  }
+  const auto& envelope = message.envelope;
+  std::optional<Damage> damage;
+  std::string detail;
+  if (content->size() != envelope.content_size) {
+    damage = Damage::content_size;
+    detail = "content is " + std::to_string(content->size()) + " bytes, envelope says " +
+             std::to_string(envelope.content_size);
+  } else if (!envelope.content_sha256.empty()) {
+    auto actual = util::sha256_hex(*content);
+    if (actual != envelope.content_sha256) {
+      damage = Damage::checksum;
+      detail = "content SHA-256 is " + actual + ", envelope says " + envelope.content_sha256;
+    }
+  }
+  if (!damage) return content;
+  (void)quarantine(id, message.state, *damage, detail);
+  return fail(SpoolFailure{SpoolError::corrupt, detail});
+}
+
+SpoolResult<Ok> Spool::quarantine(std::string_view name, QueueState state, Damage damage,
+                                  std::string_view detail) const {
+  auto from = state_dir(state) / std::string(name);
+  std::error_code ec;
+  // Only names a state directory can hold: never a path out of the queue.
+  if (name.empty() || name.find('/') != std::string_view::npos || name == "." || name == "..")
+    return fail(invalid_id(name));
+  auto target = root_ / layout::kCorrupt / std::string(name);
+  if (fs::exists(target, ec)) target += "." + fs_ops::random_token();
+  if (auto moved = fs_ops::rename_durably(from, target); !moved) return moved;
+  spdlog::error("queue {}: quarantined from {}/ to {} ({}): {}", name, to_string(state),
+                (fs::path(layout::kCorrupt) / target.filename()).string(), to_string(damage),
+                detail);
+  // Why it is there, for `cordon queue list`; a courtesy (the disk may be
+  // full): without it the entry is listed with an unknown reason.
+  if (fs::is_directory(target, ec)) {
+    QuarantineRecord record{damage, std::string(to_string(state)), std::string(detail),
+                            std::chrono::system_clock::now()};
+    (void)fs_ops::replace_file(target, kQuarantineRecord, encode_quarantine_record(record));
+  }
+  if (options_.on_quarantine) options_.on_quarantine(damage);
+  return Ok{};
+}
+
+SpoolResult<std::vector<QuarantinedEntry>> Spool::list_corrupt() const {
+  auto dir = root_ / layout::kCorrupt;
+  auto names = entries(dir);
+  if (!names) return fail(names.error());
+  std::vector<QuarantinedEntry> out;
+  for (const auto& name : *names) {
+    QuarantinedEntry entry;
+    entry.name = name;
+    auto path = dir / name;
+    if (auto mtime = fs_ops::modification_time(path)) entry.time = *mtime;
+    std::error_code ec;
+    if (!fs::is_directory(path, ec)) {
+      entry.damage = Damage::stray;
+      entry.detail = "not a queue entry";
+    } else {
+      if (auto text = fs_ops::read_file(path / std::string(kQuarantineRecord))) {
+        if (auto record = decode_quarantine_record(*text)) {
+          entry.damage = record->damage;
+          entry.detail = record->detail;
+          entry.from = record->from;
+          entry.time = record->time;
+        }
+      }
+      if (auto text = fs_ops::read_file(path / layout::kEnvelope))
+        if (auto envelope = decode_envelope(*text)) entry.envelope = std::move(*envelope);
+    }
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
 SpoolResult<std::string> Spool::read_content(std::string_view id, QueueState state) const {
   if (!is_valid_queue_id(id)) return fail(invalid_id(id));
   return fs_ops::read_file(state_dir(state) / std::string(id) / layout::kContent);
@@ -384,9 +511,11 @@ SpoolResult<std::size_t> Spool::quarantine_unreadable(QueueState state) const {
   for (const auto& name : *names) {
     auto message_dir = dir / name;
     std::string reason;
+    Damage damage = Damage::envelope;
     std::error_code ec;
     if (!is_valid_queue_id(name) || !fs::is_directory(message_dir, ec)) {
       reason = "not a queue entry";
+      damage = Damage::stray;
     } else {
       // Temporary envelopes of interrupted updates: the previous envelope
       // is intact, so they are simply dropped.
@@ -398,23 +527,21 @@ SpoolResult<std::size_t> Spool::quarantine_unreadable(QueueState state) const {
         reason = message.error().detail;
       } else {
         auto size = fs::file_size(message_dir / layout::kContent, ec);
-        if (ec)
+        if (ec) {
           reason = "content unreadable: " + ec.message();
-        else if (size != message->envelope.content_size)
+          damage = Damage::content_missing;
+        } else if (size != message->envelope.content_size) {
           reason = "content is " + std::to_string(size) + " bytes, envelope says " +
                    std::to_string(message->envelope.content_size);
-        else if (state == QueueState::deferred)
+          damage = Damage::content_size;
+        } else if (state == QueueState::deferred)
           // A stamp lost in a crash, or a spool written before the stamp
           // existed: put the next attempt back where due() looks for it.
           stamp_next_attempt(message_dir / layout::kEnvelope, message->envelope.next_attempt);
       }
     }
     if (reason.empty()) continue;
-    auto target = root_ / layout::kCorrupt / name;
-    if (fs::exists(target, ec)) target += "." + fs_ops::random_token();
-    if (auto moved = fs_ops::rename_durably(message_dir, target); !moved)
-      return fail(moved.error());
-    spdlog::error("queue {}: moved from {}/ to corrupt/: {}", name, to_string(state), reason);
+    if (auto moved = quarantine(name, state, damage, reason); !moved) return fail(moved.error());
     ++quarantined;
   }
   return quarantined;
@@ -438,18 +565,18 @@ SpoolResult<RecoveryReport> Spool::recover() const {
   auto active = entries(state_dir(QueueState::active));
   if (!active) return fail(active.error());
   for (const auto& name : *active) {
-    auto from = state_dir(QueueState::active) / name;
-    auto to = is_valid_queue_id(name)
-                  ? state_dir(QueueState::incoming) / name
-                  : root_ / layout::kCorrupt / (name + "." + fs_ops::random_token());
-    if (auto moved = fs_ops::rename_durably(from, to); !moved) return fail(moved.error());
-    if (is_valid_queue_id(name)) {
-      ++report.requeued_active;
-      spdlog::info("queue {}: was active at shutdown, requeued", name);
-    } else {
+    if (!is_valid_queue_id(name)) {
+      if (auto moved = quarantine(name, QueueState::active, Damage::stray, "not a queue entry");
+          !moved)
+        return fail(moved.error());
       ++report.quarantined;
-      spdlog::error("queue: moved stray entry active/{} to corrupt/", name);
+      continue;
     }
+    auto moved = fs_ops::rename_durably(state_dir(QueueState::active) / name,
+                                        state_dir(QueueState::incoming) / name);
+    if (!moved) return fail(moved.error());
+    ++report.requeued_active;
+    spdlog::info("queue {}: was active at shutdown, requeued", name);
   }
 
   for (QueueState state : {QueueState::incoming, QueueState::deferred, QueueState::hold}) {

@@ -8,7 +8,8 @@
 //   active/    claimed by a gateway worker right now
 //   deferred/  waiting for its next_attempt
 //   hold/      parked by an operator until released
-//   corrupt/   found unreadable at start-up; kept for a human to look at
+//   corrupt/   found damaged (at start-up, by a scan or before an attempt);
+//              kept for a human to look at, never attempted
 //
 // A message is a DIRECTORY named by its queue id holding two files:
 // `content` (the message as received, never rewritten) and `envelope.json`
@@ -35,6 +36,15 @@
 // worker had already delivered it, a later release delivers it again:
 // delivery is at-least-once, never at-most-once.
 //
+// Integrity: the writer records the content's size and SHA-256 in the
+// envelope at commit; read_checked() compares both before the content is
+// handed to DLP or the next hop. A damaged entry (envelope unreadable,
+// content missing, of the wrong size or with the wrong checksum) is
+// quarantined ONCE: renamed into corrupt/ (so no scan finds it again), one
+// log line, one on_quarantine call, and a small quarantine.json beside it
+// saying why (best effort: the disk may be full). Envelopes written before
+// checksums existed carry none and are checked by size alone.
+//
 // Only the gateway, at start-up and while no other gateway uses the same
 // data_dir, may call recover(): it moves active/ back to incoming/, which
 // would steal messages from a running gateway.
@@ -50,6 +60,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -88,6 +99,30 @@ struct SpoolFailure {
 template <class T>
 using SpoolResult = Result<T, SpoolFailure>;
 
+// Why an entry was moved to corrupt/.
+enum class Damage {
+  envelope,         // envelope.json missing or not a valid envelope
+  content_missing,  // the content file is gone
+  content_size,     // the content is not as long as the envelope says (truncated, or grown)
+  checksum,         // the content is not what was committed (SHA-256 mismatch)
+  stray,            // not a queue entry at all (a file, or not named by a queue id)
+};
+
+// "envelope", "content-missing", "content-size", "checksum", "stray": the
+// `reason` label of cordon_queue_quarantined_total and of `cordon queue list`.
+std::string_view to_string(Damage damage);
+std::optional<Damage> damage_from_string(std::string_view text);
+
+// An entry of corrupt/, as `cordon queue list` shows it.
+struct QuarantinedEntry {
+  std::string name;                  // its name in corrupt/: the queue id, maybe with a suffix
+  std::optional<Damage> damage;      // unknown when no quarantine record could be written
+  std::string detail;                // what was found, for a human
+  std::string from;                  // the state it was taken from, empty if unknown
+  TimePoint time{};                  // when it was quarantined (else the entry's mtime)
+  std::optional<Envelope> envelope;  // when its envelope is still readable
+};
+
 struct QueuedMessage {
   std::string id;
   QueueState state;
@@ -99,6 +134,10 @@ struct SpoolOptions {
   // begin() and write() refuse with no_space when the file system holding
   // the queue would have less than this many bytes free.
   std::uint64_t min_free_bytes = 0;
+  // Called once for each entry the spool moves to corrupt/ (after the move
+  // and its log line), from whichever thread did it; the gateway counts
+  // them. May be empty.
+  std::function<void(Damage)> on_quarantine{};
 };
 
 struct RecoveryReport {
@@ -175,17 +214,23 @@ class Spool {
   // by id (i.e. arrival). Unreadable entries are skipped with a warning.
   SpoolResult<std::vector<QueuedMessage>> list() const;
 
+  // Every entry of corrupt/, sorted by name. Read-only: nothing is moved.
+  SpoolResult<std::vector<QuarantinedEntry>> list_corrupt() const;
+
   // Where a message is now.
   SpoolResult<QueuedMessage> find(std::string_view id) const;
 
   // Messages to work on: all of incoming/, and deferred/ whose
   // next_attempt <= now; oldest next_attempt first. A deferred message
   // whose envelope mtime is later than `now` is skipped without being read.
+  // An entry whose envelope cannot be decoded is quarantined (so the next
+  // scan does not find it again); one that cannot be read for another
+  // reason (an I/O error, which may pass) is skipped with a warning.
   SpoolResult<std::vector<QueuedMessage>> due(TimePoint now) const;
 
   // Claims a message for work: renames it from incoming/ or deferred/ into
   // active/ and returns it. not_found when another worker or the CLI got
-  // there first.
+  // there first; corrupt (and quarantined) when its envelope is damaged.
   SpoolResult<QueuedMessage> activate(std::string_view id) const;
 
   // Rewrites the envelope of a message in `state` (crash-safe: temporary
@@ -200,20 +245,37 @@ class Spool {
   // new attempts/next_attempt/trace) and moves the message active -> deferred.
   SpoolResult<Ok> defer(std::string_view id, const Envelope& envelope) const;
 
+  // active -> deferred by a rename alone, the envelope left as it is: for
+  // when defer() cannot write the new one (queue/unsaved.hpp).
+  SpoolResult<Ok> defer_unchanged(std::string_view id) const;
+
   // Parks a message from any state; returns the state it was in.
   SpoolResult<QueueState> hold(std::string_view id, TimePoint now) const;
 
   // hold -> incoming. invalid_state if the message is not on hold.
   SpoolResult<Ok> release(std::string_view id, TimePoint now) const;
 
-  // Removes a message from whatever state it is in (atomically: a rename
-  // into staging/, then the files are deleted).
+  // Removes a message from whatever state it is in, corrupt/ included
+  // (atomically: a rename into staging/, then the files are deleted).
   SpoolResult<Ok> remove(std::string_view id) const;
 
   // Every deferred message -> incoming with next_attempt = now; returns how
   // many were moved.
   SpoolResult<std::size_t> flush(TimePoint now) const;
 
+  // The content of `message` (as found in message.state, normally active),
+  // checked against its envelope: the size, and the SHA-256 when the
+  // envelope records one. Content that is missing or damaged is never
+  // returned: the message is quarantined and `corrupt` answered. Other
+  // failures (not_found: moved meanwhile; io_error) leave it where it is.
+  SpoolResult<std::string> read_checked(const QueuedMessage& message) const;
+
+  // Moves the entry `name` of `state`'s directory to corrupt/ with a record
+  // of why; logs it and calls on_quarantine. not_found when it is gone.
+  SpoolResult<Ok> quarantine(std::string_view name, QueueState state, Damage damage,
+                             std::string_view detail) const;
+
+  // The raw content, unchecked (tests and tools).
   SpoolResult<std::string> read_content(std::string_view id, QueueState state) const;
   SpoolResult<ContentReader> open_content(std::string_view id, QueueState state) const;
 

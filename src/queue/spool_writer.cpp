@@ -1,6 +1,7 @@
 // Receiving a message into the spool: Spool::begin and MessageWriter. The
 // commit protocol is described in spool.hpp; this file also decides when a
-// full disk is reported (before writing, every MiB, and on any ENOSPC).
+// full disk is reported (before writing, every MiB, and on any ENOSPC),
+// and computes the content's SHA-256 as it streams by (no second read).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,9 +10,10 @@
 
 #include "queue/detail/envelope_codec.hpp"
 #include "queue/detail/fs_ops.hpp"
+#include "queue/detail/spool_layout.hpp"
 #include "queue/queue_id.hpp"
 #include "queue/spool.hpp"
-#include "queue/detail/spool_layout.hpp"
+#include "util/sha256.hpp"
 
 namespace cordon::queue {
 
@@ -46,6 +48,7 @@ struct MessageWriter::State {
   Envelope envelope;
   UniqueFd content;
   std::string buffer;
+  util::Sha256 checksum;  // of everything written, recorded in the envelope at commit
   std::uint64_t bytes = 0;
   std::uint64_t unchecked_bytes = 0;
   std::uint64_t min_free = 0;
@@ -100,6 +103,7 @@ SpoolResult<Ok> MessageWriter::write(std::string_view chunk) {
   if (!s.open)
     return fail(SpoolFailure{SpoolError::writer_closed, "message " + s.id + " is closed"});
   s.buffer.append(chunk);
+  s.checksum.update(chunk);
   s.bytes += chunk.size();
   s.unchecked_bytes += chunk.size();
   if (s.unchecked_bytes >= kSpaceCheckInterval) {
@@ -124,6 +128,7 @@ SpoolResult<std::string> MessageWriter::commit() {
   if (int err = s.content.reset(); err != 0)
     return s.failed<std::string>(fs_ops::os_failure(err, "close", content_path));
   s.envelope.content_size = s.bytes;
+  s.envelope.content_sha256 = s.checksum.hex_digest();
   // replace_file also fsyncs staging/<id>/, which makes the content's
   // directory entry durable as well.
   if (auto r = fs_ops::replace_file(s.staging_dir, layout::kEnvelope, encode_envelope(s.envelope));

@@ -1,5 +1,6 @@
-// `cordon queue` through the binary: the JSON contract of `list`, and
-// hold/release/delete/flush by id, with exit 2 for an unknown id.
+// `cordon queue` through the binary: the JSON contract of `list` (with the
+// quarantined entries of queue/corrupt/), and hold/release/delete/flush by
+// id, with exit 2 for an unknown id.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -132,6 +133,47 @@ TEST_F(QueueCli, FlushMovesDeferredToIncoming) {
   auto after = spool_->find(id);
   EXPECT_EQ(after->state, QueueState::incoming);
   EXPECT_LE(after->envelope.next_attempt, std::chrono::system_clock::now());
+}
+
+TEST_F(QueueCli, ListShowsQuarantinedEntriesAsCorruptWithTheirReason) {
+  auto queued_id = commit_message(*spool_, "fine");
+  auto damaged_id = commit_message(*spool_, "Subject: x\r\n\r\nsome content\r\n");
+  auto claimed = spool_->activate(damaged_id);
+  ASSERT_TRUE(claimed.has_value());
+  std::filesystem::resize_file(dir_.path() / "data/queue/active" / damaged_id / "content", 4);
+  ASSERT_EQ(spool_->read_checked(*claimed).error().code, SpoolError::corrupt);
+
+  auto r = queue("list --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto doc = nlohmann::json::parse(r.output);
+  ASSERT_EQ(doc.size(), 2u) << r.output;
+  EXPECT_EQ(doc[0]["id"], queued_id);
+  EXPECT_FALSE(doc[0].contains("quarantine"));
+  const auto& c = doc[1];
+  EXPECT_EQ(c["id"], damaged_id);
+  EXPECT_EQ(c["state"], "corrupt");
+  // Every key of a queued message, with the same types, plus "quarantine".
+  EXPECT_EQ(c["sender"], "alice@example.com");
+  EXPECT_EQ(c["recipients"], nlohmann::json::array({"bob@example.net", "carol@example.org"}));
+  EXPECT_TRUE(c["attempts"].is_number_integer());
+  EXPECT_TRUE(parse_rfc3339(c["next_attempt"].get<std::string>()).has_value());
+  EXPECT_TRUE(c["trace"].is_array());
+  EXPECT_EQ(c["quarantine"]["reason"], "content-size");
+  EXPECT_EQ(c["quarantine"]["from"], "active");
+  EXPECT_NE(c["quarantine"]["detail"].get<std::string>().find("4 bytes"), std::string::npos);
+  EXPECT_TRUE(parse_rfc3339(c["quarantine"]["time"].get<std::string>()).has_value());
+
+  r = queue("list");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("-- 1 message"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Quarantined"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(damaged_id + "  content-size"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("-- 1 quarantined"), std::string::npos) << r.output;
+
+  // An operator deletes it once looked at.
+  r = queue("delete " + damaged_id);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(nlohmann::json::parse(queue("list --format json").output).size(), 1u);
 }
 
 TEST_F(QueueCli, BadConfigExitsTwo) {

@@ -71,7 +71,7 @@ class SpoolDueScan : public ::testing::Test {
   }
 
   // Overwrites the envelope with garbage, keeping its mtime: any attempt to
-  // read it is logged as "unreadable".
+  // read it quarantines it, which is logged.
   void corrupt_keeping_mtime(const std::string& id) {
     auto path = envelope_file(id);
     struct timespec times[2] = {{0, UTIME_OMIT}, mtime_of(path)};
@@ -101,14 +101,14 @@ TEST_F(SpoolDueScan, MessagesNotYetDueAreNotReadAndADueOneIsFound) {
   ASSERT_TRUE(due.has_value());
   ASSERT_EQ(due->size(), 1u);
   EXPECT_EQ(due->front().id, due_id);
-  EXPECT_EQ(log.text().find("unreadable"), std::string::npos) << log.text().substr(0, 500);
+  EXPECT_EQ(log.text().find("quarantined"), std::string::npos) << log.text().substr(0, 500);
 
-  // Once their time has come they are read (and found unreadable): the
-  // check above would have seen a read.
+  // Once their time has come they are read (and found damaged): the check
+  // above would have seen a read.
   auto later = spool_->due(now + 2h);
   ASSERT_TRUE(later.has_value());
   EXPECT_EQ(later->size(), 1u);
-  EXPECT_NE(log.text().find("unreadable"), std::string::npos);
+  EXPECT_NE(log.text().find("quarantined"), std::string::npos);
 }
 
 TEST_F(SpoolDueScan, IncomingIsAlwaysDueWhateverItsMtime) {

@@ -113,17 +113,17 @@ asio::awaitable<void> QueueManager::attempt(const std::string& id, const queue::
                  fmt::format("via=\"{}\"", report.delivered_via))
         .inc();
 
-  auto spool = spool_;
   if (report.keep) {
     spdlog::info("queue {}: deferred until {} (attempt {})", id,
                  queue::format_rfc3339(report.envelope.next_attempt), report.envelope.attempts);
-    auto defer_message = [spool, &id, &report] { return spool.defer(id, report.envelope); };
-    auto deferred = co_await offload(shared_.workers, defer_message);
-    if (!deferred && deferred.error().code != queue::SpoolError::not_found)
-      spdlog::error("queue {}: cannot defer: {}", id, deferred.error().detail);
+    // A failed save (disk full) keeps the envelope in memory: see queue/unsaved.hpp.
+    auto unsaved = unsaved_;
+    auto defer_message = [unsaved, &id, &report] { return unsaved->defer(id, report.envelope); };
+    co_await offload(shared_.workers, defer_message);
     co_return;
   }
-  auto remove_message = [spool, &id] { return spool.remove(id); };
+  auto unsaved = unsaved_;
+  auto remove_message = [unsaved, &id] { return unsaved->remove(id); };
   auto removed = co_await offload(shared_.workers, remove_message);
   if (!removed && removed.error().code != queue::SpoolError::not_found)
     spdlog::error("queue {}: cannot remove: {}", id, removed.error().detail);

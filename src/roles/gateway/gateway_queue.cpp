@@ -16,6 +16,7 @@ namespace cordon::roles::gateway {
 QueueManager::QueueManager(Shared& shared, queue::Spool spool, std::string hostname)
     : shared_(shared),
       spool_(std::move(spool)),
+      unsaved_(std::make_shared<queue::UnsavedEnvelopes>(spool_)),
       hostname_(std::move(hostname)),
       config_(shared.config.get()),
       dlp_tls_(dlp_tls_context(config_->gateway->dlp)),
@@ -62,10 +63,14 @@ void QueueManager::schedule_scan(std::chrono::milliseconds delay) {
 asio::awaitable<void> QueueManager::scan() {
   auto self = shared_from_this();
   dispatcher_.scan_started();
-  auto spool = spool_;
-  auto list_due = [spool] { return spool.due(std::chrono::system_clock::now()); };
+  auto unsaved = unsaved_;
+  auto list_due = [unsaved] { return unsaved->due(std::chrono::system_clock::now()); };
   auto due = co_await offload(shared_.workers, list_due);
   dispatcher_.scan_listed();
+  shared_.metrics
+      .gauge("cordon_queue_unsaved_envelopes",
+             "Messages whose last attempt's envelope could not be written yet (disk full)")
+      .set(static_cast<std::int64_t>(unsaved_->size()));
   if (!due) {
     spdlog::error("gateway queue scan failed: {}", due.error().detail);
   } else {
@@ -89,24 +94,32 @@ void QueueManager::dispatch(const std::string& id, bool skip_dlp) {
 asio::awaitable<void> QueueManager::process(std::string id, queue::ConcurrencyLimiter::Slot slot) {
   auto self = shared_from_this();  // the manager outlives every attempt
   auto spool = spool_;
-  auto claim = [spool, id] { return spool.activate(id); };
+  auto unsaved = unsaved_;
+  auto claim = [unsaved, id] { return unsaved->claim(id); };
   auto claimed = co_await offload(shared_.workers, claim);
   if (!claimed) {
     // not_found: another scan, the CLI (hold, delete) or a finished attempt got there first.
-    if (claimed.error().code != queue::SpoolError::not_found)
+    // corrupt: the spool has quarantined it (and said so).
+    if (claimed.error().code != queue::SpoolError::not_found &&
+        claimed.error().code != queue::SpoolError::corrupt)
       spdlog::error("queue {}: cannot claim: {}", id, claimed.error().detail);
     dispatcher_.abandoned(id);
     co_return;
   }
   const auto now = std::chrono::system_clock::now();
-  auto read_content = [spool, id] { return spool.read_content(id, queue::QueueState::active); };
+  // Checked before DLP or the next hop sees a byte of it.
+  auto message = *claimed;
+  auto read_content = [spool, message] { return spool.read_checked(message); };
   auto content = co_await offload(shared_.workers, read_content);
   std::optional<std::string> text;
-  if (!content)
-    spdlog::error("queue {}: cannot read the content: {}", id, content.error().detail);
-  else
+  if (content) {
     text = std::move(*content);
-  co_await attempt(id, claimed->envelope, text, now);
+  } else if (content.error().code != queue::SpoolError::corrupt) {
+    spdlog::error("queue {}: cannot read the content: {}", id, content.error().detail);
+  }
+  // Damaged content was quarantined: no attempt, nothing to defer.
+  if (text || content.error().code != queue::SpoolError::corrupt)
+    co_await attempt(id, claimed->envelope, text, now);
   { auto released = std::move(slot); }  // the attempt is over: give the slot back now
   if (auto delay = dispatcher_.finished(id)) schedule_scan(*delay);
 }

@@ -3,9 +3,13 @@
 // (so `cordon queue flush/hold/release` from another process take effect)
 // and it is told at once of each newly committed message.
 //
-// For each due message: claim it (incoming/deferred -> active), then run
-// one attempt (queue/attempt.hpp: DLP stage or delivery to the next hop,
-// DSNs, retry or expiry), then defer or remove it as the attempt decided.
+// For each due message: claim it (incoming/deferred -> active), read its
+// content checked against the envelope's size and SHA-256 (damage is
+// quarantined by the spool and never attempted), then run one attempt
+// (queue/attempt.hpp: DLP stage or delivery to the next hop, DSNs, retry or
+// expiry), then defer or remove it as the attempt decided. An envelope that
+// cannot be saved (a full disk) is kept in memory and saved at a later scan
+// (queue/unsaved.hpp), so no message waits in active/ for a restart.
 //
 // Concurrency: at most gateway.concurrency messages in flight per
 // destination, where the DLP pool is one destination and the next hop
@@ -25,6 +29,7 @@
 #include "queue/envelope.hpp"
 #include "queue/schedule.hpp"
 #include "queue/spool.hpp"
+#include "queue/unsaved.hpp"
 #include "roles/runtime.hpp"
 
 namespace cordon::roles::gateway {
@@ -57,6 +62,8 @@ class QueueManager : public std::enable_shared_from_this<QueueManager> {
 
   Shared& shared_;
   queue::Spool spool_;
+  // Shared with the worker threads that run the spool calls.
+  std::shared_ptr<queue::UnsavedEnvelopes> unsaved_;
   std::string hostname_;
   std::shared_ptr<const config::Config> config_;
   // Built once per configuration: loading the CA store per attempt is costly.

@@ -42,7 +42,7 @@ class GatewayRole final : public Role {
     const auto& gw = *config->gateway;
     const std::string hostname = gateway_hostname(gw);
 
-    auto spool = queue::Spool::open(spool_options(*config));
+    auto spool = queue::Spool::open(spool_options(*config, shared_.metrics));
     if (!spool) return fail("cannot open the queue: " + spool.error().detail);
     auto recovered = spool->recover();
     if (!recovered) return fail("queue recovery failed: " + recovered.error().detail);

@@ -18,8 +18,16 @@ std::string gateway_hostname(const config::GatewayConfig& config) {
   return name.data();
 }
 
-queue::SpoolOptions spool_options(const config::Config& config) {
-  return {config.data_dir, config.gateway->min_free};
+queue::SpoolOptions spool_options(const config::Config& config, util::Metrics& metrics) {
+  queue::SpoolOptions options{config.data_dir, config.gateway->min_free, {}};
+  options.on_quarantine = [&metrics](queue::Damage damage) {
+    metrics
+        .counter("cordon_queue_quarantined_total",
+                 "Queue entries found damaged and moved to queue/corrupt/",
+                 "reason=\"" + std::string(queue::to_string(damage)) + "\"")
+        .inc();
+  };
+  return options;
 }
 
 std::shared_ptr<asio::ssl::context> dlp_tls_context(const config::DlpConfig& config) {

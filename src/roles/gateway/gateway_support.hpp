@@ -22,6 +22,7 @@
 #include "queue/schedule.hpp"
 #include "queue/spool.hpp"
 #include "smtp/server.hpp"
+#include "util/metrics.hpp"
 
 namespace cordon::roles::gateway {
 
@@ -54,7 +55,8 @@ auto offload(asio::thread_pool& pool, F& work) -> asio::awaitable<std::invoke_re
 std::string gateway_hostname(const config::GatewayConfig& config);
 
 // Configuration -> component options.
-queue::SpoolOptions spool_options(const config::Config& config);
+// Quarantined entries are counted in cordon_queue_quarantined_total{reason}.
+queue::SpoolOptions spool_options(const config::Config& config, util::Metrics& metrics);
 // `tls_context`: from dlp_tls_context, for tls: required.
 queue::DlpPoolOptions dlp_pool_options(const config::DlpConfig& config,
                                        std::shared_ptr<asio::ssl::context> tls_context = nullptr);
