@@ -12,8 +12,29 @@
 namespace cordon::config {
 namespace {
 
+using yaml::DurationRange;
 using yaml::fail_at;
 using yaml::MapReader;
+using namespace std::chrono_literals;
+
+// Durations where zero (or an absurd value) would mean "never works": each
+// key's accepted range and what a value outside it would do.
+constexpr DurationRange kDlpConnectTimeout{
+    100ms, 10min,
+    "every connection to DLP would time out, so every message would bypass DLP (or, with "
+    "bypass: false, stay queued)"};
+constexpr DurationRange kDlpSessionTimeout{
+    1s, 1h,
+    "every DLP session would time out, so every message would bypass DLP (or, with "
+    "bypass: false, stay queued)"};
+constexpr DurationRange kRetryDelay{1s, 24h * 30,
+                                    "a deferred message would be retried in a tight loop"};
+constexpr DurationRange kMaxLifetime{1s, 24h * 90,
+                                     "a message would bounce at its first temporary failure"};
+constexpr DurationRange kSmtpTimeout{
+    1s, 1h, "every client would be disconnected with 421 before it could send anything"};
+constexpr DurationRange kExtractTime{
+    100ms, 10min, "every message with an attachment would hit attachments.max_time"};
 
 // A filter that does not parse is reported at the offending character.
 std::string checked_filter(const MapReader& m, std::string_view key) {
@@ -77,8 +98,10 @@ GatewayConfig read_gateway(const MapReader& top) {
   }
   if (g.dlp.hosts.empty())
     fail_at(dlp.value_mark("hosts"), "gateway.dlp.hosts must name at least one DLP server");
-  g.dlp.connect_timeout = dlp.duration("connect_timeout", g.dlp.connect_timeout);
-  g.dlp.session_timeout = dlp.duration("session_timeout", g.dlp.session_timeout);
+  g.dlp.connect_timeout =
+      dlp.duration("connect_timeout", g.dlp.connect_timeout, kDlpConnectTimeout);
+  g.dlp.session_timeout =
+      dlp.duration("session_timeout", g.dlp.session_timeout, kDlpSessionTimeout);
   g.dlp.tls = static_cast<TlsMode>(dlp.choice("tls", 0, {"none", "opportunistic", "required"}));
   g.dlp.tls_ca_file = dlp.string("tls_ca_file", "");
   g.dlp.tls_server_name = dlp.string("tls_server_name", "");
@@ -103,10 +126,10 @@ GatewayConfig read_gateway(const MapReader& top) {
               retry.value_mark("schedule"));
     g.retry.schedule.clear();
     for (const auto& item : node)
-      g.retry.schedule.push_back(
-          yaml::as_duration(item, "gateway.retry.schedule item", retry.value_mark("schedule")));
+      g.retry.schedule.push_back(yaml::as_duration(item, "gateway.retry.schedule item", kRetryDelay,
+                                                   retry.value_mark("schedule")));
   }
-  g.retry.max_lifetime = retry.duration("max_lifetime", g.retry.max_lifetime);
+  g.retry.max_lifetime = retry.duration("max_lifetime", g.retry.max_lifetime, kMaxLifetime);
 
   for (auto domain : m.string_list("local_domains")) {
     for (auto& c : domain) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -233,8 +256,8 @@ SmtpLimits read_smtp(const MapReader& top) {
     fail_at(m.value_mark("max_message_size"), "smtp.max_message_size must not be 0");
   s.max_recipients = m.unsigned_number("max_recipients", s.max_recipients, 1, 100000);
   s.max_errors = m.unsigned_number("max_errors", s.max_errors, 1, 1000);
-  s.command_timeout = m.duration("command_timeout", s.command_timeout);
-  s.idle_timeout = m.duration("idle_timeout", s.idle_timeout);
+  s.command_timeout = m.duration("command_timeout", s.command_timeout, kSmtpTimeout);
+  s.idle_timeout = m.duration("idle_timeout", s.idle_timeout, kSmtpTimeout);
   s.max_connections = m.unsigned_number("max_connections", s.max_connections, 1, 100000);
   s.max_connections_per_client =
       m.unsigned_number("max_connections_per_client", s.max_connections_per_client, 0, 100000);
@@ -276,7 +299,7 @@ extract::Limits read_attachments(const MapReader& top) {
   l.max_file_bytes = m.size("max_file_bytes", l.max_file_bytes);
   l.max_ratio = m.unsigned_number("max_ratio", l.max_ratio, 1, 1000000);
   l.max_files = m.unsigned_number("max_files", l.max_files, 1, 10000000);
-  l.max_time = m.duration("max_time", l.max_time);
+  l.max_time = m.duration("max_time", l.max_time, kExtractTime);
   l.on_limit = static_cast<extract::LimitAction>(m.choice("on_limit", 0, {"violation", "note"}));
   return l;
 }

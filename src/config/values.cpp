@@ -5,7 +5,9 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdint>
 #include <string>
+#include <utility>
 
 #include "config/config.hpp"
 
@@ -102,6 +104,16 @@ Result<Duration, std::string> parse_duration(std::string_view text) {
   if (n > 10ull * 365 * 86'400'000 / ms_per_unit)
     return fail("duration " + in_quotes(text) + " is too long");
   return Duration(static_cast<Duration::rep>(n * ms_per_unit));
+}
+
+std::string format_duration(Duration duration) {
+  const auto ms = duration.count();
+  if (ms == 0) return "0s";
+  static constexpr std::pair<std::int64_t, const char*> kUnits[] = {
+      {86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}};
+  for (const auto& [per, unit] : kUnits)
+    if (ms % per == 0) return std::to_string(ms / per) + unit;
+  return std::to_string(ms) + "ms";
 }
 
 Result<std::size_t, std::string> parse_size(std::string_view text) {

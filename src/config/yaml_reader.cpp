@@ -158,6 +158,12 @@ Duration MapReader::duration(std::string_view key, Duration fallback_value) cons
   return as_duration(get(key), section_ + "." + std::string(key), value_mark(key));
 }
 
+Duration MapReader::duration(std::string_view key, Duration fallback_value,
+                             DurationRange range) const {
+  if (!has(key)) return fallback_value;
+  return as_duration(get(key), section_ + "." + std::string(key), range, value_mark(key));
+}
+
 std::size_t MapReader::size(std::string_view key, std::size_t fallback_value) const {
   if (!has(key)) return fallback_value;
   std::string what = section_ + "." + std::string(key);
@@ -230,6 +236,18 @@ Duration as_duration(const YAML::Node& node, std::string_view what, SourceMark f
   auto r = parse_duration(text);
   if (!r) fail_at(node, std::string(what) + ": " + r.error(), fallback);
   return *r;
+}
+
+Duration as_duration(const YAML::Node& node, std::string_view what, DurationRange range,
+                     SourceMark fallback) {
+  Duration d = as_duration(node, what, fallback);
+  if (d < range.min || d > range.max) {
+    std::string message = std::string(what) + " must be from " + format_duration(range.min) +
+                          " to " + format_duration(range.max) + ", got " + in_quotes(node.Scalar());
+    if (!range.consequence.empty()) message += " (" + std::string(range.consequence) + ")";
+    fail_at(node, message, fallback);
+  }
+  return d;
 }
 
 }  // namespace cordon::config::yaml

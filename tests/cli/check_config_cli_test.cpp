@@ -134,3 +134,15 @@ TEST_F(CheckConfig, MissingFile) {
   EXPECT_EQ(code, 2);
   EXPECT_EQ(err, dir_ + "/nope.yaml: error: cannot read the file: No such file or directory\n");
 }
+
+TEST_F(CheckConfig, ZeroDlpSessionTimeoutIsAnErrorNotASilentBypass) {
+  auto path = write("zero.yaml",
+                    "gateway:\n  dlp:\n    hosts: [127.0.0.1:10025]\n    session_timeout: 0s\n");
+  auto [code, err] = check_fails(path);
+  EXPECT_EQ(code, 2);
+  EXPECT_EQ(err.rfind(path + ":4:22: error: gateway.dlp.session_timeout must be from 1s to 1h, "
+                             "got '0s' (every DLP session would time out",
+                      0),
+            0u)
+      << err;
+}

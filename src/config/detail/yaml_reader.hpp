@@ -17,6 +17,14 @@
 
 namespace cordon::config::yaml {
 
+// The values a duration key accepts, and what a value outside them would
+// do (for the error message; may be empty).
+struct DurationRange {
+  Duration min;
+  Duration max;
+  std::string_view consequence = {};
+};
+
 struct LoadFailure {
   SourceMark mark;
   std::string message;
@@ -48,6 +56,11 @@ class MapReader {
   std::size_t unsigned_number(std::string_view key, std::size_t fallback_value, std::size_t min,
                               std::size_t max) const;
   Duration duration(std::string_view key, Duration fallback_value) const;
+  // A duration that must lie in [min, max]: zero or an absurd value where
+  // it would mean "never works" is a configuration error, not a silent
+  // failure at run time. `consequence` (may be empty) says what a value
+  // out of range would do, in the error.
+  Duration duration(std::string_view key, Duration fallback_value, DurationRange range) const;
   std::size_t size(std::string_view key, std::size_t fallback_value) const;
   HostPort host_port(std::string_view key, HostPort fallback_value, bool listen = false) const;
   // One of `choices`, returned as its index.
@@ -70,6 +83,8 @@ std::vector<std::string> as_string_list(const YAML::Node& node, std::string_view
 std::size_t as_unsigned(const YAML::Node& node, std::string_view what, std::size_t min,
                         std::size_t max, SourceMark fallback = {});
 Duration as_duration(const YAML::Node& node, std::string_view what, SourceMark fallback = {});
+Duration as_duration(const YAML::Node& node, std::string_view what, DurationRange range,
+                     SourceMark fallback = {});
 
 // The closest of `candidates` to `word` when it is a plausible typo.
 std::string closest(std::string_view word, const std::vector<std::string_view>& candidates);
