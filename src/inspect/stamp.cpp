@@ -24,10 +24,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// What MTAs on the way add, and every X-Cordon-* field: cordon's own trace
+// (the gateway's X-Cordon-Queue-Id, which is new on each submission, the
+// X-Cordon-DLP bypass notice, the X-Cordon-Inspected stamp).
 bool is_trace_header(std::string_view name) {
-  static constexpr std::array<std::string_view, 5> kTrace = {
-      "Received", "Return-Path", "Delivered-To", "X-Original-To", kInspectedHeader};
-  return std::any_of(kTrace.begin(), kTrace.end(),
+  static constexpr std::array<std::string_view, 4> kTrace = {"Received", "Return-Path",
+                                                             "Delivered-To", "X-Original-To"};
+  return util::istarts_with(name, kOwnHeaderPrefix) ||
+         std::any_of(kTrace.begin(), kTrace.end(),
                      [&](std::string_view t) { return util::iequals(name, t); });
 }
 
