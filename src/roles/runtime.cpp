@@ -8,13 +8,16 @@
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
+#include <filesystem>
 #include <future>
 #include <thread>
 #include <vector>
 
 #include "roles/factory.hpp"
 #include "roles/smtp_limits.hpp"
+#include "util/fs.hpp"
 
 namespace cordon::roles {
 namespace {
@@ -35,6 +38,35 @@ RoleResult make_role(config::Role role, Shared& shared) {
   return fail(std::string("unknown role"));
 }
 
+// One lock per role on data_dir (data_dir/<role>.lock): a second `cordon
+// run` of the same role on the same data_dir would recover the first one's
+// queue from under it (active/ back to incoming/) and drain its outbox
+// twice, so it refuses to start. A gateway and a prevent in two processes
+// sharing one data_dir (and so the deployment key) stay possible.
+Result<std::vector<util::UniqueFd>, std::string> lock_data_dir(const config::Config& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) return fail("cannot create data_dir " + config.data_dir + ": " + ec.message());
+  std::vector<util::UniqueFd> locks;
+  for (auto role : config.roles()) {
+    const auto path =
+        std::filesystem::path(config.data_dir) / (std::string(config::to_string(role)) + ".lock");
+    auto lock = util::lock_exclusively(path);
+    if (lock) {
+      locks.push_back(std::move(lock).value());
+      continue;
+    }
+    const auto& why = lock.error();
+    if (why.error.err != EWOULDBLOCK) return fail(why.error.message);
+    return fail("data_dir " + config.data_dir + " is in use: another cordon run" +
+                (why.holder.empty() ? "" : " (pid " + why.holder + ")") + " runs the " +
+                std::string(config::to_string(role)) + " role on it (it holds " + path.string() +
+                "); stop it first, or give this one another data_dir");
+  }
+  return locks;
+}
+
+using config::Config;
 using ReloadDone = std::function<void(Status<std::string>)>;
 
 // Reloads without stalling the I/O thread. Compiling a policy set takes
@@ -137,6 +169,11 @@ class Reloader {
 int run(std::shared_ptr<const config::Config> config, std::optional<std::string> config_path) {
   if (auto fds = ensure_fd_limit(*config); !fds) {
     spdlog::error("cannot start: {}", fds.error());
+    return 2;
+  }
+  auto locks = lock_data_dir(*config);
+  if (!locks) {
+    spdlog::error("cannot start: {}", locks.error());
     return 2;
   }
   asio::io_context io(1);
