@@ -3,11 +3,13 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "util/random.hpp"
@@ -120,6 +122,23 @@ Result<UniqueFd, LockFailure> lock_exclusively(const std::filesystem::path& path
   if (::ftruncate(fd.get(), 0) != 0 || ::pwrite(fd.get(), pid.data(), pid.size(), 0) < 0)
     return fail(LockFailure{fs_error(errno, "write", path), {}});
   return fd;
+}
+
+FsResult<std::string> make_private(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return fail(fs_error(errno, "stat", path));
+  const unsigned mode = st.st_mode & 07777;
+  if ((mode & 077) == 0) return std::string();
+  const auto octal = [](unsigned m) {
+    char text[8];
+    std::snprintf(text, sizeof text, "%04o", m);
+    return std::string(text);
+  };
+  const unsigned wanted = mode & 0700;
+  std::string notice = path.string() + " was mode " + octal(mode) + " (open to group or others)";
+  if (::chmod(path.c_str(), wanted) != 0)
+    return notice + " and could not be changed: " + std::strerror(errno);
+  return notice + ": changed to " + octal(wanted);
 }
 
 FsResult<std::string> read_file(const std::filesystem::path& path) {

@@ -88,6 +88,13 @@ struct LockFailure {
 };
 Result<UniqueFd, LockFailure> lock_exclusively(const std::filesystem::path& path);
 
+// For files that hold secrets or mail data (incident database, deployment
+// key, users file): when `path` grants any access to group or others, chmod
+// it to the owner's bits only. Returns what to warn about: empty when the
+// mode was private already, else "PATH was mode 0644 (open to group or
+// others): changed to 0600" (or "... and could not be changed: why").
+FsResult<std::string> make_private(const std::filesystem::path& path);
+
 // Bytes available to unprivileged users on the file system holding `path`.
 FsResult<std::uint64_t> free_bytes(const std::filesystem::path& path);
 

@@ -169,5 +169,17 @@ TEST(Deployment, AnEmptyIdFileIsAnError) {
   EXPECT_NE(loaded.error().find("deployment-id"), std::string::npos);
 }
 
+TEST(Deployment, AKeyOpenToOthersIsTightenedOnLoad) {
+  TempDir dir;
+  ASSERT_TRUE(load_or_create_deployment(dir.path()));
+  const std::string key = dir.path() + "/deployment-key";
+  std::filesystem::permissions(
+      key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+               std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+  ASSERT_TRUE(load_or_create_deployment(dir.path()));
+  EXPECT_EQ(std::filesystem::status(key).permissions(),
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
 }  // namespace
 }  // namespace cordon::inspect
