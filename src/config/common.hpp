@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/result.hpp"
 
@@ -27,8 +28,12 @@ struct ConfigError {
   int line = 0;  // 1-based; 0 when the error is not tied to a position
   int col = 0;
   std::string message;
+  // The configuration's further errors, in file order: one run of the
+  // loader reports every independent error it finds (see docs/configuration.md).
+  std::vector<ConfigError> more = {};
 
-  // "file:line:col: error: message" (or "file: error: message").
+  // "file:line:col: error: message" (or "file: error: message"), one line
+  // per error, this one first.
   std::string to_string() const;
 };
 

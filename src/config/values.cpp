@@ -43,9 +43,11 @@ bool all_digits_and_dots(std::string_view s) {
 }  // namespace
 
 std::string ConfigError::to_string() const {
-  if (line > 0)
-    return file + ":" + std::to_string(line) + ":" + std::to_string(col) + ": error: " + message;
-  return file + ": error: " + message;
+  std::string out = line > 0 ? file + ":" + std::to_string(line) + ":" + std::to_string(col) +
+                                   ": error: " + message
+                             : file + ": error: " + message;
+  for (const auto& other : more) out += "\n" + other.to_string();
+  return out;
 }
 
 std::string HostPort::to_string() const {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 
@@ -145,4 +146,25 @@ TEST_F(CheckConfig, ZeroDlpSessionTimeoutIsAnErrorNotASilentBypass) {
                       0),
             0u)
       << err;
+}
+
+TEST_F(CheckConfig, EveryErrorIsReportedInOneRun) {
+  auto path = write("many.yaml",
+                    "gateway:\n"
+                    "  dlp: {connect_timeout: 0s, session_timeout: 0s}\n"
+                    "console:\n"
+                    "  lisen: 127.0.0.1:8025\n");
+  auto [code, err] = check_fails(path);
+  EXPECT_EQ(code, 2);
+  EXPECT_EQ(err.rfind(path + ":2:26: error: gateway.dlp.connect_timeout must be from 100ms", 0), 0u)
+      << err;
+  EXPECT_NE(err.find("\n" + path + ":2:47: error: gateway.dlp.session_timeout must be from 1s"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("\n" + path +
+                     ":4:3: error: unknown key 'lisen' in console; did you mean "
+                     "'listen'?\n"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 3) << err;
 }
