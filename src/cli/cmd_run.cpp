@@ -17,7 +17,8 @@ void add_run_command(CLI::App& app, int& exit_code) {
     std::string log_format;
   };
   auto opts = std::make_shared<Options>();
-  auto* cmd = app.add_subcommand("run", "Start the roles the config names (no --config: embedded default)");
+  auto* cmd =
+      app.add_subcommand("run", "Start the roles the config names (no --config: embedded default)");
   cmd->add_option("--config", opts->config, "YAML configuration file");
   cmd->add_option("--log-format", opts->log_format, "Log format, overrides log.format")
       ->check(CLI::IsMember({"text", "json"}));
@@ -36,8 +37,9 @@ void add_run_command(CLI::App& app, int& exit_code) {
     if (opts->log_format == "text") format = util::LogFormat::text;
     util::setup_logging(format, config->log.level);
     if (opts->config.empty()) spdlog::info("no --config given: running the embedded default");
-    exit_code = roles::run(config, opts->config.empty() ? std::nullopt
-                                                        : std::optional<std::string>(opts->config));
+    for (const auto& warning : config->warnings()) spdlog::warn("{}: {}", config->source, warning);
+    exit_code = roles::run(
+        config, opts->config.empty() ? std::nullopt : std::optional<std::string>(opts->config));
   });
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <utility>
 
 #include "config/detail/policy_parse.hpp"
@@ -335,14 +336,25 @@ LogConfig read_log(const MapReader& top) {
   return l;
 }
 
+// The embedded default's policy pack, read from its text (so the two can
+// never differ). Its positions are those of the embedded text.
+std::optional<std::vector<policy::Policy>> builtin_policies() {
+  YAML::Node root = YAML::Load(std::string(default_config_yaml()));
+  yaml::Problems problems;
+  auto out = read_policies(root["policies"], SourceMark{}, problems);
+  if (!problems.empty() || out.empty()) return std::nullopt;
+  return out;
+}
+
 // Reads every section; each one's errors are recorded in `problems`, and a
 // section that cannot be read on (not a mapping, an error that stops it)
 // does not stop the others.
 Config read_config(const YAML::Node& root, yaml::Problems& problems) {
-  MapReader top(root, "the configuration",
-                {"data_dir", "incidents", "gateway", "prevent", "monitor", "console", "policies",
-                 "on_unscannable", "smtp", "mime", "attachments", "log"},
-                SourceMark{1, 1}, &problems);
+  MapReader top(
+      root, "the configuration",
+      {"data_dir", "incidents", "gateway", "prevent", "monitor", "console", "policies",
+       "include_builtin_policies", "on_unscannable", "smtp", "mime", "attachments", "log"},
+      SourceMark{1, 1}, &problems);
   Config c;
   c.data_dir = top.string("data_dir", c.data_dir);
   if (c.data_dir.empty()) top.report(top.value_mark("data_dir"), "data_dir must not be empty");
@@ -363,6 +375,23 @@ Config read_config(const YAML::Node& root, yaml::Problems& problems) {
     top.attempt([&] {
       c.policies = read_policies(top.get("policies"), top.value_mark("policies"), problems);
     });
+  c.include_builtin_policies = top.boolean("include_builtin_policies", false);
+  if (c.include_builtin_policies) {
+    auto pack = builtin_policies();
+    // Tested to load; should it not, say so rather than run without it.
+    if (!pack)
+      top.report(top.value_mark("include_builtin_policies"),
+                 "the built-in policy pack of this build does not load");
+    auto builtin = pack.value_or(std::vector<policy::Policy>{});
+    for (const auto& own : c.policies)
+      for (const auto& b : builtin)
+        if (b.name == own.name)
+          top.report(own.mark, "policy '" + own.name +
+                                   "' has the name of a built-in policy "
+                                   "(include_builtin_policies: true); rename it");
+    c.policies.insert(c.policies.begin(), std::make_move_iterator(builtin.begin()),
+                      std::make_move_iterator(builtin.end()));
+  }
   top.attempt([&] { c.on_unscannable = read_on_unscannable(top); });
   return c;
 }

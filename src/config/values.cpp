@@ -78,6 +78,17 @@ std::vector<Role> Config::roles() const {
   return out;
 }
 
+std::vector<std::string> Config::warnings() const {
+  std::vector<std::string> out;
+  if ((prevent || monitor) && policies.empty())
+    out.push_back(std::string("no policies: ") + (prevent ? "prevent" : "monitor") +
+                  " inspects messages for nothing, so no message is ever blocked, redirected, "
+                  "modified or recorded as an incident for its content (only on_unscannable "
+                  "applies); add policies:, or include_builtin_policies: true for the built-in "
+                  "pack");
+  return out;
+}
+
 Result<Duration, std::string> parse_duration(std::string_view text) {
   std::size_t digits = 0;
   while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;

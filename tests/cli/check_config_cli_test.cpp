@@ -168,3 +168,22 @@ TEST_F(CheckConfig, EveryErrorIsReportedInOneRun) {
       << err;
   EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 3) << err;
 }
+
+TEST_F(CheckConfig, NoPoliciesIsAWarningNamingTheConsequence) {
+  auto path = write("nopolicies.yaml", "prevent:\n  listen: 127.0.0.1:10025\n");
+  auto out = run_command(cordon_bin() + " check-config '" + path + "' 2>/dev/null");
+  EXPECT_EQ(out.exit_code, 0);
+  EXPECT_EQ(out.output, "ok: 0 policies, roles prevent\n");
+  auto err = run_command(cordon_bin() + " check-config '" + path + "' 2>&1 >/dev/null");
+  EXPECT_EQ(err.output.rfind(path + ": warning: no policies: prevent inspects messages for "
+                                    "nothing, so no message is ever blocked",
+                             0),
+            0u)
+      << err.output;
+  EXPECT_NE(err.output.find("include_builtin_policies: true"), std::string::npos);
+
+  auto with_pack = write("pack.yaml", "prevent:\ninclude_builtin_policies: true\n");
+  auto ok = run_command(cordon_bin() + " check-config '" + with_pack + "' 2>&1");
+  EXPECT_EQ(ok.exit_code, 0);
+  EXPECT_EQ(ok.output, "ok: 6 policies (built-in pack included), roles prevent\n");
+}

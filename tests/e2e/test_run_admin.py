@@ -1,5 +1,6 @@
 """What an administrator meets around `cordon run`: a second run on a
-data_dir in use refuses to start (and a crashed one leaves no stale lock)."""
+data_dir in use refuses to start (and a crashed one leaves no stale lock);
+a configuration without policies is warned about at start."""
 
 import os
 import shutil
@@ -59,6 +60,14 @@ class RunAdmin(unittest.TestCase):
         again = peers.Cordon(prevent_config(port, POLICY), self.workdir, ports=[port]).start()
         self.instances.append(again)
         self.assertIsNone(again.proc.poll())
+
+    def test_start_up_warns_when_no_policy_can_ever_block(self):
+        port = peers.free_port()
+        c = peers.Cordon(prevent_config(port), self.workdir, ports=[port]).start()
+        self.instances.append(c)
+        peers.wait_until(lambda: "cordon running" in c.output(), what="start-up")
+        self.assertRegex(c.output(), r"warn.*cordon\.yaml: no policies: prevent inspects messages "
+                                     r"for nothing, so no message is ever blocked")
 
 
 if __name__ == "__main__":
