@@ -67,6 +67,12 @@ struct Config {
 
 using ConfigResult = Result<std::shared_ptr<const Config>, ConfigError>;
 
+// What differs between `running` (the configuration the process started
+// with) and `next` that a reload does not apply and only a restart does:
+// one line per change, like "gateway.listen 127.0.0.1:2525 ->
+// 127.0.0.1:2600". Empty when a reload applies all of `next`.
+std::vector<std::string> changes_needing_restart(const Config& running, const Config& next);
+
 struct LoadOptions {
   // Keep compiled detection databases in <data_dir>/detect-cache, so that a
   // start or reload with policies compiled before skips the compile (which

@@ -83,7 +83,14 @@ class Reloader {
  public:
   Reloader(asio::io_context& io, std::optional<std::string> path, ConfigSnapshot& snapshot,
            util::Metrics& metrics, std::vector<std::unique_ptr<Role>>& roles)
-      : io_(io), path_(std::move(path)), snapshot_(snapshot), metrics_(metrics), roles_(roles) {}
+      : io_(io),
+        path_(std::move(path)),
+        snapshot_(snapshot),
+        started_(snapshot.get()),
+        metrics_(metrics),
+        roles_(roles) {}
+
+  bool has_file() const { return path_.has_value(); }
 
   // Starts a reload; `done` (may be empty) gets the outcome on the I/O thread.
   void start(ReloadDone done) {
@@ -149,13 +156,29 @@ class Reloader {
     snapshot_.set(*loaded);
     for (auto& role : roles_) role->reload(*loaded);
     metrics_.counter("cordon_config_reloads_total", "Configuration reloads", "result=\"ok\"").inc();
-    spdlog::info("configuration reloaded from {}: {} policies", *path_, (*loaded)->policies.size());
+    const Config& next = **loaded;
+    spdlog::info(
+        "configuration reloaded from {}: applied {} policies, filters, block_reply, next_hop, "
+        "mime and attachment limits, on_unscannable, and the gateway's relay, DLP, delivery and "
+        "retry settings, for sessions and queue attempts that start from now on",
+        *path_, next.policies.size());
+    // Compared with what the process started with: a change a reload
+    // cannot apply stays pending however many reloads follow.
+    const auto pending = config::changes_needing_restart(*started_, next);
+    for (const auto& change : pending)
+      spdlog::warn(
+          "reload: {}: needs a restart to take effect (the value in force is the one "
+          "cordon started with)",
+          change);
+    if (pending.empty()) spdlog::info("reload: nothing in the new configuration needs a restart");
+    for (const auto& warning : next.warnings()) spdlog::warn("{}: {}", *path_, warning);
     return Ok{};
   }
 
   asio::io_context& io_;
   const std::optional<std::string> path_;
   ConfigSnapshot& snapshot_;
+  const std::shared_ptr<const config::Config> started_;  // what listeners were built from
   util::Metrics& metrics_;
   std::vector<std::unique_ptr<Role>>& roles_;
   std::atomic<std::uint64_t> requested_{0};
@@ -243,8 +266,14 @@ int run(std::shared_ptr<const config::Config> config, std::optional<std::string>
   std::function<void()> wait_hup = [&] {
     hup.async_wait([&](std::error_code ec, int) {
       if (ec) return;
-      spdlog::info("SIGHUP: reloading configuration");
-      reloader.start({});
+      if (reloader.has_file()) {
+        spdlog::info("SIGHUP: reloading configuration");
+        reloader.start({});
+      } else {
+        spdlog::info(
+            "SIGHUP: running the embedded default (no --config): nothing to reload; restart "
+            "with --config FILE to change the configuration");
+      }
       wait_hup();
     });
   };

@@ -497,3 +497,25 @@ TEST(ConfigLoader, ASingleErrorIsOneLine) {
   EXPECT_TRUE(e.more.empty());
   EXPECT_EQ(e.to_string().find('\n'), std::string::npos);
 }
+
+TEST(ConfigReload, ChangesOnlyARestartAppliesAreNamed) {
+  auto before = parse_ok(
+      "gateway:\n  listen: 127.0.0.1:2525\n  dlp: {hosts: [127.0.0.1:10025]}\n"
+      "prevent:\n  listen: 127.0.0.1:10025\n");
+  auto same_but_policies = parse_ok(
+      "gateway:\n  listen: 127.0.0.1:2525\n  dlp: {hosts: [127.0.0.1:10025]}\n"
+      "prevent:\n  listen: 127.0.0.1:10025\n  filters: {sender: '-*@x.test'}\n"
+      "policies:\n  - name: A\n    match: {any: [{regex: 'x'}]}\n");
+  ASSERT_TRUE(before && same_but_policies);
+  EXPECT_TRUE(changes_needing_restart(*before, *same_but_policies).empty());
+
+  auto moved = parse_ok(
+      "gateway:\n  listen: 127.0.0.1:2600\n  dlp: {hosts: [127.0.0.1:10025]}\n"
+      "console:\n"
+      "smtp: {max_connections: 5}\n");
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(changes_needing_restart(*before, *moved),
+            (std::vector<std::string>{"roles gateway,prevent -> gateway,console",
+                                      "smtp (listener limits) changed",
+                                      "gateway.listen 127.0.0.1:2525 -> 127.0.0.1:2600"}));
+}
