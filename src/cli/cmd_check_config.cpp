@@ -1,6 +1,7 @@
 // `cordon check-config`: validate a configuration file the way `cordon run`
-// would load it (every policy rule compiled), print a one-line summary and
-// exit 0, or print `file:line:col: error: ...` on standard error and exit 2.
+// would load it (every policy rule compiled), print a one-line summary (and
+// `file: warning: ...` lines on standard error) and exit 0, or print every
+// `file:line:col: error: ...` on standard error and exit 2.
 #include <cstdio>
 #include <string>
 
@@ -35,8 +36,13 @@ int check_config(const std::string& file) {
     if (!roles.empty()) roles += ", ";
     roles += config::to_string(role);
   }
+  // Valid, but almost certainly not meant: said on standard error, exit 0.
+  for (const auto& warning : config.warnings())
+    std::fprintf(stderr, "%s: warning: %s\n", file.c_str(), warning.c_str());
   std::size_t n = config.policies.size();
-  std::printf("ok: %zu %s, roles %s\n", n, n == 1 ? "policy" : "policies",
+  std::string builtin;
+  if (config.include_builtin_policies) builtin = " (built-in pack included)";
+  std::printf("ok: %zu %s%s, roles %s\n", n, n == 1 ? "policy" : "policies", builtin.c_str(),
               roles.empty() ? "none" : roles.c_str());
   return 0;
 }

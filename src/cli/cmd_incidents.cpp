@@ -1,15 +1,14 @@
 // `cordon incidents`: list recorded incidents from <data_dir>/incidents.db
 // as a text table or as the JSON array of docs/formats.md. A database
-// that does not exist yet simply holds no incidents.
+// that does not exist yet simply holds no incidents; a data_dir that does
+// not exist is an error (see data_dir.hpp).
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "cli/commands.hpp"
+#include "cli/data_dir.hpp"
 #include "incidents/json.hpp"
 #include "incidents/sqlite_store.hpp"
-#include "config/config.hpp"
 
 namespace cordon::cli {
 namespace {
@@ -22,23 +21,6 @@ struct Options {
   std::size_t limit = 0;
   std::string search;
 };
-
-// Reads only the structure of the configuration: listing incidents must not
-// need the detection engine to compile every policy.
-Result<std::string, std::string> data_dir_from(const std::string& config_path) {
-  if (config_path.empty()) {
-    auto embedded = config::parse_config_text(config::default_config_yaml(), "<embedded>");
-    if (!embedded) return fail(embedded.error().to_string());
-    return embedded.value()->data_dir;
-  }
-  std::ifstream in(config_path, std::ios::binary);
-  if (!in) return fail(config_path + ": cannot read the configuration file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  auto config = config::parse_config_text(text.str(), config_path);
-  if (!config) return fail(config.error().to_string());
-  return config.value()->data_dir;
-}
 
 std::string clip(std::string s, std::size_t width) {
   if (s.size() > width) s = s.substr(0, width - 3) + "...";
@@ -65,7 +47,7 @@ void print_table(const std::vector<inc::Incident>& incidents) {
 }
 
 int list_incidents(const Options& opts) {
-  auto data_dir = data_dir_from(opts.config);
+  auto data_dir = existing_data_dir(opts.config);
   if (!data_dir) {
     std::fprintf(stderr, "cordon: %s\n", data_dir.error().c_str());
     return 2;

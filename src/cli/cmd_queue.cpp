@@ -6,13 +6,12 @@
 // the gateway quarantined in queue/corrupt/ (state "corrupt", with the
 // reason), which `delete` removes.
 #include <cstdio>
-#include <fstream>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "cli/commands.hpp"
-#include "config/config.hpp"
+#include "cli/data_dir.hpp"
 #include "queue/spool.hpp"
 #include "queue/time_format.hpp"
 
@@ -30,22 +29,6 @@ struct QueueOptions {
 int error(const std::string& message) {
   std::fprintf(stderr, "cordon queue: %s\n", message.c_str());
   return 2;
-}
-
-// The data_dir of --config, or of the embedded default. Only structure and
-// values are checked: the queue needs no compiled policies.
-Result<std::string, std::string> data_dir_from(const std::string& config_path) {
-  config::ConfigResult config = [&]() -> config::ConfigResult {
-    if (config_path.empty())
-      return config::parse_config_text(config::default_config_yaml(), "<embedded default>");
-    std::ifstream in(config_path, std::ios::binary);
-    if (!in) return fail(config::ConfigError{config_path, 0, 0, "cannot read the file"});
-    std::ostringstream text;
-    text << in.rdbuf();
-    return config::parse_config_text(text.str(), config_path);
-  }();
-  if (!config) return fail(config.error().to_string());
-  return (*config)->data_dir;
 }
 
 nlohmann::json to_json(const std::string& id, std::string_view state, const q::Envelope& e) {
@@ -140,11 +123,12 @@ int report_failure(const q::SpoolFailure& failure) {
 }
 
 int run_queue(const std::string& verb, const QueueOptions& opts) {
-  auto data_dir = data_dir_from(opts.config);
+  auto data_dir = existing_data_dir(opts.config);
   if (!data_dir) return error(data_dir.error());
   bool json = opts.format == "json";
-  // A data_dir without a queue is an empty queue; listing it must not
-  // create directories as a side effect.
+  // A data_dir without a queue is an empty queue (a data_dir that does not
+  // exist is an error, above); listing it must not create directories as a
+  // side effect.
   std::error_code ec;
   bool exists = std::filesystem::is_directory(std::filesystem::path(*data_dir) / "queue", ec);
   if (!exists) {

@@ -42,6 +42,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
     // the process (Postfix ignores it for the same reason).
     std::signal(SIGXFSZ, SIG_IGN);
     if (opts->config.empty()) spdlog::info("no --config given: running the embedded default");
+    for (const auto& warning : config->warnings()) spdlog::warn("{}: {}", config->source, warning);
     exit_code = roles::run(
         config, opts->config.empty() ? std::nullopt : std::optional<std::string>(opts->config));
   });

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/result.hpp"
 
@@ -27,8 +28,12 @@ struct ConfigError {
   int line = 0;  // 1-based; 0 when the error is not tied to a position
   int col = 0;
   std::string message;
+  // The configuration's further errors, in file order: one run of the
+  // loader reports every independent error it finds (see docs/configuration.md).
+  std::vector<ConfigError> more = {};
 
-  // "file:line:col: error: message" (or "file: error: message").
+  // "file:line:col: error: message" (or "file: error: message"), one line
+  // per error, this one first.
   std::string to_string() const;
 };
 
@@ -55,7 +60,9 @@ struct Cidr {
 // Value parsers used by the loader, exposed for other components and tests.
 // Each returns an error message (without position) on failure.
 Result<Duration, std::string> parse_duration(
-    std::string_view text);                                          // "500ms" "5s" "1m" "24h" "2d"
+    std::string_view text);  // "500ms" "5s" "1m" "24h" "2d"
+// The shortest exact text of a duration: "0s", "500ms", "5s", "90m", "2d".
+std::string format_duration(Duration duration);
 Result<std::size_t, std::string> parse_size(std::string_view text);  // "512", "64KB", "10MB", "1GB"
 Result<HostPort, std::string> parse_host_port(std::string_view text, bool allow_port_zero = false);
 Result<Cidr, std::string> parse_cidr(std::string_view text);

@@ -47,6 +47,9 @@ struct Config {
   mime::Limits mime;
   extract::Limits attachments;  // `attachments:` extraction limits and on_limit
   LogConfig log;
+  // `include_builtin_policies: true`: the embedded default's policy pack
+  // comes first in `policies`, before the file's own.
+  bool include_builtin_policies = false;
   std::vector<policy::Policy> policies;
   policy::Unscannable on_unscannable;  // what content that cannot be read means
   // Compiled from `policies` by load_config_*(); null only after
@@ -55,9 +58,20 @@ struct Config {
 
   // The roles this config runs: the sections present, in a fixed order.
   std::vector<Role> roles() const;
+
+  // What is valid but almost certainly not meant, each a sentence naming
+  // the consequence (`check-config` prints them, `cordon run` logs them at
+  // start and on reload): e.g. an inspecting role without any policy.
+  std::vector<std::string> warnings() const;
 };
 
 using ConfigResult = Result<std::shared_ptr<const Config>, ConfigError>;
+
+// What differs between `running` (the configuration the process started
+// with) and `next` that a reload does not apply and only a restart does:
+// one line per change, like "gateway.listen 127.0.0.1:2525 ->
+// 127.0.0.1:2600". Empty when a reload applies all of `next`.
+std::vector<std::string> changes_needing_restart(const Config& running, const Config& next);
 
 struct LoadOptions {
   // Keep compiled detection databases in <data_dir>/detect-cache, so that a

@@ -3,7 +3,10 @@
 // only; compiling the rules is config_load.cpp's job.
 #include "config/detail/yaml_include.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <optional>
+#include <utility>
 
 #include "config/detail/policy_parse.hpp"
 #include "config/detail/yaml_reader.hpp"
@@ -12,8 +15,29 @@
 namespace cordon::config {
 namespace {
 
+using yaml::DurationRange;
 using yaml::fail_at;
 using yaml::MapReader;
+using namespace std::chrono_literals;
+
+// Durations where zero (or an absurd value) would mean "never works": each
+// key's accepted range and what a value outside it would do.
+constexpr DurationRange kDlpConnectTimeout{
+    100ms, 10min,
+    "every connection to DLP would time out, so every message would bypass DLP (or, with "
+    "bypass: false, stay queued)"};
+constexpr DurationRange kDlpSessionTimeout{
+    1s, 1h,
+    "every DLP session would time out, so every message would bypass DLP (or, with "
+    "bypass: false, stay queued)"};
+constexpr DurationRange kRetryDelay{1s, 24h * 30,
+                                    "a deferred message would be retried in a tight loop"};
+constexpr DurationRange kMaxLifetime{1s, 24h * 90,
+                                     "a message would bounce at its first temporary failure"};
+constexpr DurationRange kSmtpTimeout{
+    1s, 1h, "every client would be disconnected with 421 before it could send anything"};
+constexpr DurationRange kExtractTime{
+    100ms, 10min, "every message with an attachment would hit attachments.max_time"};
 
 // A filter that does not parse is reported at the offending character.
 std::string checked_filter(const MapReader& m, std::string_view key) {
@@ -24,7 +48,7 @@ std::string checked_filter(const MapReader& m, std::string_view key) {
     // Quoted scalars (tag "!") start one column before their text.
     bool quoted = m.get(key).Tag() == "!";
     at.col += static_cast<int>(parsed.error().offset) + (quoted ? 1 : 0);
-    fail_at(at, m.section() + "." + std::string(key) + ": " + parsed.error().message);
+    m.report(at, m.section() + "." + std::string(key) + ": " + parsed.error().message);
   }
   return text;
 }
@@ -34,86 +58,104 @@ std::vector<Cidr> cidr_list(const MapReader& m, std::string_view key) {
   if (!m.has(key)) return {*parse_cidr("127.0.0.0/8"), *parse_cidr("::1/128")};
   const std::string where = m.section() + "." + std::string(key);
   auto node = m.get(key);
-  auto list = yaml::as_string_list(node, where, m.value_mark(key));
+  std::vector<std::string> list;
+  if (!m.attempt([&] { list = yaml::as_string_list(node, where, m.value_mark(key)); })) return {};
   std::vector<Cidr> out;
   for (std::size_t i = 0; i < list.size(); ++i) {
     auto cidr = parse_cidr(list[i]);
-    if (!cidr) fail_at(node[i], where + ": " + cidr.error(), m.value_mark(key));
+    if (!cidr) {
+      m.report(yaml::mark_of(node[i], m.value_mark(key)), where + ": " + cidr.error());
+      continue;
+    }
     out.push_back(*cidr);
   }
   return out;
 }
 
 FilterConfig read_filters(const MapReader& parent, const std::string& section) {
-  MapReader m(parent.get("filters"), section + ".filters", {"sender", "recipient"},
-              parent.value_mark("filters"));
+  MapReader m(parent, "filters", section + ".filters", {"sender", "recipient"});
   return {checked_filter(m, "sender"), checked_filter(m, "recipient")};
 }
 
 GatewayConfig read_gateway(const MapReader& top) {
-  MapReader m(top.get("gateway"), "gateway",
+  MapReader m(top, "gateway", "gateway",
               {"listen", "resubmit_listen", "relay_networks", "dlp", "deliver", "retry",
-               "local_domains", "min_free", "delay_warning", "concurrency", "hostname"},
-              top.value_mark("gateway"));
+               "local_domains", "min_free", "delay_warning", "concurrency", "hostname"});
   GatewayConfig g;
   g.listen = m.host_port("listen", g.listen, true);
   g.resubmit_listen = m.host_port("resubmit_listen", g.resubmit_listen, true);
   g.relay_networks = cidr_list(m, "relay_networks");
 
-  MapReader dlp(m.get("dlp"), "gateway.dlp",
-                {"hosts", "connect_timeout", "session_timeout", "tls", "tls_ca_file",
-                 "tls_server_name", "bypass"},
-                m.value_mark("dlp"));
-  if (dlp.has("hosts")) {
-    auto node = dlp.get("hosts");
-    auto list = yaml::as_string_list(node, "gateway.dlp.hosts", dlp.value_mark("hosts"));
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      auto hp = parse_host_port(list[i]);
-      if (!hp) fail_at(node[i], "gateway.dlp.hosts: " + hp.error(), dlp.value_mark("hosts"));
-      g.dlp.hosts.push_back(*hp);
+  m.attempt([&] {
+    MapReader dlp(m, "dlp", "gateway.dlp",
+                  {"hosts", "connect_timeout", "session_timeout", "tls", "tls_ca_file",
+                   "tls_server_name", "bypass"});
+    if (dlp.has("hosts")) {
+      auto node = dlp.get("hosts");
+      auto list = dlp.string_list("hosts");
+      bool bad = false;
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        auto hp = parse_host_port(list[i]);
+        if (!hp) {
+          dlp.report(yaml::mark_of(node[i], dlp.value_mark("hosts")),
+                     "gateway.dlp.hosts: " + hp.error());
+          bad = true;
+          continue;
+        }
+        g.dlp.hosts.push_back(*hp);
+      }
+      if (g.dlp.hosts.empty() && !bad && (node.IsSequence() || node.IsNull()))
+        dlp.report(dlp.value_mark("hosts"), "gateway.dlp.hosts must name at least one DLP server");
+    } else {
+      g.dlp.hosts = {HostPort{"127.0.0.1", 10025}};
     }
-  } else {
-    g.dlp.hosts = {HostPort{"127.0.0.1", 10025}};
-  }
-  if (g.dlp.hosts.empty())
-    fail_at(dlp.value_mark("hosts"), "gateway.dlp.hosts must name at least one DLP server");
-  g.dlp.connect_timeout = dlp.duration("connect_timeout", g.dlp.connect_timeout);
-  g.dlp.session_timeout = dlp.duration("session_timeout", g.dlp.session_timeout);
-  g.dlp.tls = static_cast<TlsMode>(dlp.choice("tls", 0, {"none", "opportunistic", "required"}));
-  g.dlp.tls_ca_file = dlp.string("tls_ca_file", "");
-  g.dlp.tls_server_name = dlp.string("tls_server_name", "");
-  g.dlp.bypass = dlp.boolean("bypass", true);
+    g.dlp.connect_timeout =
+        dlp.duration("connect_timeout", g.dlp.connect_timeout, kDlpConnectTimeout);
+    g.dlp.session_timeout =
+        dlp.duration("session_timeout", g.dlp.session_timeout, kDlpSessionTimeout);
+    g.dlp.tls = static_cast<TlsMode>(dlp.choice("tls", 0, {"none", "opportunistic", "required"}));
+    g.dlp.tls_ca_file = dlp.string("tls_ca_file", "");
+    g.dlp.tls_server_name = dlp.string("tls_server_name", "");
+    g.dlp.bypass = dlp.boolean("bypass", true);
+  });
 
   std::string deliver = m.string("deliver", "maildir");
   if (deliver != "maildir") {
     auto hp = parse_host_port(deliver);
-    if (!hp)
-      fail_at(m.value_mark("deliver"),
-              "gateway.deliver must be maildir or host:port: " + hp.error());
-    g.smarthost = *hp;
+    if (hp)
+      g.smarthost = *hp;
+    else
+      m.report(m.value_mark("deliver"),
+               "gateway.deliver must be maildir or host:port: " + hp.error());
   }
 
-  MapReader retry(m.get("retry"), "gateway.retry", {"schedule", "max_lifetime"},
-                  m.value_mark("retry"));
-  if (retry.has("schedule")) {
-    auto node = retry.get("schedule");
-    if (!node.IsSequence() || node.size() == 0)
-      fail_at(node,
-              "gateway.retry.schedule must be a non-empty list of durations, like [1m, 5m, 1h]",
-              retry.value_mark("schedule"));
-    g.retry.schedule.clear();
-    for (const auto& item : node)
-      g.retry.schedule.push_back(
-          yaml::as_duration(item, "gateway.retry.schedule item", retry.value_mark("schedule")));
-  }
-  g.retry.max_lifetime = retry.duration("max_lifetime", g.retry.max_lifetime);
+  m.attempt([&] {
+    MapReader retry(m, "retry", "gateway.retry", {"schedule", "max_lifetime"});
+    if (retry.has("schedule")) {
+      auto node = retry.get("schedule");
+      if (!node.IsSequence() || node.size() == 0) {
+        retry.report(
+            yaml::mark_of(node, retry.value_mark("schedule")),
+            "gateway.retry.schedule must be a non-empty list of durations, like [1m, 5m, 1h]");
+      } else {
+        g.retry.schedule.clear();
+        for (const auto& item : node)
+          retry.attempt([&] {
+            g.retry.schedule.push_back(yaml::as_duration(
+                item, "gateway.retry.schedule item", kRetryDelay, retry.value_mark("schedule")));
+          });
+      }
+    }
+    g.retry.max_lifetime = retry.duration("max_lifetime", g.retry.max_lifetime, kMaxLifetime);
+  });
 
   for (auto domain : m.string_list("local_domains")) {
     for (auto& c : domain) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (domain.empty() || domain.find_first_of("@ \t") != std::string::npos)
-      fail_at(m.value_mark("local_domains"),
-              "gateway.local_domains: '" + domain + "' is not a domain name");
-    g.local_domains.push_back(domain);
+      m.report(m.value_mark("local_domains"),
+               "gateway.local_domains: '" + domain + "' is not a domain name");
+    else
+      g.local_domains.push_back(domain);
   }
   g.min_free = m.size("min_free", g.min_free);
   g.delay_warning = m.duration("delay_warning", g.delay_warning);
@@ -123,9 +165,8 @@ GatewayConfig read_gateway(const MapReader& top) {
 }
 
 BlockReplyConfig read_block_reply(const MapReader& prevent) {
-  MapReader m(prevent.get("block_reply"), "prevent.block_reply",
-              {"code", "enhanced", "max_reply_bytes", "max_line_bytes"},
-              prevent.value_mark("block_reply"));
+  MapReader m(prevent, "block_reply", "prevent.block_reply",
+              {"code", "enhanced", "max_reply_bytes", "max_line_bytes"});
   BlockReplyConfig b;
   b.mark = m.mark();
   b.code = static_cast<int>(m.unsigned_number("code", 550, 500, 599));
@@ -138,9 +179,9 @@ BlockReplyConfig read_block_reply(const MapReader& prevent) {
   if (!digits_only || dot2 == std::string::npos ||
       b.enhanced.find('.', dot2 + 1) != std::string::npos || dot1 == 0 || dot2 == dot1 + 1 ||
       dot2 + 1 == b.enhanced.size() || b.enhanced[0] != '5' || dot1 != 1)
-    fail_at(m.value_mark("enhanced"),
-            "prevent.block_reply.enhanced must be an RFC 3463 code of class 5, like 5.7.0, got '" +
-                b.enhanced + "'");
+    m.report(m.value_mark("enhanced"),
+             "prevent.block_reply.enhanced must be an RFC 3463 code of class 5, like 5.7.0, got '" +
+                 b.enhanced + "'");
   // 64 octets leave room for "550-5.7.0 " and some text; 512 is RFC 5321's limit.
   b.max_line_bytes = m.unsigned_number("max_line_bytes", b.max_line_bytes, 64, 512);
   b.max_reply_bytes =
@@ -149,45 +190,46 @@ BlockReplyConfig read_block_reply(const MapReader& prevent) {
 }
 
 PreventConfig read_prevent(const MapReader& top) {
-  MapReader m(top.get("prevent"), "prevent",
-              {"listen", "mode", "next_hop", "block_reply", "filters", "client_networks"},
-              top.value_mark("prevent"));
+  MapReader m(top, "prevent", "prevent",
+              {"listen", "mode", "next_hop", "block_reply", "filters", "client_networks"});
   PreventConfig p;
   p.listen = m.host_port("listen", p.listen, true);
   p.mode = static_cast<PreventMode>(m.choice("mode", 0, {"reflect", "forward"}));
   p.next_hop = m.host_port("next_hop", p.next_hop);
-  p.block_reply = read_block_reply(m);
-  p.filters = read_filters(m, "prevent");
+  m.attempt([&] { p.block_reply = read_block_reply(m); });
+  m.attempt([&] { p.filters = read_filters(m, "prevent"); });
   p.client_networks = cidr_list(m, "client_networks");
   return p;
 }
 
 MonitorConfig read_monitor(const MapReader& top) {
-  MapReader m(top.get("monitor"), "monitor", {"capture", "ports", "filters"},
-              top.value_mark("monitor"));
+  MapReader m(top, "monitor", "monitor", {"capture", "ports", "filters"});
   MonitorConfig mon;
   mon.capture = m.string("capture", "");
   if (mon.capture.empty())
-    fail_at(m.has("capture") ? m.value_mark("capture") : m.mark(),
-            "monitor.capture must name an interface (like eth0) or a .pcap file");
+    m.report(m.has("capture") ? m.value_mark("capture") : m.mark(),
+             "monitor.capture must name an interface (like eth0) or a .pcap file");
   if (m.has("ports")) {
     auto node = m.get("ports");
-    if (!node.IsSequence() || node.size() == 0)
-      fail_at(node, "monitor.ports must be a non-empty list of TCP ports, like [25, 587]",
-              m.value_mark("ports"));
-    mon.ports.clear();
-    for (const auto& item : node)
-      mon.ports.push_back(static_cast<std::uint16_t>(
-          yaml::as_unsigned(item, "monitor.ports item", 1, 65535, m.value_mark("ports"))));
+    if (!node.IsSequence() || node.size() == 0) {
+      m.report(yaml::mark_of(node, m.value_mark("ports")),
+               "monitor.ports must be a non-empty list of TCP ports, like [25, 587]");
+    } else {
+      mon.ports.clear();
+      for (const auto& item : node)
+        m.attempt([&] {
+          mon.ports.push_back(static_cast<std::uint16_t>(
+              yaml::as_unsigned(item, "monitor.ports item", 1, 65535, m.value_mark("ports"))));
+        });
+    }
   }
-  mon.filters = read_filters(m, "monitor");
+  m.attempt([&] { mon.filters = read_filters(m, "monitor"); });
   return mon;
 }
 
 ConsoleConfig read_console(const MapReader& top) {
-  MapReader m(top.get("console"), "console",
-              {"listen", "users", "tls_cert", "tls_key", "session_ttl", "metrics_public"},
-              top.value_mark("console"));
+  MapReader m(top, "console", "console",
+              {"listen", "users", "tls_cert", "tls_key", "session_ttl", "metrics_public"});
   ConsoleConfig c;
   c.listen = m.host_port("listen", c.listen, true);
   if (m.has("users")) {
@@ -195,46 +237,48 @@ ConsoleConfig read_console(const MapReader& top) {
     if (!node.IsSequence())
       fail_at(node, "console.users must be a list of {name, password_hash}", m.value_mark("users"));
     for (std::size_t i = 0; i < node.size(); ++i) {
-      std::string where = "console.users[" + std::to_string(i) + "]";
-      MapReader u(node[i], where, {"name", "password_hash"}, yaml::mark_of(node[i]));
-      ConsoleUser user{u.string("name", ""), u.string("password_hash", ""), u.mark()};
-      if (user.name.empty() || user.name.find(':') != std::string::npos)
-        fail_at(node[i], where + ".name must be a non-empty name without ':'");
-      if (user.password_hash.rfind("pbkdf2-sha256$", 0) != 0)
-        fail_at(u.has("password_hash") ? u.value_mark("password_hash") : u.mark(),
-                where + ".password_hash must be a pbkdf2-sha256$ITERATIONS$SALT$KEY hash");
-      for (const auto& other : c.users)
-        if (other.name == user.name) fail_at(node[i], where + ": user '" + user.name + "' twice");
-      c.users.push_back(std::move(user));
+      m.attempt([&] {
+        std::string where = "console.users[" + std::to_string(i) + "]";
+        MapReader u(node[i], where, {"name", "password_hash"}, yaml::mark_of(node[i]),
+                    m.problems());
+        ConsoleUser user{u.string("name", ""), u.string("password_hash", ""), u.mark()};
+        if (user.name.empty() || user.name.find(':') != std::string::npos)
+          fail_at(node[i], where + ".name must be a non-empty name without ':'");
+        if (user.password_hash.rfind("pbkdf2-sha256$", 0) != 0)
+          fail_at(u.has("password_hash") ? u.value_mark("password_hash") : u.mark(),
+                  where + ".password_hash must be a pbkdf2-sha256$ITERATIONS$SALT$KEY hash");
+        for (const auto& other : c.users)
+          if (other.name == user.name) fail_at(node[i], where + ": user '" + user.name + "' twice");
+        c.users.push_back(std::move(user));
+      });
     }
   }
   c.tls_cert = m.string("tls_cert", "");
   c.tls_key = m.string("tls_key", "");
   if (c.tls_cert.empty() != c.tls_key.empty())
-    fail_at(m.mark(), "console: tls_cert and tls_key go together");
+    m.report(m.mark(), "console: tls_cert and tls_key go together");
   c.session_ttl = m.duration("session_ttl", c.session_ttl);
   if (c.session_ttl < std::chrono::minutes(1))
-    fail_at(m.value_mark("session_ttl"), "console.session_ttl must be at least 1m");
+    m.report(m.value_mark("session_ttl"), "console.session_ttl must be at least 1m");
   if (m.has("metrics_public")) c.metrics_public = m.boolean("metrics_public", true);
   return c;
 }
 
 SmtpLimits read_smtp(const MapReader& top) {
-  MapReader m(top.get("smtp"), "smtp",
+  MapReader m(top, "smtp", "smtp",
               {"max_line_length", "max_message_size", "max_recipients", "max_errors",
                "command_timeout", "idle_timeout", "max_connections", "max_connections_per_client",
                "max_connection_rate_per_client", "client_limit_exceptions", "max_session_time",
-               "max_data_time"},
-              top.value_mark("smtp"));
+               "max_data_time"});
   SmtpLimits s;
   s.max_line_length = m.unsigned_number("max_line_length", s.max_line_length, 512, 1u << 20);
   s.max_message_size = m.size("max_message_size", s.max_message_size);
   if (s.max_message_size == 0)
-    fail_at(m.value_mark("max_message_size"), "smtp.max_message_size must not be 0");
+    m.report(m.value_mark("max_message_size"), "smtp.max_message_size must not be 0");
   s.max_recipients = m.unsigned_number("max_recipients", s.max_recipients, 1, 100000);
   s.max_errors = m.unsigned_number("max_errors", s.max_errors, 1, 1000);
-  s.command_timeout = m.duration("command_timeout", s.command_timeout);
-  s.idle_timeout = m.duration("idle_timeout", s.idle_timeout);
+  s.command_timeout = m.duration("command_timeout", s.command_timeout, kSmtpTimeout);
+  s.idle_timeout = m.duration("idle_timeout", s.idle_timeout, kSmtpTimeout);
   s.max_connections = m.unsigned_number("max_connections", s.max_connections, 1, 100000);
   s.max_connections_per_client =
       m.unsigned_number("max_connections_per_client", s.max_connections_per_client, 0, 100000);
@@ -243,20 +287,19 @@ SmtpLimits read_smtp(const MapReader& top) {
   s.client_limit_exceptions = cidr_list(m, "client_limit_exceptions");
   s.max_session_time = m.duration("max_session_time", s.max_session_time);
   if (s.max_session_time < std::chrono::seconds(1))
-    fail_at(m.value_mark("max_session_time"), "smtp.max_session_time must be at least 1s");
+    m.report(m.value_mark("max_session_time"), "smtp.max_session_time must be at least 1s");
   s.max_data_time = m.duration("max_data_time", s.max_data_time);
   if (s.max_data_time < std::chrono::seconds(1))
-    fail_at(m.value_mark("max_data_time"), "smtp.max_data_time must be at least 1s");
-  if (s.max_data_time > s.max_session_time)
-    fail_at(m.value_mark(m.has("max_data_time") ? "max_data_time" : "max_session_time"),
-            "smtp.max_data_time must not exceed smtp.max_session_time");
+    m.report(m.value_mark("max_data_time"), "smtp.max_data_time must be at least 1s");
+  else if (s.max_data_time > s.max_session_time && s.max_session_time >= std::chrono::seconds(1))
+    m.report(m.value_mark(m.has("max_data_time") ? "max_data_time" : "max_session_time"),
+             "smtp.max_data_time must not exceed smtp.max_session_time");
   return s;
 }
 
 mime::Limits read_mime(const MapReader& top) {
-  MapReader m(top.get("mime"), "mime",
-              {"max_depth", "max_parts", "max_header_bytes", "max_decoded_bytes"},
-              top.value_mark("mime"));
+  MapReader m(top, "mime", "mime",
+              {"max_depth", "max_parts", "max_header_bytes", "max_decoded_bytes"});
   mime::Limits l;
   l.max_depth = m.unsigned_number("max_depth", l.max_depth, 1, 1000);
   l.max_parts = m.unsigned_number("max_parts", l.max_parts, 1, 1000000);
@@ -266,23 +309,22 @@ mime::Limits read_mime(const MapReader& top) {
 }
 
 extract::Limits read_attachments(const MapReader& top) {
-  MapReader m(top.get("attachments"), "attachments",
+  MapReader m(top, "attachments", "attachments",
               {"max_depth", "max_message_bytes", "max_file_bytes", "max_ratio", "max_files",
-               "max_time", "on_limit"},
-              top.value_mark("attachments"));
+               "max_time", "on_limit"});
   extract::Limits l;
   l.max_depth = m.unsigned_number("max_depth", l.max_depth, 0, 100);
   l.max_message_bytes = m.size("max_message_bytes", l.max_message_bytes);
   l.max_file_bytes = m.size("max_file_bytes", l.max_file_bytes);
   l.max_ratio = m.unsigned_number("max_ratio", l.max_ratio, 1, 1000000);
   l.max_files = m.unsigned_number("max_files", l.max_files, 1, 10000000);
-  l.max_time = m.duration("max_time", l.max_time);
+  l.max_time = m.duration("max_time", l.max_time, kExtractTime);
   l.on_limit = static_cast<extract::LimitAction>(m.choice("on_limit", 0, {"violation", "note"}));
   return l;
 }
 
 LogConfig read_log(const MapReader& top) {
-  MapReader m(top.get("log"), "log", {"format", "level"}, top.value_mark("log"));
+  MapReader m(top, "log", "log", {"format", "level"});
   LogConfig l;
   l.format = static_cast<util::LogFormat>(m.choice("format", 0, {"text", "json"}));
   static constexpr std::string_view kLevels[] = {"trace", "debug",    "info", "warn",
@@ -294,31 +336,78 @@ LogConfig read_log(const MapReader& top) {
   return l;
 }
 
-Config read_config(const YAML::Node& root) {
-  MapReader top(root, "the configuration",
-                {"data_dir", "incidents", "gateway", "prevent", "monitor", "console", "policies",
-                 "on_unscannable", "smtp", "mime", "attachments", "log"},
-                SourceMark{1, 1});
+// The embedded default's policy pack, read from its text (so the two can
+// never differ). Its positions are those of the embedded text.
+std::optional<std::vector<policy::Policy>> builtin_policies() {
+  YAML::Node root = YAML::Load(std::string(default_config_yaml()));
+  yaml::Problems problems;
+  auto out = read_policies(root["policies"], SourceMark{}, problems);
+  if (!problems.empty() || out.empty()) return std::nullopt;
+  return out;
+}
+
+// Reads every section; each one's errors are recorded in `problems`, and a
+// section that cannot be read on (not a mapping, an error that stops it)
+// does not stop the others.
+Config read_config(const YAML::Node& root, yaml::Problems& problems) {
+  MapReader top(
+      root, "the configuration",
+      {"data_dir", "incidents", "gateway", "prevent", "monitor", "console", "policies",
+       "include_builtin_policies", "on_unscannable", "smtp", "mime", "attachments", "log"},
+      SourceMark{1, 1}, &problems);
   Config c;
   c.data_dir = top.string("data_dir", c.data_dir);
-  if (c.data_dir.empty()) fail_at(top.value_mark("data_dir"), "data_dir must not be empty");
+  if (c.data_dir.empty()) top.report(top.value_mark("data_dir"), "data_dir must not be empty");
   c.incidents = top.string("incidents", c.incidents);
   if (c.incidents != "sqlite" && c.incidents.rfind("postgresql://", 0) != 0 &&
       c.incidents.rfind("postgres://", 0) != 0)
-    fail_at(top.value_mark("incidents"),
-            "incidents must be sqlite or a postgresql:// URL, got '" + c.incidents + "'");
-  if (top.has("gateway")) c.gateway = read_gateway(top);
-  if (top.has("prevent")) c.prevent = read_prevent(top);
-  if (top.has("monitor")) c.monitor = read_monitor(top);
-  if (top.has("console")) c.console = read_console(top);
-  c.smtp = read_smtp(top);
-  c.mime = read_mime(top);
-  c.attachments = read_attachments(top);
-  c.log = read_log(top);
+    top.report(top.value_mark("incidents"),
+               "incidents must be sqlite or a postgresql:// URL, got '" + c.incidents + "'");
+  if (top.has("gateway")) top.attempt([&] { c.gateway = read_gateway(top); });
+  if (top.has("prevent")) top.attempt([&] { c.prevent = read_prevent(top); });
+  if (top.has("monitor")) top.attempt([&] { c.monitor = read_monitor(top); });
+  if (top.has("console")) top.attempt([&] { c.console = read_console(top); });
+  top.attempt([&] { c.smtp = read_smtp(top); });
+  top.attempt([&] { c.mime = read_mime(top); });
+  top.attempt([&] { c.attachments = read_attachments(top); });
+  top.attempt([&] { c.log = read_log(top); });
   if (top.has("policies"))
-    c.policies = read_policies(top.get("policies"), top.value_mark("policies"));
-  c.on_unscannable = read_on_unscannable(top);
+    top.attempt([&] {
+      c.policies = read_policies(top.get("policies"), top.value_mark("policies"), problems);
+    });
+  c.include_builtin_policies = top.boolean("include_builtin_policies", false);
+  if (c.include_builtin_policies) {
+    auto pack = builtin_policies();
+    // Tested to load; should it not, say so rather than run without it.
+    if (!pack)
+      top.report(top.value_mark("include_builtin_policies"),
+                 "the built-in policy pack of this build does not load");
+    auto builtin = pack.value_or(std::vector<policy::Policy>{});
+    for (const auto& own : c.policies)
+      for (const auto& b : builtin)
+        if (b.name == own.name)
+          top.report(own.mark, "policy '" + own.name +
+                                   "' has the name of a built-in policy "
+                                   "(include_builtin_policies: true); rename it");
+    c.policies.insert(c.policies.begin(), std::make_move_iterator(builtin.begin()),
+                      std::make_move_iterator(builtin.end()));
+  }
+  top.attempt([&] { c.on_unscannable = read_on_unscannable(top); });
   return c;
+}
+
+// The errors in file order (the sections are read in a fixed order), the
+// first as the error itself and the others after it.
+ConfigError to_error(const yaml::Problems& problems, const std::string& file_name) {
+  std::vector<yaml::LoadFailure> sorted = problems.all();
+  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.mark.line, a.mark.col) < std::pair(b.mark.line, b.mark.col);
+  });
+  ConfigError error{file_name, sorted[0].mark.line, sorted[0].mark.col, sorted[0].message};
+  for (std::size_t i = 1; i < sorted.size(); ++i)
+    error.more.push_back(
+        ConfigError{file_name, sorted[i].mark.line, sorted[i].mark.col, sorted[i].message});
+  return error;
 }
 
 }  // namespace
@@ -328,7 +417,9 @@ ConfigResult parse_config_text(std::string_view text, const std::string& file_na
     YAML::Node root = YAML::Load(std::string(text));
     if (!root.IsDefined() || root.IsNull())
       return fail(ConfigError{file_name, 0, 0, "the configuration is empty"});
-    auto config = std::make_shared<Config>(read_config(root));
+    yaml::Problems problems;
+    auto config = std::make_shared<Config>(read_config(root, problems));
+    if (!problems.empty()) return fail(to_error(problems, file_name));
     config->source = file_name;
     return std::shared_ptr<const Config>(std::move(config));
   } catch (const yaml::LoadFailure& e) {

@@ -235,17 +235,21 @@ Policy read_policy(const YAML::Node& node, std::size_t index, SourceMark fallbac
 
 }  // namespace
 
-std::vector<Policy> read_policies(const YAML::Node& node, SourceMark fallback) {
+std::vector<Policy> read_policies(const YAML::Node& node, SourceMark fallback,
+                                  yaml::Problems& problems) {
   if (node.IsNull()) return {};
   if (!node.IsSequence()) fail_at(node, "policies must be a list of policies", fallback);
   std::vector<Policy> out;
   for (std::size_t i = 0; i < node.size(); ++i) {
-    Policy p = read_policy(node[i], i, yaml::mark_of(node, fallback));
-    for (const auto& other : out)
-      if (other.name == p.name)
-        fail_at(p.mark, "duplicate policy name '" + p.name + "' (first defined at line " +
-                            std::to_string(other.mark.line) + ")");
-    out.push_back(std::move(p));
+    // A policy stops at its first error; the next policy is still read.
+    problems.attempt([&] {
+      Policy p = read_policy(node[i], i, yaml::mark_of(node, fallback));
+      for (const auto& other : out)
+        if (other.name == p.name)
+          fail_at(p.mark, "duplicate policy name '" + p.name + "' (first defined at line " +
+                              std::to_string(other.mark.line) + ")");
+      out.push_back(std::move(p));
+    });
   }
   return out;
 }
@@ -258,14 +262,13 @@ policy::Unscannable read_on_unscannable(const MapReader& top) {
         static_cast<UnscannableAction>(top.choice("on_unscannable", 0, {"block", "flag", "pass"}));
     return u;
   }
-  MapReader m(top.get("on_unscannable"), "on_unscannable", {"action", "severity", "reply"},
-              top.value_mark("on_unscannable"));
+  MapReader m(top, "on_unscannable", "on_unscannable", {"action", "severity", "reply"});
   u.action = static_cast<UnscannableAction>(m.choice("action", 0, {"block", "flag", "pass"}));
   u.severity = read_severity(m, u.severity);
   if (m.has("reply")) {
     u.reply = m.string("reply", "");
     if (u.reply.find_first_not_of(" \t") == std::string::npos)
-      fail_at(m.value_mark("reply"), "on_unscannable.reply needs the text the sender sees");
+      m.report(m.value_mark("reply"), "on_unscannable.reply needs the text the sender sees");
   }
   return u;
 }

@@ -5,7 +5,9 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdint>
 #include <string>
+#include <utility>
 
 #include "config/config.hpp"
 
@@ -41,9 +43,11 @@ bool all_digits_and_dots(std::string_view s) {
 }  // namespace
 
 std::string ConfigError::to_string() const {
-  if (line > 0)
-    return file + ":" + std::to_string(line) + ":" + std::to_string(col) + ": error: " + message;
-  return file + ": error: " + message;
+  std::string out = line > 0 ? file + ":" + std::to_string(line) + ":" + std::to_string(col) +
+                                   ": error: " + message
+                             : file + ": error: " + message;
+  for (const auto& other : more) out += "\n" + other.to_string();
+  return out;
 }
 
 std::string HostPort::to_string() const {
@@ -71,6 +75,17 @@ std::vector<Role> Config::roles() const {
   if (prevent) out.push_back(Role::prevent);
   if (monitor) out.push_back(Role::monitor);
   if (console) out.push_back(Role::console);
+  return out;
+}
+
+std::vector<std::string> Config::warnings() const {
+  std::vector<std::string> out;
+  if ((prevent || monitor) && policies.empty())
+    out.push_back(std::string("no policies: ") + (prevent ? "prevent" : "monitor") +
+                  " inspects messages for nothing, so no message is ever blocked, redirected, "
+                  "modified or recorded as an incident for its content (only on_unscannable "
+                  "applies); add policies:, or include_builtin_policies: true for the built-in "
+                  "pack");
   return out;
 }
 
@@ -102,6 +117,16 @@ Result<Duration, std::string> parse_duration(std::string_view text) {
   if (n > 10ull * 365 * 86'400'000 / ms_per_unit)
     return fail("duration " + in_quotes(text) + " is too long");
   return Duration(static_cast<Duration::rep>(n * ms_per_unit));
+}
+
+std::string format_duration(Duration duration) {
+  const auto ms = duration.count();
+  if (ms == 0) return "0s";
+  static constexpr std::pair<std::int64_t, const char*> kUnits[] = {
+      {86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}};
+  for (const auto& [per, unit] : kUnits)
+    if (ms % per == 0) return std::to_string(ms / per) + unit;
+  return std::to_string(ms) + "ms";
 }
 
 Result<std::size_t, std::string> parse_size(std::string_view text) {

@@ -81,9 +81,23 @@ std::string closest(std::string_view word, const std::vector<std::string_view>& 
   return best;
 }
 
+MapReader::MapReader(const MapReader& parent, std::string_view key, std::string section,
+                     std::initializer_list<std::string_view> allowed)
+    : MapReader(parent.get(key), std::move(section), allowed, parent.value_mark(key),
+                parent.problems_) {}
+
+void MapReader::report(SourceMark mark, std::string message) const {
+  if (!problems_) fail_at(mark, std::move(message));
+  problems_->add(LoadFailure{mark, std::move(message)});
+}
+
 MapReader::MapReader(const YAML::Node& node, std::string section,
-                     std::initializer_list<std::string_view> allowed, SourceMark fallback)
-    : node_(node), section_(std::move(section)), mark_(mark_of(node, fallback)) {
+                     std::initializer_list<std::string_view> allowed, SourceMark fallback,
+                     Problems* problems)
+    : node_(node),
+      section_(std::move(section)),
+      mark_(mark_of(node, fallback)),
+      problems_(problems) {
   if (!node.IsDefined() || node.IsNull()) return;
   if (!node.IsMap())
     fail_at(node, section_ + " must be a mapping of keys to values, got " + kind_name(node),
@@ -94,7 +108,11 @@ MapReader::MapReader(const YAML::Node& node, std::string section,
     // reference to its members would dangle.
     YAML::Node key = it->first;
     YAML::Node value = it->second;
-    if (!key.IsScalar()) fail_at(key, "keys in " + section_ + " must be plain names", mark_);
+    // A bad key is reported and skipped; the other keys are still read.
+    if (!key.IsScalar()) {
+      report(mark_of(key, mark_), "keys in " + section_ + " must be plain names");
+      continue;
+    }
     const std::string& name = key.Scalar();
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
       std::string message = "unknown key " + in_quotes(name) + " in " + section_;
@@ -102,10 +120,13 @@ MapReader::MapReader(const YAML::Node& node, std::string section,
         message += "; did you mean " + in_quotes(guess) + "?";
       else
         message += "; valid keys: " + join(allowed);
-      fail_at(key, message, mark_);
+      report(mark_of(key, mark_), message);
+      continue;
     }
-    for (const auto& [seen, _] : entries_)
-      if (seen == name) fail_at(key, "duplicate key " + in_quotes(name) + " in " + section_, mark_);
+    if (has(name)) {
+      report(mark_of(key, mark_), "duplicate key " + in_quotes(name) + " in " + section_);
+      continue;
+    }
     entries_.emplace_back(name, value);
     key_marks_.push_back(mark_of(key, mark_));
   }
@@ -132,7 +153,8 @@ std::string MapReader::string(std::string_view key, std::string fallback_value) 
   if (!has(key)) return fallback_value;
   YAML::Node v = get(key);
   if (v.IsNull()) return "";
-  return as_string(v, section_ + "." + std::string(key), value_mark(key));
+  return guarded(fallback_value,
+                 [&] { return as_string(v, section_ + "." + std::string(key), value_mark(key)); });
 }
 
 bool MapReader::boolean(std::string_view key, bool fallback_value) const {
@@ -144,54 +166,76 @@ bool MapReader::boolean(std::string_view key, bool fallback_value) const {
     if (s == "true" || s == "yes" || s == "on") return true;
     if (s == "false" || s == "no" || s == "off") return false;
   }
-  fail_at(v, what + " must be true or false, got " + kind_name(v), value_mark(key));
+  report(mark_of(v, value_mark(key)), what + " must be true or false, got " + kind_name(v));
+  return fallback_value;
 }
 
 std::size_t MapReader::unsigned_number(std::string_view key, std::size_t fallback_value,
                                        std::size_t min, std::size_t max) const {
   if (!has(key)) return fallback_value;
-  return as_unsigned(get(key), section_ + "." + std::string(key), min, max, value_mark(key));
+  return guarded(fallback_value, [&] {
+    return as_unsigned(get(key), section_ + "." + std::string(key), min, max, value_mark(key));
+  });
 }
 
 Duration MapReader::duration(std::string_view key, Duration fallback_value) const {
   if (!has(key)) return fallback_value;
-  return as_duration(get(key), section_ + "." + std::string(key), value_mark(key));
+  return guarded(fallback_value, [&] {
+    return as_duration(get(key), section_ + "." + std::string(key), value_mark(key));
+  });
+}
+
+Duration MapReader::duration(std::string_view key, Duration fallback_value,
+                             DurationRange range) const {
+  if (!has(key)) return fallback_value;
+  return guarded(fallback_value, [&] {
+    return as_duration(get(key), section_ + "." + std::string(key), range, value_mark(key));
+  });
 }
 
 std::size_t MapReader::size(std::string_view key, std::size_t fallback_value) const {
   if (!has(key)) return fallback_value;
-  std::string what = section_ + "." + std::string(key);
-  std::string text = as_string(get(key), what, value_mark(key));
-  auto r = parse_size(text);
-  if (!r) fail_at(value_mark(key), what + ": " + r.error());
-  return *r;
+  return guarded(fallback_value, [&] {
+    std::string what = section_ + "." + std::string(key);
+    std::string text = as_string(get(key), what, value_mark(key));
+    auto r = parse_size(text);
+    if (!r) fail_at(value_mark(key), what + ": " + r.error());
+    return *r;
+  });
 }
 
 HostPort MapReader::host_port(std::string_view key, HostPort fallback_value, bool listen) const {
   if (!has(key)) return fallback_value;
-  std::string what = section_ + "." + std::string(key);
-  std::string text = as_string(get(key), what, value_mark(key));
-  auto r = parse_host_port(text, listen);
-  if (!r) fail_at(value_mark(key), what + ": " + r.error());
-  return *r;
+  return guarded(fallback_value, [&] {
+    std::string what = section_ + "." + std::string(key);
+    std::string text = as_string(get(key), what, value_mark(key));
+    auto r = parse_host_port(text, listen);
+    if (!r) fail_at(value_mark(key), what + ": " + r.error());
+    return *r;
+  });
 }
 
 std::size_t MapReader::choice(std::string_view key, std::size_t fallback_index,
                               std::initializer_list<std::string_view> choices) const {
   if (!has(key)) return fallback_index;
-  std::string what = section_ + "." + std::string(key);
-  std::string text = as_string(get(key), what, value_mark(key));
-  std::size_t i = 0;
-  for (auto c : choices) {
-    if (c == text) return i;
-    ++i;
-  }
-  fail_at(value_mark(key), what + " must be one of " + join(choices) + ", got " + in_quotes(text));
+  return guarded(fallback_index, [&] {
+    std::string what = section_ + "." + std::string(key);
+    std::string text = as_string(get(key), what, value_mark(key));
+    std::size_t i = 0;
+    for (auto c : choices) {
+      if (c == text) return i;
+      ++i;
+    }
+    fail_at(value_mark(key),
+            what + " must be one of " + join(choices) + ", got " + in_quotes(text));
+  });
 }
 
 std::vector<std::string> MapReader::string_list(std::string_view key) const {
   if (!has(key)) return {};
-  return as_string_list(get(key), section_ + "." + std::string(key), value_mark(key));
+  return guarded(std::vector<std::string>{}, [&] {
+    return as_string_list(get(key), section_ + "." + std::string(key), value_mark(key));
+  });
 }
 
 std::string as_string(const YAML::Node& node, std::string_view what, SourceMark fallback) {
@@ -230,6 +274,18 @@ Duration as_duration(const YAML::Node& node, std::string_view what, SourceMark f
   auto r = parse_duration(text);
   if (!r) fail_at(node, std::string(what) + ": " + r.error(), fallback);
   return *r;
+}
+
+Duration as_duration(const YAML::Node& node, std::string_view what, DurationRange range,
+                     SourceMark fallback) {
+  Duration d = as_duration(node, what, fallback);
+  if (d < range.min || d > range.max) {
+    std::string message = std::string(what) + " must be from " + format_duration(range.min) +
+                          " to " + format_duration(range.max) + ", got " + in_quotes(node.Scalar());
+    if (!range.consequence.empty()) message += " (" + std::string(range.consequence) + ")";
+    fail_at(node, message, fallback);
+  }
+  return d;
 }
 
 }  // namespace cordon::config::yaml

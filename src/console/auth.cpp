@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <charconv>
@@ -130,6 +131,9 @@ Result<UsersFile, std::string> load_or_create_users_file(const std::string& path
     out.generated_password = std::move(password);
     return out;
   }
+  // Password hashes: owner-only, tightened with a warning when they were not.
+  if (auto notice = util::make_private(path); notice && !notice->empty())
+    spdlog::warn("console: {}", *notice);
   std::ifstream in(path);
   if (!in) return fail(path + ": cannot read the console users file");
   std::string line;

@@ -7,11 +7,16 @@
 // `schema_version` holds the single version number.
 #include "incidents/sqlite_store.hpp"
 
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <set>
 #include <variant>
 
 #include "incidents/json.hpp"
+#include "util/fs.hpp"
 
 namespace cordon::incidents {
 namespace {
@@ -235,6 +240,19 @@ StoreResult<std::vector<Count>> counts(sqlite3* db, const std::string& sql, cons
 
 StoreResult<std::unique_ptr<SqliteIncidentStore>> SqliteIncidentStore::open(
     const std::string& path, std::chrono::milliseconds busy_timeout) {
+  // Incidents hold masked matches, subjects and addresses: owner-only.
+  // SQLite would create the file with 0644 less the umask; created here
+  // first, empty (which SQLite takes as a new database), it is 0600 and the
+  // -wal and -shm files SQLite adds take the database file's mode. An
+  // existing file open to others is tightened, with a warning.
+  if (util::UniqueFd created(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+      !created.valid() && errno != EEXIST)
+    return fail(StoreError{StoreErrorCode::open_failed,
+                           util::fs_error(errno, "create", path).message});
+  for (const auto& file : {path, path + "-wal", path + "-shm"}) {
+    auto notice = util::make_private(file);
+    if (notice && !notice->empty()) spdlog::warn("incident store: {}", *notice);
+  }
   sqlite3* raw = nullptr;
   const int rc =
       sqlite3_open_v2(path.c_str(), &raw,

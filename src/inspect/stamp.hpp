@@ -14,6 +14,8 @@
 
 namespace cordon::inspect {
 
+// Every header field cordon adds starts with this; none is content.
+inline constexpr std::string_view kOwnHeaderPrefix = "X-Cordon-";
 inline constexpr std::string_view kInspectedHeader = "X-Cordon-Inspected";
 
 // Who stamps X-Cordon-Inspected: the deployment's public id, and the secret
@@ -49,9 +51,11 @@ StampCheck check_stamp(std::string_view message, const Deployment& deployment);
 std::string_view to_string(StampCheck check);
 
 // SHA-256 (lower-case hex) of the message without its trace headers
-// (Received, Return-Path, Delivered-To, X-Original-To, X-Cordon-Inspected).
-// Every MTA on the way adds a Received header on each attempt, so hashing
-// the raw bytes would turn each re-send into a new incident.
+// (Received, Return-Path, Delivered-To, X-Original-To, and every X-Cordon-*
+// field such as X-Cordon-Inspected and the gateway's X-Cordon-Queue-Id).
+// Every MTA on the way adds a Received header on each attempt, and the
+// gateway gives each submission a new queue id, so hashing the raw bytes
+// would turn each re-send into a new incident.
 std::string content_hash(std::string_view message);
 
 // The message with "X-Cordon-Inspected: <id>; <verdict>[; incident=<n>];

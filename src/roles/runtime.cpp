@@ -8,13 +8,16 @@
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
+#include <filesystem>
 #include <future>
 #include <thread>
 #include <vector>
 
 #include "roles/factory.hpp"
 #include "roles/smtp_limits.hpp"
+#include "util/fs.hpp"
 
 namespace cordon::roles {
 namespace {
@@ -35,6 +38,35 @@ RoleResult make_role(config::Role role, Shared& shared) {
   return fail(std::string("unknown role"));
 }
 
+// One lock per role on data_dir (data_dir/<role>.lock): a second `cordon
+// run` of the same role on the same data_dir would recover the first one's
+// queue from under it (active/ back to incoming/) and drain its outbox
+// twice, so it refuses to start. A gateway and a prevent in two processes
+// sharing one data_dir (and so the deployment key) stay possible.
+Result<std::vector<util::UniqueFd>, std::string> lock_data_dir(const config::Config& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) return fail("cannot create data_dir " + config.data_dir + ": " + ec.message());
+  std::vector<util::UniqueFd> locks;
+  for (auto role : config.roles()) {
+    const auto path =
+        std::filesystem::path(config.data_dir) / (std::string(config::to_string(role)) + ".lock");
+    auto lock = util::lock_exclusively(path);
+    if (lock) {
+      locks.push_back(std::move(lock).value());
+      continue;
+    }
+    const auto& why = lock.error();
+    if (why.error.err != EWOULDBLOCK) return fail(why.error.message);
+    return fail("data_dir " + config.data_dir + " is in use: another cordon run" +
+                (why.holder.empty() ? "" : " (pid " + why.holder + ")") + " runs the " +
+                std::string(config::to_string(role)) + " role on it (it holds " + path.string() +
+                "); stop it first, or give this one another data_dir");
+  }
+  return locks;
+}
+
+using config::Config;
 using ReloadDone = std::function<void(Status<std::string>)>;
 
 // Reloads without stalling the I/O thread. Compiling a policy set takes
@@ -51,7 +83,14 @@ class Reloader {
  public:
   Reloader(asio::io_context& io, std::optional<std::string> path, ConfigSnapshot& snapshot,
            util::Metrics& metrics, std::vector<std::unique_ptr<Role>>& roles)
-      : io_(io), path_(std::move(path)), snapshot_(snapshot), metrics_(metrics), roles_(roles) {}
+      : io_(io),
+        path_(std::move(path)),
+        snapshot_(snapshot),
+        started_(snapshot.get()),
+        metrics_(metrics),
+        roles_(roles) {}
+
+  bool has_file() const { return path_.has_value(); }
 
   // Starts a reload; `done` (may be empty) gets the outcome on the I/O thread.
   void start(ReloadDone done) {
@@ -117,13 +156,29 @@ class Reloader {
     snapshot_.set(*loaded);
     for (auto& role : roles_) role->reload(*loaded);
     metrics_.counter("cordon_config_reloads_total", "Configuration reloads", "result=\"ok\"").inc();
-    spdlog::info("configuration reloaded from {}: {} policies", *path_, (*loaded)->policies.size());
+    const Config& next = **loaded;
+    spdlog::info(
+        "configuration reloaded from {}: applied {} policies, filters, block_reply, next_hop, "
+        "mime and attachment limits, on_unscannable, and the gateway's relay, DLP, delivery and "
+        "retry settings, for sessions and queue attempts that start from now on",
+        *path_, next.policies.size());
+    // Compared with what the process started with: a change a reload
+    // cannot apply stays pending however many reloads follow.
+    const auto pending = config::changes_needing_restart(*started_, next);
+    for (const auto& change : pending)
+      spdlog::warn(
+          "reload: {}: needs a restart to take effect (the value in force is the one "
+          "cordon started with)",
+          change);
+    if (pending.empty()) spdlog::info("reload: nothing in the new configuration needs a restart");
+    for (const auto& warning : next.warnings()) spdlog::warn("{}: {}", *path_, warning);
     return Ok{};
   }
 
   asio::io_context& io_;
   const std::optional<std::string> path_;
   ConfigSnapshot& snapshot_;
+  const std::shared_ptr<const config::Config> started_;  // what listeners were built from
   util::Metrics& metrics_;
   std::vector<std::unique_ptr<Role>>& roles_;
   std::atomic<std::uint64_t> requested_{0};
@@ -137,6 +192,11 @@ class Reloader {
 int run(std::shared_ptr<const config::Config> config, std::optional<std::string> config_path) {
   if (auto fds = ensure_fd_limit(*config); !fds) {
     spdlog::error("cannot start: {}", fds.error());
+    return 2;
+  }
+  auto locks = lock_data_dir(*config);
+  if (!locks) {
+    spdlog::error("cannot start: {}", locks.error());
     return 2;
   }
   asio::io_context io(1);
@@ -206,8 +266,14 @@ int run(std::shared_ptr<const config::Config> config, std::optional<std::string>
   std::function<void()> wait_hup = [&] {
     hup.async_wait([&](std::error_code ec, int) {
       if (ec) return;
-      spdlog::info("SIGHUP: reloading configuration");
-      reloader.start({});
+      if (reloader.has_file()) {
+        spdlog::info("SIGHUP: reloading configuration");
+        reloader.start({});
+      } else {
+        spdlog::info(
+            "SIGHUP: running the embedded default (no --config): nothing to reload; restart "
+            "with --config FILE to change the configuration");
+      }
       wait_hup();
     });
   };

@@ -2,10 +2,14 @@
 #include "util/fs.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "util/random.hpp"
@@ -98,6 +102,43 @@ FsResult<Ok> atomic_replace(const std::filesystem::path& dir, std::string_view n
 FsResult<Ok> rename_durably(const std::filesystem::path& from, const std::filesystem::path& to) {
   if (::rename(from.c_str(), to.c_str()) != 0) return fail(fs_error(errno, "rename", from));
   return fsync_dir(to.parent_path());
+}
+
+Result<UniqueFd, LockFailure> lock_exclusively(const std::filesystem::path& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd.valid()) return fail(LockFailure{fs_error(errno, "open", path), {}});
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    std::string holder;
+    if (auto text = read_file(path)) {
+      holder = *text;
+      holder.erase(std::find_if(holder.begin(), holder.end(),
+                                [](char c) { return c < '0' || c > '9'; }),
+                   holder.end());
+    }
+    return fail(LockFailure{fs_error(err, "lock", path), std::move(holder)});
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd.get(), 0) != 0 || ::pwrite(fd.get(), pid.data(), pid.size(), 0) < 0)
+    return fail(LockFailure{fs_error(errno, "write", path), {}});
+  return fd;
+}
+
+FsResult<std::string> make_private(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return fail(fs_error(errno, "stat", path));
+  const unsigned mode = st.st_mode & 07777;
+  if ((mode & 077) == 0) return std::string();
+  const auto octal = [](unsigned m) {
+    char text[8];
+    std::snprintf(text, sizeof text, "%04o", m);
+    return std::string(text);
+  };
+  const unsigned wanted = mode & 0700;
+  std::string notice = path.string() + " was mode " + octal(mode) + " (open to group or others)";
+  if (::chmod(path.c_str(), wanted) != 0)
+    return notice + " and could not be changed: " + std::strerror(errno);
+  return notice + ": changed to " + octal(wanted);
 }
 
 FsResult<std::string> read_file(const std::filesystem::path& path) {

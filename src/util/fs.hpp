@@ -77,6 +77,24 @@ FsResult<Ok> rename_durably(const std::filesystem::path& from, const std::filesy
 
 FsResult<std::string> read_file(const std::filesystem::path& path);
 
+// An exclusive advisory lock (flock(2)) on `path`, created mode 0600 when
+// absent, held while the returned descriptor lives. The kernel drops it
+// when the process ends, however it ends, so a crash leaves no stale lock.
+// Taken: the holder's pid (as it wrote it into the file) in `holder`, and
+// err EWOULDBLOCK. Taking it writes this process's pid into the file.
+struct LockFailure {
+  FsError error;
+  std::string holder;  // pid of the process holding the lock, when known
+};
+Result<UniqueFd, LockFailure> lock_exclusively(const std::filesystem::path& path);
+
+// For files that hold secrets or mail data (incident database, deployment
+// key, users file): when `path` grants any access to group or others, chmod
+// it to the owner's bits only. Returns what to warn about: empty when the
+// mode was private already, else "PATH was mode 0644 (open to group or
+// others): changed to 0600" (or "... and could not be changed: why").
+FsResult<std::string> make_private(const std::filesystem::path& path);
+
 // Bytes available to unprivileged users on the file system holding `path`.
 FsResult<std::uint64_t> free_bytes(const std::filesystem::path& path);
 

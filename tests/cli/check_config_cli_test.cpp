@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 
@@ -133,4 +134,56 @@ TEST_F(CheckConfig, MissingFile) {
   auto [code, err] = check_fails(dir_ + "/nope.yaml");
   EXPECT_EQ(code, 2);
   EXPECT_EQ(err, dir_ + "/nope.yaml: error: cannot read the file: No such file or directory\n");
+}
+
+TEST_F(CheckConfig, ZeroDlpSessionTimeoutIsAnErrorNotASilentBypass) {
+  auto path = write("zero.yaml",
+                    "gateway:\n  dlp:\n    hosts: [127.0.0.1:10025]\n    session_timeout: 0s\n");
+  auto [code, err] = check_fails(path);
+  EXPECT_EQ(code, 2);
+  EXPECT_EQ(err.rfind(path + ":4:22: error: gateway.dlp.session_timeout must be from 1s to 1h, "
+                             "got '0s' (every DLP session would time out",
+                      0),
+            0u)
+      << err;
+}
+
+TEST_F(CheckConfig, EveryErrorIsReportedInOneRun) {
+  auto path = write("many.yaml",
+                    "gateway:\n"
+                    "  dlp: {connect_timeout: 0s, session_timeout: 0s}\n"
+                    "console:\n"
+                    "  lisen: 127.0.0.1:8025\n");
+  auto [code, err] = check_fails(path);
+  EXPECT_EQ(code, 2);
+  EXPECT_EQ(err.rfind(path + ":2:26: error: gateway.dlp.connect_timeout must be from 100ms", 0), 0u)
+      << err;
+  EXPECT_NE(err.find("\n" + path + ":2:47: error: gateway.dlp.session_timeout must be from 1s"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("\n" + path +
+                     ":4:3: error: unknown key 'lisen' in console; did you mean "
+                     "'listen'?\n"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 3) << err;
+}
+
+TEST_F(CheckConfig, NoPoliciesIsAWarningNamingTheConsequence) {
+  auto path = write("nopolicies.yaml", "prevent:\n  listen: 127.0.0.1:10025\n");
+  auto out = run_command(cordon_bin() + " check-config '" + path + "' 2>/dev/null");
+  EXPECT_EQ(out.exit_code, 0);
+  EXPECT_EQ(out.output, "ok: 0 policies, roles prevent\n");
+  auto err = run_command(cordon_bin() + " check-config '" + path + "' 2>&1 >/dev/null");
+  EXPECT_EQ(err.output.rfind(path + ": warning: no policies: prevent inspects messages for "
+                                    "nothing, so no message is ever blocked",
+                             0),
+            0u)
+      << err.output;
+  EXPECT_NE(err.output.find("include_builtin_policies: true"), std::string::npos);
+
+  auto with_pack = write("pack.yaml", "prevent:\ninclude_builtin_policies: true\n");
+  auto ok = run_command(cordon_bin() + " check-config '" + with_pack + "' 2>&1");
+  EXPECT_EQ(ok.exit_code, 0);
+  EXPECT_EQ(ok.output, "ok: 6 policies (built-in pack included), roles prevent\n");
 }

@@ -72,3 +72,58 @@ TEST(ConfigCompile, FileErrors) {
   ASSERT_FALSE(dir);
   EXPECT_EQ(dir.error().message, "cannot read the file: it is a directory");
 }
+
+TEST(ConfigCompile, IncludeBuiltinPoliciesPutsTheEmbeddedPackFirst) {
+  auto builtin = default_config();
+  ASSERT_TRUE(builtin);
+  auto c = load_config_text(R"(prevent:
+include_builtin_policies: true
+policies:
+  - name: Project codes
+    match: {any: [{regex: 'ACME-[0-9]{6}'}]}
+)",
+                            "own.yaml");
+  ASSERT_TRUE(c) << c.error().to_string();
+  const auto& policies = (*c)->policies;
+  ASSERT_EQ(policies.size(), (*builtin)->policies.size() + 1);
+  for (std::size_t i = 0; i < (*builtin)->policies.size(); ++i)
+    EXPECT_EQ(policies[i].name, (*builtin)->policies[i].name);
+  EXPECT_EQ(policies.back().name, "Project codes");
+  EXPECT_EQ((*c)->policy_set->policies().size(), policies.size());
+  EXPECT_TRUE((*c)->warnings().empty());
+
+  auto only = parse_config_text("prevent:\ninclude_builtin_policies: yes\n", "only.yaml");
+  ASSERT_TRUE(only) << only.error().to_string();
+  EXPECT_EQ((*only)->policies.size(), (*builtin)->policies.size());
+}
+
+TEST(ConfigCompile, AnOwnPolicyWithABuiltinNameIsAnError) {
+  auto c = parse_config_text(R"(include_builtin_policies: true
+policies:
+  - name: Payment card numbers
+    match: {any: [{regex: 'x'}]}
+)",
+                             "clash.yaml");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().line, 3);
+  EXPECT_NE(c.error().message.find("has the name of a built-in policy"), std::string::npos)
+      << c.error().message;
+}
+
+// Valid, but nothing would ever be blocked: said, naming the consequence.
+TEST(ConfigCompile, AnInspectingRoleWithoutPoliciesIsWarnedAbout) {
+  auto prevent = parse_config_text("prevent:\n", "p.yaml");
+  ASSERT_TRUE(prevent);
+  ASSERT_EQ((*prevent)->warnings().size(), 1u);
+  EXPECT_NE((*prevent)->warnings()[0].find("no policies: prevent inspects messages for nothing, "
+                                           "so no message is ever blocked"),
+            std::string::npos)
+      << (*prevent)->warnings()[0];
+  auto empty_list = parse_config_text("monitor: {capture: eth0}\npolicies: []\n", "m.yaml");
+  ASSERT_TRUE(empty_list);
+  EXPECT_EQ((*empty_list)->warnings().size(), 1u);
+  // A gateway or a console alone inspects nothing by design.
+  auto gateway = parse_config_text("gateway:\nconsole:\n", "g.yaml");
+  ASSERT_TRUE(gateway);
+  EXPECT_TRUE((*gateway)->warnings().empty());
+}

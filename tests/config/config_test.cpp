@@ -3,6 +3,7 @@
 // is read, defaults are right, and every error names line:col and the cause.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -444,4 +445,77 @@ TEST(ConfigLoader, PreventClientNetworksDefaultToLoopback) {
   auto bad = parse_err("prevent:\n  client_networks: [10.1.0.0/33]\n");
   EXPECT_EQ(bad.line, 2);
   EXPECT_NE(bad.message.find("prevent.client_networks"), std::string::npos) << bad.message;
+}
+
+// One run reports every independent error, in file order, each with its
+// position: an administrator fixes them all at once.
+TEST(ConfigLoader, EveryIndependentErrorIsReportedInFileOrder) {
+  auto e = parse_err(
+      "gateway:\n"
+      "  lisen: 127.0.0.1:2525\n"  // 2:3 unknown key
+      "  dlp:\n"
+      "    session_timeout: 0s\n"               // 4:22 out of range
+      "    bypass: maybe\n"                     // 5:13 not a boolean
+      "  retry: {schedule: [1m, 5 minutes]}\n"  // 6:26 bad duration
+      "smtp:\n"
+      "  max_recipients: 0\n"  // 8:19 out of range
+      "policies:\n"
+      "  - name: A\n"
+      "    match: {any: [{identifier: credit_card}]}\n"
+      "    severity: extreme\n"  // 12:15 bad choice
+      "  - name: B\n"            // 13:5 no match
+      "incidents: mysql\n");     // 14:12 bad store
+  std::vector<std::pair<int, int>> at{{e.line, e.col}};
+  std::vector<std::string> messages{e.message};
+  for (const auto& m : e.more) {
+    at.emplace_back(m.line, m.col);
+    messages.push_back(m.message);
+    EXPECT_EQ(m.file, "test.yaml");
+    EXPECT_TRUE(m.more.empty());
+  }
+  EXPECT_EQ(at, (std::vector<std::pair<int, int>>{
+                    {2, 3}, {4, 22}, {5, 13}, {6, 26}, {8, 19}, {12, 15}, {13, 5}, {14, 12}}))
+      << e.to_string();
+  ASSERT_EQ(messages.size(), 8u);
+  EXPECT_NE(messages[0].find("unknown key 'lisen' in gateway"), std::string::npos);
+  EXPECT_NE(messages[1].find("gateway.dlp.session_timeout must be from 1s to 1h"),
+            std::string::npos);
+  EXPECT_NE(messages[2].find("gateway.dlp.bypass must be true or false"), std::string::npos);
+  EXPECT_NE(messages[3].find("bad duration '5 minutes'"), std::string::npos);
+  EXPECT_NE(messages[4].find("smtp.max_recipients"), std::string::npos);
+  EXPECT_NE(messages[5].find("severity must be one of"), std::string::npos);
+  EXPECT_NE(messages[6].find("has no match"), std::string::npos);
+  EXPECT_NE(messages[7].find("incidents must be sqlite"), std::string::npos);
+  // One line per error, the first first.
+  const std::string text = e.to_string();
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 7);
+  EXPECT_EQ(text.rfind("test.yaml:2:3: error: unknown key 'lisen'", 0), 0u) << text;
+}
+
+TEST(ConfigLoader, ASingleErrorIsOneLine) {
+  auto e = parse_err("smtp:\n  max_recipients: 0\n");
+  EXPECT_TRUE(e.more.empty());
+  EXPECT_EQ(e.to_string().find('\n'), std::string::npos);
+}
+
+TEST(ConfigReload, ChangesOnlyARestartAppliesAreNamed) {
+  auto before = parse_ok(
+      "gateway:\n  listen: 127.0.0.1:2525\n  dlp: {hosts: [127.0.0.1:10025]}\n"
+      "prevent:\n  listen: 127.0.0.1:10025\n");
+  auto same_but_policies = parse_ok(
+      "gateway:\n  listen: 127.0.0.1:2525\n  dlp: {hosts: [127.0.0.1:10025]}\n"
+      "prevent:\n  listen: 127.0.0.1:10025\n  filters: {sender: '-*@x.test'}\n"
+      "policies:\n  - name: A\n    match: {any: [{regex: 'x'}]}\n");
+  ASSERT_TRUE(before && same_but_policies);
+  EXPECT_TRUE(changes_needing_restart(*before, *same_but_policies).empty());
+
+  auto moved = parse_ok(
+      "gateway:\n  listen: 127.0.0.1:2600\n  dlp: {hosts: [127.0.0.1:10025]}\n"
+      "console:\n"
+      "smtp: {max_connections: 5}\n");
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(changes_needing_restart(*before, *moved),
+            (std::vector<std::string>{"roles gateway,prevent -> gateway,console",
+                                      "smtp (listener limits) changed",
+                                      "gateway.listen 127.0.0.1:2525 -> 127.0.0.1:2600"}));
 }

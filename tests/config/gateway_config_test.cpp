@@ -74,3 +74,82 @@ TEST(GatewayConfig, DlpTlsVerificationKeys) {
 }
 
 }  // namespace
+
+namespace {
+
+ConfigError refused(const std::string& yaml) {
+  auto r = parse_config_text(yaml, "gw.yaml");
+  EXPECT_FALSE(r.has_value()) << yaml;
+  return r ? ConfigError{} : r.error();
+}
+
+}  // namespace
+
+TEST(GatewayConfig, ZeroDlpTimeoutsAreRefusedWithPositionAndConsequence) {
+  auto session = refused("gateway:\n  dlp:\n    session_timeout: 0s\n");
+  EXPECT_EQ(session.line, 3);
+  EXPECT_EQ(session.col, 22);
+  EXPECT_EQ(session.message,
+            "gateway.dlp.session_timeout must be from 1s to 1h, got '0s' (every DLP session "
+            "would time out, so every message would bypass DLP (or, with bypass: false, stay "
+            "queued))");
+  auto connect = refused("gateway:\n  dlp: {connect_timeout: 0s}\n");
+  EXPECT_EQ(connect.line, 2);
+  EXPECT_EQ(connect.col, 26);
+  EXPECT_NE(connect.message.find("gateway.dlp.connect_timeout must be from 100ms to 10m, got '0s'"),
+            std::string::npos)
+      << connect.message;
+  // Absurd the other way: a DLP session of a day holds a message that long.
+  auto huge = refused("gateway:\n  dlp:\n    session_timeout: 1d\n");
+  EXPECT_NE(huge.message.find("must be from 1s to 1h, got '1d'"), std::string::npos)
+      << huge.message;
+}
+
+TEST(GatewayConfig, ZeroRetryDelaysAndLifetimeAreRefused) {
+  auto entry = refused("gateway:\n  retry:\n    schedule: [1m, 0s]\n");
+  EXPECT_EQ(entry.line, 3);
+  EXPECT_EQ(entry.col, 20);
+  EXPECT_NE(entry.message.find("gateway.retry.schedule item must be from 1s to 30d, got '0s'"),
+            std::string::npos)
+      << entry.message;
+  auto lifetime = refused("gateway:\n  retry: {max_lifetime: 0s}\n");
+  EXPECT_EQ(lifetime.line, 2);
+  EXPECT_NE(lifetime.message.find("gateway.retry.max_lifetime must be from 1s to 90d"),
+            std::string::npos)
+      << lifetime.message;
+}
+
+TEST(GatewayConfig, ZeroSmtpAndExtractionTimeoutsAreRefused) {
+  for (const char* key : {"command_timeout", "idle_timeout"}) {
+    auto e = refused(std::string("smtp:\n  ") + key + ": 0s\n");
+    EXPECT_EQ(e.line, 2) << key;
+    EXPECT_NE(e.message.find(std::string("smtp.") + key + " must be from 1s to 1h, got '0s'"),
+              std::string::npos)
+        << e.message;
+  }
+  auto extract = refused("attachments:\n  max_time: 0s\n");
+  EXPECT_NE(extract.message.find("attachments.max_time must be from 100ms to 10m"),
+            std::string::npos)
+      << extract.message;
+}
+
+TEST(GatewayConfig, TimeoutsInsideTheirRangesAreAccepted) {
+  auto c = parse(
+      "gateway:\n"
+      "  dlp: {connect_timeout: 100ms, session_timeout: 1h}\n"
+      "  retry: {schedule: [1s, 30d], max_lifetime: 1s}\n"
+      "smtp: {command_timeout: 1s, idle_timeout: 1h}\n");
+  ASSERT_TRUE(c && c->gateway);
+  EXPECT_EQ(c->gateway->dlp.connect_timeout, 100ms);
+  EXPECT_EQ(c->gateway->dlp.session_timeout, 1h);
+  EXPECT_EQ(c->gateway->retry.schedule.back(), 24h * 30);
+  EXPECT_EQ(c->smtp.idle_timeout, 1h);
+}
+
+TEST(ConfigValues, DurationsPrintInTheirLargestExactUnit) {
+  EXPECT_EQ(format_duration(0ms), "0s");
+  EXPECT_EQ(format_duration(100ms), "100ms");
+  EXPECT_EQ(format_duration(1500ms), "1500ms");
+  EXPECT_EQ(format_duration(90min), "90m");
+  EXPECT_EQ(format_duration(48h), "2d");
+}

@@ -69,6 +69,20 @@ TEST(ConsoleAuth, UsersFileIsCreatedOnceWithAGeneratedAdminPassword) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(ConsoleAuth, AUsersFileOpenToOthersIsTightenedOnLoad) {
+  auto dir = std::filesystem::temp_directory_path() / ("cordon-users-" + util::random_hex(6));
+  std::filesystem::create_directories(dir);
+  auto path = (dir / "console-users").string();
+  std::ofstream(path) << "alice:" << hash_password("a", 1000) << "\n";
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  auto loaded = load_or_create_users_file(path);
+  ASSERT_TRUE(loaded) << loaded.error();
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ConsoleAuth, AUsersFileWithABadLineNamesTheLine) {
   auto dir = std::filesystem::temp_directory_path() / ("cordon-users-" + util::random_hex(6));
   std::filesystem::create_directories(dir);

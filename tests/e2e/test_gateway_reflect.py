@@ -7,6 +7,7 @@ Maildir too) and one incident in `cordon incidents`."""
 
 import json
 import os
+import smtplib
 import subprocess
 import unittest
 
@@ -70,6 +71,23 @@ class EmbeddedDefaultFlow(GatewayCase):
         self.assertEqual(incidents[0]["action"], "block")
         self.assertEqual(incidents[0]["policies"][0]["name"], "Payment card numbers")
         self.assertIn(f"Incident ID: {incidents[0]['id']}", raw.decode())
+
+    def test_the_same_message_sent_twice_is_one_incident_seen_twice(self):
+        # A client re-sending the very same bytes: the gateway gives each
+        # submission a new X-Cordon-Queue-Id, which is not content.
+        content = (b"From: alice@example.com\r\nTo: bob@example.net\r\nSubject: card again\r\n"
+                   b"Message-ID: <resend-1@example.com>\r\n\r\n"
+                   b"My card is 4111 1111 1111 1111, exp 12/29.\r\n")
+        for attempt in range(2):
+            with smtplib.SMTP("127.0.0.1", self.port, timeout=30) as s:
+                s.sendmail("alice@example.com", ["bob@example.net"], content)
+            self.wait_maildir(attempt + 1)  # each submission is bounced with a DSN
+        self.wait(lambda: self.queue() == [], "an empty queue")
+        r = self.cordon.run("incidents", "--format", "json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        incidents = json.loads(r.stdout)
+        self.assertEqual(len(incidents), 1, incidents)
+        self.assertEqual(incidents[0]["repeat_count"], 1)  # seen once more
 
 
 if __name__ == "__main__":

@@ -48,6 +48,27 @@ TEST(IncidentsCli, MissingDatabaseListsNothing) {
   EXPECT_FALSE(std::filesystem::exists(dir.db()));  // listing never creates the database
 }
 
+// Run from another directory, a relative data_dir names nothing: that is
+// an error, not an empty list.
+TEST(IncidentsCli, MissingDataDirIsAnErrorNamingThePath) {
+  CliDir dir;
+  const std::string config = dir.config() + ".relative";
+  std::ofstream(config) << "data_dir: ./cordon-data\n";
+  for (const char* format : {"text", "json"}) {
+    auto r = run_command("cd / && " + cordon_bin() + " incidents --format " + format +
+                         " --config " + config + " 2>&1");
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_EQ(r.output.rfind("cordon: the data directory ./cordon-data (/cordon-data) does not "
+                             "exist (data_dir of " +
+                                 config + "); a relative data_dir is relative",
+                             0),
+              0u)
+        << r.output;
+    EXPECT_EQ(r.output.find("no incidents"), std::string::npos);
+  }
+  EXPECT_FALSE(std::filesystem::exists("/cordon-data"));
+}
+
 TEST(IncidentsCli, RecordedIncidentIsListedAsJsonAndText) {
   CliDir dir;
   {

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -338,4 +339,35 @@ TEST(IncidentJson, MatchesTheCliContract) {
   EXPECT_EQ(i["policies"][0]["matches"][0]["samples"][0], "4111********1111");
   EXPECT_EQ(i["policies"][0]["matches"][0]["component"], "body");
   EXPECT_NO_THROW((void)j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+namespace {
+
+unsigned mode_of(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 07777;
+}
+
+}  // namespace
+
+// Whatever the umask, the database and the WAL files SQLite adds are the
+// owner's only: incidents hold subjects, addresses and masked matches.
+TEST(SqliteStore, DatabaseIsCreatedOwnerOnlyWhateverTheUmask) {
+  TempDir dir;
+  const mode_t old_umask = ::umask(0);
+  auto store = open_store(dir.file("incidents.db"));
+  ::umask(old_umask);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->record(card_incident()).has_value());
+  EXPECT_EQ(mode_of(dir.file("incidents.db")), 0600u);
+  EXPECT_EQ(mode_of(dir.file("incidents.db-wal")), 0600u);
+}
+
+TEST(SqliteStore, AnExistingDatabaseOpenToOthersIsTightened) {
+  TempDir dir;
+  { ASSERT_TRUE(open_store(dir.file("incidents.db"))); }
+  ASSERT_EQ(::chmod(dir.file("incidents.db").c_str(), 0644), 0);
+  auto store = open_store(dir.file("incidents.db"));
+  ASSERT_TRUE(store);
+  EXPECT_EQ(mode_of(dir.file("incidents.db")), 0600u);
 }

@@ -99,6 +99,21 @@ TEST(Stamp, HashIgnoresTraceHeadersAddedOnResend) {
   EXPECT_EQ(content_hash(kMessage).size(), 64u);
 }
 
+// A client that re-sends through the gateway gets a new queue id each
+// time; cordon's own X-Cordon-* fields must not make that a new incident.
+TEST(Stamp, HashIgnoresEveryFieldCordonAdds) {
+  const std::string first = "X-Cordon-Queue-Id: 0a1b2c3d4e5f6071\r\n" + kMessage;
+  const std::string second =
+      "X-Cordon-Queue-Id: 99aabbccddeeff00\r\n"
+      "X-Cordon-DLP: bypassed, not inspected (connect)\r\n"
+      "x-cordon-inspected: abc123; pass; mac=00\r\n" +
+      kMessage;
+  EXPECT_EQ(content_hash(first), content_hash(kMessage));
+  EXPECT_EQ(content_hash(second), content_hash(kMessage));
+  // A field that merely mentions cordon is content.
+  EXPECT_NE(content_hash("X-Cordon: no\r\n" + kMessage), content_hash(kMessage));
+}
+
 TEST(Stamp, HashChangesWithBodyOrNonTraceHeaders) {
   std::string other_body = kMessage;
   other_body.replace(other_body.find("Hello"), 5, "Hullo");
@@ -152,6 +167,18 @@ TEST(Deployment, AnEmptyIdFileIsAnError) {
   auto loaded = load_or_create_deployment(dir.path());
   ASSERT_FALSE(loaded);
   EXPECT_NE(loaded.error().find("deployment-id"), std::string::npos);
+}
+
+TEST(Deployment, AKeyOpenToOthersIsTightenedOnLoad) {
+  TempDir dir;
+  ASSERT_TRUE(load_or_create_deployment(dir.path()));
+  const std::string key = dir.path() + "/deployment-key";
+  std::filesystem::permissions(
+      key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+               std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+  ASSERT_TRUE(load_or_create_deployment(dir.path()));
+  EXPECT_EQ(std::filesystem::status(key).permissions(),
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
 }  // namespace

@@ -183,5 +183,19 @@ TEST_F(QueueCli, BadConfigExitsTwo) {
   EXPECT_NE(r.output.find("missing.yaml"), std::string::npos);
 }
 
+TEST_F(QueueCli, MissingDataDirIsAnErrorNamingThePath) {
+  const auto config = dir_.path() / "elsewhere.yaml";
+  std::ofstream(config) << "data_dir: " << (dir_.path() / "no-such-data").string() << "\n";
+  for (const char* verb : {"list", "list --format json", "flush"}) {
+    auto r =
+        run_command(cordon_bin() + " queue " + verb + " --config " + config.string() + " 2>&1");
+    EXPECT_EQ(r.exit_code, 2) << verb << ": " << r.output;
+    EXPECT_EQ(r.output, "cordon queue: the data directory " +
+                            (dir_.path() / "no-such-data").string() +
+                            " does not exist (data_dir of " + config.string() + ")\n")
+        << verb;
+  }
+}
+
 }  // namespace
 }  // namespace cordon::queue

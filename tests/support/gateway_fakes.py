@@ -14,7 +14,8 @@ import smtplib
 import socket
 import threading
 
-TRACE_HEADERS = {"received", "return-path", "delivered-to", "x-original-to", "x-cordon-inspected"}
+# ... and every field whose name starts with x-cordon- (cordon's own trace).
+TRACE_HEADERS = {"received", "return-path", "delivered-to", "x-original-to"}
 
 
 def deployment(data_dir):
@@ -38,7 +39,8 @@ def content_hash(content):
         elif in_header:
             if line[:1] not in (b" ", b"\t"):
                 name = line.split(b":", 1)[0].strip().lower().decode(errors="replace")
-                in_trace = b":" in line and name in TRACE_HEADERS
+                in_trace = b":" in line and (name in TRACE_HEADERS or
+                                             name.startswith("x-cordon-"))
             if in_trace:
                 continue
         h.update(line)

@@ -10,12 +10,16 @@
 
 namespace cordon::config {
 
-// Throws yaml::LoadFailure on the first error.
-std::vector<policy::Policy> read_policies(const YAML::Node& node, SourceMark fallback);
-
 namespace yaml {
 class MapReader;
-}
+class Problems;
+}  // namespace yaml
+
+// Each policy's first error is recorded in `problems` and the next policy
+// is read; throws yaml::LoadFailure when `node` is not a list.
+std::vector<policy::Policy> read_policies(const YAML::Node& node, SourceMark fallback,
+                                          yaml::Problems& problems);
+
 // `on_unscannable: block | flag | pass`, or the long form
 // `on_unscannable: {action, severity, reply}`; the default when absent.
 policy::Unscannable read_on_unscannable(const yaml::MapReader& top);
