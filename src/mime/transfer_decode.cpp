@@ -300,6 +300,15 @@ std::vector<UuencodedBlock> find_uuencoded_blocks(std::string_view text, std::si
   bool open = false;
   std::string name;
   while (pos < text.size()) {
+    if (!open) {
+      // Outside a file only a "begin " line matters: jump to the next one
+      // instead of reading the text line by line.
+      std::size_t begin = text.find("begin ", pos);
+      while (begin != std::string_view::npos && begin > 0 && text[begin - 1] != '\n')
+        begin = text.find("begin ", begin + 1);
+      if (begin == std::string_view::npos) break;
+      pos = begin;
+    }
     std::size_t line_start = pos;
     std::string_view line = next_line(text, pos);
     if (!open) {
