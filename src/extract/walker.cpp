@@ -133,8 +133,9 @@ bool looks_like_prose(std::string_view text) {
     if (end == std::string_view::npos) end = text.size();
     std::string_view line = text.substr(pos, end - pos);
     while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    // The first byte first: most lines start with none of these.
     for (std::string_view start : kLineStarts)
-      if (line.starts_with(start)) return false;
+      if (!line.empty() && line.front() == start.front() && line.starts_with(start)) return false;
     pos = end + 1;
   }
   return true;
