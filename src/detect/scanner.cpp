@@ -199,7 +199,8 @@ struct Scanner::Impl {
     // Matching runs on the folded text; findings are mapped back to the
     // code points they came from.
     const std::string_view unfolded = text;
-    const bool is_folded = text::fold_for_matching(text, folded, fold_map);
+    // Only non-ASCII code points fold: ASCII text is matched as it is.
+    const bool is_folded = !checked.ascii && text::fold_for_matching(text, folded, fold_map);
     if (is_folded) text = folded;
     raw.clear();
     candidates.clear();

@@ -4,13 +4,15 @@
 #include <algorithm>
 
 #include "extract/detail/budget.hpp"
-#include "extract/extract.hpp"
 #include "extract/detail/walker.hpp"
+#include "extract/extract.hpp"
 
 namespace cordon::extract {
 
 struct Extractor::Impl {
   detail::MagicPtr magic;
+  detail::MagicPtr quick;  // without the soft-magic tests; may be null
+  detail::MagicSets sets() const { return {magic.get(), quick.get()}; }
 };
 
 Extractor::Extractor(std::unique_ptr<Impl> impl, const Limits& limits)
@@ -29,6 +31,9 @@ Result<Extractor, Error> Extractor::create(const Limits& limits) {
   }
   auto impl = std::make_unique<Impl>();
   impl->magic = std::move(magic);
+  // Only a faster path for prose: without it the full handle answers.
+  detail::MagicPtr quick(magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR | MAGIC_NO_CHECK_SOFT));
+  if (quick && magic_load(quick.get(), nullptr) == 0) impl->quick = std::move(quick);
   return Extractor(std::move(impl), limits);
 }
 
@@ -37,15 +42,15 @@ std::string Extractor::detect_type(std::string_view bytes) {
   Limits shallow = limits_;
   shallow.max_depth = 0;
   detail::Budget budget(shallow);
-  detail::Walker walker(impl_->magic.get(), budget, "file");
+  detail::Walker walker(impl_->sets(), budget, "file");
   Extraction out;
   walker.visit("", "file", bytes, 0, out);
-  return out.items.empty() ? detail::magic_type(impl_->magic.get(), bytes) : out.items.front().type;
+  return out.items.empty() ? detail::magic_type(impl_->sets(), bytes) : out.items.front().type;
 }
 
 Extraction Extractor::extract(std::string_view name, std::string_view bytes) {
   detail::Budget budget(limits_);
-  detail::Walker walker(impl_->magic.get(), budget, std::string(name));
+  detail::Walker walker(impl_->sets(), budget, std::string(name));
   Extraction out;
   walker.visit("", std::string(name), bytes, 0, out);
   out.limits = budget.take_hits();
@@ -81,10 +86,11 @@ Expansion Extractor::expand(mime::Message& message) {
       continue;
     }
     if (budget.exhausted()) {
-      message.problems.push_back({mime::ProblemKind::extraction_limit, c.name, c.name + " not inspected: an expansion limit was reached"});
+      message.problems.push_back({mime::ProblemKind::extraction_limit, c.name,
+                                  c.name + " not inspected: an expansion limit was reached"});
       continue;
     }
-    detail::Walker walker(impl_->magic.get(), budget, c.name);
+    detail::Walker walker(impl_->sets(), budget, c.name);
     Extraction ex;
     walker.visit("", name, c.data, 0, ex);
     for (auto& item : ex.items) {
@@ -92,7 +98,9 @@ Expansion Extractor::expand(mime::Message& message) {
       expansion.files.push_back(
           FileFacts{component, item.name, item.type, item.size, item.encrypted});
       if (item.encrypted)
-        message.problems.push_back({mime::ProblemKind::encrypted, component, component + " is encrypted (password-protected) and cannot be inspected"});
+        message.problems.push_back(
+            {mime::ProblemKind::encrypted, component,
+             component + " is encrypted (password-protected) and cannot be inspected"});
       if (item.path.empty()) {
         // The MIME parser's text of a plain-text attachment honours the
         // declared charset; for every other format (RTF, HTML, documents
@@ -120,14 +128,16 @@ Expansion Extractor::expand(mime::Message& message) {
   for (auto& m : added) message.components.push_back(std::move(m));
   expansion.limits = budget.take_hits();
   expansion.on_limit = limits_.on_limit;
-  for (const auto& hit : expansion.limits) message.problems.push_back({mime::ProblemKind::extraction_limit, hit.where, describe(hit)});
+  for (const auto& hit : expansion.limits)
+    message.problems.push_back({mime::ProblemKind::extraction_limit, hit.where, describe(hit)});
   return expansion;
 }
 
 Expansion expand(mime::Message& message, const Limits& limits) {
   auto extractor = Extractor::create(limits);
   if (!extractor) {
-    message.problems.push_back({mime::ProblemKind::extractor_unavailable, "attachments", "attachments not extracted: " + extractor.error().detail});
+    message.problems.push_back({mime::ProblemKind::extractor_unavailable, "attachments",
+                                "attachments not extracted: " + extractor.error().detail});
     return {};
   }
   return extractor->expand(message);

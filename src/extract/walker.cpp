@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 
 #include "extract/detail/archive_reader.hpp"
 #include "extract/detail/documents.hpp"
@@ -90,12 +91,70 @@ std::string last_element(const std::string& path) {
 
 }  // namespace
 
-std::string magic_type(magic_set* magic, std::string_view bytes) {
+std::optional<std::string_view> signature_type(std::string_view bytes) {
+  // libmagic's own answers for these signatures (its rules for them carry
+  // one MIME type whatever follows).
+  static constexpr std::pair<std::string_view, std::string_view> kSignatures[] = {
+      {"%PDF-", "application/pdf"},   {"\x89PNG\r\n\x1a\n", "image/png"},
+      {"GIF87a", "image/gif"},        {"GIF89a", "image/gif"},
+      {"\xFF\xD8\xFF", "image/jpeg"}, {"\x1F\x8B\x08", "application/gzip"},
+      {"{\\rtf", "text/rtf"}};
+  for (auto [signature, type] : kSignatures)
+    if (bytes.starts_with(signature)) return type;
+  return std::nullopt;
+}
+
+bool looks_like_prose(std::string_view text) {
+  const auto is_alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  if (text.empty() || !is_alnum(text.front())) return false;
+  // Markup anywhere (HTML, XML, SGML, PHP) and control characters
+  // (troff, terminal escapes, binary data).
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '<' || c == 0x7F || (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f'))
+      return false;
+  }
+  // A header or mail block: "Name: value" or an mbox "From " first line.
+  std::size_t name = 0;
+  while (name < text.size() && (is_alnum(text[name]) || text[name] == '-' || text[name] == '_'))
+    ++name;
+  if ((name < text.size() && text[name] == ':') || text.starts_with("From ")) return false;
+  // Lines that start a script, a diff, a TeX or troff source, an armoured
+  // key, or a program in the languages libmagic names.
+  static constexpr std::string_view kLineStarts[] = {
+      "#",        "%",        ".",       "\\",       "@",     "--- ",     "+++ ",   "-----BEGIN",
+      "diff ",    "Index:",   "begin ",  "import ",  "from ", "package ", "def ",   "class ",
+      "function", "use ",     "module ", "program ", "sub ",  "var ",     "let ",   "const ",
+      "public ",  "private ", "static ", "struct ",  "int ",  "void ",    "BEGIN:", "[",
+      "{",        "(",        "/*",      "//",       ";"};
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    // The first byte first: most lines start with none of these.
+    for (std::string_view start : kLineStarts)
+      if (!line.empty() && line.front() == start.front() && line.starts_with(start)) return false;
+    pos = end + 1;
+  }
+  return true;
+}
+
+std::string magic_type(const MagicSets& magic, std::string_view bytes) {
   if (bytes.empty()) return "application/x-empty";
   if (bytes.starts_with(kCfbSignature) && cfb_holds_encrypted_package(bytes))
     return "application/encrypted";
-  const char* t =
-      magic ? magic_buffer(magic, bytes.data(), std::min(bytes.size(), kMagicWindow)) : nullptr;
+  if (auto known = signature_type(bytes)) return std::string(*known);
+  const std::string_view window = bytes.substr(0, kMagicWindow);
+  const char* t = nullptr;
+  if (magic.quick && looks_like_prose(window)) {
+    // What the quick handle answers for prose is the full answer too: its
+    // CSV and JSON tests are the ones the full handle runs first.
+    t = magic_buffer(magic.quick, window.data(), window.size());
+    if (t && !one_of(t, {"text/plain", "text/csv", "application/json"})) t = nullptr;
+  }
+  if (!t && magic.full) t = magic_buffer(magic.full, window.data(), window.size());
   std::string type = t ? t : "application/octet-stream";
   std::transform(type.begin(), type.end(), type.begin(),
                  [](unsigned char c) { return std::tolower(c); });
@@ -133,7 +192,9 @@ void Walker::visit(const std::string& path, const std::string& name, std::string
     DocumentText d = pdf_text(bytes, where(path), budget_);
     out.items[index].text = std::move(d.text);
     out.items[index].encrypted = d.encrypted;
-    if (!d.problem.empty()) out.problems.push_back({mime::ProblemKind::decode_error, where(path), where(path) + ": " + d.problem});
+    if (!d.problem.empty())
+      out.problems.push_back(
+          {mime::ProblemKind::decode_error, where(path), where(path) + ": " + d.problem});
   } else if (type == "text/rtf" || type == "application/rtf") {
     out.items[index].text = rtf_text(bytes);
   } else if (type == "text/html" || type == "application/xhtml+xml") {
@@ -206,12 +267,17 @@ void Walker::message(std::size_t index, std::string_view bytes, std::size_t dept
   if (!may_descend(index, depth, out)) return;
   auto parsed = mime::parse(bytes);
   if (!parsed) {
-    const auto kind = parsed.error().code == mime::ParseErrorCode::empty_input ? mime::ProblemKind::malformed : mime::ProblemKind::decode_error;
-    out.problems.push_back({kind, where(out.items[index].path), where(out.items[index].path) + ": " + parsed.error().detail});
+    const auto kind = parsed.error().code == mime::ParseErrorCode::empty_input
+                          ? mime::ProblemKind::malformed
+                          : mime::ProblemKind::decode_error;
+    out.problems.push_back({kind, where(out.items[index].path),
+                            where(out.items[index].path) + ": " + parsed.error().detail});
     return;
   }
   // What the attached message's own parse could not read is as unread here.
-  for (auto& p : parsed->problems) out.problems.push_back({p.kind, where(out.items[index].path), where(out.items[index].path) + ": " + p.detail});
+  for (auto& p : parsed->problems)
+    out.problems.push_back(
+        {p.kind, where(out.items[index].path), where(out.items[index].path) + ": " + p.detail});
   const std::string path = out.items[index].path;
   out.items[index].container = true;
   std::string text;

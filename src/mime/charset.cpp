@@ -70,10 +70,6 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
   return n;
 }
 
-bool has_non_ascii(std::string_view s) {
-  return util::ascii_prefix_length(s) != s.size();
-}
-
 class Output {
  public:
   Output(Utf8Text& r, std::size_t cap) : r_(r), cap_(cap) {}
@@ -304,10 +300,12 @@ Utf8Text to_utf8(std::string_view bytes, std::string_view declared_charset,
   // 7-bit stateful encodings (ISO-2022-*, UTF-7, HZ) are not ASCII even
   // when every byte is below 0x80.
   bool stateful = name.starts_with("iso-2022") || name == "utf-7" || name == "hz-gb-2312";
-  if (!stateful && is_valid_utf8(bytes)) {
+  // One pass over the usual all-ASCII text: its prefix is the whole of it.
+  const std::size_t ascii = util::ascii_prefix_length(bytes);
+  if (!stateful && (ascii == bytes.size() || is_valid_utf8(bytes.substr(ascii)))) {
     // Valid multi-byte UTF-8 under a legacy label is far more often a wrong
     // label than legacy text that happens to form valid UTF-8.
-    r.charset_used = has_non_ascii(bytes) ? "utf-8" : (name.empty() ? "us-ascii" : name);
+    r.charset_used = ascii != bytes.size() ? "utf-8" : (name.empty() ? "us-ascii" : name);
     if (!out.append(bytes)) {
       // Cut at a character boundary so the text stays valid UTF-8.
       std::size_t cut = std::min(bytes.size(), max_output);

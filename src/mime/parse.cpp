@@ -244,7 +244,8 @@ class Builder {
       attached_message(e, scope);
     } else if (!e.children.empty()) {
       if (e.content.subtype == "encrypted") {
-        problems_.add(ProblemKind::encrypted, label(e), "encrypted content in " + label(e) + " cannot be inspected");
+        problems_.add(ProblemKind::encrypted, label(e),
+                      "encrypted content in " + label(e) + " cannot be inspected");
       }
       hidden_text(e.preamble, scope);
       for (const Entity& child : e.children) walk(child, scope);
@@ -274,16 +275,23 @@ class Builder {
 
   void leaf(const Entity& e, const Scope& scope) {
     const ContentInfo& c = e.content;
-    std::string data;
+    std::string decoded;
     DecodeReport report;
-    decode_transfer(e.body, c.encoding, budget_, data, report);
+    // A 7bit/8bit/binary body within the budget is its own decoded form:
+    // read in place rather than copied.
+    const bool in_place = c.encoding == TransferEncoding::identity && e.body.size() <= budget_;
+    if (!in_place) decode_transfer(e.body, c.encoding, budget_, decoded, report);
+    const std::string_view data = in_place ? e.body : std::string_view(decoded);
     if (report.invalid_chars > 0) {
-      problems_.add(ProblemKind::transfer_encoding, label(e), std::string(encoding_name(c.encoding)) + " decoding errors in " + label(e) +
-                    " (" + std::to_string(report.invalid_chars) + " invalid characters skipped)");
+      problems_.add(ProblemKind::transfer_encoding, label(e),
+                    std::string(encoding_name(c.encoding)) + " decoding errors in " + label(e) +
+                        " (" + std::to_string(report.invalid_chars) +
+                        " invalid characters skipped)");
     }
     if (report.incomplete) {
-      problems_.add(ProblemKind::transfer_encoding, label(e), std::string(encoding_name(c.encoding)) + " data in " + label(e) +
-                    " is incomplete (truncated part?)");
+      problems_.add(ProblemKind::transfer_encoding, label(e),
+                    std::string(encoding_name(c.encoding)) + " data in " + label(e) +
+                        " is incomplete (truncated part?)");
     }
     if (report.truncated) limit_reached(e);
     // An unknown encoding decoded by its looks: what was written is
@@ -320,7 +328,10 @@ class Builder {
     }
     std::vector<Component> files;
     if (comp.is_text) files = inline_uuencoded(data, e, scope);
-    comp.data = std::move(data);
+    if (in_place)
+      comp.data.assign(data);
+    else
+      comp.data = std::move(decoded);
     push(std::move(comp));
     for (Component& file : files) push(std::move(file));
   }
@@ -335,8 +346,9 @@ class Builder {
     bool more = false;
     std::vector<UuencodedBlock> blocks = find_uuencoded_blocks(data, kMaxInlineFiles, more);
     if (more) {
-      problems_.add(ProblemKind::decode_error, label(e), "more than " + std::to_string(kMaxInlineFiles) + " uuencoded files in " +
-                    label(e) + "; the rest were scanned as written");
+      problems_.add(ProblemKind::decode_error, label(e),
+                    "more than " + std::to_string(kMaxInlineFiles) + " uuencoded files in " +
+                        label(e) + "; the rest were scanned as written");
     }
     std::size_t index = 0;
     for (const UuencodedBlock& block : blocks) {
@@ -346,7 +358,8 @@ class Builder {
       decode_transfer(block.encoded, TransferEncoding::uuencode, budget_, decoded, report);
       if (report.truncated) limit_reached(e);
       if (report.incomplete) {
-        problems_.add(ProblemKind::transfer_encoding, label(e), "uuencoded file in " + label(e) + " has no end line (truncated?)");
+        problems_.add(ProblemKind::transfer_encoding, label(e),
+                      "uuencoded file in " + label(e) + " has no end line (truncated?)");
       }
       ContentInfo info;
       info.media_type = "application";
@@ -379,8 +392,9 @@ class Builder {
     Utf8Text converted = to_utf8(data, charset, budget_);
     if (converted.truncated) limit_reached(e);
     if (converted.replaced > 0) {
-      problems_.add(ProblemKind::charset, label(e), std::to_string(converted.replaced) + " invalid " + converted.charset_used +
-                    " sequence(s) in " + label(e) + " replaced");
+      problems_.add(ProblemKind::charset, label(e),
+                    std::to_string(converted.replaced) + " invalid " + converted.charset_used +
+                        " sequence(s) in " + label(e) + " replaced");
     }
     if (html) return html_to_text(converted.text);
     return std::move(converted.text);
@@ -411,16 +425,18 @@ class Builder {
   void limit_reached(const Entity& e) {
     if (limit_reported_) return;
     limit_reported_ = true;
-    problems_.add(ProblemKind::decoded_size_limit, label(e), "decoded size limit of " + std::to_string(max_decoded_) + " bytes reached in " +
-                  label(e) + "; the rest was not inspected");
+    problems_.add(ProblemKind::decoded_size_limit, label(e),
+                  "decoded size limit of " + std::to_string(max_decoded_) + " bytes reached in " +
+                      label(e) + "; the rest was not inspected");
   }
 
   // A message/partial fragment, kept until every part has been seen.
   void fragment(const Entity& e, std::string_view data) {
     const ContentInfo& c = e.content;
     if (reassembling_) {
-      problems_.add(ProblemKind::partial_message, label(e), "message/partial fragment in " + label(e) +
-                    " of a reassembled message is not reassembled again; scanned as written");
+      problems_.add(ProblemKind::partial_message, label(e),
+                    "message/partial fragment in " + label(e) +
+                        " of a reassembled message is not reassembled again; scanned as written");
       return;
     }
     charge(data.size());
@@ -458,11 +474,12 @@ class Builder {
                      (f->number > 0 ? std::to_string(f->number) : std::string("?"));
         std::string shown;
         sanitize_utf8(std::string_view(id).substr(0, 80), shown);
-        problems_.add(ProblemKind::partial_message, group.front()->where, "message/partial \"" + shown + "\": fragment(s) " + numbers + " of " +
-                      (total > 0 ? std::to_string(total) : std::string("?")) + " (first in " +
-                      group.front()->where +
-                      ") cannot be reassembled, the rest are not in this message; "
-                      "scanned as written");
+        problems_.add(ProblemKind::partial_message, group.front()->where,
+                      "message/partial \"" + shown + "\": fragment(s) " + numbers + " of " +
+                          (total > 0 ? std::to_string(total) : std::string("?")) + " (first in " +
+                          group.front()->where +
+                          ") cannot be reassembled, the rest are not in this message; "
+                          "scanned as written");
         continue;
       }
       std::string whole;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 namespace cordon::mime::detail {
 
@@ -289,6 +290,37 @@ bool begin_line(std::string_view line, std::string& name) {
   return true;
 }
 
+// Start of the next line at or after line start `from` that begins with
+// "begin ", or npos. Sixteen positions at a time look for a line break
+// followed by 'b' (rare in text), and only those are checked in full:
+// string_view::find would stop at every 'b', memmem is hardly faster.
+std::size_t find_begin_line(std::string_view text, std::size_t from) {
+  constexpr std::string_view kBegin = "begin ";
+  if (from == 0 && text.starts_with(kBegin)) return 0;
+  using Bytes = unsigned char __attribute__((vector_size(16)));
+  const char* p = text.data();
+  const std::size_t n = text.size();
+  // A line at `from` > 0 is preceded by its line break at from - 1.
+  std::size_t i = from == 0 ? 0 : from - 1;
+  auto full_match = [&](std::size_t at) {
+    return p[at] == '\n' && text.substr(at + 1, kBegin.size()) == kBegin;
+  };
+  for (; i + 17 <= n; i += 16) {
+    Bytes here, next;
+    std::memcpy(&here, p + i, 16);
+    std::memcpy(&next, p + i + 1, 16);
+    const auto hits = (here == '\n') & (next == 'b');
+    std::uint64_t halves[2];
+    std::memcpy(halves, &hits, sizeof halves);
+    if ((halves[0] | halves[1]) == 0) continue;
+    for (std::size_t k = i; k < i + 16; ++k)
+      if (full_match(k)) return k + 1;
+  }
+  for (; i < n; ++i)
+    if (full_match(i)) return i + 1;
+  return std::string_view::npos;
+}
+
 }  // namespace
 
 std::vector<UuencodedBlock> find_uuencoded_blocks(std::string_view text, std::size_t max_blocks,
@@ -300,6 +332,13 @@ std::vector<UuencodedBlock> find_uuencoded_blocks(std::string_view text, std::si
   bool open = false;
   std::string name;
   while (pos < text.size()) {
+    if (!open) {
+      // Outside a file only a "begin " line matters: jump to the next one
+      // instead of reading the text line by line.
+      const std::size_t begin = find_begin_line(text, pos);
+      if (begin == std::string_view::npos) break;
+      pos = begin;
+    }
     std::size_t line_start = pos;
     std::string_view line = next_line(text, pos);
     if (!open) {

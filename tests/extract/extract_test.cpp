@@ -2,8 +2,10 @@
 // time by real tools: true types, text in reading order, component paths
 // of archive members, and encryption reported instead of passed as clean.
 #include <gtest/gtest.h>
+#include <magic.h>
 
 #include <algorithm>
+#include <cctype>
 #include <memory>
 
 #include "extract/corpus.hpp"
@@ -69,6 +71,53 @@ TEST_F(ExtractFormats, DetectsTrueTypesFromContentNotNames) {
   EXPECT_EQ(extractor_->detect_type(corpus_->read("plain.tar")), "application/x-tar");
   EXPECT_EQ(extractor_->detect_type(corpus_->read("secret.docx")), "application/encrypted");
   EXPECT_EQ(extractor_->detect_type(""), "application/x-empty");
+}
+
+// Signatures and prose are typed without libmagic's soft-magic tests; the
+// answer must be the one libmagic gives with every test.
+TEST_F(ExtractFormats, TypesFoundWithoutSoftMagicTestsAreLibmagicsOwn) {
+  std::unique_ptr<magic_set, decltype(&magic_close)> magic(
+      magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR), &magic_close);
+  ASSERT_TRUE(magic);
+  ASSERT_EQ(magic_load(magic.get(), nullptr), 0);
+  using namespace std::string_literals;
+  const std::string prose =
+      "Dear team, please find the quarterly figures below.\n"
+      "Revenue grew in every region, and costs stayed flat.\n\n"
+      "Regards, Ann\n";
+  const std::vector<std::string> samples = {
+      corpus_->read("statement.pdf"),
+      corpus_->read("locked.pdf"),
+      corpus_->read("letter.rtf"),
+      corpus_->read("statement.pdf.gz"),
+      corpus_->read("bundle.tar.gz"),
+      prose,
+      "Gr\xC3\xBC\xC3\x9F" "e aus M\xC3\xBCnchen, bis bald.\nAnn\n",
+      "id,name,card\n1,Ann,4111\n2,Bob,5500\n3,Eve,3400\n",
+      "{\"customer\": \"Ann\", \"card\": 4111}\n",
+      "#include <stdio.h>\nint main(void) { return 0; }\n",
+      "#!/bin/sh\necho hello\n",
+      "import os\nprint(os.name)\n",
+      "package main\n\nfunc main() {}\n",
+      "<html><body><p>hello</p></body></html>\n",
+      "Quarterly figures <b>attached</b>.\n",
+      "From: a@example.com\nTo: b@example.com\nSubject: hi\n\nhello\n",
+      "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQENBF0AAAAB\n-----END PGP PUBLIC KEY BLOCK-----\n",
+      "%!PS-Adobe-3.0\n%%Title: x\nshowpage\n",
+      "\\documentclass{article}\n\\begin{document}hi\\end{document}\n",
+      ".TH CORDON 1\n.SH NAME\ncordon\n",
+      "\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x02\0\0\0\x90\x91\x68\x36"s,
+      "GIF89a\x01\0\x01\0\x80\0\0\0\0\0\xff\xff\xff!\xf9\x04\x01\0\0\0\0,"s,
+      "\xFF\xD8\xFF\xE0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0"s,
+  };
+  for (const std::string& sample : samples) {
+    const char* full = magic_buffer(magic.get(), sample.data(), sample.size());
+    ASSERT_NE(full, nullptr);
+    std::string expected(full);
+    std::transform(expected.begin(), expected.end(), expected.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    EXPECT_EQ(extractor_->detect_type(sample), expected) << sample.substr(0, 40);
+  }
 }
 
 TEST_F(ExtractFormats, XlsxYieldsSharedInlineAndNumericCellsOfEverySheetRowByRow) {

@@ -120,5 +120,21 @@ TEST(TransferDecode, FindsUuencodedBlocksInText) {
   EXPECT_TRUE(more);
 }
 
+TEST(TransferDecode, FindsUuencodedBlocksAnywhereInLongTextButOnlyAtLineStarts) {
+  bool more = false;
+  const std::string prose(1000, 'b');  // every byte could start "begin"
+  for (std::size_t pad = 0; pad < 40; ++pad) {
+    const std::string text = prose + " not begin 644 x.txt\r\n" + std::string(pad, 'a') +
+                             "\r\nbegin 644 y.txt\r\n#86)C\r\n`\r\nend\r\n";
+    auto blocks = find_uuencoded_blocks(text, 16, more);
+    ASSERT_EQ(blocks.size(), 1u) << pad;
+    EXPECT_EQ(blocks[0].name, "y.txt") << pad;
+  }
+  // The last line of the text, shorter than the stride.
+  auto tail = find_uuencoded_blocks(prose + "\nbegin 644 z", 16, more);
+  ASSERT_EQ(tail.size(), 1u);
+  EXPECT_EQ(tail[0].name, "z");
+}
+
 }  // namespace
 }  // namespace cordon::mime::detail
