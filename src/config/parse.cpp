@@ -122,10 +122,11 @@ GatewayConfig read_gateway(const MapReader& top) {
   return g;
 }
 
-BlockReplyConfig read_block_reply(const MapReader& prevent) {
-  MapReader m(prevent.get("block_reply"), "prevent.block_reply",
+BlockReplyConfig read_block_reply(const MapReader& role) {
+  const std::string where = role.section() + ".block_reply";
+  MapReader m(role.get("block_reply"), where,
               {"code", "enhanced", "max_reply_bytes", "max_line_bytes"},
-              prevent.value_mark("block_reply"));
+              role.value_mark("block_reply"));
   BlockReplyConfig b;
   b.mark = m.mark();
   b.code = static_cast<int>(m.unsigned_number("code", 550, 500, 599));
@@ -139,7 +140,7 @@ BlockReplyConfig read_block_reply(const MapReader& prevent) {
       b.enhanced.find('.', dot2 + 1) != std::string::npos || dot1 == 0 || dot2 == dot1 + 1 ||
       dot2 + 1 == b.enhanced.size() || b.enhanced[0] != '5' || dot1 != 1)
     fail_at(m.value_mark("enhanced"),
-            "prevent.block_reply.enhanced must be an RFC 3463 code of class 5, like 5.7.0, got '" +
+            where + ".enhanced must be an RFC 3463 code of class 5, like 5.7.0, got '" +
                 b.enhanced + "'");
   // 64 octets leave room for "550-5.7.0 " and some text; 512 is RFC 5321's limit.
   b.max_line_bytes = m.unsigned_number("max_line_bytes", b.max_line_bytes, 64, 512);
@@ -160,6 +161,38 @@ PreventConfig read_prevent(const MapReader& top) {
   p.filters = read_filters(m, "prevent");
   p.client_networks = cidr_list(m, "client_networks");
   return p;
+}
+
+MilterConfig read_milter(const MapReader& top) {
+  MapReader m(top.get("milter"), "milter",
+              {"listen", "max_frame_bytes", "max_message_size", "idle_timeout", "progress_interval",
+               "block_reply", "filters"},
+              top.value_mark("milter"));
+  MilterConfig c;
+  const std::string listen = m.string("listen", c.listen.to_string());
+  if (listen.rfind("unix:", 0) == 0) {
+    c.unix_path = listen.substr(5);
+    if (c.unix_path.empty() || c.unix_path.front() != '/')
+      fail_at(
+          m.value_mark("listen"),
+          "milter.listen: a unix socket needs an absolute path, like unix:/run/cordon/milter.sock");
+  } else {
+    c.listen = m.host_port("listen", c.listen, true);
+  }
+  // A body chunk is at most 64 KiB; the frame must hold one.
+  c.max_frame_bytes = m.unsigned_number("max_frame_bytes", c.max_frame_bytes, 65536 + 16, 1u << 30);
+  c.max_message_size = m.size("max_message_size", c.max_message_size);
+  if (c.max_message_size == 0)
+    fail_at(m.value_mark("max_message_size"), "milter.max_message_size must not be 0");
+  c.idle_timeout = m.duration("idle_timeout", c.idle_timeout);
+  if (c.idle_timeout < std::chrono::seconds(1))
+    fail_at(m.value_mark("idle_timeout"), "milter.idle_timeout must be at least 1s");
+  c.progress_interval = m.duration("progress_interval", c.progress_interval);
+  if (c.progress_interval < std::chrono::milliseconds(100))
+    fail_at(m.value_mark("progress_interval"), "milter.progress_interval must be at least 100ms");
+  c.block_reply = read_block_reply(m);
+  c.filters = read_filters(m, "milter");
+  return c;
 }
 
 MonitorConfig read_monitor(const MapReader& top) {
@@ -296,8 +329,8 @@ LogConfig read_log(const MapReader& top) {
 
 Config read_config(const YAML::Node& root) {
   MapReader top(root, "the configuration",
-                {"data_dir", "incidents", "gateway", "prevent", "monitor", "console", "policies",
-                 "on_unscannable", "smtp", "mime", "attachments", "log"},
+                {"data_dir", "incidents", "gateway", "prevent", "monitor", "milter", "console",
+                 "policies", "on_unscannable", "smtp", "mime", "attachments", "log"},
                 SourceMark{1, 1});
   Config c;
   c.data_dir = top.string("data_dir", c.data_dir);
@@ -310,6 +343,7 @@ Config read_config(const YAML::Node& root) {
   if (top.has("gateway")) c.gateway = read_gateway(top);
   if (top.has("prevent")) c.prevent = read_prevent(top);
   if (top.has("monitor")) c.monitor = read_monitor(top);
+  if (top.has("milter")) c.milter = read_milter(top);
   if (top.has("console")) c.console = read_console(top);
   c.smtp = read_smtp(top);
   c.mime = read_mime(top);

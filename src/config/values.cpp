@@ -59,6 +59,8 @@ std::string_view to_string(Role role) {
       return "prevent";
     case Role::monitor:
       return "monitor";
+    case Role::milter:
+      return "milter";
     case Role::console:
       return "console";
   }
@@ -70,6 +72,7 @@ std::vector<Role> Config::roles() const {
   if (gateway) out.push_back(Role::gateway);
   if (prevent) out.push_back(Role::prevent);
   if (monitor) out.push_back(Role::monitor);
+  if (milter) out.push_back(Role::milter);
   if (console) out.push_back(Role::console);
   return out;
 }
