@@ -11,12 +11,13 @@
 // the message is inspected as written); and nothing it would not use:
 // unknown commands are declined when the MTA allows it.
 //
-// Error policy (fail closed): a command whose payload does not parse, or a
-// command the protocol does not define, is logged and never answered (an
-// answer the MTA did not expect would be read as the reply to a later
-// event, possibly as an accept); the message under way is then tempfailed
-// at its end. A modification the MTA did not allow turns the decision into
-// a tempfail: cordon never accepts a message it could not act on.
+// Error policy (fail closed): a command the protocol does not define is
+// logged and never answered (an answer the MTA did not expect would be read
+// as the reply to a later event, possibly as an accept); a known command
+// whose payload does not parse is logged and answered as its step was
+// negotiated. Either way the message under way is tempfailed at its end. A
+// modification the MTA did not allow turns the decision into a tempfail:
+// cordon never accepts a message it could not act on.
 #pragma once
 
 #include <cstddef>
