@@ -44,6 +44,16 @@ std::vector<Cidr> cidr_list(const MapReader& m, std::string_view key) {
   return out;
 }
 
+// A duration of at least `min` (written as `min_text` in the error).
+Duration duration_at_least(const MapReader& m, std::string_view key, Duration fallback,
+                           Duration min, std::string_view min_text) {
+  Duration d = m.duration(key, fallback);
+  if (d < min)
+    fail_at(m.value_mark(key),
+            m.section() + "." + std::string(key) + " must be at least " + std::string(min_text));
+  return d;
+}
+
 FilterConfig read_filters(const MapReader& parent, const std::string& section) {
   MapReader m(parent.get("filters"), section + ".filters", {"sender", "recipient"},
               parent.value_mark("filters"));
@@ -184,12 +194,10 @@ MilterConfig read_milter(const MapReader& top) {
   c.max_message_size = m.size("max_message_size", c.max_message_size);
   if (c.max_message_size == 0)
     fail_at(m.value_mark("max_message_size"), "milter.max_message_size must not be 0");
-  c.idle_timeout = m.duration("idle_timeout", c.idle_timeout);
-  if (c.idle_timeout < std::chrono::seconds(1))
-    fail_at(m.value_mark("idle_timeout"), "milter.idle_timeout must be at least 1s");
-  c.progress_interval = m.duration("progress_interval", c.progress_interval);
-  if (c.progress_interval < std::chrono::milliseconds(100))
-    fail_at(m.value_mark("progress_interval"), "milter.progress_interval must be at least 100ms");
+  c.idle_timeout =
+      duration_at_least(m, "idle_timeout", c.idle_timeout, std::chrono::seconds(1), "1s");
+  c.progress_interval = duration_at_least(m, "progress_interval", c.progress_interval,
+                                          std::chrono::milliseconds(100), "100ms");
   c.block_reply = read_block_reply(m);
   c.filters = read_filters(m, "milter");
   return c;
@@ -274,12 +282,10 @@ SmtpLimits read_smtp(const MapReader& top) {
   s.max_connection_rate_per_client = m.unsigned_number(
       "max_connection_rate_per_client", s.max_connection_rate_per_client, 0, 1000000);
   s.client_limit_exceptions = cidr_list(m, "client_limit_exceptions");
-  s.max_session_time = m.duration("max_session_time", s.max_session_time);
-  if (s.max_session_time < std::chrono::seconds(1))
-    fail_at(m.value_mark("max_session_time"), "smtp.max_session_time must be at least 1s");
-  s.max_data_time = m.duration("max_data_time", s.max_data_time);
-  if (s.max_data_time < std::chrono::seconds(1))
-    fail_at(m.value_mark("max_data_time"), "smtp.max_data_time must be at least 1s");
+  s.max_session_time =
+      duration_at_least(m, "max_session_time", s.max_session_time, std::chrono::seconds(1), "1s");
+  s.max_data_time =
+      duration_at_least(m, "max_data_time", s.max_data_time, std::chrono::seconds(1), "1s");
   if (s.max_data_time > s.max_session_time)
     fail_at(m.value_mark(m.has("max_data_time") ? "max_data_time" : "max_session_time"),
             "smtp.max_data_time must not exceed smtp.max_session_time");

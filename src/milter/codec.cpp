@@ -193,22 +193,25 @@ std::string encode_add_header(std::string_view name, std::string_view value) {
   return encode(reply::add_header, data);
 }
 
-std::string encode_insert_header(std::uint32_t index, std::string_view name,
-                                 std::string_view value) {
+namespace {
+std::string indexed_header(char code, std::uint32_t index, std::string_view name,
+                           std::string_view value) {
   std::string data;
   put32(data, index);
   put_string(data, name);
   put_string(data, value);
-  return encode(reply::ins_header, data);
+  return encode(code, data);
+}
+}  // namespace
+
+std::string encode_insert_header(std::uint32_t index, std::string_view name,
+                                 std::string_view value) {
+  return indexed_header(reply::ins_header, index, name, value);
 }
 
 std::string encode_change_header(std::uint32_t index, std::string_view name,
                                  std::string_view value) {
-  std::string data;
-  put32(data, index);
-  put_string(data, name);
-  put_string(data, value);
-  return encode(reply::chg_header, data);
+  return indexed_header(reply::chg_header, index, name, value);
 }
 
 std::string encode_add_recipient(std::string_view address) {

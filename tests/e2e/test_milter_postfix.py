@@ -17,17 +17,8 @@ import tempfile
 import unittest
 
 import peers
-from prevent_support import (EIGHT_KEYWORDS, STANDARD_POLICIES, eight_block_policies,
-                             make_message)
-
-HOLD_POLICY = """  - name: Hold for review
-    severity: medium
-    match:
-      any:
-        - keywords: [holdme]
-    respond:
-      - hold: "Review by the DLP team"
-"""
+from prevent_support import (EIGHT_KEYWORDS, HOLD_POLICY, STANDARD_POLICIES,
+                             eight_block_policies, make_message)
 
 
 class MilterInPostfixTest(unittest.TestCase):

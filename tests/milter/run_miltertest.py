@@ -16,16 +16,7 @@ import tempfile
 import time
 
 import peers
-from prevent_support import STANDARD_POLICIES, eight_block_policies
-
-HOLD = """  - name: Hold for review
-    severity: medium
-    match:
-      any:
-        - keywords: [holdme]
-    respond:
-      - hold: "Review by the DLP team"
-"""
+from prevent_support import HOLD_POLICY, STANDARD_POLICIES, eight_block_policies
 
 
 def frame(code, data=b""):
@@ -126,7 +117,7 @@ def main():
     port = peers.free_port()
     config = (f"data_dir: {work}/data\nmilter:\n  listen: 127.0.0.1:{port}\n"
               "  max_frame_bytes: 70000\npolicies:\n"
-              + STANDARD_POLICIES + eight_block_policies() + HOLD)
+              + STANDARD_POLICIES + eight_block_policies() + HOLD_POLICY)
     cordon = peers.Cordon(config, work, ports=[port])
     try:
         cordon.start()
