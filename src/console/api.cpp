@@ -177,6 +177,9 @@ void Api::policies(httplib::Response& res) {
   if (config->monitor)
     filters["monitor"] = {{"sender", config->monitor->filters.sender},
                           {"recipient", config->monitor->filters.recipient}};
+  if (config->milter)
+    filters["milter"] = {{"sender", config->milter->filters.sender},
+                         {"recipient", config->milter->filters.recipient}};
   nlohmann::json roles = nlohmann::json::array();
   for (auto role : config->roles()) roles.push_back(config::to_string(role));
   send_json(

@@ -3,7 +3,8 @@ against `cordon run` with a milter section, then robustness checks over a
 raw socket that no well-behaved MTA sends: an oversized frame (closed, with
 the log line naming milter.max_frame_bytes), an unknown command and an empty
 macro packet during a message (tempfailed, never accepted), a connection
-closed mid-message (the next connection is served). Fails when a check
+closed mid-message (the next connection is served), a detection engine
+failure (tempfailed). Fails when a check
 fails or miltertest is missing."""
 
 import os
@@ -96,6 +97,14 @@ def raw_checks(port, cordon):
           "after an abort, a card number is refused with the block reply")
     s.close()
 
+    # The detection engine fails on this message: tempfail, never accept.
+    s = negotiated(port)
+    s.sendall(message_frames(b"text with FAILSCANMARKER inside\r\n") + frame(b"E"))
+    code, data = read_frame(s)
+    check(code == b"y" and data.startswith(b"451 4.3.0"),
+          f"a failed scan is a tempfail ({code} {data[:40]})")
+    s.close()
+
     # Closed mid-message, then a new connection is served.
     s = negotiated(port)
     s.sendall(message_frames(b"half a message"))
@@ -118,7 +127,9 @@ def main():
     config = (f"data_dir: {work}/data\nmilter:\n  listen: 127.0.0.1:{port}\n"
               "  max_frame_bytes: 70000\npolicies:\n"
               + STANDARD_POLICIES + eight_block_policies() + HOLD_POLICY)
-    cordon = peers.Cordon(config, work, ports=[port])
+    # Scans of texts holding the marker fail as an engine error would.
+    cordon = peers.Cordon(config, work, ports=[port],
+                          env={"CORDON_TEST_FAIL_SCAN": "FAILSCANMARKER"})
     try:
         cordon.start()
         script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cordon_milter.lua")
