@@ -5,7 +5,8 @@ multi-line 550 at the end of DATA for a message that fires several block
 policies (read from swaks and from Postfix's log), headers added and the
 subject prefixed, recipients replaced, a message in Postfix's hold queue, a
 clean message delivered byte for byte, several messages on one connection,
-one incident for a re-sent message, and a tempfail once cordon is gone."""
+one incident for a re-sent message, new policies after a reload (SIGHUP),
+and a tempfail once cordon is gone."""
 
 import json
 import os
@@ -169,6 +170,27 @@ policies:
             # smtp-sink and Postfix put their own lines above the message.
             self.assertIn(b"\n" + original.replace("\r\n", "\n").encode(), raw)
             self.assertNotIn(b"X-DLP", raw)
+
+    def test_reload_applies_new_policies_to_the_next_message(self):
+        code, out = self.swaks("before reload", "the word is zanzibarword")
+        self.assertEqual(code, 0, out)
+        with open(self.cordon.config_path) as f:
+            config = f.read()
+        with open(self.cordon.config_path, "w") as f:
+            f.write(config + """  - name: Reloaded
+    severity: high
+    match:
+      any:
+        - keywords: [zanzibarword]
+    respond:
+      - block: "Added by a reload."
+""")
+        self.cordon.reload()
+        peers.wait_until(lambda: "configuration reloaded" in self.cordon.output(), timeout=30,
+                         what="the reload")
+        code, out = self.swaks("after reload", "the word is zanzibarword")
+        self.assertNotEqual(code, 0, out)
+        self.assertRegex(out, r"<\*\* 550 5\.7\.0 Added by a reload\.")
 
     def test_z_cordon_stopped_makes_postfix_tempfail(self):
         # Last (by name): it stops the suite's cordon.
