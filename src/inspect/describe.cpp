@@ -1,7 +1,31 @@
-// The one-line account of an inspection that the roles log (see inspect.hpp).
+// What the roles say about an inspection: the refusal they answer when it
+// reached no verdict, and the one line they log (see inspect.hpp).
+#include <algorithm>
+
 #include "inspect/inspect.hpp"
 
 namespace cordon::inspect {
+
+std::optional<smtp::Reply> refusal(const Inspection& result) {
+  switch (result.disposition) {
+    case Disposition::unparsable: {
+      // The detail is the parser's; it must not split or bloat the reply.
+      std::string why = result.detail.substr(0, 200);
+      std::replace_if(
+          why.begin(), why.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
+      return smtp::Reply::make(554, "5.6.0", "Message cannot be inspected: " + why);
+    }
+    case Disposition::failed:
+      return smtp::Reply::make(451, "4.3.0", "Inspection failed, try again later");
+    case Disposition::scan_failed:
+      return smtp::Reply::make(451, "4.3.0", "Content scan failed, try again later");
+    case Disposition::loop:
+    case Disposition::ignored:
+    case Disposition::inspected:
+      break;
+  }
+  return std::nullopt;
+}
 
 std::string describe(const Inspection& result) {
   switch (result.disposition) {

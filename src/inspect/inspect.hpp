@@ -25,6 +25,7 @@
 #include "mime/mime.hpp"
 #include "policy/evaluate.hpp"
 #include "policy/policy_set.hpp"
+#include "smtp/reply.hpp"
 #include "smtp/reply_builder.hpp"
 #include "util/result.hpp"
 
@@ -108,6 +109,12 @@ struct Inspection {
 // to that. `store` may be null: no incident is recorded. Never throws.
 Inspection inspect(std::string_view message, const std::optional<policy::Envelope>& envelope,
                    const Snapshot& snapshot, incidents::IncidentStore* store);
+
+// The answer to a message the inspection reached no verdict on, the same
+// in every role that answers: unparsable -> 554 5.6.0 naming why; failed and
+// scan_failed -> 451 4.3.0 (the sender retries; never a pass). nullopt for
+// the other dispositions.
+std::optional<smtp::Reply> refusal(const Inspection& result);
 
 // One line for the log: the disposition, or the verdict with the fired
 // policies and the incident (its id, outbox reference and repeat count).

@@ -130,15 +130,14 @@ m::Decision to_decision(MilterMetrics& metrics, const m::Message& message, Inspe
       return m::Decision::accept();
     case Disposition::unparsable:
       metrics.refused.inc();
-      return m::Decision::reply("554 5.6.0 Message cannot be inspected: " +
-                                single_line(result.detail).substr(0, 200));
+      return m::Decision::reply(inspect::refusal(result)->wire());
     case Disposition::failed:
       metrics.deferred.inc();
-      return m::Decision::reply("451 4.3.0 Inspection failed, try again later");
+      return m::Decision::reply(inspect::refusal(result)->wire());
     case Disposition::scan_failed:
       metrics.deferred.inc();
       metrics.scan_errors.inc();
-      return m::Decision::reply("451 4.3.0 Content scan failed, try again later");
+      return m::Decision::reply(inspect::refusal(result)->wire());
     case Disposition::inspected:
       break;
   }

@@ -103,16 +103,14 @@ RelayDecision to_decision(PreventMetrics& m, std::shared_ptr<const std::string> 
       return RelayDecision::relay(std::make_shared<const std::string>(std::move(*result.outgoing)));
     case Disposition::unparsable:
       m.refused.inc();
-      return RelayDecision::answer(
-          Reply::make(554, "5.6.0", "Message cannot be inspected: " + result.detail));
+      return RelayDecision::answer(*inspect::refusal(result));
     case Disposition::failed:
       m.deferred.inc();
-      return RelayDecision::answer(Reply::make(451, "4.3.0", "Inspection failed, try again later"));
+      return RelayDecision::answer(*inspect::refusal(result));
     case Disposition::scan_failed:
       m.deferred.inc();
       m.scan_errors.inc();
-      return RelayDecision::answer(
-          Reply::make(451, "4.3.0", "Content scan failed, try again later"));
+      return RelayDecision::answer(*inspect::refusal(result));
     case Disposition::inspected:
       break;
   }
