@@ -16,6 +16,7 @@ import smtplib
 import subprocess
 import tempfile
 import unittest
+import urllib.request
 
 import peers
 from prevent_support import (EIGHT_KEYWORDS, HOLD_POLICY, STANDARD_POLICIES,
@@ -30,12 +31,15 @@ class MilterInPostfixTest(unittest.TestCase):
         cls.milter_port = peers.free_port()
         cls.sink_port = peers.free_port()
         cls.smtp_port = peers.free_port()
+        cls.console_port = peers.free_port()
         config = f"""data_dir: {cls.dir}/data
+console:
+  listen: 127.0.0.1:{cls.console_port}
 milter:
   listen: 127.0.0.1:{cls.milter_port}
 policies:
 """ + STANDARD_POLICIES + eight_block_policies() + HOLD_POLICY
-        cls.cordon = peers.Cordon(config, cls.dir, ports=[cls.milter_port])
+        cls.cordon = peers.Cordon(config, cls.dir, ports=[cls.milter_port, cls.console_port])
         cls.sink = peers.SmtpSink(cls.sink_port, dump_dir=os.path.join(cls.dir, "dump"))
         cls.pf = peers.Postfix(cls.smtp_port, name="milter", main_cf={
             "maillog_file_prefixes": "/tmp",
@@ -119,6 +123,20 @@ policies:
         again = [i for i in self.incidents() if i["subject"] == "eight"]
         self.assertEqual(len(again), 1)
         self.assertEqual(again[0]["repeat_count"], 1)
+
+    def test_metrics_count_the_decisions(self):
+        # Runs after the block and hold tests (by name): both are counted.
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.console_port}/metrics",
+                                    timeout=10) as r:
+            text = r.read().decode()
+
+        def value(series):
+            m = re.search(r"(?m)^" + re.escape(series) + r" (\d+)", text)
+            return int(m.group(1)) if m else 0
+        self.assertGreaterEqual(value('cordon_milter_messages_total{result="blocked"}'), 2)
+        self.assertGreaterEqual(value('cordon_milter_messages_total{result="held"}'), 1)
+        self.assertGreaterEqual(value('cordon_milter_messages_total{result="inspected"}'), 3)
+        self.assertGreaterEqual(value("cordon_milter_connections_total"), 3)
 
     def test_modify_adds_the_header_and_prefixes_the_subject(self):
         code, out = self.swaks("mod", "about project neptune")
