@@ -4,13 +4,13 @@
 # the first crash, leak or failed invariant. New inputs the fuzzer finds go
 # to a scratch copy of the corpus, so the committed seeds stay small.
 # Usage: fuzz/run.sh [SECONDS] [TARGET...]   (default: 10 s, every target)
-# Targets: smtp_command_fuzz smtp_address_fuzz mime_fuzz
+# Targets: smtp_command_fuzz smtp_address_fuzz mime_fuzz milter_fuzz
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(smtp_command_fuzz smtp_address_fuzz mime_fuzz)
+[ ${#targets[@]} -gt 0 ] || targets=(smtp_command_fuzz smtp_address_fuzz mime_fuzz milter_fuzz)
 out=${FUZZ_BUILD_DIR:-build-fuzz}
 mkdir -p "$out"
 flags=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc)
@@ -27,6 +27,9 @@ build() {
       # shellcheck disable=SC2046
       clang++ "${flags[@]}" fuzz/mime_fuzz.cpp src/mime/*.cpp src/util/ascii.cpp \
         $(pkg-config --cflags --libs gmime-3.0) -o "$out/$1" ;;
+    milter_fuzz)
+      clang++ "${flags[@]}" fuzz/milter_fuzz.cpp src/milter/codec.cpp src/milter/session.cpp \
+        -o "$out/$1" ;;
     *) echo "unknown target $1" >&2; exit 2 ;;
   esac
 }
@@ -35,6 +38,7 @@ max_len() {
   case "$1" in
     smtp_command_fuzz) echo 1024 ;;
     smtp_address_fuzz) echo 512 ;;
+    milter_fuzz) echo 16384 ;;
     *) echo 65536 ;;
   esac
 }

@@ -16,6 +16,8 @@ packages=(
   libmagic-dev libpcap-dev libgtest-dev libgmock-dev libcpp-httplib-dev
   # real peers and tools used by tests and benchmarks
   swaks libnet-ssleay-perl libio-socket-ssl-perl postfix python3 ripgrep openssl procps zip
+  # miltertest drives the milter codec with Lua scripts (tests/milter)
+  miltertest
   # the detection differential test's oracle (tests/detect_diff)
   python3-stdnum
   # the console's browser tests drive Debian's Chromium headless

@@ -106,8 +106,9 @@ nlohmann::json verdict_json(const std::string& file, const policy::Verdict& v,
         {{"name", p.name}, {"severity", policy::to_string(p.severity)}, {"matches", matches}});
   }
   out["policies"] = policies;
-  if (!reply.empty()) out["reply"] = reply;
+  if (!reply.empty() && v.action == policy::Action::block) out["reply"] = reply;
   if (v.action == policy::Action::redirect) out["redirect"] = v.redirect;
+  if (v.action == policy::Action::hold) out["hold"] = v.hold;
   if (v.action == policy::Action::modify) {
     if (!v.modify.subject_prefix.empty()) out["subject_prefix"] = v.modify.subject_prefix;
     if (!v.modify.add_headers.empty()) out["add_headers"] = v.modify.add_headers;
@@ -137,7 +138,8 @@ void print_text(const std::string& file, const policy::Verdict& v, const std::st
   }
   if (!v.redirect.empty() && v.action == policy::Action::redirect)
     std::printf("  redirect to %s\n", v.redirect.c_str());
-  if (!reply.empty()) {
+  if (v.action == policy::Action::hold) std::printf("  hold: %s\n", v.hold.c_str());
+  if (!reply.empty() && v.action == policy::Action::block) {
     std::istringstream lines(reply);
     for (std::string line; std::getline(lines, line);) {
       if (!line.empty() && line.back() == '\r') line.pop_back();

@@ -5,7 +5,7 @@
 #include "cli/commands.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"cordon: email Data Loss Prevention (gateway, prevent, monitor, console)"};
+  CLI::App app{"cordon: email Data Loss Prevention (gateway, prevent, monitor, milter, console)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "cordon 0.1.0");
   int exit_code = 0;

@@ -19,6 +19,7 @@
 #include "config/console.hpp"
 #include "config/gateway.hpp"
 #include "config/log.hpp"
+#include "config/milter.hpp"
 #include "config/monitor.hpp"
 #include "config/prevent.hpp"
 #include "config/smtp.hpp"
@@ -32,7 +33,7 @@ class PolicySet;  // policy/policy_set.hpp: policies + one compiled detection da
 
 namespace cordon::config {
 
-enum class Role { gateway, prevent, monitor, console };
+enum class Role { gateway, prevent, monitor, milter, console };
 std::string_view to_string(Role role);
 
 struct Config {
@@ -42,6 +43,7 @@ struct Config {
   std::optional<GatewayConfig> gateway;
   std::optional<PreventConfig> prevent;
   std::optional<MonitorConfig> monitor;
+  std::optional<MilterConfig> milter;
   std::optional<ConsoleConfig> console;
   SmtpLimits smtp;
   mime::Limits mime;

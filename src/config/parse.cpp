@@ -36,6 +36,10 @@ constexpr DurationRange kMaxLifetime{1s, 24h * 90,
                                      "a message would bounce at its first temporary failure"};
 constexpr DurationRange kSmtpTimeout{
     1s, 1h, "every client would be disconnected with 421 before it could send anything"};
+constexpr DurationRange kMilterIdleTimeout{
+    1s, 24h, "every MTA connection would be closed before its message arrived"};
+constexpr DurationRange kMilterProgress{
+    100ms, 10min, "the MTA's content timeout could fire during a long inspection"};
 constexpr DurationRange kExtractTime{
     100ms, 10min, "every message with an attachment would hit attachments.max_time"};
 
@@ -164,8 +168,9 @@ GatewayConfig read_gateway(const MapReader& top) {
   return g;
 }
 
-BlockReplyConfig read_block_reply(const MapReader& prevent) {
-  MapReader m(prevent, "block_reply", "prevent.block_reply",
+BlockReplyConfig read_block_reply(const MapReader& role) {
+  const std::string where = role.section() + ".block_reply";
+  MapReader m(role, "block_reply", where,
               {"code", "enhanced", "max_reply_bytes", "max_line_bytes"});
   BlockReplyConfig b;
   b.mark = m.mark();
@@ -180,7 +185,7 @@ BlockReplyConfig read_block_reply(const MapReader& prevent) {
       b.enhanced.find('.', dot2 + 1) != std::string::npos || dot1 == 0 || dot2 == dot1 + 1 ||
       dot2 + 1 == b.enhanced.size() || b.enhanced[0] != '5' || dot1 != 1)
     m.report(m.value_mark("enhanced"),
-             "prevent.block_reply.enhanced must be an RFC 3463 code of class 5, like 5.7.0, got '" +
+             where + ".enhanced must be an RFC 3463 code of class 5, like 5.7.0, got '" +
                  b.enhanced + "'");
   // 64 octets leave room for "550-5.7.0 " and some text; 512 is RFC 5321's limit.
   b.max_line_bytes = m.unsigned_number("max_line_bytes", b.max_line_bytes, 64, 512);
@@ -225,6 +230,33 @@ MonitorConfig read_monitor(const MapReader& top) {
   }
   m.attempt([&] { mon.filters = read_filters(m, "monitor"); });
   return mon;
+}
+
+MilterConfig read_milter(const MapReader& top) {
+  MapReader m(top, "milter", "milter",
+              {"listen", "max_frame_bytes", "max_message_size", "idle_timeout", "progress_interval",
+               "block_reply", "filters"});
+  MilterConfig c;
+  const std::string listen = m.string("listen", c.listen.to_string());
+  if (listen.rfind("unix:", 0) == 0) {
+    c.unix_path = listen.substr(5);
+    if (c.unix_path.empty() || c.unix_path.front() != '/')
+      m.report(
+          m.value_mark("listen"),
+          "milter.listen: a unix socket needs an absolute path, like unix:/run/cordon/milter.sock");
+  } else {
+    c.listen = m.host_port("listen", c.listen, true);
+  }
+  // A body chunk is at most 64 KiB; the frame must hold one.
+  c.max_frame_bytes = m.unsigned_number("max_frame_bytes", c.max_frame_bytes, 65536 + 16, 1u << 30);
+  c.max_message_size = m.size("max_message_size", c.max_message_size);
+  if (c.max_message_size == 0)
+    m.report(m.value_mark("max_message_size"), "milter.max_message_size must not be 0");
+  c.idle_timeout = m.duration("idle_timeout", c.idle_timeout, kMilterIdleTimeout);
+  c.progress_interval = m.duration("progress_interval", c.progress_interval, kMilterProgress);
+  m.attempt([&] { c.block_reply = read_block_reply(m); });
+  m.attempt([&] { c.filters = read_filters(m, "milter"); });
+  return c;
 }
 
 ConsoleConfig read_console(const MapReader& top) {
@@ -352,7 +384,7 @@ std::optional<std::vector<policy::Policy>> builtin_policies() {
 Config read_config(const YAML::Node& root, yaml::Problems& problems) {
   MapReader top(
       root, "the configuration",
-      {"data_dir", "incidents", "gateway", "prevent", "monitor", "console", "policies",
+      {"data_dir", "incidents", "gateway", "prevent", "monitor", "milter", "console", "policies",
        "include_builtin_policies", "on_unscannable", "smtp", "mime", "attachments", "log"},
       SourceMark{1, 1}, &problems);
   Config c;
@@ -366,6 +398,7 @@ Config read_config(const YAML::Node& root, yaml::Problems& problems) {
   if (top.has("gateway")) top.attempt([&] { c.gateway = read_gateway(top); });
   if (top.has("prevent")) top.attempt([&] { c.prevent = read_prevent(top); });
   if (top.has("monitor")) top.attempt([&] { c.monitor = read_monitor(top); });
+  if (top.has("milter")) top.attempt([&] { c.milter = read_milter(top); });
   if (top.has("console")) top.attempt([&] { c.console = read_console(top); });
   top.attempt([&] { c.smtp = read_smtp(top); });
   top.attempt([&] { c.mime = read_mime(top); });

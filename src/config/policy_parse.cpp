@@ -138,9 +138,17 @@ void read_match(const MapReader& pm, const std::string& where, Policy& p) {
 }
 
 Response read_response(const YAML::Node& node, const std::string& where, SourceMark fallback) {
-  MapReader m(node, where, {"block", "modify", "redirect"}, fallback);
-  if (m.has("block") + m.has("modify") + m.has("redirect") != 1)
-    fail_at(m.mark(), where + " must be exactly one of block, modify or redirect");
+  MapReader m(node, where, {"block", "modify", "redirect", "hold"}, fallback);
+  if (m.has("block") + m.has("modify") + m.has("redirect") + m.has("hold") != 1)
+    fail_at(m.mark(), where + " must be exactly one of block, modify, redirect or hold");
+  if (m.has("hold")) {
+    std::string reason = m.string("hold", "");
+    if (reason.find_first_not_of(" \t") == std::string::npos)
+      fail_at(m.value_mark("hold"), where + ".hold needs a reason for the reviewer");
+    if (reason.find_first_of("\r\n") != std::string::npos)
+      fail_at(m.value_mark("hold"), where + ".hold must be one line");
+    return HoldResponse{reason};
+  }
   if (m.has("block")) {
     std::string text = m.string("block", "");
     if (text.find_first_not_of(" \t") == std::string::npos)

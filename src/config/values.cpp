@@ -63,6 +63,8 @@ std::string_view to_string(Role role) {
       return "prevent";
     case Role::monitor:
       return "monitor";
+    case Role::milter:
+      return "milter";
     case Role::console:
       return "console";
   }
@@ -74,6 +76,7 @@ std::vector<Role> Config::roles() const {
   if (gateway) out.push_back(Role::gateway);
   if (prevent) out.push_back(Role::prevent);
   if (monitor) out.push_back(Role::monitor);
+  if (milter) out.push_back(Role::milter);
   if (console) out.push_back(Role::console);
   return out;
 }

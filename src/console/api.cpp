@@ -6,9 +6,9 @@
 #include <charconv>
 #include <future>
 
+#include "config/config.hpp"
 #include "console/query.hpp"
 #include "incidents/json.hpp"
-#include "config/config.hpp"
 
 namespace cordon::console {
 namespace {
@@ -60,6 +60,7 @@ nlohmann::json response_json(const policy::Response& response) {
   if (auto* block = std::get_if<policy::BlockResponse>(&response)) return {{"block", block->text}};
   if (auto* redirect = std::get_if<policy::RedirectResponse>(&response))
     return {{"redirect", redirect->address}};
+  if (auto* hold = std::get_if<policy::HoldResponse>(&response)) return {{"hold", hold->reason}};
   const auto& modify = std::get<policy::ModifyResponse>(response);
   return {
       {"modify", {{"subject_prefix", modify.subject_prefix}, {"add_headers", modify.add_headers}}}};
@@ -176,6 +177,9 @@ void Api::policies(httplib::Response& res) {
   if (config->monitor)
     filters["monitor"] = {{"sender", config->monitor->filters.sender},
                           {"recipient", config->monitor->filters.recipient}};
+  if (config->milter)
+    filters["milter"] = {{"sender", config->milter->filters.sender},
+                         {"recipient", config->milter->filters.recipient}};
   nlohmann::json roles = nlohmann::json::array();
   for (auto role : config->roles()) roles.push_back(config::to_string(role));
   send_json(

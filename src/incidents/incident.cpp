@@ -7,8 +7,8 @@
 namespace cordon::incidents {
 namespace {
 
-constexpr std::array<std::string_view, 5> kActions = {"block", "redirect", "modify", "pass",
-                                                      "monitor"};
+constexpr std::array<std::string_view, 6> kActions = {"block", "redirect", "modify",
+                                                      "pass",  "monitor",  "hold"};
 constexpr std::array<std::string_view, 4> kStatuses = {"new", "in_progress", "resolved",
                                                        "false_positive"};
 constexpr std::array<std::string_view, 4> kSeverities = {"info", "low", "medium", "high"};

@@ -14,7 +14,7 @@ namespace cordon::incidents {
 using Clock = std::chrono::system_clock;
 using IncidentId = std::int64_t;
 
-enum class Action { block, redirect, modify, pass, monitor };
+enum class Action { block, redirect, modify, pass, monitor, hold };
 enum class IncidentStatus { new_, in_progress, resolved, false_positive };
 enum class Severity { info, low, medium, high };  // ordered: a higher value is worse
 

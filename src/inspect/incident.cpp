@@ -31,6 +31,8 @@ incidents::Action to_incident(policy::Action action) {
       return incidents::Action::modify;
     case policy::Action::redirect:
       return incidents::Action::redirect;
+    case policy::Action::hold:
+      return incidents::Action::hold;
     case policy::Action::block:
       return incidents::Action::block;
   }

@@ -126,7 +126,8 @@ class Pipeline {
     const policy::Verdict& v = out_.verdict;
     std::optional<std::int64_t> id;
     if (out_.incident && out_.incident->reference.empty()) id = out_.incident->id;
-    if (v.action == policy::Action::block) {
+    // A hold also gets the block reply: a role without a hold queue refuses it.
+    if (v.action == policy::Action::block || v.action == policy::Action::hold) {
       // Never "Incident ID: 0": a number nobody can look up.
       std::string reference(smtp::kNoIncidentReference);
       if (id)
@@ -134,7 +135,7 @@ class Pipeline {
       else if (out_.incident)
         reference = out_.incident->reference;
       out_.block_reply = block_reply(v, reference);
-      return;
+      if (v.action == policy::Action::block) return;
     }
     // Modify operations of fired policies also apply to a redirected copy:
     // redirect decides where the message goes, modify what it looks like.

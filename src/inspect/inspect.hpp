@@ -25,6 +25,7 @@
 #include "mime/mime.hpp"
 #include "policy/evaluate.hpp"
 #include "policy/policy_set.hpp"
+#include "smtp/reply.hpp"
 #include "smtp/reply_builder.hpp"
 #include "util/result.hpp"
 
@@ -96,7 +97,7 @@ struct Inspection {
   std::optional<incidents::RecordOutcome> incident;
   // What to relay when the message goes on; nullopt: the original bytes.
   std::optional<std::string> outgoing;
-  // Wire form when the verdict is block; it names the incident: its id, the
+  // Wire form when the verdict is block (or hold); it names the incident: its id, the
   // outbox reference when the store could not take it, or "not recorded".
   std::string block_reply;
   std::chrono::duration<double> scan_time{0};  // parse, expand and evaluate
@@ -108,5 +109,15 @@ struct Inspection {
 // to that. `store` may be null: no incident is recorded. Never throws.
 Inspection inspect(std::string_view message, const std::optional<policy::Envelope>& envelope,
                    const Snapshot& snapshot, incidents::IncidentStore* store);
+
+// The answer to a message the inspection reached no verdict on, the same
+// in every role that answers: unparsable -> 554 5.6.0 naming why; failed and
+// scan_failed -> 451 4.3.0 (the sender retries; never a pass). nullopt for
+// the other dispositions.
+std::optional<smtp::Reply> refusal(const Inspection& result);
+
+// One line for the log: the disposition, or the verdict with the fired
+// policies and the incident (its id, outbox reference and repeat count).
+std::string describe(const Inspection& result);
 
 }  // namespace cordon::inspect

@@ -163,6 +163,9 @@ void apply_responses(const Policy& p, Verdict& v) {
     if (const auto* block = std::get_if<BlockResponse>(&response)) {
       v.block_texts.push_back(block->text);
       v.action = std::max(v.action, Action::block);
+    } else if (const auto* hold = std::get_if<HoldResponse>(&response)) {
+      if (v.hold.empty()) v.hold = hold->reason;
+      v.action = std::max(v.action, Action::hold);
     } else if (const auto* redirect = std::get_if<RedirectResponse>(&response)) {
       if (v.redirect.empty()) v.redirect = redirect->address;
       v.action = std::max(v.action, Action::redirect);
@@ -189,6 +192,8 @@ std::string_view to_string(Action action) {
       return "modify";
     case Action::redirect:
       return "redirect";
+    case Action::hold:
+      return "hold";
     case Action::block:
       return "block";
   }

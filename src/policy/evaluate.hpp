@@ -17,7 +17,9 @@
 //   excepted by recipient). Masks are L7-filter masks (address_mask.hpp).
 // - Several fired policies: block beats redirect beats modify beats pass;
 //   every fired policy is recorded, block texts and modify operations are
-//   collected in policy order, the first redirect address wins.
+//   collected in policy order, the first redirect address wins. Hold ranks
+//   between block and redirect (block > hold > redirect > modify > pass);
+//   the first hold reason wins.
 // - Attachment conditions (`- attachment: {types, names, min_size,
 //   encrypted}`) hold when a file of the message's extract::Expansion
 //   meets them; each counts as one rule for any/all. Without an expansion
@@ -58,7 +60,7 @@ struct Envelope {
   std::vector<std::string> recipients;  // every RCPT TO
 };
 
-enum class Action { pass, modify, redirect, block };
+enum class Action { pass, modify, redirect, hold, block };
 std::string_view to_string(Action action);
 
 struct RuleMatch {
@@ -86,6 +88,7 @@ struct Verdict {
   std::vector<std::string> block_texts;  // one per block response of a fired policy, in order
   ModifyOps modify;
   std::string redirect;  // the first redirect address of a fired policy
+  std::string hold;      // the first hold reason of a fired policy
   bool violated() const { return !policies.empty(); }
 };
 

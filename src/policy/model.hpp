@@ -54,7 +54,12 @@ struct ModifyResponse {
 struct RedirectResponse {
   std::string address;
 };
-using Response = std::variant<BlockResponse, ModifyResponse, RedirectResponse>;
+// Keep the message for review: the milter puts it in the MTA's hold queue
+// (quarantine); roles without a hold queue (prevent) refuse it as a block.
+struct HoldResponse {
+  std::string reason;  // for the reviewer, beside the incident id
+};
+using Response = std::variant<BlockResponse, ModifyResponse, RedirectResponse, HoldResponse>;
 
 // Raises a fired policy's severity when its total unique match count (over
 // all rules and components) reaches min_count.

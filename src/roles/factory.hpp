@@ -12,5 +12,6 @@ RoleResult make_gateway_role(Shared& shared);
 RoleResult make_prevent_role(Shared& shared);
 RoleResult make_console_role(Shared& shared);
 RoleResult make_monitor_role(Shared& shared);
+RoleResult make_milter_role(Shared& shared);
 
 }  // namespace cordon::roles

@@ -34,6 +34,8 @@ RoleResult make_role(config::Role role, Shared& shared) {
       return make_console_role(shared);
     case config::Role::monitor:
       return make_monitor_role(shared);
+    case config::Role::milter:
+      return make_milter_role(shared);
   }
   return fail(std::string("unknown role"));
 }
@@ -230,7 +232,7 @@ int run(std::shared_ptr<const config::Config> config, std::optional<std::string>
     }
   }
   if (roles.empty()) {
-    spdlog::error("the configuration names no role (gateway, prevent, monitor, console)");
+    spdlog::error("the configuration names no role (gateway, prevent, monitor, milter, console)");
     return 2;
   }
 

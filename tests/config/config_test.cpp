@@ -306,6 +306,55 @@ TEST(ConfigLoader, PolicyErrors) {
   EXPECT_NE(e.message.find("unknown component 'footer'"), std::string::npos) << e.message;
 }
 
+TEST(ConfigLoader, MilterSectionIsReadWithDefaultsAndLimits) {
+  auto c = parse_ok("milter:\n  listen: 127.0.0.1:8891\n");
+  ASSERT_TRUE(c->milter);
+  EXPECT_EQ(c->roles(), std::vector<Role>{Role::milter});
+  EXPECT_EQ(c->milter->listen.port, 8891);
+  EXPECT_TRUE(c->milter->unix_path.empty());
+  EXPECT_EQ(c->milter->max_frame_bytes, 1u << 20);
+  EXPECT_EQ(c->milter->progress_interval, 10s);
+  EXPECT_EQ(c->milter->block_reply.code, 550);
+
+  c = parse_ok(
+      "milter:\n  listen: unix:/run/cordon/milter.sock\n  max_frame_bytes: 70000\n"
+      "  max_message_size: 10MB\n  idle_timeout: 5m\n  progress_interval: 2s\n"
+      "  block_reply: {code: 554, enhanced: 5.7.1, max_reply_bytes: 600}\n"
+      "  filters: {sender: \"-*@internal.test\", recipient: \"\"}\n");
+  EXPECT_EQ(c->milter->unix_path, "/run/cordon/milter.sock");
+  EXPECT_EQ(c->milter->max_frame_bytes, 70000u);
+  EXPECT_EQ(c->milter->max_message_size, 10u << 20);
+  EXPECT_EQ(c->milter->idle_timeout, 5min);
+  EXPECT_EQ(c->milter->progress_interval, 2s);
+  EXPECT_EQ(c->milter->block_reply.code, 554);
+  EXPECT_EQ(c->milter->block_reply.enhanced, "5.7.1");
+  EXPECT_EQ(c->milter->block_reply.max_reply_bytes, 600u);
+  EXPECT_EQ(c->milter->filters.sender, "-*@internal.test");
+
+  auto e = parse_err("milter:\n  listen: unix:relative.sock\n");
+  EXPECT_EQ(e.line, 2);
+  EXPECT_NE(e.message.find("absolute path"), std::string::npos) << e.message;
+  e = parse_err("milter:\n  max_frame_bytes: 1000\n");
+  EXPECT_NE(e.message.find("max_frame_bytes"), std::string::npos) << e.message;
+  e = parse_err("milter:\n  block_reply: {enhanced: 4.7.0}\n");
+  EXPECT_NE(e.message.find("milter.block_reply.enhanced"), std::string::npos) << e.message;
+  e = parse_err("milter:\n  filters: {sender: \"+a@b.example, *, -c@d.example\"}\n");
+  EXPECT_NE(e.message.find("milter.filters.sender"), std::string::npos) << e.message;
+}
+
+TEST(ConfigLoader, HoldResponseNeedsAReason) {
+  auto c = parse_ok(
+      "console:\npolicies:\n  - name: A\n    match: {any: [{regex: x}]}\n    respond:\n"
+      "      - hold: \"Review by the DLP team\"\n");
+  ASSERT_EQ(c->policies.at(0).responses.size(), 1u);
+  EXPECT_EQ(std::get<HoldResponse>(c->policies[0].responses[0]).reason, "Review by the DLP team");
+  auto e = parse_err(
+      "console:\npolicies:\n  - name: A\n    match: {any: [{regex: x}]}\n    respond:\n"
+      "      - hold: \" \"\n");
+  EXPECT_EQ(e.line, 6);
+  EXPECT_NE(e.message.find("hold needs a reason"), std::string::npos) << e.message;
+}
+
 TEST(ConfigLoader, DuplicateKeysAreRejected) {
   auto e = parse_err("console:\n  listen: 127.0.0.1:1\n  listen: 127.0.0.1:2\n");
   EXPECT_EQ(e.line, 3);

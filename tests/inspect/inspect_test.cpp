@@ -38,6 +38,10 @@ policies:
     match: {any: [{keywords: [quarantineme]}]}
     respond:
       - redirect: quarantine@example.com
+  - name: Review
+    match: {any: [{keywords: [holdme]}]}
+    respond:
+      - hold: "Review by the DLP team"
 )yaml";
 
 std::string message(std::string_view subject, std::string_view body) {
@@ -173,6 +177,20 @@ TEST_F(PreventInspect, RedirectWinsOverModifyAndKeepsTheModification) {
   EXPECT_EQ(r.verdict.policies.size(), 2u);
   ASSERT_TRUE(r.outgoing);
   EXPECT_NE(r.outgoing->find("Subject: [DLP] both"), std::string::npos);
+}
+
+// A role without a hold queue refuses a held message: it gets the block
+// reply, naming its incident, recorded with the action hold.
+TEST_F(PreventInspect, HoldIsRecordedAndCarriesTheBlockReply) {
+  auto r = run(message("held", "please holdme"));
+  EXPECT_EQ(r.verdict.action, policy::Action::hold);
+  EXPECT_EQ(r.verdict.hold, "Review by the DLP team");
+  ASSERT_TRUE(r.incident);
+  EXPECT_EQ(r.block_reply, "550-5.7.0 Incident ID: " + std::to_string(r.incident->id) +
+                               "\r\n550 5.7.0 " + std::string(smtp::kGenericBlockText) + "\r\n");
+  auto stored = store_->get(r.incident->id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->action, incidents::Action::hold);
 }
 
 // The gateway's resubmission port takes only messages whose stamp verifies:

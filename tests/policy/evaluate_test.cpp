@@ -218,6 +218,28 @@ TEST(Evaluate, BlockBeatsRedirectBeatsModifyAndEveryFiredPolicyIsRecorded) {
   EXPECT_EQ(v3.block_texts, (std::vector<std::string>{"Codes are blocked.", "Second text."}));
 }
 
+TEST(Evaluate, HoldRanksBetweenBlockAndRedirectAndTheFirstReasonWins) {
+  auto c = load(R"(  - name: Quarantine
+    match: {any: [{keywords: [invoice]}]}
+    respond: [{redirect: quarantine@corp.example}]
+  - name: Review
+    match: {any: [{keywords: [invoice, merger]}]}
+    respond: [{hold: "Review by the DLP team"}]
+  - name: Review again
+    match: {any: [{keywords: [merger]}]}
+    respond: [{hold: "Second reason"}]
+  - name: Codes
+    match: {any: [{regex: 'ACME-[0-9]{6}'}]}
+    respond: [{block: "Codes are blocked."}]
+)");
+  auto held = run(*c, message("s", "invoice"));
+  EXPECT_EQ(held.action, Action::hold);
+  EXPECT_EQ(held.hold, "Review by the DLP team");
+  EXPECT_EQ(to_string(held.action), "hold");
+  EXPECT_EQ(run(*c, message("s", "merger invoice")).hold, "Review by the DLP team");
+  EXPECT_EQ(run(*c, message("s", "invoice ACME-123456")).action, Action::block);
+}
+
 TEST(Evaluate, PolicyWithoutResponsesRecordsButPasses) {
   auto c = load("  - name: Watch\n    match: {any: [{keywords: [merger]}]}\n");
   auto v = run(*c, message("merger plans", ""));

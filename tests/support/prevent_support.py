@@ -61,6 +61,17 @@ STANDARD_POLICIES = """  - name: Cards
       - redirect: quarantine@example.com
 """
 
+# The milter puts a message it holds in the MTA's hold queue (prevent
+# refuses it like a block).
+HOLD_POLICY = """  - name: Hold for review
+    severity: medium
+    match:
+      any:
+        - keywords: [holdme]
+    respond:
+      - hold: "Review by the DLP team"
+"""
+
 
 def prevent_config(data_dir, port, next_hop_port, policies, filters=None, extra_prevent=""):
     text = f"""data_dir: {data_dir}

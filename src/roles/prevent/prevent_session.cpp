@@ -63,12 +63,6 @@ using inspect::Inspection;
 using smtp::RelayDecision;
 using smtp::Reply;
 
-std::string policy_names(const policy::Verdict& verdict) {
-  std::string out;
-  for (const auto& p : verdict.policies) out += (out.empty() ? "" : ", ") + p.name;
-  return out;
-}
-
 // One message's inspection, as handed to a worker thread.
 struct InspectJob {
   std::shared_ptr<const std::string> message;
@@ -109,16 +103,14 @@ RelayDecision to_decision(PreventMetrics& m, std::shared_ptr<const std::string> 
       return RelayDecision::relay(std::make_shared<const std::string>(std::move(*result.outgoing)));
     case Disposition::unparsable:
       m.refused.inc();
-      return RelayDecision::answer(
-          Reply::make(554, "5.6.0", "Message cannot be inspected: " + result.detail));
+      return RelayDecision::answer(*inspect::refusal(result));
     case Disposition::failed:
       m.deferred.inc();
-      return RelayDecision::answer(Reply::make(451, "4.3.0", "Inspection failed, try again later"));
+      return RelayDecision::answer(*inspect::refusal(result));
     case Disposition::scan_failed:
       m.deferred.inc();
       m.scan_errors.inc();
-      return RelayDecision::answer(
-          Reply::make(451, "4.3.0", "Content scan failed, try again later"));
+      return RelayDecision::answer(*inspect::refusal(result));
     case Disposition::inspected:
       break;
   }
@@ -130,6 +122,7 @@ RelayDecision to_decision(PreventMetrics& m, std::shared_ptr<const std::string> 
   auto content = result.outgoing ? std::make_shared<const std::string>(std::move(*result.outgoing))
                                  : std::move(message);
   switch (result.verdict.action) {
+    case policy::Action::hold:  // prevent has no hold queue: fail closed, refuse it
     case policy::Action::block: {
       m.blocked.inc();
       auto parsed = smtp::parse_reply(result.block_reply);
@@ -149,40 +142,6 @@ RelayDecision to_decision(PreventMetrics& m, std::shared_ptr<const std::string> 
   return RelayDecision::relay(std::move(content));
 }
 
-std::string describe(const Inspection& result) {
-  std::string what;
-  switch (result.disposition) {
-    case Disposition::loop:
-      what = "already inspected by this deployment";
-      break;
-    case Disposition::ignored:
-      what = "ignored by filters (" + result.detail + ")";
-      break;
-    case Disposition::unparsable:
-      what = "not inspectable: " + result.detail;
-      break;
-    case Disposition::failed:
-      what = "inspection failed: " + result.detail;
-      break;
-    case Disposition::scan_failed:
-      what = "scan failed: " + result.detail;
-      break;
-    case Disposition::inspected:
-      what = std::string(policy::to_string(result.verdict.action));
-      if (result.verdict.violated()) what += " policies=[" + policy_names(result.verdict) + "]";
-      if (result.incident)
-        what +=
-            " incident=" +
-            (result.incident->reference.empty() ? std::to_string(result.incident->id)
-                                                : result.incident->reference + " (outbox)") +
-            (result.incident->repeated ? " repeat=" + std::to_string(result.incident->repeat_count)
-                                       : "");
-      if (!result.detail.empty()) what += " (" + result.detail + ")";
-      break;
-  }
-  return what;
-}
-
 // The relay's end-of-data decision: inspect on the worker pool, map the
 // result onto the relay, and log the outcome once the upstream's reply is
 // known.
@@ -199,7 +158,7 @@ asio::awaitable<RelayDecision> decide(std::shared_ptr<PreventContext> context,
 
   std::string line = fmt::format("prevent {}: from=<{}> rcpts={} {}", session.id,
                                  session.mail ? session.mail->sender : "",
-                                 session.recipients.size(), describe(result));
+                                 session.recipients.size(), inspect::describe(result));
   RelayDecision decision = to_decision(context->metrics, std::move(message), result);
   decision.on_answer = [line = std::move(line)](const Reply& reply) {
     spdlog::info("{} -> {} {}", line, reply.code, reply.enhanced);

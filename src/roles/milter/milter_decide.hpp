@@ -1,0 +1,69 @@
+// The milter role's end-of-message decision: a message from the milter
+// session (milter/session.hpp) inspected on the worker pool by the one
+// pipeline (inspect/inspect.hpp), and the inspection mapped onto the
+// milter's answer: the merged block reply, header and recipient changes,
+// quarantine, or accept. Counted in the role's metrics.
+#pragma once
+
+#include <memory>
+#include <mutex>
+
+#include <asio/awaitable.hpp>
+#include <asio/thread_pool.hpp>
+
+#include "config/config.hpp"
+#include "incidents/store.hpp"
+#include "inspect/inspect.hpp"
+#include "milter/server.hpp"
+#include "util/metrics.hpp"
+
+namespace cordon::roles::milter {
+
+struct MilterMetrics {
+  explicit MilterMetrics(util::Metrics& registry);
+  util::Counter& inspected;
+  util::Counter& ignored;
+  util::Counter& blocked;
+  util::Counter& redirected;
+  util::Counter& modified;
+  util::Counter& held;
+  util::Counter& passed;
+  util::Counter& deferred;
+  util::Counter& refused;
+  util::Counter& scan_errors;
+  util::Counter& unscannable;
+  util::Counter& connections;
+  util::Histogram& scan_seconds;
+  util::Metrics& registry;
+  // Protocol events (milter::ServerEvent), by kind.
+  void count(cordon::milter::ServerEvent event);
+};
+
+// Shared by every connection of the role; lives as long as the last one.
+struct MilterContext {
+  MilterContext(asio::thread_pool& workers, util::Metrics& metrics)
+      : workers(workers), metrics(metrics) {}
+  asio::thread_pool& workers;
+  MilterMetrics metrics;
+  std::shared_ptr<incidents::IncidentStore> store;
+
+  // The inspection snapshot in force; a message is inspected under the one
+  // current when its end arrives, and a reload sets the next one.
+  std::shared_ptr<const inspect::Snapshot> current() const {
+    std::lock_guard lock(mutex_);
+    return current_;
+  }
+  void set(std::shared_ptr<const inspect::Snapshot> snapshot) {
+    std::lock_guard lock(mutex_);
+    current_ = std::move(snapshot);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const inspect::Snapshot> current_;
+};
+
+asio::awaitable<cordon::milter::Decision> decide(
+    std::shared_ptr<MilterContext> context, std::shared_ptr<const cordon::milter::Message> message);
+
+}  // namespace cordon::roles::milter
