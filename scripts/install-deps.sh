@@ -13,9 +13,12 @@ packages=(
   libasio-dev libssl-dev libvectorscan-dev libgmime-3.0-dev libglib2.0-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libsqlite3-dev libpq-dev libpqxx-dev libarchive-dev libpoppler-cpp-dev
-  libmagic-dev libpcap-dev libgtest-dev libgmock-dev libcpp-httplib-dev
+  libmagic-dev libpcap-dev libtins-dev libgtest-dev libgmock-dev libcpp-httplib-dev
   # real peers and tools used by tests and benchmarks
   swaks libnet-ssleay-perl libio-socket-ssl-perl postfix python3 ripgrep openssl procps zip
+  # the monitor's captures: tcpdump records real peers, scapy crafts edge cases,
+  # tshark is the reference it is compared with
+  tcpdump tshark python3-scapy
   # the detection differential test's oracle (tests/detect_diff)
   python3-stdnum
   # the console's browser tests drive Debian's Chromium headless

@@ -7,6 +7,7 @@
 
 #include "config/detail/policy_parse.hpp"
 #include "config/detail/yaml_reader.hpp"
+#include "policy/ip_filter.hpp"
 #include "policy/filter.hpp"
 
 namespace cordon::config {
@@ -163,7 +164,10 @@ PreventConfig read_prevent(const MapReader& top) {
 }
 
 MonitorConfig read_monitor(const MapReader& top) {
-  MapReader m(top.get("monitor"), "monitor", {"capture", "ports", "filters"},
+  MapReader m(top.get("monitor"), "monitor",
+              {"capture", "ports", "ip_filter", "filters", "bpf_filter", "max_connections",
+               "max_buffered_per_connection", "max_buffered_total", "idle_timeout",
+               "max_message_bytes", "max_line_bytes"},
               top.value_mark("monitor"));
   MonitorConfig mon;
   mon.capture = m.string("capture", "");
@@ -180,7 +184,21 @@ MonitorConfig read_monitor(const MapReader& top) {
       mon.ports.push_back(static_cast<std::uint16_t>(
           yaml::as_unsigned(item, "monitor.ports item", 1, 65535, m.value_mark("ports"))));
   }
+  mon.ip_filter = m.string("ip_filter", "");
+  if (auto parsed = policy::parse_ip_filter(mon.ip_filter); !parsed)
+    fail_at(m.value_mark("ip_filter"), "monitor." + parsed.error().message);
   mon.filters = read_filters(m, "monitor");
+  mon.bpf_filter = m.string("bpf_filter", "");
+  mon.max_connections = m.unsigned_number("max_connections", mon.max_connections, 1, 10000000);
+  mon.max_buffered_per_connection =
+      m.size("max_buffered_per_connection", mon.max_buffered_per_connection);
+  mon.max_buffered_total = m.size("max_buffered_total", mon.max_buffered_total);
+  mon.idle_timeout = m.duration("idle_timeout", mon.idle_timeout);
+  mon.max_message_bytes = m.size("max_message_bytes", mon.max_message_bytes);
+  mon.max_line_bytes = m.unsigned_number("max_line_bytes", mon.max_line_bytes, 512, 1 << 20);
+  if (mon.max_buffered_per_connection == 0 || mon.max_buffered_total == 0 ||
+      mon.max_message_bytes == 0)
+    fail_at(m.mark(), "monitor: the max_buffered_* and max_message_bytes limits must be above 0");
   return mon;
 }
 

@@ -1,0 +1,121 @@
+// libpcap sources (see source.hpp).
+#include "capture/source.hpp"
+
+#include <pcap/pcap.h>
+#include <sys/stat.h>
+
+#include <chrono>
+
+namespace cordon::capture {
+
+struct Source::Impl {
+  pcap_t* handle = nullptr;
+  bool live = false;
+  int link_type = 1;
+  std::atomic<bool> stopping{false};
+  ~Impl() {
+    if (handle) pcap_close(handle);
+  }
+};
+
+bool is_capture_file(const std::string& name) {
+  struct stat st {};
+  return ::stat(name.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::string default_filter(const std::vector<std::uint16_t>& ports) {
+  std::string tcp;
+  for (auto p : ports) tcp += (tcp.empty() ? "tcp port " : " or tcp port ") + std::to_string(p);
+  if (tcp.empty()) tcp = "tcp";
+  // Non-first IPv4 fragments carry no ports; `vlan` shifts the offsets of
+  // what follows it, so it comes last.
+  return "(" + tcp + ") or (ip[6:2] & 0x1fff != 0) or (vlan and (" + tcp + "))";
+}
+
+Result<std::unique_ptr<Source>, std::string> Source::open(const SourceOptions& options) {
+  std::unique_ptr<Source> source(new Source());
+  source->impl_ = std::make_unique<Impl>();
+  Impl& impl = *source->impl_;
+  char error[PCAP_ERRBUF_SIZE] = {0};
+  if (is_capture_file(options.name)) {
+    impl.handle = pcap_open_offline_with_tstamp_precision(options.name.c_str(),
+                                                          PCAP_TSTAMP_PRECISION_MICRO, error);
+    if (!impl.handle) return fail(options.name + ": " + error);
+  } else {
+    impl.live = true;
+    impl.handle = pcap_create(options.name.c_str(), error);
+    if (!impl.handle) return fail(options.name + ": " + error);
+    pcap_set_snaplen(impl.handle, options.snaplen);
+    pcap_set_promisc(impl.handle, 1);
+    pcap_set_timeout(impl.handle, 200);
+    pcap_set_buffer_size(impl.handle, options.buffer_bytes);
+    const int rc = pcap_activate(impl.handle);
+    if (rc < 0) {
+      std::string why = pcap_geterr(impl.handle);
+      if (rc == PCAP_ERROR_PERM_DENIED)
+        why += " (live capture needs CAP_NET_RAW: run as root or "
+               "`setcap cap_net_raw,cap_net_admin=eip` on the cordon binary)";
+      return fail("cannot capture on " + options.name + ": " + why);
+    }
+  }
+  impl.link_type = pcap_datalink(impl.handle);
+  const std::string filter =
+      !options.filter.empty() ? options.filter : impl.live ? default_filter(options.ports) : "";
+  if (!filter.empty()) {
+    bpf_program program{};
+    if (pcap_compile(impl.handle, &program, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0)
+      return fail("capture filter '" + filter + "': " + pcap_geterr(impl.handle));
+    const int rc = pcap_setfilter(impl.handle, &program);
+    pcap_freecode(&program);
+    if (rc != 0) return fail("capture filter '" + filter + "': " + pcap_geterr(impl.handle));
+  }
+  return source;
+}
+
+Source::~Source() = default;
+
+bool Source::live() const { return impl_->live; }
+
+Status<std::string> Source::run(const std::function<void(const Frame&)>& frame,
+                                const std::function<void(Timestamp)>& idle) {
+  Frame f;
+  f.link_type = impl_->link_type;
+  while (!impl_->stopping.load()) {
+    pcap_pkthdr* header = nullptr;
+    const u_char* data = nullptr;
+    const int rc = pcap_next_ex(impl_->handle, &header, &data);
+    if (rc == 1) {
+      f.data = std::span<const std::uint8_t>(data, header->caplen);
+      f.wire_length = header->len;
+      f.time = std::chrono::seconds(header->ts.tv_sec) + std::chrono::microseconds(header->ts.tv_usec);
+      frame(f);
+    } else if (rc == 0) {
+      if (idle)
+        idle(std::chrono::duration_cast<Timestamp>(
+            std::chrono::system_clock::now().time_since_epoch()));
+    } else if (rc == PCAP_ERROR_BREAK || rc == -2) {
+      return Ok{};
+    } else {
+      return fail(std::string(pcap_geterr(impl_->handle)));
+    }
+  }
+  return Ok{};
+}
+
+void Source::stop() {
+  impl_->stopping.store(true);
+  pcap_breakloop(impl_->handle);
+}
+
+SourceStats Source::stats() const {
+  SourceStats out;
+  if (!impl_->live) return out;
+  pcap_stat st{};
+  if (pcap_stats(impl_->handle, &st) == 0) {
+    out.received = st.ps_recv;
+    out.dropped = static_cast<std::uint64_t>(st.ps_drop) + st.ps_ifdrop;
+  }
+  return out;
+}
+
+}  // namespace cordon::capture
