@@ -123,6 +123,9 @@ class Reassembler {
   Reassembler& operator=(const Reassembler&) = delete;
 
   void feed(const Frame& frame);
+  // Capture time moved on without a packet (a quiet live capture): idle
+  // connections expire.
+  void advance(Timestamp now);
   // Closes every connection (end of a capture file, or shutdown).
   void finish(Timestamp time);
   const Stats& stats() const;

@@ -436,6 +436,7 @@ Reassembler::Reassembler(Limits limits, std::vector<std::uint16_t> server_ports,
 Reassembler::~Reassembler() = default;
 void Reassembler::feed(const Frame& frame) { impl_->feed(frame); }
 void Reassembler::finish(Timestamp time) { impl_->finish(time); }
+void Reassembler::advance(Timestamp now) { impl_->expire(now); }
 const Stats& Reassembler::stats() const { return impl_->stats; }
 std::size_t Reassembler::open_connections() const { return impl_->table.size(); }
 std::size_t Reassembler::buffered_bytes() const { return impl_->buffered; }

@@ -99,6 +99,7 @@ Engine::~Engine() = default;
 
 void Engine::feed(const capture::Frame& frame) { impl_->reassembler->feed(frame); }
 void Engine::finish(capture::Timestamp time) { impl_->reassembler->finish(time); }
+void Engine::advance(capture::Timestamp now) { impl_->reassembler->advance(now); }
 
 EngineStats Engine::stats() const {
   EngineStats out = impl_->stats;

@@ -64,6 +64,7 @@ class Engine {
   ~Engine();
   void feed(const capture::Frame& frame);
   void finish(capture::Timestamp time);  // closes every connection
+  void advance(capture::Timestamp now);  // expires idle connections without a packet
   EngineStats stats() const;
   std::size_t open_connections() const;
 

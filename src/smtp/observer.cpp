@@ -3,6 +3,7 @@
 // which answers the oldest pending command.
 #include "smtp/observer.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -100,7 +101,8 @@ std::string path_of(std::string_view line) {
 struct Observer::Impl {
   Impl(ObserverLimits l, bool from_start, Sink s)
       : limits(l), sink(std::move(s)), expect_greeting(from_start),
-        mode(from_start ? Mode::command : Mode::resync), current(std::make_shared<Txn>()) {}
+        mode(from_start ? Mode::command : Mode::resync), current(std::make_shared<Txn>()),
+        uncertain(!from_start) {}
 
   ObserverLimits limits;
   Sink sink;
@@ -119,6 +121,10 @@ struct Observer::Impl {
   bool gap_in_data = false;
   std::uint64_t bdat_remaining = 0;
   bool encrypted_reported = false;
+  // After a gap (or a capture begun mid-connection) replies may answer
+  // commands that were never seen: a 354 finds its DATA, and a positive
+  // reply that is not 354 does not answer a DATA.
+  bool uncertain = false;
 
   // ---- client side ----
 
@@ -165,15 +171,14 @@ struct Observer::Impl {
           const std::size_t end = static_cast<std::size_t>(nl - in.data());
           std::string_view line = in.substr(pos, end - pos);
           pos = end + 1;
-          if (skip_client_line) {
+          if (skip_client_line || line.size() > limits.max_line_bytes) {
+            // Too long to read, but the server answers it like any line.
+            if (!skip_client_line) ++stats.long_lines;
             skip_client_line = false;
+            if (mode == Mode::command) pending.push_back(pend(Kind::other));
             continue;
           }
           if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-          if (line.size() > limits.max_line_bytes) {
-            ++stats.long_lines;
-            continue;
-          }
           command(line);
           break;
         }
@@ -381,6 +386,7 @@ struct Observer::Impl {
       default:
         break;
     }
+    uncertain = true;
   }
 
   // ---- server side ----
@@ -440,14 +446,28 @@ struct Observer::Impl {
       }
       return;
     }
+    if (code == 354 && pending.front().kind != Kind::data) {
+      const bool has_data = std::any_of(pending.begin(), pending.end(),
+                                        [](const Pending& q) { return q.kind == Kind::data; });
+      while (has_data && pending.front().kind != Kind::data) {
+        Pending skipped = std::move(pending.front());
+        pending.pop_front();
+        ++stats.unanswered;
+        answer(skipped, std::nullopt);
+      }
+    } else if (uncertain && pending.front().kind == Kind::data && code != 354 && positive(code)) {
+      return;  // the reply to a command lost before this DATA
+    }
     Pending p = std::move(pending.front());
     pending.pop_front();
+    if (p.kind == Kind::data_end) uncertain = false;
     answer(p, code);
     pump();
   }
 
   void server_gap(std::uint64_t) {
     if (mode == Mode::encrypted) return;
+    uncertain = true;
     server_line.clear();
     skip_server_line = false;
     // The replies lost are the oldest ones awaited: they count as positive.

@@ -159,3 +159,42 @@ class Peers(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class LiveRole(unittest.TestCase):
+    """`cordon run` with a monitor section capturing on lo: swaks mails
+    smtp-sink, the role logs the message and records a "monitored" incident."""
+
+    def test_live_capture_records_a_monitored_incident(self):
+        from peers import Cordon
+        with tempfile.TemporaryDirectory() as tmp:
+            port = free_port()
+            sink = SmtpSink(port)
+            data = os.path.join(tmp, "data")
+            config = (f"data_dir: {data}\nmonitor:\n  capture: lo\n  ports: [{port}]\n"
+                      "  filters: {sender: \"-*@internal.example\", recipient: \"\"}\n"
+                      "policies:\n  - name: Payment card numbers\n    severity: high\n"
+                      "    match: {any: [{identifier: credit_card}]}\n"
+                      "    respond: [{block: \"no card numbers\"}]\n")
+            cordon = Cordon(config, tmp, env={"XDG_CACHE_HOME": os.path.join(tmp, "cache")})
+            cordon.start()
+            try:
+                wait_until(lambda: "monitor capturing on lo" in cordon.output(), what="capture")
+                for sender, subject in (("alice@corp.example", "live card"),
+                                        ("ops@internal.example", "live internal")):
+                    subprocess.run(["swaks", "--server", "127.0.0.1", "--port", str(port), "--from",
+                                    sender, "--to", "bob@partner.example", "--header",
+                                    f"Subject: {subject}", "--body", f"card {CARD}", "--silent",
+                                    "2"], check=True, timeout=30, stdout=subprocess.DEVNULL)
+                wait_until(lambda: cordon.output().count("monitor: 20") >= 2, what="two records")
+                out = subprocess.run([CORDON, "incidents", "--config", cordon.config_path,
+                                      "--format", "json"], capture_output=True, text=True,
+                                     timeout=60)
+                incidents = json.loads(out.stdout)
+                self.assertEqual(len(incidents), 1, cordon.output())
+                self.assertEqual(incidents[0]["action"], "monitored")
+                self.assertEqual(incidents[0]["subject"], "live card")
+                self.assertIn("ignore (mask 1 \"-*@internal.example\")", cordon.output())
+            finally:
+                cordon.stop()
+                sink.stop()
