@@ -18,7 +18,7 @@ packages=(
   swaks libnet-ssleay-perl libio-socket-ssl-perl postfix python3 ripgrep openssl procps zip
   # the monitor's captures: tcpdump records real peers, scapy crafts edge cases,
   # tshark is the reference it is compared with
-  tcpdump tshark python3-scapy
+  tcpdump tshark python3-scapy time
   # the detection differential test's oracle (tests/detect_diff)
   python3-stdnum
   # the console's browser tests drive Debian's Chromium headless
