@@ -86,22 +86,22 @@ struct Limits {
 };
 
 struct Stats {
-  std::uint64_t packets = 0;      // frames seen
-  std::uint64_t bytes = 0;        // frame bytes captured
-  std::uint64_t tcp_segments = 0; // of tracked connections
-  std::uint64_t payload_bytes = 0;// delivered stream bytes
-  std::uint64_t undecodable = 0;  // not IP/TCP, unknown link type, or malformed
-  std::uint64_t truncated = 0;    // frames shorter on capture than on the wire
-  std::uint64_t fragments = 0;    // IPv4 fragments seen
+  std::uint64_t packets = 0;            // frames seen
+  std::uint64_t bytes = 0;              // frame bytes captured
+  std::uint64_t tcp_segments = 0;       // of tracked connections
+  std::uint64_t payload_bytes = 0;      // delivered stream bytes
+  std::uint64_t undecodable = 0;        // not IP/TCP, unknown link type, or malformed
+  std::uint64_t truncated = 0;          // frames shorter on capture than on the wire
+  std::uint64_t fragments = 0;          // IPv4 fragments seen
   std::uint64_t fragments_dropped = 0;  // discarded by max_fragment_bytes
   std::uint64_t connections = 0;
-  std::uint64_t evicted = 0;      // closed by max_connections
+  std::uint64_t evicted = 0;  // closed by max_connections
   std::uint64_t idle_closed = 0;
   std::uint64_t retransmitted_bytes = 0;
   std::uint64_t conflicting_bytes = 0;  // overlapping bytes that differed (first kept)
   std::uint64_t gaps = 0;
   std::uint64_t gap_bytes = 0;
-  std::uint64_t buffer_overflows = 0;   // holes declared gaps by a memory limit
+  std::uint64_t buffer_overflows = 0;  // holes declared gaps by a memory limit
 };
 
 // One link-layer frame as libpcap hands it over.

@@ -52,7 +52,9 @@ bool less(const Endpoint& x, const Endpoint& y) {
   return x.port < y.port;
 }
 
-FlowKey key_of(const Endpoint& x, const Endpoint& y) { return less(x, y) ? FlowKey{x, y} : FlowKey{y, x}; }
+FlowKey key_of(const Endpoint& x, const Endpoint& y) {
+  return less(x, y) ? FlowKey{x, y} : FlowKey{y, x};
+}
 
 struct FlowHash {
   std::size_t operator()(const FlowKey& k) const {
@@ -76,7 +78,9 @@ struct Connection {
   Direction& of(Side s) { return dir[static_cast<int>(s)]; }
 };
 
-Side other(Side s) { return s == Side::client ? Side::server : Side::client; }
+Side other(Side s) {
+  return s == Side::client ? Side::server : Side::client;
+}
 
 }  // namespace
 
@@ -88,7 +92,8 @@ std::string Address::to_string() const {
   }
   // RFC 5952 form: lower case, the longest run of zero groups as "::".
   std::uint16_t g[8];
-  for (int i = 0; i < 8; ++i) g[i] = static_cast<std::uint16_t>(bytes[2 * i] << 8 | bytes[2 * i + 1]);
+  for (int i = 0; i < 8; ++i)
+    g[i] = static_cast<std::uint16_t>(bytes[2 * i] << 8 | bytes[2 * i + 1]);
   int best = -1, best_len = 0;
   for (int i = 0; i < 8;) {
     if (g[i] != 0) {
@@ -137,7 +142,10 @@ std::string_view to_string(CloseReason reason) {
 
 struct Reassembler::Impl {
   Impl(Limits l, std::vector<std::uint16_t> ports, StreamFactory f)
-      : limits(l), server_ports(std::move(ports)), factory(std::move(f)), decoder(l.max_fragment_bytes) {}
+      : limits(l),
+        server_ports(std::move(ports)),
+        factory(std::move(f)),
+        decoder(l.max_fragment_bytes) {}
 
   Limits limits;
   std::vector<std::uint16_t> server_ports;
@@ -205,7 +213,8 @@ struct Reassembler::Impl {
       d.started = true;
       d.next = kOffsetBias + s.seq;
     }
-    if (d.started && !s.payload.empty()) add_data(*c, from, d.unwrap(s.seq) + (s.syn ? 1 : 0), s.payload, time);
+    if (d.started && !s.payload.empty())
+      add_data(*c, from, d.unwrap(s.seq) + (s.syn ? 1 : 0), s.payload, time);
     if (d.started && s.fin && !d.fin) {
       d.fin = true;
       d.fin_at = d.unwrap(s.seq) + (s.syn ? 1 : 0) + s.payload.size();
@@ -434,11 +443,23 @@ Reassembler::Reassembler(Limits limits, std::vector<std::uint16_t> server_ports,
                          StreamFactory factory)
     : impl_(std::make_unique<Impl>(limits, std::move(server_ports), std::move(factory))) {}
 Reassembler::~Reassembler() = default;
-void Reassembler::feed(const Frame& frame) { impl_->feed(frame); }
-void Reassembler::finish(Timestamp time) { impl_->finish(time); }
-void Reassembler::advance(Timestamp now) { impl_->expire(now); }
-const Stats& Reassembler::stats() const { return impl_->stats; }
-std::size_t Reassembler::open_connections() const { return impl_->table.size(); }
-std::size_t Reassembler::buffered_bytes() const { return impl_->buffered; }
+void Reassembler::feed(const Frame& frame) {
+  impl_->feed(frame);
+}
+void Reassembler::finish(Timestamp time) {
+  impl_->finish(time);
+}
+void Reassembler::advance(Timestamp now) {
+  impl_->expire(now);
+}
+const Stats& Reassembler::stats() const {
+  return impl_->stats;
+}
+std::size_t Reassembler::open_connections() const {
+  return impl_->table.size();
+}
+std::size_t Reassembler::buffered_bytes() const {
+  return impl_->buffered;
+}
 
 }  // namespace cordon::capture

@@ -53,14 +53,16 @@ Result<std::unique_ptr<Source>, std::string> Source::open(const SourceOptions& o
     if (rc < 0) {
       std::string why = pcap_geterr(impl.handle);
       if (rc == PCAP_ERROR_PERM_DENIED)
-        why += " (live capture needs CAP_NET_RAW: run as root or "
-               "`setcap cap_net_raw,cap_net_admin=eip` on the cordon binary)";
+        why +=
+            " (live capture needs CAP_NET_RAW: run as root or "
+            "`setcap cap_net_raw,cap_net_admin=eip` on the cordon binary)";
       return fail("cannot capture on " + options.name + ": " + why);
     }
   }
   impl.link_type = pcap_datalink(impl.handle);
-  const std::string filter =
-      !options.filter.empty() ? options.filter : impl.live ? default_filter(options.ports) : "";
+  const std::string filter = !options.filter.empty() ? options.filter
+                             : impl.live             ? default_filter(options.ports)
+                                                     : "";
   if (!filter.empty()) {
     bpf_program program{};
     if (pcap_compile(impl.handle, &program, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0)
@@ -74,7 +76,9 @@ Result<std::unique_ptr<Source>, std::string> Source::open(const SourceOptions& o
 
 Source::~Source() = default;
 
-bool Source::live() const { return impl_->live; }
+bool Source::live() const {
+  return impl_->live;
+}
 
 Status<std::string> Source::run(const std::function<void(const Frame&)>& frame,
                                 const std::function<void(Timestamp)>& idle) {
@@ -87,7 +91,8 @@ Status<std::string> Source::run(const std::function<void(const Frame&)>& frame,
     if (rc == 1) {
       f.data = std::span<const std::uint8_t>(data, header->caplen);
       f.wire_length = header->len;
-      f.time = std::chrono::seconds(header->ts.tv_sec) + std::chrono::microseconds(header->ts.tv_usec);
+      f.time =
+          std::chrono::seconds(header->ts.tv_sec) + std::chrono::microseconds(header->ts.tv_usec);
       frame(f);
     } else if (rc == 0) {
       if (idle)

@@ -117,15 +117,15 @@ int run_monitor(const MonitorOptions& opts) {
   std::fflush(stdout);
   const auto s = engine.stats();
   if (opts.stats)
-    std::fprintf(stderr,
-                 "cordon monitor: %llu packets, %llu bytes, %llu sessions, %llu messages, %llu gaps "
-                 "(%llu bytes), %llu undecodable, %llu conflicting bytes, %llu encrypted\n",
-                 (unsigned long long)s.capture.packets, (unsigned long long)s.capture.bytes,
-                 (unsigned long long)s.capture.connections, (unsigned long long)s.messages,
-                 (unsigned long long)s.capture.gaps, (unsigned long long)s.capture.gap_bytes,
-                 (unsigned long long)s.capture.undecodable,
-                 (unsigned long long)s.capture.conflicting_bytes,
-                 (unsigned long long)s.encrypted_sessions);
+    std::fprintf(
+        stderr,
+        "cordon monitor: %llu packets, %llu bytes, %llu sessions, %llu messages, %llu gaps "
+        "(%llu bytes), %llu undecodable, %llu conflicting bytes, %llu encrypted\n",
+        (unsigned long long)s.capture.packets, (unsigned long long)s.capture.bytes,
+        (unsigned long long)s.capture.connections, (unsigned long long)s.messages,
+        (unsigned long long)s.capture.gaps, (unsigned long long)s.capture.gap_bytes,
+        (unsigned long long)s.capture.undecodable, (unsigned long long)s.capture.conflicting_bytes,
+        (unsigned long long)s.encrypted_sessions);
   if (!read) {
     // A capture cut short: what was read is reported, the exit says error.
     std::fprintf(stderr, "cordon monitor: %s: %s\n", opts.pcap.c_str(), read.error().c_str());
@@ -145,7 +145,8 @@ void add_monitor_command(CLI::App& app, int& exit_code) {
                   "YAML configuration file (default: built-in policy pack)");
   cmd->add_option("--format", opts->format, "Output format")
       ->check(CLI::IsMember({"text", "json"}));
-  cmd->add_option("--port", opts->ports, "SMTP server port to follow (repeatable; default monitor.ports)")
+  cmd->add_option("--port", opts->ports,
+                  "SMTP server port to follow (repeatable; default monitor.ports)")
       ->check(CLI::Range(1, 65535));
   cmd->add_flag("--record", opts->record,
                 "Record incidents in <data_dir>/incidents.db (action \"monitored\")");

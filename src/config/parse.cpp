@@ -7,8 +7,8 @@
 
 #include "config/detail/policy_parse.hpp"
 #include "config/detail/yaml_reader.hpp"
-#include "policy/ip_filter.hpp"
 #include "policy/filter.hpp"
+#include "policy/ip_filter.hpp"
 
 namespace cordon::config {
 namespace {

@@ -7,7 +7,8 @@ namespace cordon::monitor {
 EngineOptions engine_options(const config::MonitorConfig& config) {
   EngineOptions o;
   o.ports = config.ports;
-  if (auto parsed = policy::parse_ip_filter(config.ip_filter)) o.ip_filter = std::move(parsed).value();
+  if (auto parsed = policy::parse_ip_filter(config.ip_filter))
+    o.ip_filter = std::move(parsed).value();
   o.capture.max_connections = config.max_connections;
   o.capture.max_buffered_per_direction = config.max_buffered_per_connection;
   o.capture.max_buffered_total = config.max_buffered_total;
@@ -97,9 +98,15 @@ Engine::Engine(EngineOptions options, std::function<void(SeenMessage&&)> sink)
 
 Engine::~Engine() = default;
 
-void Engine::feed(const capture::Frame& frame) { impl_->reassembler->feed(frame); }
-void Engine::finish(capture::Timestamp time) { impl_->reassembler->finish(time); }
-void Engine::advance(capture::Timestamp now) { impl_->reassembler->advance(now); }
+void Engine::feed(const capture::Frame& frame) {
+  impl_->reassembler->feed(frame);
+}
+void Engine::finish(capture::Timestamp time) {
+  impl_->reassembler->finish(time);
+}
+void Engine::advance(capture::Timestamp now) {
+  impl_->reassembler->advance(now);
+}
 
 EngineStats Engine::stats() const {
   EngineStats out = impl_->stats;
@@ -107,6 +114,8 @@ EngineStats Engine::stats() const {
   return out;
 }
 
-std::size_t Engine::open_connections() const { return impl_->reassembler->open_connections(); }
+std::size_t Engine::open_connections() const {
+  return impl_->reassembler->open_connections();
+}
 
 }  // namespace cordon::monitor

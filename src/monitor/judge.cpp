@@ -115,10 +115,10 @@ std::string to_text(const Record& r) {
   const auto& m = s.message;
   std::string rcpts;
   for (const auto& a : m.recipients) rcpts += (rcpts.empty() ? "" : ",") + a;
-  std::string out = fmt::format("{} {} from=<{}> to=<{}> {}", rfc3339(s.time), session_of(s),
-                                m.sender, rcpts,
-                                r.inspected ? std::string(policy::to_string(r.verdict.action))
-                                            : std::string("not inspected"));
+  std::string out =
+      fmt::format("{} {} from=<{}> to=<{}> {}", rfc3339(s.time), session_of(s), m.sender, rcpts,
+                  r.inspected ? std::string(policy::to_string(r.verdict.action))
+                              : std::string("not inspected"));
   if (r.incident) out += fmt::format(" incident={}{}", *r.incident, r.repeated ? " (repeat)" : "");
   if (!r.incident_reference.empty()) out += " incident=" + r.incident_reference + " (outbox)";
   out += "\n  filter: " + r.filter;
@@ -148,18 +148,21 @@ Metrics::Metrics(util::Metrics& registry)
       messages(registry.counter("cordon_monitor_messages_total", kMessagesHelp, "result=\"all\"")),
       inspected(
           registry.counter("cordon_monitor_messages_total", kMessagesHelp, "result=\"inspected\"")),
-      ignored(registry.counter("cordon_monitor_messages_total", kMessagesHelp, "result=\"ignored\"")),
+      ignored(
+          registry.counter("cordon_monitor_messages_total", kMessagesHelp, "result=\"ignored\"")),
       encrypted(
           registry.counter("cordon_monitor_messages_total", kMessagesHelp, "result=\"encrypted\"")),
-      incomplete(registry.counter("cordon_monitor_incomplete_messages_total",
-                                  "Messages with bytes missing (a gap, a cut connection, a limit)")),
+      incomplete(
+          registry.counter("cordon_monitor_incomplete_messages_total",
+                           "Messages with bytes missing (a gap, a cut connection, a limit)")),
       gaps(registry.counter("cordon_monitor_gaps_total",
                             "Stream holes: bytes the peer acknowledged that the capture lost")),
       drops(registry.counter("cordon_monitor_drops_total",
                              "Packets the kernel or interface dropped (pcap statistics)")),
       undecodable(registry.counter("cordon_monitor_undecodable_total",
                                    "Frames that were not IP/TCP or could not be decoded")),
-      incidents(registry.counter("cordon_monitor_incidents_total", "Incidents recorded (new or repeated)")),
+      incidents(registry.counter("cordon_monitor_incidents_total",
+                                 "Incidents recorded (new or repeated)")),
       errors(registry.counter("cordon_monitor_errors_total",
                               "Messages that could not be judged (parse or scan failure)")) {}
 

@@ -85,7 +85,8 @@ struct Record {
   bool repeated = false;
   std::vector<mime::Problem> problems;
   std::string subject;
-  std::string error;  // the message could not be judged (disposition failed / scan_failed / unparsable)
+  std::string
+      error;  // the message could not be judged (disposition failed / scan_failed / unparsable)
 };
 
 // The inspection snapshot for the monitor: the configuration's pipeline

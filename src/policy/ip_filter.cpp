@@ -58,8 +58,8 @@ Result<IpFilter, IpFilterError> parse_ip_filter(std::string_view text) {
   std::size_t index = 0, start = 0;
   for (;; ++index) {
     const auto comma = text.find(',', start);
-    const std::string_view raw =
-        util::trim(text.substr(start, comma == std::string_view::npos ? text.size() - start : comma - start));
+    const std::string_view raw = util::trim(
+        text.substr(start, comma == std::string_view::npos ? text.size() - start : comma - start));
     auto bad = [&](const std::string& why) {
       return IpFilterError{index, "ip_filter mask " + std::to_string(index + 1) + " \"" +
                                       std::string(raw) + "\": " + why};

@@ -63,7 +63,9 @@ Pending pend(Kind kind, std::shared_ptr<Txn> txn = nullptr, std::shared_ptr<Txn>
 enum class Mode { command, resync, data, bdat, encrypted };
 enum class Dot { line_start, mid, cr, dot, dot_cr };
 
-bool positive(int code) { return code >= 200 && code < 400; }
+bool positive(int code) {
+  return code >= 200 && code < 400;
+}
 
 std::string_view verb_of(std::string_view line) {
   const auto space = line.find(' ');
@@ -100,8 +102,11 @@ std::string path_of(std::string_view line) {
 
 struct Observer::Impl {
   Impl(ObserverLimits l, bool from_start, Sink s)
-      : limits(l), sink(std::move(s)), expect_greeting(from_start),
-        mode(from_start ? Mode::command : Mode::resync), current(std::make_shared<Txn>()),
+      : limits(l),
+        sink(std::move(s)),
+        expect_greeting(from_start),
+        mode(from_start ? Mode::command : Mode::resync),
+        current(std::make_shared<Txn>()),
         uncertain(!from_start) {}
 
   ObserverLimits limits;
@@ -112,10 +117,10 @@ struct Observer::Impl {
   std::shared_ptr<Txn> current;    // the transaction commands now add to
   std::shared_ptr<Txn> receiving;  // DATA content or BDAT chunk goes here
   std::deque<Pending> pending;
-  bool waiting = false;        // the client bytes held mean nothing until a reply
-  bool auth_line_next = false; // a 334 asked for one line of AUTH data
+  bool waiting = false;         // the client bytes held mean nothing until a reply
+  bool auth_line_next = false;  // a 334 asked for one line of AUTH data
   bool skip_client_line = false, skip_server_line = false;
-  std::string held;            // client bytes not yet read
+  std::string held;  // client bytes not yet read
   std::string server_line;
   Dot dot = Dot::line_start;
   bool gap_in_data = false;
@@ -158,7 +163,8 @@ struct Observer::Impl {
       switch (mode) {
         case Mode::command:
         case Mode::resync: {
-          const char* nl = static_cast<const char*>(std::memchr(in.data() + pos, '\n', in.size() - pos));
+          const char* nl =
+              static_cast<const char*>(std::memchr(in.data() + pos, '\n', in.size() - pos));
           if (!nl) {
             if (skip_client_line) return in.size();
             if (in.size() - pos > limits.max_line_bytes) {
@@ -203,7 +209,8 @@ struct Observer::Impl {
 
   void append(Txn& txn, std::string_view bytes) {
     if (txn.truncated) return;
-    const std::size_t room = limits.max_message_bytes - std::min(limits.max_message_bytes, txn.content.size());
+    const std::size_t room =
+        limits.max_message_bytes - std::min(limits.max_message_bytes, txn.content.size());
     if (bytes.size() > room) {
       txn.content.append(bytes.substr(0, room));
       txn.truncated = true;
@@ -221,7 +228,8 @@ struct Observer::Impl {
     while (i < in.size()) {
       switch (dot) {
         case Dot::mid: {
-          const char* cr = static_cast<const char*>(std::memchr(in.data() + i, '\r', in.size() - i));
+          const char* cr =
+              static_cast<const char*>(std::memchr(in.data() + i, '\r', in.size() - i));
           const std::size_t end = cr ? static_cast<std::size_t>(cr - in.data()) : in.size();
           append(txn, in.substr(i, end - i + (cr ? 1 : 0)));
           i = end + (cr ? 1 : 0);
@@ -395,7 +403,8 @@ struct Observer::Impl {
     if (mode == Mode::encrypted) return;
     std::size_t pos = 0;
     while (pos < in.size() && mode != Mode::encrypted) {
-      const char* nl = static_cast<const char*>(std::memchr(in.data() + pos, '\n', in.size() - pos));
+      const char* nl =
+          static_cast<const char*>(std::memchr(in.data() + pos, '\n', in.size() - pos));
       if (!nl) {
         server_line.append(in.substr(pos));
         if (server_line.size() > limits.max_line_bytes) {
@@ -574,7 +583,8 @@ struct Observer::Impl {
     } else {
       for (std::size_t i = 0; i < txn.chunks.size(); ++i) {
         const Chunk& c = txn.chunks[i];
-        const std::size_t end = i + 1 < txn.chunks.size() ? txn.chunks[i + 1].offset : txn.content.size();
+        const std::size_t end =
+            i + 1 < txn.chunks.size() ? txn.chunks[i + 1].offset : txn.content.size();
         if (c.state >= 0) m.content.append(txn.content, c.offset, end - c.offset);
       }
       if (m.complete) m.incomplete = "a BDAT chunk was rejected; only the accepted ones kept";
@@ -627,12 +637,26 @@ Observer::Observer(ObserverLimits limits, bool from_start, Sink sink)
 Observer::~Observer() = default;
 Observer::Observer(Observer&&) noexcept = default;
 Observer& Observer::operator=(Observer&&) noexcept = default;
-void Observer::client_data(std::string_view bytes) { impl_->client_data(bytes); }
-void Observer::server_data(std::string_view bytes) { impl_->server_data(bytes); }
-void Observer::client_gap(std::uint64_t bytes) { impl_->client_gap(bytes); }
-void Observer::server_gap(std::uint64_t bytes) { impl_->server_gap(bytes); }
-void Observer::close(std::string_view why) { impl_->close(why); }
-bool Observer::encrypted() const { return impl_->mode == Mode::encrypted; }
-const ObserverStats& Observer::stats() const { return impl_->stats; }
+void Observer::client_data(std::string_view bytes) {
+  impl_->client_data(bytes);
+}
+void Observer::server_data(std::string_view bytes) {
+  impl_->server_data(bytes);
+}
+void Observer::client_gap(std::uint64_t bytes) {
+  impl_->client_gap(bytes);
+}
+void Observer::server_gap(std::uint64_t bytes) {
+  impl_->server_gap(bytes);
+}
+void Observer::close(std::string_view why) {
+  impl_->close(why);
+}
+bool Observer::encrypted() const {
+  return impl_->mode == Mode::encrypted;
+}
+const ObserverStats& Observer::stats() const {
+  return impl_->stats;
+}
 
 }  // namespace cordon::smtp

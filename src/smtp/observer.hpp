@@ -34,7 +34,7 @@
 namespace cordon::smtp {
 
 struct ObserverLimits {
-  std::size_t max_line_bytes = 4096;  // a longer command or reply line is skipped (counted)
+  std::size_t max_line_bytes = 4096;          // a longer command or reply line is skipped (counted)
   std::size_t max_message_bytes = 64u << 20;  // content past it is cut off (message incomplete)
   // Client bytes held while waiting for a reply (a one-direction capture
   // never sees one): past this the reply is taken as positive.
@@ -46,9 +46,9 @@ struct ObservedMessage {
   bool sender_seen = false;
   // Accepted by the server, or whose reply was never seen.
   std::vector<std::string> recipients;
-  std::string content;    // DATA unstuffed, or the accepted BDAT chunks
-  bool complete = true;   // false: see `incomplete`
-  std::string incomplete; // why: "gap of 1460 bytes", "connection closed in DATA", ...
+  std::string content;     // DATA unstuffed, or the accepted BDAT chunks
+  bool complete = true;    // false: see `incomplete`
+  std::string incomplete;  // why: "gap of 1460 bytes", "connection closed in DATA", ...
   bool bdat = false;
   // The session switched to TLS: no content; one such record per connection.
   bool encrypted = false;
@@ -58,9 +58,9 @@ struct ObservedMessage {
 struct ObserverStats {
   std::uint64_t commands = 0;
   std::uint64_t replies = 0;
-  std::uint64_t long_lines = 0;        // skipped by max_line_bytes
-  std::uint64_t unanswered = 0;        // replies assumed (never seen)
-  std::uint64_t resyncs = 0;           // client side resynchronised after a gap
+  std::uint64_t long_lines = 0;            // skipped by max_line_bytes
+  std::uint64_t unanswered = 0;            // replies assumed (never seen)
+  std::uint64_t resyncs = 0;               // client side resynchronised after a gap
   std::uint64_t skipped_client_bytes = 0;  // read while resynchronising
 };
 

@@ -137,7 +137,7 @@ TEST(Reassembly, AnAcknowledgedHoleIsAGap) {
   Harness h;
   h.open(100, 5000);
   h.client(100, 0, "aaaa");
-  h.client(100, 8, "cccc");   // 4 bytes missing
+  h.client(100, 8, "cccc");  // 4 bytes missing
   h.server_ack(5000, 100 + 1 + 12);
   EXPECT_EQ(h.conns[0].data[Side::client], "aaaa<gap>cccc");
   EXPECT_EQ(h.conns[0].gaps[Side::client], 4u);
@@ -228,14 +228,16 @@ TEST(Reassembly, TruncatedAndUndecodableFramesAreCounted) {
 
 struct Seen {
   std::vector<smtp::ObservedMessage> messages;
-  smtp::Observer observer{{}, true, [this](smtp::ObservedMessage&& m) { messages.push_back(std::move(m)); }};
+  smtp::Observer observer{
+      {}, true, [this](smtp::ObservedMessage&& m) { messages.push_back(std::move(m)); }};
 };
 
 constexpr std::string_view kDialogueClient =
     "EHLO c\r\nMAIL FROM:<a@x.example>\r\nRCPT TO:<b@y.example>\r\nRCPT TO:<no@y.example>\r\n"
     "DATA\r\nSubject: s\r\n\r\n..dot\r\nbody\r\n.\r\nQUIT\r\n";
 constexpr std::string_view kDialogueServer =
-    "220 mx\r\n250-mx\r\n250 PIPELINING\r\n250 ok\r\n250 ok\r\n550 no\r\n354 go\r\n250 queued\r\n221 bye\r\n";
+    "220 mx\r\n250-mx\r\n250 PIPELINING\r\n250 ok\r\n250 ok\r\n550 no\r\n354 go\r\n250 "
+    "queued\r\n221 bye\r\n";
 
 TEST(Observer, EndOfDataSplitAtEveryByteAndPipelinedReplies) {
   for (std::size_t cut = 0; cut <= kDialogueClient.size(); ++cut) {
@@ -351,7 +353,8 @@ TEST(Observer, BdatChunksWithLastAndARejectedOne) {
   s.observer.server_data("220 mx\r\n");
   s.observer.client_data("MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nBDAT 5\r\n.abc\nBDAT 3 LAST\r\nxyz");
   s.observer.server_data("250 ok\r\n250 ok\r\n250 chunk\r\n250 done\r\n");
-  s.observer.client_data("MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nBDAT 2\r\nokBDAT 2\r\nNOBDAT 0 LAST\r\n");
+  s.observer.client_data(
+      "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nBDAT 2\r\nokBDAT 2\r\nNOBDAT 0 LAST\r\n");
   s.observer.server_data("250 ok\r\n250 ok\r\n250 chunk\r\n552 too big\r\n554 failed\r\n");
   ASSERT_EQ(s.messages.size(), 2u);
   EXPECT_EQ(s.messages[0].content, ".abc\nxyz");
@@ -398,7 +401,8 @@ TEST(Observer, GapInCommandsResynchronisesAtTheNextCommand) {
   s.observer.server_data("220 mx\r\n");
   s.observer.client_data("MAIL FROM:<a@x>\r\nRCPT TO:<b@");
   s.observer.client_gap(20);
-  s.observer.client_data("junk after the gap\r\nRSET\r\nMAIL FROM:<c@x>\r\nRCPT TO:<d@y>\r\nDATA\r\n");
+  s.observer.client_data(
+      "junk after the gap\r\nRSET\r\nMAIL FROM:<c@x>\r\nRCPT TO:<d@y>\r\nDATA\r\n");
   s.observer.server_data("250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n");
   s.observer.client_data("hi\r\n.\r\n");
   s.observer.server_data("250 ok\r\n");
@@ -453,7 +457,8 @@ TEST(IpFilter, Ipv6AndMappedAddresses) {
 }
 
 TEST(IpFilter, BadMasksAreRefusedWithTheirIndex) {
-  for (std::string_view bad : {"10.0.0.0/33", "nonsense", "*, 10.0.0.0/8", "10.0.0.1,,", "::1/129"}) {
+  for (std::string_view bad :
+       {"10.0.0.0/33", "nonsense", "*, 10.0.0.0/8", "10.0.0.1,,", "::1/129"}) {
     auto f = policy::parse_ip_filter(bad);
     EXPECT_FALSE(f) << bad;
   }

@@ -90,7 +90,8 @@ class MonitorRole : public Role {
   void reload(const std::shared_ptr<const config::Config>& config) override {
     if (!context_) return;
     if (!config->monitor) {
-      spdlog::warn("monitor: the new configuration has no monitor section; keeping the previous one");
+      spdlog::warn(
+          "monitor: the new configuration has no monitor section; keeping the previous one");
       return;
     }
     // Filters and policies apply to messages judged from now on; the
@@ -100,7 +101,9 @@ class MonitorRole : public Role {
 
   void shutdown() override { stop_thread(); }
 
-  bool busy() const override { return running_.load() || (context_ && context_->judging.load() > 0); }
+  bool busy() const override {
+    return running_.load() || (context_ && context_->judging.load() > 0);
+  }
 
  private:
   static std::string fmt_ports(const std::vector<std::uint16_t>& ports) {
@@ -144,9 +147,10 @@ class MonitorRole : public Role {
     refresh();
     if (!read) spdlog::error("monitor: capture stopped: {}", read.error());
     const auto s = engine.stats();
-    spdlog::info("monitor: capture ended: {} packets, {} sessions, {} messages, {} gaps, {} dropped",
-                 s.capture.packets, s.capture.connections, s.messages, s.capture.gaps,
-                 source_->stats().dropped);
+    spdlog::info(
+        "monitor: capture ended: {} packets, {} sessions, {} messages, {} gaps, {} dropped",
+        s.capture.packets, s.capture.connections, s.messages, s.capture.gaps,
+        source_->stats().dropped);
     running_ = false;
   }
 
