@@ -30,7 +30,7 @@ class Tcpdump:
 
     def __init__(self, path, port):
         self.proc = subprocess.Popen(
-            ["tcpdump", "-i", "lo", "-U", "--immediate-mode", "-s", "0", "-w", path,
+            ["tcpdump", "-i", "lo", "-B", "65536", "-U", "--immediate-mode", "-s", "0", "-w", path,
              f"tcp port {port}"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         line = self.proc.stderr.readline()
