@@ -86,7 +86,8 @@ cordon_blocked=$(grep -c '"verdict":"block"' "$work/cordon.jsonl" || true)
 # Start-up alone (loading the compiled pack): a capture with no packets.
 python3 -c "import struct,sys; open(sys.argv[1],'wb').write(struct.pack('<IHHiIII',0xA1B2C3D4,2,4,0,0,65535,1))" "$work/empty.pcap"
 start=$(date +%s.%N)
-taskset -c 0 "$cordon" monitor --pcap "$work/empty.pcap" --format json >/dev/null || true
+/usr/bin/time -f "%U %S" -o "$work/startup.cpu" taskset -c 0 "$cordon" monitor --pcap "$work/empty.pcap" \
+  --format json >/dev/null || true
 end=$(date +%s.%N)
 startup_s=$(seconds "$start" "$end")
 
@@ -98,13 +99,14 @@ end=$(date +%s.%N)
 tshark_s=$(seconds "$start" "$end")
 tshark_found=$(ls "$work/imf" | wc -l)
 
-python3 - "$size" "$messages" "$cordon_s" "$cordon_found" "$cordon_blocked" "$tshark_s" "$tshark_found" "$startup_s" "${dropped:-0}" "$(cat "$work/cordon.cpu")" "$(cat "$work/tshark.cpu")" <<'PY'
+python3 - "$size" "$messages" "$cordon_s" "$cordon_found" "$cordon_blocked" "$tshark_s" "$tshark_found" "$startup_s" "${dropped:-0}" "$(tail -1 "$work/cordon.cpu")" "$(tail -1 "$work/tshark.cpu")" "$(tail -1 "$work/startup.cpu")" <<'PY'
 import sys
 size, sent = int(sys.argv[1]), int(sys.argv[2])
 cs, cf, cb, ts, tf = float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]), int(sys.argv[7])
 su, dropped = float(sys.argv[8]), int(sys.argv[9])
 ccpu = sum(map(float, sys.argv[10].split()))
 tcpu = sum(map(float, sys.argv[11].split()))
+scpu = sum(map(float, sys.argv[12].split()))
 mb = size / 1e6
 print(f"capture: {mb:.1f} MB, {sent} messages sent ({sent // 10} with a card number), "
       f"{dropped} packets dropped by tcpdump")
@@ -112,7 +114,8 @@ print(f"cordon start-up (policy pack from cache): {su:.2f} s; analysis alone: "
       f"{mb / max(cs - su, 1e-6):.1f} MB/s")
 print(f"cordon monitor (detection on, 1 core): {cs:.2f} s  {mb / cs:7.1f} MB/s  {cf} messages found, {cb} would be blocked")
 print(f"tshark --export-objects imf (1 core):  {ts:.2f} s  {mb / ts:7.1f} MB/s  {tf} messages found")
-print(f"per CPU-second (user+sys, robust to a shared machine): cordon {mb / ccpu:.1f} MB/s, "
+print(f"per CPU-second (user+sys, robust to a shared machine): cordon {mb / ccpu:.1f} MB/s "
+      f"({mb / max(ccpu - scpu, 1e-6):.1f} MB/s without its {scpu:.2f} s start-up), "
       f"tshark {mb / tcpu:.1f} MB/s")
 print(f"cordon / tshark speed: {ts / cs:.2f}x wall, {tcpu / ccpu:.2f}x CPU "
       f"(goal: >= 125 MB/s per core for cordon)")

@@ -2,6 +2,7 @@
 #include "capture/source.hpp"
 
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -80,28 +81,54 @@ bool Source::live() const {
   return impl_->live;
 }
 
+namespace {
+
+struct Dispatch {
+  const std::function<void(const Frame&)>* frame;
+  Frame f;
+};
+
+void on_packet(u_char* user, const pcap_pkthdr* header, const u_char* data) {
+  auto* d = reinterpret_cast<Dispatch*>(user);
+  d->f.data = std::span<const std::uint8_t>(data, header->caplen);
+  d->f.wire_length = header->len;
+  d->f.time =
+      std::chrono::seconds(header->ts.tv_sec) + std::chrono::microseconds(header->ts.tv_usec);
+  (*d->frame)(d->f);
+}
+
+}  // namespace
+
 Status<std::string> Source::run(const std::function<void(const Frame&)>& frame,
                                 const std::function<void(Timestamp)>& idle) {
-  Frame f;
-  f.link_type = impl_->link_type;
+  Dispatch d{&frame, {}};
+  d.f.link_type = impl_->link_type;
+  auto* user = reinterpret_cast<u_char*>(&d);
+  if (!impl_->live) {
+    // A file: read to its end (or stop()).
+    const int rc = pcap_loop(impl_->handle, -1, on_packet, user);
+    if (rc == -1) return fail(std::string(pcap_geterr(impl_->handle)));
+    return Ok{};
+  }
+  // Live: non-blocking reads and a poll that wakes every 200 ms, so that
+  // stop() is honoured and `idle` runs even when no packet comes.
+  char error[PCAP_ERRBUF_SIZE] = {0};
+  if (pcap_setnonblock(impl_->handle, 1, error) != 0) return fail(std::string(error));
+  const int fd = pcap_get_selectable_fd(impl_->handle);
+  auto last_idle = std::chrono::steady_clock::now();
   while (!impl_->stopping.load()) {
-    pcap_pkthdr* header = nullptr;
-    const u_char* data = nullptr;
-    const int rc = pcap_next_ex(impl_->handle, &header, &data);
-    if (rc == 1) {
-      f.data = std::span<const std::uint8_t>(data, header->caplen);
-      f.wire_length = header->len;
-      f.time =
-          std::chrono::seconds(header->ts.tv_sec) + std::chrono::microseconds(header->ts.tv_usec);
-      frame(f);
-    } else if (rc == 0) {
-      if (idle)
-        idle(std::chrono::duration_cast<Timestamp>(
-            std::chrono::system_clock::now().time_since_epoch()));
-    } else if (rc == PCAP_ERROR_BREAK || rc == -2) {
-      return Ok{};
-    } else {
-      return fail(std::string(pcap_geterr(impl_->handle)));
+    const int n = pcap_dispatch(impl_->handle, -1, on_packet, user);
+    if (n == PCAP_ERROR_BREAK) break;
+    if (n < 0) return fail(std::string(pcap_geterr(impl_->handle)));
+    const auto now = std::chrono::steady_clock::now();
+    if (idle && now - last_idle >= std::chrono::milliseconds(200)) {
+      last_idle = now;
+      idle(std::chrono::duration_cast<Timestamp>(
+          std::chrono::system_clock::now().time_since_epoch()));
+    }
+    if (n == 0 && fd >= 0) {
+      pollfd p{fd, POLLIN, 0};
+      ::poll(&p, 1, 200);
     }
   }
   return Ok{};

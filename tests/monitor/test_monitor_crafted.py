@@ -267,6 +267,15 @@ class Crafted(unittest.TestCase):
         self.assertEqual(incidents[0]["action"], "monitored")
         self.assertEqual(incidents[0]["repeat_count"], 1)
 
+    def test_check_config_refuses_a_bad_ip_filter(self):
+        path = os.path.join(self.tmp.name, "bad-ip.yaml")
+        with open(path, "w") as f:
+            f.write("monitor:\n  capture: eth0\n  ip_filter: \"+10.0.0.0/8, 300.1.1.1\"\n")
+        p = subprocess.run([CORDON, "check-config", path], capture_output=True, text=True,
+                           env=self.env)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("ip_filter mask 2", p.stderr + p.stdout)
+
     def test_unreadable_capture_is_an_error(self):
         p = subprocess.run([CORDON, "monitor", "--pcap", os.path.join(self.tmp.name, "nope.pcap")],
                            capture_output=True, text=True, env=self.env)

@@ -171,12 +171,15 @@ class LiveRole(unittest.TestCase):
             port = free_port()
             sink = SmtpSink(port)
             data = os.path.join(tmp, "data")
-            config = (f"data_dir: {data}\nmonitor:\n  capture: lo\n  ports: [{port}]\n"
+            console = free_port()
+            config = (f"data_dir: {data}\nconsole:\n  listen: 127.0.0.1:{console}\n"
+                      f"monitor:\n  capture: lo\n  ports: [{port}]\n"
                       "  filters: {sender: \"-*@internal.example\", recipient: \"\"}\n"
                       "policies:\n  - name: Payment card numbers\n    severity: high\n"
                       "    match: {any: [{identifier: credit_card}]}\n"
                       "    respond: [{block: \"no card numbers\"}]\n")
-            cordon = Cordon(config, tmp, env={"XDG_CACHE_HOME": os.path.join(tmp, "cache")})
+            cordon = Cordon(config, tmp, ports=(console,),
+                            env={"XDG_CACHE_HOME": os.path.join(tmp, "cache")})
             cordon.start()
             try:
                 wait_until(lambda: "monitor capturing on lo" in cordon.output(), what="capture")
@@ -195,6 +198,28 @@ class LiveRole(unittest.TestCase):
                 self.assertEqual(incidents[0]["action"], "monitored")
                 self.assertEqual(incidents[0]["subject"], "live card")
                 self.assertIn("ignore (mask 1 \"-*@internal.example\")", cordon.output())
+                import urllib.request
+                def metric(text, name):
+                    for line in text.splitlines():
+                        if line.startswith(name + " "):
+                            return float(line.split()[-1])
+                    return None
+                def metrics():
+                    with urllib.request.urlopen(f"http://127.0.0.1:{console}/metrics") as r:
+                        return r.read().decode()
+                # Counters follow the engine every 1024 frames and on each
+                # quiet 200 ms of capture.
+                wait_until(lambda: metric(metrics(), "cordon_monitor_sessions_total") == 2,
+                           what="metrics")
+                text = metrics()
+                self.assertEqual(metric(text, 'cordon_monitor_messages_total{result="all"}'), 2)
+                self.assertEqual(metric(text, 'cordon_monitor_messages_total{result="inspected"}'), 1)
+                self.assertEqual(metric(text, 'cordon_monitor_messages_total{result="ignored"}'), 1)
+                self.assertEqual(metric(text, "cordon_monitor_incidents_total"), 1)
+                self.assertEqual(metric(text, "cordon_monitor_gaps_total"), 0)
+                self.assertEqual(metric(text, "cordon_monitor_drops_total"), 0)
+                self.assertGreater(metric(text, "cordon_monitor_packets_total"), 20)
+                self.assertGreater(metric(text, "cordon_monitor_bytes_total"), 1000)
             finally:
                 cordon.stop()
                 sink.stop()
