@@ -54,6 +54,7 @@ struct Decoder::Impl {
   std::size_t max_fragment_bytes;
   std::size_t held_fragment_bytes = 0;
   Tins::IPv4Reassembler fragments;
+  std::unique_ptr<Tins::PDU> last;  // the packet the last segment's payload lies in
 
   // Parses the frame into a PDU chain, or null.
   std::unique_ptr<Tins::PDU> parse(const Frame& frame) {
@@ -81,7 +82,8 @@ Decoder::Decoder(std::size_t max_fragment_bytes)
 Decoder::~Decoder() = default;
 
 DecodeResult Decoder::decode(const Frame& frame, Segment& out, Stats& stats) {
-  std::unique_ptr<Tins::PDU> pdu;
+  std::unique_ptr<Tins::PDU>& pdu = impl_->last;
+  out.payload = {};
   try {
     pdu = impl_->parse(frame);
     if (!pdu) return DecodeResult::undecodable;
@@ -119,10 +121,9 @@ DecodeResult Decoder::decode(const Frame& frame, Segment& out, Stats& stats) {
     out.ack_flag = flags & Tins::TCP::ACK;
     out.fin = flags & Tins::TCP::FIN;
     out.rst = flags & Tins::TCP::RST;
-    out.payload.clear();
     if (auto* raw = tcp->find_pdu<Tins::RawPDU>()) {
       const auto& bytes = raw->payload();
-      out.payload.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      out.payload = std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     }
     return DecodeResult::segment;
   } catch (const std::exception&) {

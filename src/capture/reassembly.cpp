@@ -312,7 +312,7 @@ struct Reassembler::Impl {
     skip_hole(c, side, last->first + last->second.size(), time);
   }
 
-  void add_data(Connection& c, Side side, std::uint64_t start, const std::string& payload,
+  void add_data(Connection& c, Side side, std::uint64_t start, std::string_view payload,
                 Timestamp time) {
     Direction& d = c.of(side);
     std::uint64_t end = start + payload.size();
@@ -320,7 +320,7 @@ struct Reassembler::Impl {
       stats.retransmitted_bytes += payload.size();
       return;
     }
-    std::string_view bytes(payload);
+    std::string_view bytes = payload;
     if (start < d.next) {
       stats.retransmitted_bytes += d.next - start;
       bytes.remove_prefix(d.next - start);

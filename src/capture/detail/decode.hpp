@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "capture/capture.hpp"
 
@@ -16,7 +17,9 @@ struct Segment {
   Endpoint source, destination;
   std::uint32_t seq = 0, ack = 0;
   bool syn = false, ack_flag = false, fin = false, rst = false;
-  std::string payload;
+  // The TCP payload, inside the Decoder's last parsed packet: valid until
+  // the next decode().
+  std::string_view payload;
 };
 
 enum class DecodeResult { segment, not_tcp, fragment_held, undecodable };
