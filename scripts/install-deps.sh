@@ -13,11 +13,14 @@ packages=(
   libasio-dev libssl-dev libvectorscan-dev libgmime-3.0-dev libglib2.0-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libsqlite3-dev libpq-dev libpqxx-dev libarchive-dev libpoppler-cpp-dev
-  libmagic-dev libpcap-dev libgtest-dev libgmock-dev libcpp-httplib-dev
+  libmagic-dev libpcap-dev libtins-dev libgtest-dev libgmock-dev libcpp-httplib-dev
   # real peers and tools used by tests and benchmarks
   swaks libnet-ssleay-perl libio-socket-ssl-perl postfix python3 ripgrep openssl procps zip
   # miltertest drives the milter codec with Lua scripts (tests/milter)
   miltertest
+  # the monitor's captures: tcpdump records real peers, scapy crafts edge cases,
+  # tshark is the reference it is compared with
+  tcpdump tshark python3-scapy time
   # the detection differential test's oracle (tests/detect_diff)
   python3-stdnum
   # the console's browser tests drive Debian's Chromium headless
@@ -44,5 +47,6 @@ export DEBIAN_FRONTEND=noninteractive
 # instances with their own config directories, so the system one stays idle.
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 echo "postfix postfix/mailname string localhost" | $SUDO debconf-set-selections
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

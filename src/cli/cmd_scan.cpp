@@ -34,8 +34,22 @@
 #include "config/config.hpp"
 #include "inspect/from_config.hpp"
 #include "inspect/inspect.hpp"
+#include "inspect/json.hpp"
 
 namespace cordon::cli {
+
+// Compiled detection databases are kept in the user's cache directory, so
+// that a scan with policies compiled before starts in milliseconds instead
+// of compiling (seconds for big keyword lists). Nothing when neither
+// XDG_CACHE_HOME nor HOME is set.
+std::optional<std::string> compiled_cache_dir() {
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  if (xdg && *xdg == '/') return std::string(xdg) + "/cordon/detect-cache";
+  const char* home = std::getenv("HOME");
+  if (home && *home == '/') return std::string(home) + "/.cache/cordon/detect-cache";
+  return std::nullopt;
+}
+
 namespace {
 
 struct ScanOptions {
@@ -44,18 +58,6 @@ struct ScanOptions {
   bool no_cache = false;
   std::vector<std::string> files;
 };
-
-// Compiled detection databases are kept in the user's cache directory, so
-// that a scan with policies compiled before starts in milliseconds instead
-// of compiling (seconds for big keyword lists). Nothing when neither
-// XDG_CACHE_HOME nor HOME is set.
-std::optional<std::string> cache_dir() {
-  const char* xdg = std::getenv("XDG_CACHE_HOME");
-  if (xdg && *xdg == '/') return std::string(xdg) + "/cordon/detect-cache";
-  const char* home = std::getenv("HOME");
-  if (home && *home == '/') return std::string(home) + "/.cache/cordon/detect-cache";
-  return std::nullopt;
-}
 
 // Beyond this many files a progress line on a terminal is worth its noise.
 constexpr std::size_t kProgressThreshold = 20;
@@ -94,18 +96,7 @@ Status<std::string> read_input(const std::string& file, std::string& data) {
 nlohmann::json verdict_json(const std::string& file, const policy::Verdict& v,
                             const std::string& reply, const std::vector<mime::Problem>& problems) {
   nlohmann::json out = {{"file", file}, {"verdict", policy::to_string(v.action)}};
-  auto policies = nlohmann::json::array();
-  for (const auto& p : v.policies) {
-    auto matches = nlohmann::json::array();
-    for (const auto& m : p.matches)
-      matches.push_back({{"rule", m.rule},
-                         {"component", m.component},
-                         {"count", m.count},
-                         {"samples", m.samples}});
-    policies.push_back(
-        {{"name", p.name}, {"severity", policy::to_string(p.severity)}, {"matches", matches}});
-  }
-  out["policies"] = policies;
+  out["policies"] = inspect::policies_json(v);
   if (!reply.empty() && v.action == policy::Action::block) out["reply"] = reply;
   if (v.action == policy::Action::redirect) out["redirect"] = v.redirect;
   if (v.action == policy::Action::hold) out["hold"] = v.hold;
@@ -157,7 +148,7 @@ void report_error(const ScanOptions& opts, const std::string& file, const std::s
 
 int scan(const ScanOptions& opts) {
   config::LoadOptions load;
-  if (!opts.no_cache) load.cache_dir = cache_dir();
+  if (!opts.no_cache) load.cache_dir = compiled_cache_dir();
   auto loaded = opts.config.empty() ? config::default_config(load)
                                     : config::load_config_file(opts.config, load);
   if (!loaded) {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
 
 namespace cordon::cli {
 
@@ -12,5 +14,10 @@ void add_check_config_command(CLI::App& app, int& exit_code);
 void add_filter_test_command(CLI::App& app, int& exit_code);
 void add_incidents_command(CLI::App& app, int& exit_code);
 void add_queue_command(CLI::App& app, int& exit_code);
+void add_monitor_command(CLI::App& app, int& exit_code);
+
+// Where compiled detection databases are cached ($XDG_CACHE_HOME/cordon/
+// detect-cache, else ~/.cache/...); nothing when neither variable is set.
+std::optional<std::string> compiled_cache_dir();
 
 }  // namespace cordon::cli

@@ -11,6 +11,7 @@
 #include "config/detail/policy_parse.hpp"
 #include "config/detail/yaml_reader.hpp"
 #include "policy/filter.hpp"
+#include "policy/ip_filter.hpp"
 
 namespace cordon::config {
 namespace {
@@ -40,6 +41,8 @@ constexpr DurationRange kMilterIdleTimeout{
     1s, 24h, "every MTA connection would be closed before its message arrived"};
 constexpr DurationRange kMilterProgress{
     100ms, 10min, "the MTA's content timeout could fire during a long inspection"};
+constexpr DurationRange kMonitorIdleTimeout{
+    1s, 24h, "every captured connection would be dropped as idle between two packets"};
 constexpr DurationRange kExtractTime{
     100ms, 10min, "every message with an attachment would hit attachments.max_time"};
 
@@ -208,7 +211,10 @@ PreventConfig read_prevent(const MapReader& top) {
 }
 
 MonitorConfig read_monitor(const MapReader& top) {
-  MapReader m(top, "monitor", "monitor", {"capture", "ports", "filters"});
+  MapReader m(top, "monitor", "monitor",
+              {"capture", "ports", "ip_filter", "filters", "bpf_filter", "max_connections",
+               "max_buffered_per_connection", "max_buffered_total", "idle_timeout",
+               "max_message_bytes", "max_line_bytes"});
   MonitorConfig mon;
   mon.capture = m.string("capture", "");
   if (mon.capture.empty())
@@ -228,7 +234,21 @@ MonitorConfig read_monitor(const MapReader& top) {
         });
     }
   }
+  mon.ip_filter = m.string("ip_filter", "");
+  if (auto parsed = policy::parse_ip_filter(mon.ip_filter); !parsed)
+    m.report(m.value_mark("ip_filter"), "monitor." + parsed.error().message);
   m.attempt([&] { mon.filters = read_filters(m, "monitor"); });
+  mon.bpf_filter = m.string("bpf_filter", "");
+  mon.max_connections = m.unsigned_number("max_connections", mon.max_connections, 1, 10000000);
+  mon.max_buffered_per_connection =
+      m.size("max_buffered_per_connection", mon.max_buffered_per_connection);
+  mon.max_buffered_total = m.size("max_buffered_total", mon.max_buffered_total);
+  mon.idle_timeout = m.duration("idle_timeout", mon.idle_timeout, kMonitorIdleTimeout);
+  mon.max_message_bytes = m.size("max_message_bytes", mon.max_message_bytes);
+  mon.max_line_bytes = m.unsigned_number("max_line_bytes", mon.max_line_bytes, 512, 1 << 20);
+  if (mon.max_buffered_per_connection == 0 || mon.max_buffered_total == 0 ||
+      mon.max_message_bytes == 0)
+    m.report(m.mark(), "monitor: the max_buffered_* and max_message_bytes limits must be above 0");
   return mon;
 }
 

@@ -92,7 +92,7 @@ Result<ListRequest, std::string> parse_list_request(const Params& params) {
     } else if (name == "action") {
       q.action = inc::parse_action(value);
       if (!q.action)
-        return fail(std::string("action must be block, redirect, modify, pass, monitor or hold"));
+        return fail(std::string("action must be block, redirect, modify, pass, monitored or hold"));
     } else if (name == "sender") {
       q.sender = value;
     } else if (name == "recipient") {

@@ -7,8 +7,8 @@
 namespace cordon::incidents {
 namespace {
 
-constexpr std::array<std::string_view, 6> kActions = {"block", "redirect", "modify",
-                                                      "pass",  "monitor",  "hold"};
+constexpr std::array<std::string_view, 6> kActions = {"block", "redirect",  "modify",
+                                                      "pass",  "monitored", "hold"};
 constexpr std::array<std::string_view, 4> kStatuses = {"new", "in_progress", "resolved",
                                                        "false_positive"};
 constexpr std::array<std::string_view, 4> kSeverities = {"info", "low", "medium", "high"};
@@ -32,6 +32,7 @@ std::string_view to_string(Severity s) {
   return kSeverities[static_cast<std::size_t>(s)];
 }
 std::optional<Action> parse_action(std::string_view t) {
+  if (t == "monitor") return Action::monitor;  // the spelling of earlier releases
   return find<Action>(kActions, t);
 }
 std::optional<IncidentStatus> parse_status(std::string_view t) {

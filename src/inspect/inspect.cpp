@@ -22,6 +22,20 @@ policy::Filter parse_or_empty(const std::string& text, const char* which) {
   return {};
 }
 
+// The decision of each side and the mask that made it: for recipients the
+// first inspected one, or (all ignored) the first.
+std::string explain_filters(const policy::FilterDecision& d) {
+  std::string out = "sender " + policy::explain(d.sender) + "; recipients ";
+  if (d.recipients.empty()) return out + "inspect (no recipients)";
+  const policy::AddressDecision* shown = &d.recipients.front();
+  for (const auto& r : d.recipients)
+    if (r.action == policy::FilterAction::inspect) {
+      shown = &r;
+      break;
+    }
+  return out + policy::explain(*shown) + " for " + shown->address;
+}
+
 InspectOptions checked(InspectOptions options) {
   if (auto valid = smtp::validate(options.block_reply); !valid) {
     spdlog::error("inspect: block reply options refused ({}); using the defaults",
@@ -91,6 +105,7 @@ class Pipeline {
     auto filtered =
         policy::evaluate_filters(snapshot_.sender_filter(), snapshot_.recipient_filter(),
                                  envelope.sender, envelope.recipients);
+    out_.filter = explain_filters(filtered);
     if (filtered.action != policy::FilterAction::ignore) return false;
     out_.disposition = Disposition::ignored;
     out_.detail = "sender " + policy::explain(filtered.sender) + ", recipients " +
@@ -114,8 +129,10 @@ class Pipeline {
 
   void record(const policy::Envelope& envelope) {
     if (!out_.verdict.violated() || !store_) return;
-    auto recorded = store_->record(detail::make_incident(out_.verdict, envelope, out_.subject,
-                                                         out_.message_id, content_hash(message_)));
+    auto incident = detail::make_incident(out_.verdict, envelope, out_.subject, out_.message_id,
+                                          content_hash(message_));
+    if (options_.monitor_only) incident.action = incidents::Action::monitor;
+    auto recorded = store_->record(incident);
     if (recorded)
       out_.incident = *recorded;
     else

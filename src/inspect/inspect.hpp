@@ -1,5 +1,5 @@
-// The inspection pipeline, once for every caller (prevent, `cordon scan`,
-// and later monitor and milter): loop stamp check, L7 filters, MIME parse,
+// The inspection pipeline, once for every caller (prevent, monitor,
+// `cordon scan`, and later milter): loop stamp check, L7 filters, MIME parse,
 // attachment expansion, policy evaluation, incident record, block reply,
 // and the rewritten, stamped message to send on. No network I/O; the caller
 // acts on the Inspection it returns.
@@ -41,6 +41,9 @@ struct InspectOptions {
   // L7 filters (README, "The three behaviours", 2); empty: every message is inspected.
   std::string sender_filter;
   std::string recipient_filter;
+  // The monitor's pipeline: nothing is acted on, incidents record the
+  // action "monitored" (what the verdict would have done is in the verdict).
+  bool monitor_only = false;
   // Who stamps relayed messages and recognises its own stamp. None (offline
   // scans): no loop check and no stamp.
   std::optional<Deployment> deployment;
@@ -86,6 +89,9 @@ struct Inspection {
   policy::Verdict verdict;
   // Filter explanation, parse, extraction or store error, for the log.
   std::string detail;
+  // How the L7 filters decided (inspected or ignored) and which masks did:
+  // "sender inspect (empty filter); recipients inspect (mask 1 \"+*@x\")".
+  std::string filter;
   // Set when mime::parse refused the message (disposition inspected for an
   // empty message, else unparsable or failed).
   std::optional<mime::ParseError> parse_error;

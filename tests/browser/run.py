@@ -33,7 +33,7 @@ def seed(db):
         ("Payroll IBANs", "medium", IBAN, "block", "Payroll export for the bank"),
         ("Project Neptune", "low", NEPTUNE, "pass", "Project Neptune kickoff notes"),
         ("Cloud secrets", "high", KEY, "block", "deploy credentials"),
-        ("Project Neptune", "info", NEPTUNE, "monitor", "Re: neptune lunch"),
+        ("Project Neptune", "info", NEPTUNE, "monitored", "Re: neptune lunch"),
     ]
     ids = []
     for n in range(36):

@@ -11,7 +11,7 @@ const SEVERITY_SERIES = [
   { key: 'low', label: 'Low', color: '#f2b300' },
   { key: 'info', label: 'Info', color: '#78909c' },
 ];
-const ACTION_COLORS = { block: '#c62828', hold: '#ef6c00', redirect: '#6a1b9a', modify: '#1565c0', pass: '#2e7d32', monitor: '#78909c' };
+const ACTION_COLORS = { block: '#c62828', hold: '#ef6c00', redirect: '#6a1b9a', modify: '#1565c0', pass: '#2e7d32', monitored: '#78909c' };
 const MESSAGE_COLORS = { blocked: '#c62828', passed: '#2e7d32', bypassed: '#ef6c00' };
 
 function daysBetween(from, count) {

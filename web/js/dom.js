@@ -42,7 +42,7 @@ export function svg(tag, attrs = {}, ...children) {
 
 export const SEVERITIES = ['high', 'medium', 'low', 'info'];
 export const STATUSES = ['new', 'in_progress', 'resolved', 'false_positive'];
-export const ACTIONS = ['block', 'hold', 'redirect', 'modify', 'pass', 'monitor'];
+export const ACTIONS = ['block', 'hold', 'redirect', 'modify', 'pass', 'monitored'];
 
 export function label(value) {
   return String(value).replace(/_/g, ' ');
