@@ -1,15 +1,17 @@
-// `cordon incidents`: list recorded incidents from <data_dir>/incidents.db
-// as a text table or as the JSON array of docs/formats.md. A database
-// that does not exist yet simply holds no incidents.
+// `cordon incidents`: list recorded incidents from the store the
+// configuration names (<data_dir>/incidents.db, or the shared PostgreSQL of
+// `incidents: postgresql://...`) as a text table or as the JSON array of
+// docs/formats.md. A SQLite database that does not exist yet simply holds no
+// incidents.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "cli/commands.hpp"
-#include "incidents/json.hpp"
-#include "incidents/sqlite_store.hpp"
 #include "config/config.hpp"
+#include "incidents/json.hpp"
+#include "incidents/open_store.hpp"
 
 namespace cordon::cli {
 namespace {
@@ -23,13 +25,18 @@ struct Options {
   std::string search;
 };
 
+struct StoreSetting {
+  std::string data_dir;
+  std::string incidents;
+};
+
 // Reads only the structure of the configuration: listing incidents must not
 // need the detection engine to compile every policy.
-Result<std::string, std::string> data_dir_from(const std::string& config_path) {
+Result<StoreSetting, std::string> store_setting_from(const std::string& config_path) {
   if (config_path.empty()) {
     auto embedded = config::parse_config_text(config::default_config_yaml(), "<embedded>");
     if (!embedded) return fail(embedded.error().to_string());
-    return embedded.value()->data_dir;
+    return StoreSetting{embedded.value()->data_dir, embedded.value()->incidents};
   }
   std::ifstream in(config_path, std::ios::binary);
   if (!in) return fail(config_path + ": cannot read the configuration file");
@@ -37,7 +44,7 @@ Result<std::string, std::string> data_dir_from(const std::string& config_path) {
   text << in.rdbuf();
   auto config = config::parse_config_text(text.str(), config_path);
   if (!config) return fail(config.error().to_string());
-  return config.value()->data_dir;
+  return StoreSetting{config.value()->data_dir, config.value()->incidents};
 }
 
 std::string clip(std::string s, std::size_t width) {
@@ -65,16 +72,17 @@ void print_table(const std::vector<inc::Incident>& incidents) {
 }
 
 int list_incidents(const Options& opts) {
-  auto data_dir = data_dir_from(opts.config);
-  if (!data_dir) {
-    std::fprintf(stderr, "cordon: %s\n", data_dir.error().c_str());
+  auto setting = store_setting_from(opts.config);
+  if (!setting) {
+    std::fprintf(stderr, "cordon: %s\n", setting.error().c_str());
     return 2;
   }
-  const std::filesystem::path db = std::filesystem::path(data_dir.value()) / "incidents.db";
+  const std::string& spec = setting->incidents;
+  const std::filesystem::path db = inc::sqlite_path(setting->data_dir);
   std::vector<inc::Incident> incidents;
   std::error_code ec;
-  if (std::filesystem::exists(db, ec)) {
-    auto store = inc::SqliteIncidentStore::open(db.string());
+  if (inc::is_postgres_url(spec) || std::filesystem::exists(db, ec)) {
+    auto store = inc::open_store(spec, setting->data_dir);
     if (!store) {
       std::fprintf(stderr, "cordon: %s\n", store.error().message.c_str());
       return 2;
@@ -84,7 +92,7 @@ int list_incidents(const Options& opts) {
     if (!opts.search.empty()) query.text = opts.search;
     auto listed = store.value()->list(query);
     if (!listed) {
-      std::fprintf(stderr, "cordon: %s: %s\n", db.c_str(), listed.error().message.c_str());
+      std::fprintf(stderr, "cordon: incidents: %s\n", listed.error().message.c_str());
       return 2;
     }
     incidents = std::move(listed).value();
