@@ -147,7 +147,7 @@ StoreResult<Conn> connect(const std::string& url, const ConnectOptions& options)
   const std::string set =
       "SET statement_timeout = " + std::to_string(options.statement_timeout_ms) +
       "; SET lock_timeout = " + std::to_string(options.statement_timeout_ms) +
-      "; SET client_encoding = 'UTF8'";
+      "; SET client_encoding = 'UTF8'; SET client_min_messages = warning";
   if (auto ok = exec_script(conn.get(), set); !ok)
     return fail(StoreError{StoreErrorCode::open_failed, ok.error().message});
   return conn;

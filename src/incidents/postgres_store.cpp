@@ -153,10 +153,14 @@ StoreResult<PostgresIncidentStore::Lease> PostgresIncidentStore::acquire() {
   {
     std::unique_lock lock(mutex_);
     idle_cv_.wait(lock, [&] { return !idle_.empty() || open_ < options_.max_connections; });
-    if (!idle_.empty()) {
+    while (!idle_.empty()) {
       pg::Conn conn = std::move(idle_.back());
       idle_.pop_back();
-      return Lease(this, std::move(conn));
+      // A server restart closes idle connections; reading what arrived
+      // (without blocking) notices that before a statement is lost on one.
+      if (PQconsumeInput(conn.get()) == 1 && PQstatus(conn.get()) == CONNECTION_OK)
+        return Lease(this, std::move(conn));
+      --open_;
     }
     if (std::chrono::steady_clock::now() < retry_at_)
       return fail(
