@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -264,4 +265,19 @@ TEST_F(PostgresStore, DatabaseStoppedMidTrafficThenOutboxDrainsExactlyOnce) {
         if (h.comment.find(ref) != std::string::npos) ++found;
   }
   EXPECT_EQ(found, kept.load());
+}
+
+TEST_F(PostgresStore, CordonIncidentsReadsTheUrlOfTheConfiguration) {
+  auto store = open_pg(url_);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->record(card_incident("listed-by-the-cli")).has_value());
+  TempDir dir;
+  const std::string config = dir.file("cordon.yaml");
+  std::ofstream(config) << "data_dir: " << dir.file("data") << "\nincidents: " << url_ << "\n";
+  auto out = cordon::testing::run_command(cordon::testing::cordon_bin() + " incidents --config '" +
+                                          config + "' --format json");
+  EXPECT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_NE(out.output.find("\"content_hash\": \"listed-by-the-cli\""), std::string::npos)
+      << out.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("data/incidents.db")));
 }
