@@ -201,12 +201,17 @@ Status<StoreError> PostgresIncidentStore::migrate(PGconn* conn) {
     auto locked =
         pg::exec(conn, "SELECT pg_advisory_xact_lock($1)", pg::Params().add(kMigrationLock));
     if (!locked) return fail(locked.error());
-    if (auto ok = pg::exec_script(
-            conn,
-            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
-            "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
-        !ok)
-      return ok;
+    // Created only when missing: a user without CREATE (the console's)
+    // can open a database another node migrated.
+    auto exists = pg::exec(conn, "SELECT to_regclass('schema_version') IS NOT NULL");
+    if (!exists) return fail(exists.error());
+    if (exists->text(0, 0) != "t") {
+      if (auto ok = pg::exec_script(conn,
+                                    "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
+                                    "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+          !ok)
+        return ok;
+    }
     auto current = pg::exec(conn, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
     if (!current) return fail(current.error());
     const std::int64_t version = current->integer(0, 0);
