@@ -34,7 +34,8 @@ class PostgresServer {
     return best.empty() ? best : best + "/bin";
   }
 
-  PostgresServer() {
+  // durable: fsync on, as a production server (benchmarks); tests leave it off.
+  explicit PostgresServer(bool durable = false) : durable_(durable) {
     bin_ = bin_dir();
     if (bin_.empty()) {
       error_ = "no PostgreSQL under /usr/lib/postgresql (install the postgresql package)";
@@ -105,8 +106,8 @@ class PostgresServer {
     auto r = run_command(as_ + bin_ + "/pg_ctl -D " + dir_ + "/data -l " + dir_ +
                          "/server.log -w -t 30 -o \"-c listen_addresses=127.0.0.1 -p " +
                          std::to_string(port_) + " -k " + dir_ +
-                         " -c fsync=off -c full_page_writes=off "
-                         "-c max_connections=200\" start >/dev/null 2>&1; echo $?");
+                         (durable_ ? "" : " -c fsync=off -c full_page_writes=off") +
+                         " -c max_connections=200\" start >/dev/null 2>&1; echo $?");
     running_ = r.output == "0\n";
     return running_;
   }
@@ -140,6 +141,7 @@ class PostgresServer {
   std::string error_;
   int port_ = 0;
   bool running_ = false;
+  bool durable_ = false;
 };
 
 }  // namespace cordon::testing
