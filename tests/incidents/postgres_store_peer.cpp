@@ -281,3 +281,27 @@ TEST_F(PostgresStore, CordonIncidentsReadsTheUrlOfTheConfiguration) {
       << out.output;
   EXPECT_FALSE(std::filesystem::exists(dir.file("data/incidents.db")));
 }
+
+TEST_F(PostgresStore, AUserWithoutCreateOpensADatabaseAnotherNodeMigrated) {
+  ASSERT_TRUE(open_pg(url_));  // the prevent node's user creates the tables
+  const std::string role = "reader_" + db();
+  ASSERT_TRUE(server().psql("CREATE ROLE " + role + " LOGIN", db()));
+  ASSERT_TRUE(
+      server().psql("REVOKE CREATE ON SCHEMA public FROM PUBLIC; GRANT USAGE ON SCHEMA "
+                    "public TO " +
+                        role +
+                        "; GRANT SELECT, INSERT, UPDATE ON ALL TABLES "
+                        "IN SCHEMA public TO " +
+                        role +
+                        "; GRANT USAGE ON ALL SEQUENCES IN "
+                        "SCHEMA public TO " +
+                        role,
+                    db()));
+  std::string url = url_;
+  url.replace(url.find("cordon@"), 6, role);
+  auto console = open_pg(url);
+  ASSERT_TRUE(console);
+  auto id = console->record(card_incident("from-the-console-user"));
+  ASSERT_TRUE(id.has_value()) << id.error().message;
+  EXPECT_TRUE(console->update_status(id->id, IncidentStatus::resolved, "ok", kDay1).has_value());
+}
