@@ -8,6 +8,8 @@
 // lists the migrations applied. Times are Unix seconds (UTC), as in SQLite.
 #include "incidents/postgres_store.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <array>
 #include <variant>
@@ -128,6 +130,10 @@ StoreResult<std::unique_ptr<PostgresIncidentStore>> PostgresIncidentStore::open(
   if (!first) {
     if (first.error().code == StoreErrorCode::schema || options.require_connection)
       return fail(first.error());
+    spdlog::warn(
+        "incidents: the PostgreSQL database is unreachable ({}); incidents wait in the outbox "
+        "until it answers",
+        first.error().message);
   }
   return store;
 }
