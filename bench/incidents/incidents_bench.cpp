@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "incidents/outbox_store.hpp"
 #include "incidents/postgres_store.hpp"
 #include "incidents/sqlite_store.hpp"
 #include "support/postgres_server.hpp"
@@ -92,12 +93,17 @@ int main(int argc, char** argv) {
       {"postgresql, 2 nodes x 4 writers", {one->get(), two->get()}, 8},
       {"postgresql, 2 nodes x 8 writers", {one->get(), two->get()}, 16},
   };
+  // As prevent uses it: behind the outbox.
+  OutboxIncidentStore outbox(std::move(one).value(), tmpl + "/incident-outbox");
   int offset = n;
   for (const auto& c : cases) {
     const double rate = run(c.stores, c.threads, n, offset);
     offset += n;
     std::printf("  %-33s %8.0f /s  (%.2fx sqlite)\n", c.name, rate, ref > 0 ? rate / ref : 0.0);
   }
+  const double via_outbox = run({&outbox}, 4, n, offset);
+  std::printf("  %-33s %8.0f /s  (%.2fx sqlite)\n", "postgresql via outbox, 4 writers", via_outbox,
+              ref > 0 ? via_outbox / ref : 0.0);
   std::filesystem::remove_all(tmpl);
   return 0;
 }
