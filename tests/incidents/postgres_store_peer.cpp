@@ -305,3 +305,32 @@ TEST_F(PostgresStore, AUserWithoutCreateOpensADatabaseAnotherNodeMigrated) {
   ASSERT_TRUE(id.has_value()) << id.error().message;
   EXPECT_TRUE(console->update_status(id->id, IncidentStatus::resolved, "ok", kDay1).has_value());
 }
+
+TEST_F(PostgresStore, ASlowDatabaseFailsTheCallWithinTheTimeoutAndTheOutboxKeepsIt) {
+  auto options = quick();
+  options.statement_timeout = std::chrono::milliseconds(300);
+  auto pg = open_pg(url_, options);
+  ASSERT_TRUE(pg);
+  TempDir dir;
+  OutboxIncidentStore node(std::move(pg), dir.file("incident-outbox"));
+  // Another session holds the table for 3 s, as a long migration or a
+  // stuck transaction would.
+  std::thread holder([&] {
+    server().psql(
+        "BEGIN; LOCK TABLE incidents IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3); "
+        "COMMIT",
+        db());
+  });
+  std::this_thread::sleep_for(500ms);
+  const auto start = std::chrono::steady_clock::now();
+  auto r = node.record(card_incident("while-slow"));
+  const auto took = std::chrono::steady_clock::now() - start;
+  holder.join();
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_TRUE(r->reference.starts_with("P-")) << "recorded with id " << r->id;
+  EXPECT_LT(took, 2s);
+  EXPECT_EQ(node.replay(), 0u);
+  IncidentQuery q;
+  q.text = "customer";
+  EXPECT_EQ(node.count(q).value(), 1);
+}
