@@ -15,6 +15,8 @@ packages=(
   libsqlite3-dev libpq-dev libpqxx-dev libarchive-dev libpoppler-cpp-dev
   libmagic-dev libpcap-dev libtins-dev libgtest-dev libgmock-dev libcpp-httplib-dev
   # real peers and tools used by tests and benchmarks
+  # the shared incident store's tests start a throwaway PostgreSQL
+  postgresql
   swaks libnet-ssleay-perl libio-socket-ssl-perl postfix python3 ripgrep openssl procps zip
   # miltertest drives the milter codec with Lua scripts (tests/milter)
   miltertest

@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "config/config.hpp"
+#include "incidents/open_store.hpp"
 #include "smtp/reply_builder.hpp"
 
 namespace cordon::cli {
@@ -19,6 +20,14 @@ int check_config(const std::string& file) {
     return 2;
   }
   const config::Config& config = **loaded;
+  // The URL is parsed as libpq would parse it; the database is not contacted
+  // (the node that checks need not reach it).
+  if (auto bad = incidents::check_store_spec(config.incidents)) {
+    config::ConfigError e{file, config.incidents_mark.line, config.incidents_mark.col,
+                          "incidents: " + *bad};
+    std::fprintf(stderr, "%s\n", e.to_string().c_str());
+    return 2;
+  }
   if (config.prevent) {
     // The reply builder owns the rules for a conformant reply; ask it now
     // rather than fail on the first blocked message.

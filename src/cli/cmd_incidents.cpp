@@ -1,14 +1,15 @@
-// `cordon incidents`: list recorded incidents from <data_dir>/incidents.db
-// as a text table or as the JSON array of docs/formats.md. A database
-// that does not exist yet simply holds no incidents; a data_dir that does
-// not exist is an error (see data_dir.hpp).
+// `cordon incidents`: list recorded incidents from the store the
+// configuration names (<data_dir>/incidents.db, or the shared PostgreSQL of
+// `incidents: postgresql://...`) as a text table or as the JSON array of
+// docs/formats.md. A SQLite database that does not exist yet simply holds no
+// incidents; a data_dir that does not exist is an error (see data_dir.hpp).
 #include <cstdio>
 #include <filesystem>
 
 #include "cli/commands.hpp"
 #include "cli/data_dir.hpp"
 #include "incidents/json.hpp"
-#include "incidents/sqlite_store.hpp"
+#include "incidents/open_store.hpp"
 
 namespace cordon::cli {
 namespace {
@@ -47,16 +48,17 @@ void print_table(const std::vector<inc::Incident>& incidents) {
 }
 
 int list_incidents(const Options& opts) {
-  auto data_dir = existing_data_dir(opts.config);
-  if (!data_dir) {
-    std::fprintf(stderr, "cordon: %s\n", data_dir.error().c_str());
+  auto setting = store_setting(opts.config);
+  if (!setting) {
+    std::fprintf(stderr, "cordon: %s\n", setting.error().c_str());
     return 2;
   }
-  const std::filesystem::path db = std::filesystem::path(data_dir.value()) / "incidents.db";
+  const std::string& spec = setting->incidents;
+  const std::filesystem::path db = inc::sqlite_path(setting->data_dir);
   std::vector<inc::Incident> incidents;
   std::error_code ec;
-  if (std::filesystem::exists(db, ec)) {
-    auto store = inc::SqliteIncidentStore::open(db.string());
+  if (inc::is_postgres_url(spec) || std::filesystem::exists(db, ec)) {
+    auto store = inc::open_store(spec, setting->data_dir);
     if (!store) {
       std::fprintf(stderr, "cordon: %s\n", store.error().message.c_str());
       return 2;
@@ -66,7 +68,7 @@ int list_incidents(const Options& opts) {
     if (!opts.search.empty()) query.text = opts.search;
     auto listed = store.value()->list(query);
     if (!listed) {
-      std::fprintf(stderr, "cordon: %s: %s\n", db.c_str(), listed.error().message.c_str());
+      std::fprintf(stderr, "cordon: incidents: %s\n", listed.error().message.c_str());
       return 2;
     }
     incidents = std::move(listed).value();

@@ -9,9 +9,11 @@
 
 namespace cordon::cli {
 
-Result<std::string, std::string> existing_data_dir(const std::string& config_path) {
-  // Structure and values only: listing must not need the detection engine.
-  config::ConfigResult config = [&]() -> config::ConfigResult {
+namespace {
+
+// Structure and values only: listing must not need the detection engine.
+config::ConfigResult read_structure(const std::string& config_path) {
+  return [&]() -> config::ConfigResult { = [&]() -> config::ConfigResult {
     if (config_path.empty())
       return config::parse_config_text(config::default_config_yaml(), "<embedded default>");
     std::ifstream in(config_path, std::ios::binary);
@@ -20,8 +22,11 @@ Result<std::string, std::string> existing_data_dir(const std::string& config_pat
     text << in.rdbuf();
     return config::parse_config_text(text.str(), config_path);
   }();
-  if (!config) return fail(config.error().to_string());
-  const std::string& dir = (*config)->data_dir;
+}
+
+// `dir` when it is a directory, else the error naming it and where it came from.
+Result<std::string, std::string> checked_dir(const std::string& dir,
+                                             const std::string& config_path) {
   std::error_code ec;
   if (std::filesystem::is_directory(dir, ec)) return dir;
   const std::string source = config_path.empty() ? "the embedded default" : config_path;
@@ -37,6 +42,26 @@ Result<std::string, std::string> existing_data_dir(const std::string& config_pat
         "; a relative data_dir is relative to the current directory: run this where cordon "
         "runs, or write data_dir as an absolute path";
   return fail(message);
+}
+
+}  // namespace
+
+Result<std::string, std::string> existing_data_dir(const std::string& config_path) {
+  auto config = read_structure(config_path);
+  if (!config) return fail(config.error().to_string());
+  return checked_dir((*config)->data_dir, config_path);
+}
+
+Result<StoreSetting, std::string> store_setting(const std::string& config_path) {
+  auto config = read_structure(config_path);
+  if (!config) return fail(config.error().to_string());
+  StoreSetting setting{(*config)->data_dir, (*config)->incidents};
+  // A shared PostgreSQL store needs no local directory.
+  if (setting.incidents == "sqlite") {
+    auto dir = checked_dir(setting.data_dir, config_path);
+    if (!dir) return fail(dir.error());
+  }
+  return setting;
 }
 
 }  // namespace cordon::cli

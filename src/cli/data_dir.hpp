@@ -17,4 +17,13 @@ namespace cordon::cli {
 // or the directory does not exist.
 Result<std::string, std::string> existing_data_dir(const std::string& config_path);
 
+// Where `cordon incidents` reads: the data_dir and the `incidents:` setting.
+// With the SQLite store the data_dir must exist, as above; with a
+// postgresql:// URL it is not needed.
+struct StoreSetting {
+  std::string data_dir;
+  std::string incidents;
+};
+Result<StoreSetting, std::string> store_setting(const std::string& config_path);
+
 }  // namespace cordon::cli

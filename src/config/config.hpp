@@ -40,6 +40,7 @@ struct Config {
   std::string source = "<embedded>";  // file the config was read from
   std::string data_dir = "./cordon-data";
   std::string incidents = "sqlite";  // or a postgresql:// URL
+  SourceMark incidents_mark{1, 1};   // where `incidents:` was written, for check-config
   std::optional<GatewayConfig> gateway;
   std::optional<PreventConfig> prevent;
   std::optional<MonitorConfig> monitor;

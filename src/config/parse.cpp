@@ -411,6 +411,7 @@ Config read_config(const YAML::Node& root, yaml::Problems& problems) {
   c.data_dir = top.string("data_dir", c.data_dir);
   if (c.data_dir.empty()) top.report(top.value_mark("data_dir"), "data_dir must not be empty");
   c.incidents = top.string("incidents", c.incidents);
+  if (top.has("incidents")) c.incidents_mark = top.value_mark("incidents");
   if (c.incidents != "sqlite" && c.incidents.rfind("postgresql://", 0) != 0 &&
       c.incidents.rfind("postgres://", 0) != 0)
     top.report(top.value_mark("incidents"),

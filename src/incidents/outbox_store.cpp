@@ -164,16 +164,27 @@ std::size_t OutboxIncidentStore::replay_locked() {
 }
 
 StoreResult<RecordOutcome> OutboxIncidentStore::record(const NewIncident& incident) {
-  std::lock_guard lock(mutex_);
-  // Older incidents first, so that ids keep the order of events.
-  if (pending_ > 0 && replay_locked() > 0) {
-    // The store is still refusing: no point in trying it for this one.
-  } else {
+  // Nothing waiting: record without the lock, so a store that takes
+  // concurrent writes (PostgreSQL's connections) gets them from every worker.
+  std::unique_lock lock(mutex_, std::defer_lock);
+  bool try_store = true;
+  if (pending_.load() > 0) {
+    lock.lock();
+    // Older incidents first, so that ids keep the order of events; while the
+    // store still refuses them there is no point in trying it for this one.
+    try_store = replay_locked() == 0;
+  }
+  if (try_store) {
     auto recorded = inner_->record(incident);
     if (recorded) return recorded;
     spdlog::error("incidents: store refused an incident ({}); keeping it in the outbox {}",
                   recorded.error().message, directory_.string());
   }
+  if (!lock.owns_lock()) lock.lock();
+  return keep(incident);
+}
+
+StoreResult<RecordOutcome> OutboxIncidentStore::keep(const NewIncident& incident) {
   if (metrics_.write_failures) metrics_.write_failures->inc();
   const std::string reference = "P-" + util::random_hex(8);
   const auto written = util::atomic_replace(directory_, entry_name(Clock::now(), reference),

@@ -9,6 +9,7 @@
 // console. File format: docs/formats.md, "Incident outbox".
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -60,13 +61,15 @@ class OutboxIncidentStore final : public IncidentStore {
 
  private:
   std::size_t replay_locked();
+  // Writes the incident into the outbox; the caller holds mutex_.
+  StoreResult<RecordOutcome> keep(const NewIncident& incident);
   void set_pending(std::size_t n);
 
   std::unique_ptr<IncidentStore> inner_;
   std::filesystem::path directory_;
   OutboxMetrics metrics_;
   std::mutex mutex_;
-  std::size_t pending_ = 0;
+  std::atomic<std::size_t> pending_{0};  // written under mutex_, read without it
 };
 
 // The JSON form of an outbox entry, exposed for tests.

@@ -15,6 +15,7 @@
 #include <set>
 #include <variant>
 
+#include "incidents/detail/rows.hpp"
 #include "incidents/json.hpp"
 #include "util/fs.hpp"
 
@@ -64,167 +65,32 @@ CREATE TABLE status_history (
 CREATE INDEX status_history_incident ON status_history(incident_id);
 )sql";
 
-constexpr std::string_view kColumns =
-    "id, first_seen, last_seen, sender, recipients, subject, message_id, content_hash, policies, "
-    "action, status, repeat_count";
+using rows::from_seconds;
+using rows::to_seconds;
+using rows::Where;
 
-std::int64_t to_seconds(Clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
-Clock::time_point from_seconds(std::int64_t s) {
-  return Clock::time_point(std::chrono::seconds(s));
-}
-
-std::string dump(const nlohmann::json& j) {
-  // Subjects and addresses may hold invalid UTF-8; never throw on them.
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-std::string policy_key(const std::vector<PolicyHit>& policies) {
-  std::set<std::string> names;
-  for (const auto& p : policies) names.insert(p.name);
-  std::string key;
-  for (const auto& n : names) {
-    if (!key.empty()) key += '\n';
-    key += n;
+void bind_all(const Where& where, Statement& s, int first = 1) {
+  int index = first;
+  for (const auto& p : where.params) {
+    if (std::holds_alternative<std::int64_t>(p))
+      s.bind(index++, std::get<std::int64_t>(p));
+    else
+      s.bind(index++, std::string_view(std::get<std::string>(p)));
   }
-  return key;
-}
-
-std::string like_pattern(std::string_view needle) {
-  std::string out = "%";
-  for (char c : needle) {
-    if (c == '%' || c == '_' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "%";
-}
-
-StoreError corrupt(std::string message) {
-  return {StoreErrorCode::io, std::move(message)};
 }
 
 StoreResult<Incident> read_row(const Statement& s) {
-  Incident i;
-  i.id = s.column_int(0);
-  i.time = from_seconds(s.column_int(1));
-  i.last_seen = from_seconds(s.column_int(2));
-  i.sender = s.column_text(3);
-  auto recipients = nlohmann::json::parse(s.column_text(4), nullptr, false);
-  if (recipients.is_discarded() || !recipients.is_array())
-    return fail(corrupt("malformed stored recipients"));
-  for (const auto& r : recipients)
-    if (r.is_string()) i.recipients.push_back(r.get<std::string>());
-  i.subject = s.column_text(5);
-  i.message_id = s.column_text(6);
-  i.content_hash = s.column_text(7);
-  auto policies_json = nlohmann::json::parse(s.column_text(8), nullptr, false);
-  if (policies_json.is_discarded()) return fail(corrupt("malformed stored policies"));
-  auto policies = policies_from_json(policies_json);
-  if (!policies) return fail(corrupt(policies.error()));
-  i.policies = std::move(policies).value();
-  auto action = parse_action(s.column_text(9));
-  auto status = parse_status(s.column_text(10));
-  if (!action || !status) return fail(corrupt("unknown stored action or status"));
-  i.action = *action;
-  i.status = *status;
-  i.repeat_count = s.column_int(11);
-  return i;
-}
-
-// A WHERE clause with its parameters, built from the query's filters.
-struct Where {
-  std::string sql;
-  std::vector<std::variant<std::int64_t, std::string>> params;
-
-  void add(std::string condition) {
-    sql += sql.empty() ? " WHERE " : " AND ";
-    sql += condition;
-  }
-  void bind_all(Statement& s, int first = 1) const {
-    int index = first;
-    for (const auto& p : params) {
-      if (std::holds_alternative<std::int64_t>(p))
-        s.bind(index++, std::get<std::int64_t>(p));
-      else
-        s.bind(index++, std::string_view(std::get<std::string>(p)));
-    }
-  }
-};
-
-Where time_range(std::optional<Clock::time_point> from, std::optional<Clock::time_point> until) {
-  Where w;
-  if (from) {
-    w.add("first_seen >= ?");
-    w.params.emplace_back(to_seconds(*from));
-  }
-  if (until) {
-    w.add("first_seen < ?");
-    w.params.emplace_back(to_seconds(*until));
-  }
-  return w;
-}
-
-Where filters(const IncidentQuery& q) {
-  Where w = time_range(q.from, q.until);
-  if (q.policy) {
-    w.add(
-        "EXISTS (SELECT 1 FROM incident_policies p WHERE p.incident_id = incidents.id "
-        "AND p.name = ?)");
-    w.params.emplace_back(*q.policy);
-  }
-  if (q.severity) {
-    w.add("max_severity = ?");
-    w.params.emplace_back(static_cast<std::int64_t>(*q.severity));
-  }
-  if (q.status) {
-    w.add("status = ?");
-    w.params.emplace_back(std::string(to_string(*q.status)));
-  }
-  if (q.action) {
-    w.add("action = ?");
-    w.params.emplace_back(std::string(to_string(*q.action)));
-  }
-  if (q.sender) {
-    w.add("sender = ? COLLATE NOCASE");
-    w.params.emplace_back(*q.sender);
-  }
-  if (q.recipient) {
-    w.add("recipients_search LIKE ? ESCAPE '\\'");
-    w.params.emplace_back(like_pattern(*q.recipient));
-  }
-  if (q.text) {
-    w.add(
-        "(subject LIKE ? ESCAPE '\\' OR sender LIKE ? ESCAPE '\\' OR "
-        "recipients_search LIKE ? ESCAPE '\\')");
-    const std::string pattern = like_pattern(*q.text);
-    for (int k = 0; k < 3; ++k) w.params.emplace_back(pattern);
-  }
-  return w;
-}
-
-std::string_view sort_column(SortKey key) {
-  switch (key) {
-    case SortKey::id:
-      return "id";
-    case SortKey::time:
-      return "first_seen";
-    case SortKey::last_seen:
-      return "last_seen";
-    case SortKey::severity:
-      return "max_severity";
-    case SortKey::repeat_count:
-      return "repeat_count";
-  }
-  return "id";
+  return rows::to_incident({s.column_int(0), s.column_int(1), s.column_int(2), s.column_text(3),
+                            s.column_text(4), s.column_text(5), s.column_text(6), s.column_text(7),
+                            s.column_text(8), s.column_text(9), s.column_text(10),
+                            s.column_int(11)});
 }
 
 StoreResult<std::vector<Count>> counts(sqlite3* db, const std::string& sql, const Where& where,
                                        std::optional<std::int64_t> limit) {
   auto s = Statement::prepare(db, sql);
   if (!s) return fail(s.error());
-  where.bind_all(s.value());
+  bind_all(where, s.value());
   if (limit) s->bind(static_cast<int>(where.params.size()) + 1, *limit);
   std::vector<Count> out;
   for (;;) {
@@ -302,7 +168,8 @@ Status<StoreError> SqliteIncidentStore::migrate() {
 StoreResult<RecordOutcome> SqliteIncidentStore::record(const NewIncident& in) {
   std::lock_guard lock(mutex_);
   sqlite3* db = db_.get();
-  const std::string key = policy_key(in.policies);
+  const rows::NewRow row = rows::to_new_row(in);
+  const std::string& key = row.policy_key;
   auto tx = sqlite::Transaction::begin_immediate(db);
   if (!tx) return fail(tx.error());
 
@@ -323,11 +190,6 @@ StoreResult<RecordOutcome> SqliteIncidentStore::record(const NewIncident& in) {
     }
   }
 
-  std::string recipients_search;
-  for (const auto& r : in.recipients) recipients_search += r + "\n";
-  Severity worst = Severity::info;
-  for (const auto& p : in.policies) worst = std::max(worst, p.severity);
-
   auto insert = Statement::prepare(
       db,
       "INSERT INTO incidents (first_seen, last_seen, sender, recipients, recipients_search, "
@@ -336,14 +198,14 @@ StoreResult<RecordOutcome> SqliteIncidentStore::record(const NewIncident& in) {
   if (!insert) return fail(insert.error());
   insert->bind(1, to_seconds(in.time))
       .bind(2, in.sender)
-      .bind(3, dump(nlohmann::json(in.recipients)))
-      .bind(4, recipients_search)
+      .bind(3, row.recipients)
+      .bind(4, row.recipients_search)
       .bind(5, in.subject)
       .bind(6, in.message_id)
       .bind(7, in.content_hash)
       .bind(8, key)
-      .bind(9, dump(policies_to_json(in.policies)))
-      .bind(10, static_cast<std::int64_t>(worst))
+      .bind(9, row.policies)
+      .bind(10, row.max_severity)
       .bind(11, to_string(in.action));
   if (auto ok = insert->run(); !ok) return fail(ok.error());
   const IncidentId id = sqlite3_last_insert_rowid(db);
@@ -364,8 +226,8 @@ StoreResult<RecordOutcome> SqliteIncidentStore::record(const NewIncident& in) {
 
 StoreResult<Incident> SqliteIncidentStore::get(IncidentId id) {
   std::lock_guard lock(mutex_);
-  auto s = Statement::prepare(db_.get(),
-                              "SELECT " + std::string(kColumns) + " FROM incidents WHERE id = ?");
+  auto s = Statement::prepare(
+      db_.get(), "SELECT " + std::string(rows::kColumns) + " FROM incidents WHERE id = ?");
   if (!s) return fail(s.error());
   s->bind(1, id);
   auto row = s->step();
@@ -385,7 +247,7 @@ StoreResult<Incident> SqliteIncidentStore::get(IncidentId id) {
     if (!hr) return fail(hr.error());
     if (!hr.value()) break;
     auto status = parse_status(h->column_text(1));
-    if (!status) return fail(corrupt("unknown stored status"));
+    if (!status) return fail(rows::corrupt("unknown stored status"));
     incident->history.push_back({from_seconds(h->column_int(0)), *status, h->column_text(2)});
   }
   return incident;
@@ -393,14 +255,14 @@ StoreResult<Incident> SqliteIncidentStore::get(IncidentId id) {
 
 StoreResult<std::vector<Incident>> SqliteIncidentStore::list(const IncidentQuery& query) {
   std::lock_guard lock(mutex_);
-  const Where where = filters(query);
-  std::string sql = "SELECT " + std::string(kColumns) + " FROM incidents" + where.sql +
-                    " ORDER BY " + std::string(sort_column(query.sort)) +
+  const Where where = rows::filters(query, rows::kSqlite);
+  std::string sql = "SELECT " + std::string(rows::kColumns) + " FROM incidents" + where.sql +
+                    " ORDER BY " + std::string(rows::sort_column(query.sort)) +
                     (query.descending ? " DESC" : " ASC") + ", id" +
                     (query.descending ? " DESC" : " ASC") + " LIMIT ? OFFSET ?";
   auto s = Statement::prepare(db_.get(), sql);
   if (!s) return fail(s.error());
-  where.bind_all(s.value());
+  bind_all(where, s.value());
   const int next = static_cast<int>(where.params.size()) + 1;
   s->bind(next, query.limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(query.limit));
   s->bind(next + 1, static_cast<std::int64_t>(query.offset));
@@ -418,10 +280,10 @@ StoreResult<std::vector<Incident>> SqliteIncidentStore::list(const IncidentQuery
 
 StoreResult<std::int64_t> SqliteIncidentStore::count(const IncidentQuery& query) {
   std::lock_guard lock(mutex_);
-  const Where where = filters(query);
+  const Where where = rows::filters(query, rows::kSqlite);
   auto s = Statement::prepare(db_.get(), "SELECT COUNT(*) FROM incidents" + where.sql);
   if (!s) return fail(s.error());
-  where.bind_all(s.value());
+  bind_all(where, s.value());
   auto row = s->step();
   if (!row) return fail(row.error());
   return s->column_int(0);
@@ -453,7 +315,7 @@ StoreResult<IncidentStats> SqliteIncidentStore::stats(std::optional<Clock::time_
                                                       std::size_t top) {
   std::lock_guard lock(mutex_);
   sqlite3* db = db_.get();
-  const Where where = time_range(from, until);
+  const Where where = rows::time_range(from, until);
   const auto limit = static_cast<std::int64_t>(top);
   IncidentStats stats;
 
@@ -463,7 +325,7 @@ StoreResult<IncidentStats> SqliteIncidentStore::stats(std::optional<Clock::time_
       "FROM incidents" +
           where.sql + " GROUP BY day, max_severity ORDER BY day, max_severity");
   if (!s) return fail(s.error());
-  where.bind_all(s.value());
+  bind_all(where, s.value());
   for (;;) {
     auto row = s->step();
     if (!row) return fail(row.error());

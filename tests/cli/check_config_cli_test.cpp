@@ -187,3 +187,21 @@ TEST_F(CheckConfig, NoPoliciesIsAWarningNamingTheConsequence) {
   EXPECT_EQ(ok.exit_code, 0);
   EXPECT_EQ(ok.output, "ok: 6 policies (built-in pack included), roles prevent\n");
 }
+
+TEST_F(CheckConfig, PostgresqlIncidentUrlsAreAcceptedWithoutConnecting) {
+  // Nothing listens there: check-config parses the URL, it does not connect.
+  for (const char* url : {"postgresql://cordon@127.0.0.1:1/incidents?sslmode=verify-full",
+                          "postgres://cordon:secret@db.example/incidents"}) {
+    auto path = write("pg.yaml", std::string("incidents: ") + url + "\n");
+    auto out = run_command(cordon_bin() + " check-config '" + path + "' 2>&1");
+    EXPECT_EQ(out.exit_code, 0) << url << ": " << out.output;
+  }
+}
+
+TEST_F(CheckConfig, AnUnparsablePostgresqlUrlNamesItsLine) {
+  auto path = write("pg.yaml", "data_dir: /tmp/x\nincidents: postgresql://h/db?sslmod=require\n");
+  auto [code, err] = check_fails(path);
+  EXPECT_EQ(code, 2);
+  EXPECT_EQ(err.rfind(path + ":2:12: error: incidents: invalid PostgreSQL URL", 0), 0u) << err;
+  EXPECT_NE(err.find("sslmod"), std::string::npos) << err;
+}

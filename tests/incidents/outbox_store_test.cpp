@@ -7,9 +7,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "incidents/sqlite_store.hpp"
 
@@ -38,7 +40,7 @@ class TempDir {
 
 // A real SQLite store whose writes can be made to fail, as a full or
 // read-only disk would (the tests run as root, for whom chmod is no barrier).
-class Switchable final : public IncidentStore {
+class Switchable : public IncidentStore {
  public:
   Switchable(std::unique_ptr<SqliteIncidentStore> inner, bool* broken)
       : inner_(std::move(inner)), broken_(broken) {}
@@ -64,6 +66,28 @@ class Switchable final : public IncidentStore {
  private:
   std::unique_ptr<SqliteIncidentStore> inner_;
   bool* broken_;
+};
+
+// Counts how many record() calls are inside it at once: each waits (up to
+// a bound) for a second one to arrive.
+class Rendezvous final : public Switchable {
+ public:
+  using Switchable::Switchable;
+  StoreResult<RecordOutcome> record(const NewIncident& i) override {
+    const int now = ++inside_;
+    int seen = most_.load();
+    while (now > seen && !most_.compare_exchange_weak(seen, now)) {
+    }
+    for (int k = 0; k < 200 && inside_.load() < 2; ++k)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    auto r = Switchable::record(i);
+    --inside_;
+    return r;
+  }
+  int most() const { return most_.load(); }
+
+ private:
+  std::atomic<int> inside_{0}, most_{0};
 };
 
 NewIncident incident(std::string hash, std::string subject = "Q3 customer list") {
@@ -209,4 +233,18 @@ TEST(OutboxEntry, RoundTripsEveryField) {
   EXPECT_EQ(back->first.time, incident("h9").time);
   ASSERT_EQ(back->first.policies.size(), 1u);
   EXPECT_EQ(back->first.policies[0].matches[0].samples[0], "4111********1111");
+}
+
+TEST_F(Outbox, WithNothingWaitingRecordsReachTheStoreConcurrently) {
+  auto sqlite = SqliteIncidentStore::open((dir_.path() / "incidents.db").string());
+  ASSERT_TRUE(sqlite);
+  auto inner = std::make_unique<Rendezvous>(std::move(sqlite).value(), &broken_);
+  Rendezvous* gate = inner.get();
+  OutboxIncidentStore store(std::move(inner), outbox());
+  std::thread a([&] { EXPECT_TRUE(store.record(incident("a")).has_value()); });
+  std::thread b([&] { EXPECT_TRUE(store.record(incident("b")).has_value()); });
+  a.join();
+  b.join();
+  // Serialised by the outbox, no call would ever see another one inside.
+  EXPECT_EQ(gate->most(), 2);
 }

@@ -1,313 +1,33 @@
-// SQLite incident store on a temporary database: record/get, repeat
-// counting, filters, paging, status history, statistics, JSON rendering and
-// two connections (as two processes would) sharing one file.
+// SQLite incident store: the backend contract (store_contract.hpp) on a
+// temporary database file, and what only SQLite does (its schema check).
 #include "incidents/sqlite_store.hpp"
 
-#include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <thread>
-
-#include "incidents/json.hpp"
+#include "incidents/store_contract.hpp"
 
 using namespace cordon::incidents;
-using namespace std::chrono_literals;
+using namespace cordon::incidents::contract;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "cordon-incidents-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data()) ? tmpl : std::string();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-const Clock::time_point kDay1 = Clock::time_point(std::chrono::seconds(1780000000));  // 2026-05-28
-
-NewIncident card_incident(std::string hash = "hash-1", Clock::time_point t = kDay1) {
-  NewIncident n;
-  n.time = t;
-  n.sender = "alice@corp.example";
-  n.recipients = {"bob@partner.example", "carol@gmail.example"};
-  n.subject = "Q3 customer list";
-  n.message_id = "<m1@corp.example>";
-  n.content_hash = std::move(hash);
-  n.policies = {{"PCI card numbers",
-                 Severity::high,
-                 {{"credit_card", "body", 3, {"4111********1111", "5500********0004"}}}},
-                {"Confidential", Severity::medium, {{"keywords", "subject", 1, {"confidential"}}}}};
-  n.action = Action::block;
-  return n;
-}
-
-std::unique_ptr<SqliteIncidentStore> open_store(const std::string& path) {
-  auto s = SqliteIncidentStore::open(path);
-  EXPECT_TRUE(s.has_value()) << (s.has_value() ? "" : s.error().message);
-  return s.has_value() ? std::move(s).value() : nullptr;
-}
+const StoreBackend kSqlite{"sqlite",
+                           [](const std::string& scratch) { return scratch + "incidents.db"; },
+                           [](const std::string& path) -> std::unique_ptr<IncidentStore> {
+                             auto s = SqliteIncidentStore::open(path);
+                             return s.has_value() ? std::move(s).value() : nullptr;
+                           }};
 
 }  // namespace
 
-TEST(SqliteIncidentStore, RecordThenGetRoundTrips) {
-  TempDir dir;
-  auto store = open_store(dir.file("incidents.db"));
-  ASSERT_TRUE(store);
-  auto outcome = store->record(card_incident());
-  ASSERT_TRUE(outcome.has_value());
-  EXPECT_FALSE(outcome->repeated);
-  auto got = store->get(outcome->id);
-  ASSERT_TRUE(got.has_value()) << got.error().message;
-  EXPECT_EQ(got->sender, "alice@corp.example");
-  EXPECT_EQ(got->recipients,
-            (std::vector<std::string>{"bob@partner.example", "carol@gmail.example"}));
-  EXPECT_EQ(got->subject, "Q3 customer list");
-  EXPECT_EQ(got->message_id, "<m1@corp.example>");
-  EXPECT_EQ(got->time, kDay1);
-  EXPECT_EQ(got->action, Action::block);
-  EXPECT_EQ(got->status, IncidentStatus::new_);
-  EXPECT_EQ(got->repeat_count, 0);
-  ASSERT_EQ(got->policies.size(), 2u);
-  EXPECT_EQ(got->policies[0].name, "PCI card numbers");
-  EXPECT_EQ(got->policies[0].severity, Severity::high);
-  ASSERT_EQ(got->policies[0].matches.size(), 1u);
-  EXPECT_EQ(got->policies[0].matches[0].count, 3u);
-  EXPECT_EQ(got->policies[0].matches[0].samples[1], "5500********0004");
-  EXPECT_EQ(got->max_severity(), Severity::high);
-  EXPECT_EQ(store->get(outcome->id + 100).error().code, StoreErrorCode::not_found);
-}
-
-TEST(SqliteIncidentStore, IdsIncreaseMonotonically) {
-  TempDir dir;
-  auto store = open_store(dir.file("incidents.db"));
-  IncidentId last = 0;
-  for (int i = 0; i < 5; ++i) {
-    auto r = store->record(card_incident("h" + std::to_string(i)));
-    ASSERT_TRUE(r.has_value());
-    EXPECT_GT(r->id, last);
-    last = r->id;
-  }
-}
-
-TEST(SqliteIncidentStore, SameHashAndPolicySetIsARepeat) {
-  TempDir dir;
-  auto store = open_store(dir.file("incidents.db"));
-  auto first = store->record(card_incident("same"));
-  auto later = card_incident("same", kDay1 + 15min);
-  std::reverse(later.policies.begin(), later.policies.end());  // a set: order does not matter
-  auto second = store->record(later);
-  ASSERT_TRUE(first.has_value() && second.has_value());
-  EXPECT_EQ(second->id, first->id);
-  EXPECT_TRUE(second->repeated);
-  EXPECT_EQ(second->repeat_count, 1);
-  auto third = store->record(card_incident("same", kDay1 + 30min));
-  EXPECT_EQ(third->repeat_count, 2);
-  auto got = store->get(first->id);
-  EXPECT_EQ(got->repeat_count, 2);
-  EXPECT_EQ(got->time, kDay1);
-  EXPECT_EQ(got->last_seen, kDay1 + 30min);
-  EXPECT_EQ(store->count({}).value(), 1);
-
-  // A different policy set or a different hash is a new incident.
-  auto fewer = card_incident("same");
-  fewer.policies.pop_back();
-  EXPECT_NE(store->record(fewer)->id, first->id);
-  EXPECT_NE(store->record(card_incident("other"))->id, first->id);
-  // No hash: never de-duplicated.
-  auto a = store->record(card_incident(""));
-  auto b = store->record(card_incident(""));
-  EXPECT_NE(a->id, b->id);
-  EXPECT_EQ(store->count({}).value(), 5);
-}
-
-TEST(SqliteIncidentStore, TwoConnectionsShareOneFileAndCountRepeatsAtomically) {
-  TempDir dir;
-  const std::string path = dir.file("incidents.db");
-  auto one = open_store(path);
-  auto two = open_store(path);
-  ASSERT_TRUE(one && two);
-  auto a = one->record(card_incident("shared"));
-  auto b = two->record(card_incident("shared"));
-  EXPECT_EQ(a->id, b->id);
-  EXPECT_TRUE(b->repeated);
-
-  // Concurrent writers through separate connections, as two processes would.
-  constexpr int kPerWriter = 40;
-  auto writer = [&](const std::string& hash) {
-    auto store = open_store(path);
-    for (int i = 0; i < kPerWriter; ++i)
-      ASSERT_TRUE(store->record(card_incident(hash)).has_value());
-  };
-  std::thread t1(writer, "race"), t2(writer, "race");
-  t1.join();
-  t2.join();
-  IncidentQuery q;
-  q.text = "customer";
-  EXPECT_EQ(one->count(q).value(), 2);  // "shared" and "race"
-  auto race = one->list(q);
-  ASSERT_TRUE(race.has_value());
-  const auto& newest = race->front();
-  EXPECT_EQ(newest.content_hash, "race");
-  EXPECT_EQ(newest.repeat_count, 2 * kPerWriter - 1);
-}
-
-TEST(SqliteIncidentStore, TwoProcessesRecordingTheSameMessageGetOneIncident) {
-  TempDir dir;
-  const std::string path = dir.file("incidents.db");
-  ASSERT_TRUE(open_store(path));  // create the schema first
-  pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    auto store = SqliteIncidentStore::open(path);
-    int ok = 0;
-    for (int i = 0; store.has_value() && i < 30; ++i)
-      ok += store.value()->record(card_incident("forked")).has_value() ? 1 : 0;
-    std::_Exit(ok == 30 ? 0 : 1);
-  }
-  auto store = open_store(path);
-  for (int i = 0; i < 30; ++i) ASSERT_TRUE(store->record(card_incident("forked")).has_value());
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  auto all = store->list({});
-  ASSERT_EQ(all->size(), 1u);
-  EXPECT_EQ(all->front().repeat_count, 59);
-}
-
-TEST(SqliteIncidentStore, ListFiltersPagingAndSorting) {
-  TempDir dir;
-  auto store = open_store(dir.file("incidents.db"));
-  for (int i = 0; i < 10; ++i) {
-    auto n = card_incident("h" + std::to_string(i), kDay1 + std::chrono::hours(i * 12));
-    if (i % 2) {
-      n.policies = {{"Source code", Severity::low, {}}};
-      n.action = Action::monitor;
-      n.sender = "Dave@Corp.Example";
-      n.subject = "build scripts";
-      n.recipients = {"ext_user@github.example"};
-    }
-    ASSERT_TRUE(store->record(n).has_value());
-  }
-  auto ids = [&](IncidentQuery q) {
-    std::vector<IncidentId> out;
-    auto listed = store->list(q);
-    EXPECT_TRUE(listed.has_value());
-    if (listed.has_value())
-      for (const auto& i : listed.value()) out.push_back(i.id);
-    return out;
-  };
-  IncidentQuery q;
-  EXPECT_EQ(ids(q), (std::vector<IncidentId>{10, 9, 8, 7, 6, 5, 4, 3, 2, 1}));
-  q.descending = false;
-  q.limit = 3;
-  q.offset = 2;
-  EXPECT_EQ(ids(q), (std::vector<IncidentId>{3, 4, 5}));
-
-  q = {};
-  q.policy = "Source code";
-  EXPECT_EQ(ids(q), (std::vector<IncidentId>{10, 8, 6, 4, 2}));
-  q = {};
-  q.severity = Severity::high;
-  EXPECT_EQ(ids(q).size(), 5u);
-  q = {};
-  q.action = Action::monitor;
-  EXPECT_EQ(store->count(q).value(), 5);
-  q = {};
-  q.sender = "dave@corp.example";  // case-insensitive
-  EXPECT_EQ(store->count(q).value(), 5);
-  q = {};
-  q.recipient = "PARTNER";
-  EXPECT_EQ(store->count(q).value(), 5);
-  q = {};
-  q.recipient = "ext_";  // '_' is literal, not a LIKE wildcard
-  EXPECT_EQ(store->count(q).value(), 5);
-  q.recipient = "ext%";
-  EXPECT_EQ(store->count(q).value(), 0);
-  q = {};
-  q.text = "build";
-  EXPECT_EQ(store->count(q).value(), 5);
-  q.text = "gmail";  // matches recipients too
-  EXPECT_EQ(store->count(q).value(), 5);
-  q = {};
-  q.from = kDay1 + 24h;
-  q.until = kDay1 + 48h;  // incidents at +24h and +36h
-  EXPECT_EQ(ids(q), (std::vector<IncidentId>{4, 3}));
-  q = {};
-  q.sort = SortKey::severity;
-  q.limit = 1;
-  EXPECT_EQ(store->list(q)->front().max_severity(), Severity::high);
-}
-
-TEST(SqliteIncidentStore, StatusUpdatesKeepAHistory) {
-  TempDir dir;
-  auto store = open_store(dir.file("incidents.db"));
-  auto id = store->record(card_incident())->id;
-  ASSERT_TRUE(
-      store->update_status(id, IncidentStatus::in_progress, "looking", kDay1 + 1h).has_value());
-  ASSERT_TRUE(store->update_status(id, IncidentStatus::false_positive, "test data", kDay1 + 2h)
-                  .has_value());
-  auto got = store->get(id);
-  EXPECT_EQ(got->status, IncidentStatus::false_positive);
-  ASSERT_EQ(got->history.size(), 2u);
-  EXPECT_EQ(got->history[0].status, IncidentStatus::in_progress);
-  EXPECT_EQ(got->history[0].comment, "looking");
-  EXPECT_EQ(got->history[1].time, kDay1 + 2h);
-  IncidentQuery q;
-  q.status = IncidentStatus::false_positive;
-  EXPECT_EQ(store->count(q).value(), 1);
-  auto missing = store->update_status(id + 1, IncidentStatus::resolved, "", kDay1);
-  ASSERT_FALSE(missing.has_value());
-  EXPECT_EQ(missing.error().code, StoreErrorCode::not_found);
-}
-
-TEST(SqliteIncidentStore, StatsCountBySeverityDayPolicySenderAndAction) {
-  TempDir dir;
-  auto store = open_store(dir.file("incidents.db"));
-  store->record(card_incident("a", kDay1)).value();
-  store->record(card_incident("b", kDay1 + 1h)).value();
-  auto low = card_incident("c", kDay1 + 24h);
-  low.policies = {{"Source code", Severity::low, {}}};
-  low.sender = "dave@corp.example";
-  low.action = Action::monitor;
-  store->record(low).value();
-  auto stats = store->stats(std::nullopt, std::nullopt, 10);
-  ASSERT_TRUE(stats.has_value()) << stats.error().message;
-  ASSERT_EQ(stats->by_severity_per_day.size(), 2u);
-  EXPECT_EQ(stats->by_severity_per_day[0].day, "2026-05-28");
-  EXPECT_EQ(stats->by_severity_per_day[0].severity, Severity::high);
-  EXPECT_EQ(stats->by_severity_per_day[0].count, 2);
-  EXPECT_EQ(stats->by_severity_per_day[1].severity, Severity::low);
-  ASSERT_EQ(stats->top_policies.size(), 3u);
-  EXPECT_EQ(stats->top_policies[0].key, "Confidential");  // ties by name
-  EXPECT_EQ(stats->top_policies[0].count, 2);
-  EXPECT_EQ(stats->top_policies[2].key, "Source code");
-  ASSERT_EQ(stats->top_senders.size(), 2u);
-  EXPECT_EQ(stats->top_senders[0].key, "alice@corp.example");
-  EXPECT_EQ(stats->top_senders[0].count, 2);
-  ASSERT_EQ(stats->by_action.size(), 2u);
-  EXPECT_EQ(stats->by_action[0].key, "block");
-  auto later = store->stats(kDay1 + 2h, std::nullopt, 1);
-  ASSERT_EQ(later->top_policies.size(), 1u);
-  EXPECT_EQ(later->top_policies[0].key, "Source code");
-}
-
+INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContract, ::testing::Values(&kSqlite),
+                         [](const auto& info) { return info.param->name; });
 TEST(SqliteIncidentStore, RefusesANewerSchema) {
   TempDir dir;
   const std::string path = dir.file("incidents.db");
-  ASSERT_TRUE(open_store(path));
+  ASSERT_TRUE(kSqlite.open(path));
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
   sqlite3_exec(raw, "UPDATE schema_version SET version = 99", nullptr, nullptr, nullptr);
@@ -316,29 +36,6 @@ TEST(SqliteIncidentStore, RefusesANewerSchema) {
   ASSERT_FALSE(s.has_value());
   EXPECT_EQ(s.error().code, StoreErrorCode::schema);
   EXPECT_FALSE(SqliteIncidentStore::open(dir.file("no/such/dir/x.db")).has_value());
-}
-
-TEST(IncidentJson, MatchesTheCliContract) {
-  TempDir dir;
-  auto store = open_store(dir.file("incidents.db"));
-  auto n = card_incident();
-  n.subject = "bad \xFF utf8";  // must not throw when rendered
-  auto id = store->record(n)->id;
-  auto j = to_json(std::vector<Incident>{store->get(id).value()});
-  ASSERT_TRUE(j.is_array());
-  const auto& i = j[0];
-  for (const char* key : {"id", "time", "sender", "recipients", "subject", "message_id", "action",
-                          "repeat_count", "policies"})
-    EXPECT_TRUE(i.contains(key)) << key;
-  EXPECT_EQ(i["id"], id);
-  EXPECT_EQ(i["time"], "2026-05-28T20:26:40Z");
-  EXPECT_EQ(i["action"], "block");
-  EXPECT_EQ(i["status"], "new");
-  EXPECT_EQ(i["recipients"][1], "carol@gmail.example");
-  EXPECT_EQ(i["policies"][0]["severity"], "high");
-  EXPECT_EQ(i["policies"][0]["matches"][0]["samples"][0], "4111********1111");
-  EXPECT_EQ(i["policies"][0]["matches"][0]["component"], "body");
-  EXPECT_NO_THROW((void)j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 namespace {

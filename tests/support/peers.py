@@ -10,7 +10,9 @@ maillog_file_prefixes directory so that the test can read what it did.
 
 import contextlib
 import fcntl
+import glob
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -262,3 +264,52 @@ class Postfix:
         out = subprocess.run(["postqueue", "-c", self.etc, "-j"], capture_output=True,
                              text=True).stdout
         return [l for l in out.splitlines() if l.strip()]
+
+
+class Postgres:
+    """A throwaway PostgreSQL server (Debian's postgresql package): initdb
+    and pg_ctl in a temporary directory, on a free loopback port, trust
+    authentication for the user `cordon`. initdb refuses to run as root, so
+    as root the server runs as the `postgres` user."""
+
+    def __init__(self):
+        versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not versions:
+            raise RuntimeError("no PostgreSQL under /usr/lib/postgresql (package postgresql)")
+        self.bin = os.path.dirname(versions[-1])
+        self.dir = tempfile.mkdtemp(prefix="cordon-pg-")
+        self.as_user = []
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        self.port = free_port()
+        self.running = False
+        subprocess.run(self.as_user + [f"{self.bin}/initdb", "-D", f"{self.dir}/data", "-U",
+                                       "cordon", "--auth=trust", "--locale=C", "-E", "UTF8",
+                                       "--no-sync"],
+                       check=True, capture_output=True)
+        self.start()
+
+    def url(self, db="postgres"):
+        return f"postgresql://cordon@127.0.0.1:{self.port}/{db}"
+
+    def start(self):
+        """Starts the server unless it runs already."""
+        if self.running:
+            return
+        subprocess.run(self.as_user + [
+            f"{self.bin}/pg_ctl", "-D", f"{self.dir}/data", "-l", f"{self.dir}/server.log", "-w",
+            "-o", f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off",
+            "start"], check=True, capture_output=True)
+        self.running = True
+
+    def stop(self, mode="immediate"):
+        """Immediate: connections are cut as by a crash or a network loss."""
+        self.running = False
+        subprocess.run(self.as_user + [f"{self.bin}/pg_ctl", "-D", f"{self.dir}/data", "-m", mode,
+                                       "-w", "stop"], capture_output=True)
+
+    def destroy(self):
+        self.stop("fast")
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -73,8 +73,10 @@ HOLD_POLICY = """  - name: Hold for review
 """
 
 
-def prevent_config(data_dir, port, next_hop_port, policies, filters=None, extra_prevent=""):
+def prevent_config(data_dir, port, next_hop_port, policies, filters=None, extra_prevent="",
+                   incidents="sqlite"):
     text = f"""data_dir: {data_dir}
+incidents: {incidents}
 prevent:
   listen: 127.0.0.1:{port}
   mode: forward
@@ -129,9 +131,10 @@ class PreventFixture:
     """cordon prevent (forward mode) in front of an smtp-sink that dumps."""
 
     def __init__(self, policies, filters=None, start_sink=True, extra_prevent="", env=None,
-                 console=False):
+                 console=False, incidents="sqlite"):
         """env: extra environment of the cordon process; console: also run
-        the console role (for /metrics) on self.console_port."""
+        the console role (for /metrics) on self.console_port; incidents:
+        the `incidents:` setting (a postgresql:// URL for a shared store)."""
         self.dir = tempfile.mkdtemp(prefix="cordon-prevent-")
         os.chmod(self.dir, 0o755)
         self.port = peers.free_port()
@@ -139,8 +142,9 @@ class PreventFixture:
         self.dump = os.path.join(self.dir, "dump")
         self.data_dir = os.path.join(self.dir, "data")
         self.console_port = peers.free_port() if console else None
+        self.incidents_setting = incidents
         text = prevent_config(self.data_dir, self.port, self.sink_port, policies, filters,
-                              extra_prevent)
+                              extra_prevent, incidents)
         if console:
             text = f"console:\n  listen: 127.0.0.1:{self.console_port}\n" + text
         ports = [self.port] + ([self.console_port] if console else [])
@@ -155,7 +159,8 @@ class PreventFixture:
 
     def rewrite_config(self, policies, filters=None):
         with open(self.cordon.config_path, "w") as f:
-            f.write(prevent_config(self.data_dir, self.port, self.sink_port, policies, filters))
+            f.write(prevent_config(self.data_dir, self.port, self.sink_port, policies, filters,
+                                   incidents=self.incidents_setting))
 
     def delivered(self):
         """Messages in the sink, parsed (smtp-sink prepends X-Rcpt-Args etc.)."""

@@ -5,7 +5,7 @@
 #include <future>
 
 #include "console/console.hpp"
-#include "incidents/sqlite_store.hpp"
+#include "incidents/open_store.hpp"
 #include "roles/factory.hpp"
 
 namespace cordon::roles {
@@ -40,25 +40,22 @@ class ConsoleRole final : public Role {
     std::filesystem::create_directories(data_dir, ec);
     if (ec)
       return fail("console: cannot create data_dir " + data_dir.string() + ": " + ec.message());
-    if (config->incidents != "sqlite")
-      return fail(
-          std::string("console: only the sqlite incident store is supported by this build"));
-    auto store = incidents::SqliteIncidentStore::open((data_dir / "incidents.db").string());
+    auto store = incidents::open_store(config->incidents, data_dir);
     if (!store) return fail("console: incident store: " + store.error().message);
 
-    auto server = console::Server::start(
-        console_options(*config),
-        {.store = std::move(*store),
-         .metrics = shared_.metrics,
-         .config = [&snapshot = shared_.config] { return snapshot.get(); },
-         .reload =
-             [reload = shared_.reload] {
-               // The runtime compiles on its own thread and swaps the
-               // snapshot on the I/O thread; this HTTP thread only waits.
-               std::promise<Status<std::string>> done;
-               done.set_value(reload());
-               return done.get_future();
-             }});
+    auto server =
+        console::Server::start(console_options(*config),
+                               {.store = std::move(*store),
+                                .metrics = shared_.metrics,
+                                .config = [&snapshot = shared_.config] { return snapshot.get(); },
+                                .reload =
+                                    [reload = shared_.reload] {
+                                      // The runtime compiles on its own thread and swaps the
+                                      // snapshot on the I/O thread; this HTTP thread only waits.
+                                      std::promise<Status<std::string>> done;
+                                      done.set_value(reload());
+                                      return done.get_future();
+                                    }});
     if (!server) return fail(server.error());
     server_ = std::move(*server);
     return Ok{};

@@ -9,8 +9,8 @@
 #include <asio/ip/host_name.hpp>
 #include <filesystem>
 
+#include "incidents/open_store.hpp"
 #include "incidents/outbox_store.hpp"
-#include "incidents/sqlite_store.hpp"
 #include "inspect/from_config.hpp"
 #include "roles/factory.hpp"
 #include "roles/prevent/prevent_session.hpp"
@@ -56,8 +56,6 @@ PreventRole::~PreventRole() = default;
 Status<std::string> PreventRole::start() {
   auto config = shared_.config.get();
   if (!config->prevent) return fail(std::string("the configuration has no prevent section"));
-  if (config->incidents != "sqlite")
-    return fail("prevent: incident store " + config->incidents + " is not supported, use sqlite");
 
   auto context = std::make_shared<prevent::PreventContext>(shared_.io.get_executor(),
                                                            shared_.workers, shared_.metrics);
@@ -65,9 +63,11 @@ Status<std::string> PreventRole::start() {
   if (!deployment) return fail("prevent: deployment: " + deployment.error());
   deployment_ = std::move(deployment).value();
   context->set(snapshot_for(config, deployment_));
-  const std::string db = (fs::path(config->data_dir) / "incidents.db").string();
-  auto store = incidents::SqliteIncidentStore::open(db);
-  if (!store) return fail("prevent: incident store " + db + ": " + store.error().message);
+  // A shared PostgreSQL that is down at start is no reason to stop: the
+  // outbox below keeps what it cannot take.
+  auto store =
+      incidents::open_store(config->incidents, config->data_dir, {.require_connection = false});
+  if (!store) return fail("prevent: incident store: " + store.error().message);
   // An incident the database cannot take waits in the outbox, never lost.
   context->store = std::make_shared<incidents::OutboxIncidentStore>(
       std::move(store).value(), fs::path(config->data_dir) / "incident-outbox",

@@ -1,0 +1,83 @@
+// What the SQL backends (SQLite, PostgreSQL) share: the stored form of an
+// incident row, the de-duplication key, and the WHERE clause built from an
+// IncidentQuery. Each backend keeps only its driver calls and its dialect.
+// Internal to src/incidents.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "incidents/store.hpp"
+
+namespace cordon::incidents::rows {
+
+// The column list every SELECT of whole incidents uses, in StoredRow order.
+inline constexpr std::string_view kColumns =
+    "id, first_seen, last_seen, sender, recipients, subject, message_id, content_hash, policies, "
+    "action, status, repeat_count";
+
+// One incidents row as text and integers, as both drivers hand it back.
+struct StoredRow {
+  std::int64_t id = 0;
+  std::int64_t first_seen = 0;  // Unix seconds, UTC
+  std::int64_t last_seen = 0;
+  std::string sender;
+  std::string recipients;  // JSON array
+  std::string subject;
+  std::string message_id;
+  std::string content_hash;
+  std::string policies;  // JSON, see json.hpp
+  std::string action;
+  std::string status;
+  std::int64_t repeat_count = 0;
+};
+
+StoreResult<Incident> to_incident(const StoredRow& row);
+
+// The derived columns written with a new incident.
+struct NewRow {
+  std::string recipients;         // JSON array
+  std::string recipients_search;  // newline-joined, for substring search
+  std::string policy_key;         // sorted distinct policy names, newline-joined
+  std::string policies;           // JSON
+  std::int64_t max_severity = 0;
+};
+NewRow to_new_row(const NewIncident& incident);
+
+std::int64_t to_seconds(Clock::time_point t);
+Clock::time_point from_seconds(std::int64_t s);
+
+// JSON text that never throws on invalid UTF-8 (replaced by U+FFFD).
+std::string dump(const nlohmann::json& j);
+
+// `%needle%` with %, _ and \ escaped (ESCAPE '\').
+std::string like_pattern(std::string_view needle);
+
+// How a backend spells what differs between SQL dialects.
+struct Dialect {
+  std::string_view sender_equals;  // a condition on `sender` with one `?`
+  std::string_view like;           // case-insensitive LIKE with ESCAPE '\'
+};
+inline constexpr Dialect kSqlite{"sender = ? COLLATE NOCASE", "LIKE"};
+inline constexpr Dialect kPostgres{"lower(sender) = lower(?)", "ILIKE"};
+
+// A WHERE clause with `?` placeholders and its parameters in order.
+struct Where {
+  std::string sql;
+  std::vector<std::variant<std::int64_t, std::string>> params;
+
+  void add(std::string condition);
+};
+
+Where time_range(std::optional<Clock::time_point> from, std::optional<Clock::time_point> until);
+Where filters(const IncidentQuery& query, const Dialect& dialect);
+std::string_view sort_column(SortKey key);
+
+StoreError corrupt(std::string message);
+
+}  // namespace cordon::incidents::rows

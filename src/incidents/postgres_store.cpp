@@ -1,0 +1,399 @@
+// PostgreSQL incident store; see postgres_store.hpp and store.hpp for the
+// contract.
+//
+// Layout (as the SQLite backend, in PostgreSQL types): `incidents` holds one
+// row per incident, with `dedup_key` (content hash + policy set, NULL when
+// there is no hash) UNIQUE; `incident_policies` lists the policy names per
+// incident; `status_history` keeps every status change; `schema_version`
+// lists the migrations applied. Times are Unix seconds (UTC), as in SQLite.
+#include "incidents/postgres_store.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <variant>
+
+#include "incidents/detail/rows.hpp"
+
+namespace cordon::incidents {
+namespace {
+
+using rows::Where;
+
+struct Migration {
+  int version;
+  std::string_view sql;
+};
+
+// Append-only: a released migration is never edited, a change is a new one.
+constexpr std::array<Migration, 1> kMigrations = {{
+    {1, R"sql(
+CREATE TABLE incidents (
+  id                BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,  -- never reused
+  first_seen        BIGINT NOT NULL,
+  last_seen         BIGINT NOT NULL,
+  sender            TEXT NOT NULL,
+  recipients        TEXT NOT NULL,
+  recipients_search TEXT NOT NULL,
+  subject           TEXT NOT NULL,
+  message_id        TEXT NOT NULL,
+  content_hash      TEXT NOT NULL,
+  policy_key        TEXT NOT NULL,
+  dedup_key         TEXT UNIQUE,          -- content_hash LF policy_key; NULL: never de-duplicated
+  policies          TEXT NOT NULL,
+  max_severity      INTEGER NOT NULL,
+  action            TEXT NOT NULL,
+  status            TEXT NOT NULL DEFAULT 'new',
+  repeat_count      BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX incidents_first_seen ON incidents(first_seen);
+CREATE INDEX incidents_status ON incidents(status);
+CREATE INDEX incidents_sender ON incidents(lower(sender));
+CREATE TABLE incident_policies (
+  incident_id BIGINT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+  name        TEXT NOT NULL,
+  severity    INTEGER NOT NULL,
+  PRIMARY KEY (incident_id, name)
+);
+CREATE INDEX incident_policies_name ON incident_policies(name);
+CREATE TABLE status_history (
+  id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  incident_id BIGINT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+  time        BIGINT NOT NULL,
+  status      TEXT NOT NULL,
+  comment     TEXT NOT NULL
+);
+CREATE INDEX status_history_incident ON status_history(incident_id);
+)sql"},
+}};
+
+// One statement, so one round trip and its own transaction: the insert or
+// the bump, and for a new incident its policy rows.
+constexpr std::string_view kRecord = R"sql(
+WITH ins AS (
+  INSERT INTO incidents (first_seen, last_seen, sender, recipients, recipients_search, subject,
+                         message_id, content_hash, policy_key, dedup_key, policies, max_severity,
+                         action)
+  VALUES ($1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+  ON CONFLICT (dedup_key) DO UPDATE
+    SET repeat_count = incidents.repeat_count + 1,
+        last_seen = GREATEST(incidents.last_seen, EXCLUDED.last_seen)
+  RETURNING id, repeat_count
+), pol AS (
+  INSERT INTO incident_policies (incident_id, name, severity)
+  SELECT ins.id, p.name, MAX(p.severity)
+    FROM ins CROSS JOIN jsonb_to_recordset($13::jsonb) AS p(name TEXT, severity INTEGER)
+   WHERE ins.repeat_count = 0
+   GROUP BY ins.id, p.name
+)
+SELECT id, repeat_count FROM ins
+)sql";
+
+pg::Params params_of(const Where& where) {
+  pg::Params p;
+  for (const auto& v : where.params) {
+    if (std::holds_alternative<std::int64_t>(v))
+      p.add(std::get<std::int64_t>(v));
+    else
+      p.add(std::string_view(std::get<std::string>(v)));
+  }
+  return p;
+}
+
+StoreResult<Incident> read_row(const pg::Rows& r, int i) {
+  return rows::to_incident({r.integer(i, 0), r.integer(i, 1), r.integer(i, 2), r.text(i, 3),
+                            r.text(i, 4), r.text(i, 5), r.text(i, 6), r.text(i, 7), r.text(i, 8),
+                            r.text(i, 9), r.text(i, 10), r.integer(i, 11)});
+}
+
+StoreResult<std::vector<Count>> counts(PGconn* conn, const std::string& sql, const Where& where,
+                                       std::optional<std::int64_t> limit) {
+  auto params = params_of(where);
+  if (limit) params.add(*limit);
+  auto r = pg::exec(conn, pg::numbered(sql), params);
+  if (!r) return fail(r.error());
+  std::vector<Count> out;
+  for (int i = 0; i < r->size(); ++i) out.push_back({r->text(i, 0), r->integer(i, 1)});
+  return out;
+}
+
+}  // namespace
+
+StoreResult<std::unique_ptr<PostgresIncidentStore>> PostgresIncidentStore::open(
+    const std::string& url, PostgresOptions options) {
+  if (auto bad = pg::check_url(url))
+    return fail(StoreError{StoreErrorCode::open_failed, "postgresql: " + *bad});
+  options.max_connections = std::max<std::size_t>(options.max_connections, 1);
+  auto store = std::make_unique<PostgresIncidentStore>(ConstructionKey{}, url, options);
+  auto first = store->acquire();
+  if (!first) {
+    if (first.error().code == StoreErrorCode::schema || options.require_connection)
+      return fail(first.error());
+    spdlog::warn(
+        "incidents: the PostgreSQL database is unreachable ({}); incidents wait in the outbox "
+        "until it answers",
+        first.error().message);
+  }
+  return store;
+}
+
+PostgresIncidentStore::Lease::~Lease() {
+  if (store_ && conn_) store_->release(std::move(conn_));
+}
+
+void PostgresIncidentStore::release(pg::Conn conn) {
+  const bool healthy =
+      PQstatus(conn.get()) == CONNECTION_OK && PQtransactionStatus(conn.get()) == PQTRANS_IDLE;
+  {
+    std::lock_guard lock(mutex_);
+    if (healthy)
+      idle_.push_back(std::move(conn));
+    else
+      --open_;
+  }
+  idle_cv_.notify_one();
+}
+
+StoreResult<PostgresIncidentStore::Lease> PostgresIncidentStore::acquire() {
+  {
+    std::unique_lock lock(mutex_);
+    idle_cv_.wait(lock, [&] { return !idle_.empty() || open_ < options_.max_connections; });
+    while (!idle_.empty()) {
+      pg::Conn conn = std::move(idle_.back());
+      idle_.pop_back();
+      // A server restart closes idle connections; reading what arrived
+      // (without blocking) notices that before a statement is lost on one.
+      if (PQconsumeInput(conn.get()) == 1 && PQstatus(conn.get()) == CONNECTION_OK)
+        return Lease(this, std::move(conn));
+      --open_;
+    }
+    if (std::chrono::steady_clock::now() < retry_at_)
+      return fail(
+          StoreError{StoreErrorCode::io, "postgresql: the database was unreachable moments ago"});
+    ++open_;
+  }
+  pg::ConnectOptions co;
+  co.connect_timeout_s =
+      static_cast<int>(std::max<std::int64_t>(options_.connect_timeout.count(), 1));
+  co.statement_timeout_ms = static_cast<int>(options_.statement_timeout.count());
+  auto conn = pg::connect(url_, co);
+  if (conn && !migrated_.load()) {
+    if (auto ok = migrate(conn->get()); !ok) conn = fail(ok.error());
+  }
+  if (!conn) {
+    {
+      std::lock_guard lock(mutex_);
+      --open_;
+      retry_at_ = std::chrono::steady_clock::now() + options_.retry_after;
+    }
+    idle_cv_.notify_one();
+    return fail(conn.error());
+  }
+  return Lease(this, std::move(conn).value());
+}
+
+Status<StoreError> PostgresIncidentStore::migrate(PGconn* conn) {
+  std::lock_guard guard(migrate_mutex_);
+  if (migrated_.load()) return Ok{};
+  auto schema_error = [](const StoreError& e) {
+    return StoreError{e.code == StoreErrorCode::busy ? e.code : StoreErrorCode::schema,
+                      "migration: " + e.message};
+  };
+  // The transaction-scoped advisory lock serialises nodes starting at the
+  // same time; the second one finds the schema current and changes nothing.
+  if (auto ok = pg::exec_script(conn, "BEGIN"); !ok) return ok;
+  auto run = [&]() -> Status<StoreError> {
+    auto locked =
+        pg::exec(conn, "SELECT pg_advisory_xact_lock($1)", pg::Params().add(kMigrationLock));
+    if (!locked) return fail(locked.error());
+    // Created only when missing: a user without CREATE (the console's)
+    // can open a database another node migrated.
+    auto exists = pg::exec(conn, "SELECT to_regclass('schema_version') IS NOT NULL");
+    if (!exists) return fail(exists.error());
+    if (exists->text(0, 0) != "t") {
+      if (auto ok = pg::exec_script(conn,
+                                    "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
+                                    "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+          !ok)
+        return ok;
+    }
+    auto current = pg::exec(conn, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+    if (!current) return fail(current.error());
+    const std::int64_t version = current->integer(0, 0);
+    if (version > kSchemaVersion)
+      return fail(StoreError{StoreErrorCode::schema, "incident database has schema version " +
+                                                         std::to_string(version) +
+                                                         ", newer than this cordon (" +
+                                                         std::to_string(kSchemaVersion) + ")"});
+    for (const auto& m : kMigrations) {
+      if (m.version <= version) continue;
+      if (auto ok = pg::exec_script(conn, m.sql); !ok) return fail(schema_error(ok.error()));
+      auto noted = pg::exec(conn, "INSERT INTO schema_version (version) VALUES ($1)",
+                            pg::Params().add(std::int64_t{m.version}));
+      if (!noted) return fail(noted.error());
+    }
+    return Ok{};
+  };
+  auto done = run();
+  if (!done) {
+    (void)pg::exec_script(conn, "ROLLBACK");
+    return done;
+  }
+  if (auto ok = pg::exec_script(conn, "COMMIT"); !ok) return ok;
+  migrated_.store(true);
+  return Ok{};
+}
+
+StoreResult<RecordOutcome> PostgresIncidentStore::record(const NewIncident& in) {
+  auto lease = acquire();
+  if (!lease) return fail(lease.error());
+  const rows::NewRow row = rows::to_new_row(in);
+  pg::Params p;
+  p.add(rows::to_seconds(in.time))
+      .add(in.sender)
+      .add(row.recipients)
+      .add(row.recipients_search)
+      .add(in.subject)
+      .add(in.message_id)
+      .add(in.content_hash)
+      .add(row.policy_key);
+  if (in.content_hash.empty())
+    p.add_null();
+  else
+    p.add(in.content_hash + "\n" + row.policy_key);
+  p.add(row.policies).add(row.max_severity).add(to_string(in.action));
+  nlohmann::json names = nlohmann::json::array();
+  for (const auto& hit : in.policies)
+    names.push_back({{"name", hit.name}, {"severity", static_cast<int>(hit.severity)}});
+  p.add(rows::dump(names));
+  auto r = pg::exec(lease->get(), kRecord, p);
+  if (!r) return fail(r.error());
+  if (r->size() != 1) return fail(rows::corrupt("record returned no row"));
+  const std::int64_t repeats = r->integer(0, 1);
+  return RecordOutcome{r->integer(0, 0), repeats > 0, repeats, {}};
+}
+
+StoreResult<Incident> PostgresIncidentStore::get(IncidentId id) {
+  auto lease = acquire();
+  if (!lease) return fail(lease.error());
+  auto r = pg::exec(lease->get(),
+                    "SELECT " + std::string(rows::kColumns) + " FROM incidents WHERE id = $1",
+                    pg::Params().add(id));
+  if (!r) return fail(r.error());
+  if (r->size() == 0)
+    return fail(StoreError{StoreErrorCode::not_found, "no incident " + std::to_string(id)});
+  auto incident = read_row(r.value(), 0);
+  if (!incident) return incident;
+  auto h = pg::exec(
+      lease->get(),
+      "SELECT time, status, comment FROM status_history WHERE incident_id = $1 ORDER BY id",
+      pg::Params().add(id));
+  if (!h) return fail(h.error());
+  for (int i = 0; i < h->size(); ++i) {
+    auto status = parse_status(h->text(i, 1));
+    if (!status) return fail(rows::corrupt("unknown stored status"));
+    incident->history.push_back({rows::from_seconds(h->integer(i, 0)), *status, h->text(i, 2)});
+  }
+  return incident;
+}
+
+StoreResult<std::vector<Incident>> PostgresIncidentStore::list(const IncidentQuery& query) {
+  auto lease = acquire();
+  if (!lease) return fail(lease.error());
+  const Where where = rows::filters(query, rows::kPostgres);
+  const std::string order = query.descending ? " DESC" : " ASC";
+  std::string sql = "SELECT " + std::string(rows::kColumns) + " FROM incidents" + where.sql +
+                    " ORDER BY " + std::string(rows::sort_column(query.sort)) + order + ", id" +
+                    order + " LIMIT ? OFFSET ?";
+  auto params = params_of(where);
+  if (query.limit == 0)
+    params.add_null();  // LIMIT NULL: no limit
+  else
+    params.add(static_cast<std::int64_t>(query.limit));
+  params.add(static_cast<std::int64_t>(query.offset));
+  auto r = pg::exec(lease->get(), pg::numbered(sql), params);
+  if (!r) return fail(r.error());
+  std::vector<Incident> out;
+  out.reserve(static_cast<std::size_t>(r->size()));
+  for (int i = 0; i < r->size(); ++i) {
+    auto incident = read_row(r.value(), i);
+    if (!incident) return fail(incident.error());
+    out.push_back(std::move(incident).value());
+  }
+  return out;
+}
+
+StoreResult<std::int64_t> PostgresIncidentStore::count(const IncidentQuery& query) {
+  auto lease = acquire();
+  if (!lease) return fail(lease.error());
+  const Where where = rows::filters(query, rows::kPostgres);
+  auto r = pg::exec(lease->get(), pg::numbered("SELECT COUNT(*) FROM incidents" + where.sql),
+                    params_of(where));
+  if (!r) return fail(r.error());
+  return r->integer(0, 0);
+}
+
+Status<StoreError> PostgresIncidentStore::update_status(IncidentId id, IncidentStatus status,
+                                                        const std::string& comment,
+                                                        Clock::time_point time) {
+  auto lease = acquire();
+  if (!lease) return fail(lease.error());
+  // One statement: the status and its history row change together.
+  auto r = pg::exec(
+      lease->get(),
+      "WITH u AS (UPDATE incidents SET status = $2 WHERE id = $1 RETURNING id) "
+      "INSERT INTO status_history (incident_id, time, status, comment) "
+      "SELECT id, $3, $2, $4 FROM u",
+      pg::Params().add(id).add(to_string(status)).add(rows::to_seconds(time)).add(comment));
+  if (!r) return fail(r.error());
+  if (r->affected() == 0)
+    return fail(StoreError{StoreErrorCode::not_found, "no incident " + std::to_string(id)});
+  return Ok{};
+}
+
+StoreResult<IncidentStats> PostgresIncidentStore::stats(std::optional<Clock::time_point> from,
+                                                        std::optional<Clock::time_point> until,
+                                                        std::size_t top) {
+  auto lease = acquire();
+  if (!lease) return fail(lease.error());
+  PGconn* conn = lease->get();
+  const Where where = rows::time_range(from, until);
+  const auto limit = static_cast<std::int64_t>(top);
+  IncidentStats stats;
+
+  auto s =
+      pg::exec(conn,
+               pg::numbered("SELECT to_char(to_timestamp(first_seen) AT TIME ZONE 'UTC', "
+                            "'YYYY-MM-DD') AS day, max_severity, COUNT(*) FROM incidents" +
+                            where.sql + " GROUP BY day, max_severity ORDER BY day, max_severity"),
+               params_of(where));
+  if (!s) return fail(s.error());
+  for (int i = 0; i < s->size(); ++i) {
+    const auto severity = std::clamp<std::int64_t>(s->integer(i, 1), 0, 3);
+    stats.by_severity_per_day.push_back(
+        {s->text(i, 0), static_cast<Severity>(severity), s->integer(i, 2)});
+  }
+  auto policies = counts(conn,
+                         "SELECT p.name, COUNT(*) AS n FROM incident_policies p JOIN incidents "
+                         "ON incidents.id = p.incident_id" +
+                             where.sql + " GROUP BY p.name ORDER BY n DESC, p.name LIMIT ?",
+                         where, limit);
+  if (!policies) return fail(policies.error());
+  stats.top_policies = std::move(policies).value();
+  auto senders = counts(conn,
+                        "SELECT sender, COUNT(*) AS n FROM incidents" + where.sql +
+                            " GROUP BY sender ORDER BY n DESC, sender LIMIT ?",
+                        where, limit);
+  if (!senders) return fail(senders.error());
+  stats.top_senders = std::move(senders).value();
+  auto actions = counts(conn,
+                        "SELECT action, COUNT(*) AS n FROM incidents" + where.sql +
+                            " GROUP BY action ORDER BY n DESC, action",
+                        where, std::nullopt);
+  if (!actions) return fail(actions.error());
+  stats.by_action = std::move(actions).value();
+  return stats;
+}
+
+}  // namespace cordon::incidents
