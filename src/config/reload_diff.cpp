@@ -85,6 +85,22 @@ std::vector<std::string> changes_needing_restart(const Config& running, const Co
   if (running.prevent && next.prevent)
     changes.compare("prevent.listen", running.prevent->listen.to_string(),
                     next.prevent->listen.to_string());
+  if (running.milter && next.milter)
+    changes.compare("milter.listen",
+                    running.milter->unix_path.empty() ? running.milter->listen.to_string()
+                                                      : "unix:" + running.milter->unix_path,
+                    next.milter->unix_path.empty() ? next.milter->listen.to_string()
+                                                   : "unix:" + next.milter->unix_path);
+  if (running.monitor && next.monitor) {
+    changes.compare("monitor.capture", running.monitor->capture, next.monitor->capture);
+    changes.compare("monitor.bpf_filter", running.monitor->bpf_filter, next.monitor->bpf_filter);
+    auto ports = [](const MonitorConfig& m) {
+      std::string out;
+      for (auto p : m.ports) out += (out.empty() ? "" : ",") + std::to_string(p);
+      return out;
+    };
+    changes.compare("monitor.ports", ports(*running.monitor), ports(*next.monitor));
+  }
   if (running.console && next.console) {
     changes.compare("console.listen", running.console->listen.to_string(),
                     next.console->listen.to_string());

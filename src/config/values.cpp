@@ -83,8 +83,9 @@ std::vector<Role> Config::roles() const {
 
 std::vector<std::string> Config::warnings() const {
   std::vector<std::string> out;
-  if ((prevent || monitor) && policies.empty())
-    out.push_back(std::string("no policies: ") + (prevent ? "prevent" : "monitor") +
+  if ((prevent || monitor || milter) && policies.empty())
+    out.push_back(std::string("no policies: ") +
+                  (prevent ? "prevent" : milter ? "the milter" : "monitor") +
                   " inspects messages for nothing, so no message is ever blocked, redirected, "
                   "modified or recorded as an incident for its content (only on_unscannable "
                   "applies); add policies:, or include_builtin_policies: true for the built-in "
