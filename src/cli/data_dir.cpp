@@ -13,15 +13,13 @@ namespace {
 
 // Structure and values only: listing must not need the detection engine.
 config::ConfigResult read_structure(const std::string& config_path) {
-  return [&]() -> config::ConfigResult { = [&]() -> config::ConfigResult {
-    if (config_path.empty())
-      return config::parse_config_text(config::default_config_yaml(), "<embedded default>");
-    std::ifstream in(config_path, std::ios::binary);
-    if (!in) return fail(config::ConfigError{config_path, 0, 0, "cannot read the file"});
-    std::ostringstream text;
-    text << in.rdbuf();
-    return config::parse_config_text(text.str(), config_path);
-  }();
+  if (config_path.empty())
+    return config::parse_config_text(config::default_config_yaml(), "<embedded default>");
+  std::ifstream in(config_path, std::ios::binary);
+  if (!in) return fail(config::ConfigError{config_path, 0, 0, "cannot read the file"});
+  std::ostringstream text;
+  text << in.rdbuf();
+  return config::parse_config_text(text.str(), config_path);
 }
 
 // `dir` when it is a directory, else the error naming it and where it came from.

@@ -52,7 +52,7 @@ unsigned mode_of(const std::string& path) {
 TEST(SqliteStore, DatabaseIsCreatedOwnerOnlyWhateverTheUmask) {
   TempDir dir;
   const mode_t old_umask = ::umask(0);
-  auto store = open_store(dir.file("incidents.db"));
+  auto store = kSqlite.open(dir.file("incidents.db"));
   ::umask(old_umask);
   ASSERT_TRUE(store);
   ASSERT_TRUE(store->record(card_incident()).has_value());
@@ -62,9 +62,9 @@ TEST(SqliteStore, DatabaseIsCreatedOwnerOnlyWhateverTheUmask) {
 
 TEST(SqliteStore, AnExistingDatabaseOpenToOthersIsTightened) {
   TempDir dir;
-  { ASSERT_TRUE(open_store(dir.file("incidents.db"))); }
+  { ASSERT_TRUE(kSqlite.open(dir.file("incidents.db"))); }
   ASSERT_EQ(::chmod(dir.file("incidents.db").c_str(), 0644), 0);
-  auto store = open_store(dir.file("incidents.db"));
+  auto store = kSqlite.open(dir.file("incidents.db"));
   ASSERT_TRUE(store);
   EXPECT_EQ(mode_of(dir.file("incidents.db")), 0600u);
 }
