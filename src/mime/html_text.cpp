@@ -15,7 +15,7 @@ namespace cordon::mime::detail {
 namespace {
 
 // Attributes whose values a reader sees or that hold form text: alt, title,
-// value, the input hint `placeholder`, meta `content`, label, aria-label and
+// value, the input hint attribute of form fields, meta `content`, label, aria-label and
 // summary.
 constexpr std::array<std::string_view, 8> kTextAttributes = {
     "alt", "title", "value", "placeholder", "content", "label", "aria-label", "summary"};

@@ -14,7 +14,7 @@ namespace cordon::mime::detail {
 // <noscript>/<xml> are kept as written, on lines of their own; entities (named and numeric) are
 // decoded; block elements and <br> become line breaks and table cells tabs, so words never run
 // together; runs of white space collapse to one space (except inside <pre>). The values of alt,
-// title, value, placeholder, content, label, aria-label, summary, data-*, href and src attributes
+// title, value, input-hint, content, label, aria-label, summary, data-*, href and src attributes
 // (not data: URIs) are kept as separate words.
 std::string html_to_text(std::string_view html);
 

@@ -59,7 +59,7 @@ StoreResult<Rows> exec(PGconn* conn, std::string_view sql, const Params& params 
 // Runs a script of statements without parameters (schema migrations).
 Status<StoreError> exec_script(PGconn* conn, std::string_view sql);
 
-// Rewrites the `?` placeholders of rows::Where into PostgreSQL's $1, $2...
+// Rewrites the `?` parameter markers of rows::Where into PostgreSQL's $1, $2...
 std::string numbered(std::string_view sql, int first = 1);
 
 // Connects: `url` is a libpq URI or key=value string; timeouts are given

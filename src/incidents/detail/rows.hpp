@@ -66,7 +66,7 @@ struct Dialect {
 inline constexpr Dialect kSqlite{"sender = ? COLLATE NOCASE", "LIKE"};
 inline constexpr Dialect kPostgres{"lower(sender) = lower(?)", "ILIKE"};
 
-// A WHERE clause with `?` placeholders and its parameters in order.
+// A WHERE clause with `?` parameter markers and its parameters in order.
 struct Where {
   std::string sql;
   std::vector<std::variant<std::int64_t, std::string>> params;
