@@ -107,15 +107,10 @@ int run_monitor(const MonitorOptions& opts) {
     else
       std::printf("%s\n", monitor::to_text(r).c_str());
   };
-  monitor::Engine engine(monitor::engine_options(section), on_message);
-  capture::Timestamp last{0};
-  auto read = (*source)->run([&](const capture::Frame& f) {
-    last = std::max(last, f.time);
-    engine.feed(f);
-  });
-  engine.finish(last);
+  const auto run =
+      monitor::run_capture(**source, monitor::engine_options(section), on_message, nullptr);
   std::fflush(stdout);
-  const auto s = engine.stats();
+  const auto& s = run.stats;
   if (opts.stats)
     std::fprintf(
         stderr,
@@ -126,9 +121,9 @@ int run_monitor(const MonitorOptions& opts) {
         (unsigned long long)s.capture.gaps, (unsigned long long)s.capture.gap_bytes,
         (unsigned long long)s.capture.undecodable, (unsigned long long)s.capture.conflicting_bytes,
         (unsigned long long)s.encrypted_sessions);
-  if (!read) {
+  if (!run.read) {
     // A capture cut short: what was read is reported, the exit says error.
-    std::fprintf(stderr, "cordon monitor: %s: %s\n", opts.pcap.c_str(), read.error().c_str());
+    std::fprintf(stderr, "cordon monitor: %s: %s\n", opts.pcap.c_str(), run.read.error().c_str());
     return 2;
   }
   return any_error ? 2 : any_violation ? 1 : 0;

@@ -2,6 +2,7 @@
 #include "incidents/open_store.hpp"
 
 #include "incidents/detail/pg_handle.hpp"
+#include "incidents/outbox_store.hpp"
 #include "incidents/postgres_store.hpp"
 #include "incidents/sqlite_store.hpp"
 
@@ -32,6 +33,14 @@ StoreResult<std::unique_ptr<IncidentStore>> open_store(std::string_view spec,
   auto store = SqliteIncidentStore::open(path);
   if (!store) return fail(StoreError{store.error().code, path + ": " + store.error().message});
   return std::unique_ptr<IncidentStore>(std::move(store).value());
+}
+
+StoreResult<std::shared_ptr<IncidentStore>> open_mail_path_store(
+    std::string_view spec, const std::filesystem::path& data_dir, util::Metrics& metrics) {
+  auto store = open_store(spec, data_dir, {.require_connection = false});
+  if (!store) return fail(store.error());
+  return std::shared_ptr<IncidentStore>(std::make_shared<OutboxIncidentStore>(
+      std::move(store).value(), data_dir / "incident-outbox", register_outbox_metrics(metrics)));
 }
 
 std::optional<std::string> check_store_spec(std::string_view spec) {

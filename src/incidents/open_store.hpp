@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "incidents/store.hpp"
+#include "util/metrics.hpp"
 
 namespace cordon::incidents {
 
@@ -27,6 +28,15 @@ struct OpenOptions {
 StoreResult<std::unique_ptr<IncidentStore>> open_store(std::string_view spec,
                                                        const std::filesystem::path& data_dir,
                                                        OpenOptions options = {});
+
+// The store of the mail-path roles (prevent, milter, monitor): the one
+// open_store opens, where a shared PostgreSQL opens even while it is
+// unreachable, behind the durable outbox <data_dir>/incident-outbox, so an
+// incident the database cannot take waits there and is never lost. Open it
+// once per process: the roles of one `cordon run` share it, and so one
+// outbox drained once.
+StoreResult<std::shared_ptr<IncidentStore>> open_mail_path_store(
+    std::string_view spec, const std::filesystem::path& data_dir, util::Metrics& metrics);
 
 // nullopt when `spec` is a store cordon can open; otherwise why not (for
 // check-config). Does not connect.

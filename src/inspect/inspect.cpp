@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <exception>
 
+#include "inspect/answer.hpp"
 #include "inspect/detail/incident.hpp"
 #include "inspect/detail/snapshot.hpp"
 #include "mime/header_edit.hpp"
@@ -146,12 +147,7 @@ class Pipeline {
     // A hold also gets the block reply: a role without a hold queue refuses it.
     if (v.action == policy::Action::block || v.action == policy::Action::hold) {
       // Never "Incident ID: 0": a number nobody can look up.
-      std::string reference(smtp::kNoIncidentReference);
-      if (id)
-        reference = std::to_string(*id);
-      else if (out_.incident)
-        reference = out_.incident->reference;
-      out_.block_reply = block_reply(v, reference);
+      out_.block_reply = block_reply(v, incident_reference(out_));
       if (v.action == policy::Action::block) return;
     }
     // Modify operations of fired policies also apply to a redirected copy:

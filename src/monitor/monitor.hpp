@@ -17,12 +17,14 @@
 #include <nlohmann/json.hpp>
 
 #include "capture/capture.hpp"
+#include "capture/source.hpp"
 #include "config/config.hpp"
 #include "incidents/store.hpp"
 #include "inspect/inspect.hpp"
 #include "policy/ip_filter.hpp"
 #include "smtp/observer.hpp"
 #include "util/metrics.hpp"
+#include "util/result.hpp"
 
 namespace cordon::monitor {
 
@@ -72,6 +74,23 @@ class Engine {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// What reading one capture came to.
+struct CaptureRun {
+  Status<std::string> read =
+      Ok{};  // an error: the capture stopped early (what was read was handed out)
+  EngineStats stats;
+  std::uint64_t dropped = 0;  // frames the kernel dropped (live captures)
+};
+
+struct Metrics;
+
+// Reads `source` until its end or source.stop() through one Engine, handing
+// each message to `sink` on the calling thread; a quiet live capture still
+// expires idle connections. `metrics` (may be null) is kept up to date as
+// it goes. `cordon monitor --pcap` and the role's capture thread.
+CaptureRun run_capture(capture::Source& source, EngineOptions options,
+                       std::function<void(SeenMessage&&)> sink, Metrics* metrics);
 
 // A judged message.
 struct Record {

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "incidents/open_store.hpp"
 #include "roles/factory.hpp"
 #include "roles/smtp_limits.hpp"
 #include "util/fs.hpp"
@@ -209,7 +210,17 @@ int run(std::shared_ptr<const config::Config> config, std::optional<std::string>
   std::vector<std::unique_ptr<Role>> roles;
 
   Reloader reloader(io, config_path, snapshot, metrics, roles);
-  Shared shared{io, workers, snapshot, metrics, [&reloader] { return reloader.reload_and_wait(); }};
+  std::shared_ptr<incidents::IncidentStore> store;  // opened on first use (I/O thread)
+  auto open_store = [&]() -> Result<std::shared_ptr<incidents::IncidentStore>, std::string> {
+    if (store) return store;
+    auto opened = incidents::open_mail_path_store(config->incidents, config->data_dir, metrics);
+    if (!opened) return fail(opened.error().message);
+    store = std::move(opened).value();
+    return store;
+  };
+  Shared shared{
+      io,        workers, snapshot, metrics, [&reloader] { return reloader.reload_and_wait(); },
+      open_store};
 
   for (auto role : config->roles()) {
     auto made = make_role(role, shared);

@@ -7,7 +7,6 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +15,8 @@
 #include <asio/thread_pool.hpp>
 
 #include "config/config.hpp"
+#include "incidents/store.hpp"
+#include "util/current.hpp"
 #include "util/metrics.hpp"
 #include "util/result.hpp"
 
@@ -23,23 +24,7 @@ namespace cordon::roles {
 
 // The configuration in force. A session takes one snapshot when it starts
 // and keeps it; a reload replaces the pointer for sessions that start later.
-class ConfigSnapshot {
- public:
-  explicit ConfigSnapshot(std::shared_ptr<const config::Config> config)
-      : config_(std::move(config)) {}
-  std::shared_ptr<const config::Config> get() const {
-    std::lock_guard lock(mutex_);
-    return config_;
-  }
-  void set(std::shared_ptr<const config::Config> config) {
-    std::lock_guard lock(mutex_);
-    config_ = std::move(config);
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::shared_ptr<const config::Config> config_;
-};
+using ConfigSnapshot = util::Current<config::Config>;
 
 // What every role is given.
 struct Shared {
@@ -55,6 +40,9 @@ struct Shared {
   // without stalling every session, so it then does the whole reload in
   // place, compile included: call it from another thread.
   std::function<Status<std::string>()> reload;
+  // The incident store of the mail-path roles (incidents::open_mail_path_store),
+  // opened by the first role that asks and shared by the others.
+  std::function<Result<std::shared_ptr<incidents::IncidentStore>, std::string>()> incident_store;
 };
 
 class Role {

@@ -18,6 +18,20 @@
 
 namespace cordon::smtp {
 
+ClientTimeouts relay_timeouts() {
+  using std::chrono::seconds;
+  ClientTimeouts t;
+  t.connect = seconds(10);
+  t.greeting = seconds(60);
+  t.helo = seconds(60);
+  t.mail = seconds(60);
+  t.rcpt = seconds(60);
+  t.data = seconds(60);
+  t.data_end = seconds(300);
+  t.quit = seconds(10);
+  return t;
+}
+
 RelayDecision RelayDecision::relay(std::shared_ptr<const std::string> content) {
   RelayDecision d;
   d.kind = Kind::relay;

@@ -21,11 +21,16 @@
 
 namespace cordon::smtp {
 
+// The relay's waits on the next hop. The upstream MTA waits for our final
+// reply while we wait for the next hop's (Postfix waits 600 s for it): our
+// waits end first, so the upstream gets an answer, not a timeout.
+ClientTimeouts relay_timeouts();
+
 struct RelayOptions {
   std::string host;  // next hop: an address or a name to resolve
   std::uint16_t port = 25;
   std::string helo_name;
-  ClientTimeouts timeouts;
+  ClientTimeouts timeouts = relay_timeouts();
   std::string log_name = "relay";  // prefix of the relay's log lines
   // Who may use the relay; null: everyone. Others get 554 5.7.1 at the
   // greeting (only QUIT works after it), so the relay is never open.

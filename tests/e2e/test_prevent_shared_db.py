@@ -2,11 +2,14 @@
 one PostgreSQL incident store (a throwaway server started once): a message
 both see is one incident, both replies name it; with the database stopped
 a node keeps blocking and names an outbox reference, and writes the
-incident once the database is back."""
+incident once the database is back. A monitor node, and a milter in the
+same process, record into the same database."""
 
 import os
 import re
 import smtplib
+import subprocess
+import tempfile
 import unittest
 
 import peers
@@ -91,6 +94,33 @@ class SharedIncidentStore(unittest.TestCase):
             self.pg.start()
             if node3:
                 node3.stop()
+
+    def test_4_a_monitor_node_and_a_milter_in_one_process_share_the_database(self):
+        # The capture is crafted by the monitor's own scapy script; Debian's
+        # python3 has scapy.
+        with tempfile.TemporaryDirectory() as tmp:
+            source = os.environ["CORDON_SOURCE_DIR"]
+            subprocess.run(["/usr/bin/python3", os.path.join(source, "tests/monitor/make_captures.py"),
+                            tmp], check=True, capture_output=True, timeout=120)
+            milter_port = peers.free_port()
+            node = peers.Cordon(
+                f"data_dir: {tmp}/data\nincidents: {self.pg.url()}\n"
+                f"monitor:\n  capture: {tmp}/basic.pcap\n"
+                f"milter:\n  listen: 127.0.0.1:{milter_port}\n"
+                "policies:\n" + STANDARD_POLICIES, tmp, ports=(milter_port,))
+            node.start()
+            try:
+                def monitored():
+                    return [i for i in self.node1.incidents()
+                            if i["subject"] == "basic" and i["action"] == "monitored"]
+                peers.wait_until(monitored, timeout=20, interval=0.2,
+                                 what="the monitor's incident in the shared database")
+                self.assertEqual(len(monitored()), 1)
+                self.assertIn("milter listening", node.output())
+                # One store, one outbox, in the node's own data directory.
+                self.assertFalse(os.path.exists(os.path.join(tmp, "data", "incidents.db")))
+            finally:
+                node.stop()
 
 
 if __name__ == "__main__":

@@ -7,11 +7,18 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/thread_pool.hpp>
+#include <asio/use_future.hpp>
 #include <filesystem>
+#include <thread>
 
 #include "incidents/outbox_store.hpp"
 #include "incidents/sqlite_store.hpp"
+#include "inspect/answer.hpp"
 #include "inspect/from_config.hpp"
+#include "inspect/metrics.hpp"
 #include "inspect/stamp.hpp"
 
 namespace cordon::inspect {
@@ -360,6 +367,103 @@ TEST_F(PreventInspect, AnIncidentKeptInTheOutboxIsNamedByItsReference) {
   ASSERT_FALSE(r.incident->reference.empty());
   EXPECT_EQ(r.block_reply, "550-5.7.0 Incident ID: " + r.incident->reference +
                                "\r\n550 5.7.0 Card numbers may not be sent.\r\n");
+}
+
+// The counters every mail-path role reports, one per outcome; a role
+// without a hold queue counts a hold as the block it answers.
+TEST_F(PreventInspect, MessageMetricsCountEachOutcomeOnce) {
+  util::Metrics registry;
+  MessageMetrics prevent(registry, {.role = "prevent", .help = "h", .can_hold = false});
+  MessageMetrics milter(registry, {.role = "milter", .help = "h", .can_hold = true});
+  auto held = run(message("held", "please holdme"));
+  EXPECT_EQ(prevent.count(held), Outcome::blocked);
+  EXPECT_EQ(milter.count(held), Outcome::held);
+  EXPECT_EQ(prevent.count(run(message("hi", "nothing here"))), Outcome::passed);
+  EXPECT_EQ(prevent.count(run(message("pay", "card 4111 1111 1111 1111"), "eve@ignored.test")),
+            Outcome::ignored);
+  EXPECT_EQ(prevent.count(run(message("s", "about project neptune"))), Outcome::modified);
+  EXPECT_EQ(prevent.count(run(message("q", "quarantineme"))), Outcome::redirected);
+  prevent.add(Outcome::deferred);
+  const std::string text = registry.render_prometheus();
+  for (const char* line :
+       {"cordon_prevent_messages_total{result=\"blocked\"} 1",
+        "cordon_prevent_messages_total{result=\"inspected\"} 4",
+        "cordon_prevent_messages_total{result=\"passed\"} 1",
+        "cordon_prevent_messages_total{result=\"ignored\"} 1",
+        "cordon_prevent_messages_total{result=\"modified\"} 1",
+        "cordon_prevent_messages_total{result=\"redirected\"} 1",
+        "cordon_prevent_messages_total{result=\"deferred\"} 1",
+        "cordon_prevent_messages_total{result=\"refused\"} 0",
+        "cordon_milter_messages_total{result=\"held\"} 1", "cordon_prevent_scan_seconds_count 4",
+        "cordon_prevent_scan_errors_total 0"})
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  EXPECT_EQ(text.find("cordon_prevent_messages_total{result=\"held\"}"), std::string::npos);
+}
+
+TEST_F(PreventInspect, AnEngineErrorIsCountedAsDeferredAndAsAScanError) {
+  util::Metrics registry;
+  MessageMetrics metrics(registry, {.role = "milter", .help = "h"});
+  Inspection failed;
+  failed.disposition = Disposition::scan_failed;
+  EXPECT_EQ(metrics.count(failed), Outcome::deferred);
+  const std::string text = registry.render_prometheus();
+  EXPECT_NE(text.find("cordon_milter_scan_errors_total 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("cordon_milter_messages_total{result=\"deferred\"} 1"), std::string::npos);
+  EXPECT_NE(text.find("cordon_milter_messages_total{result=\"inspected\"} 0"), std::string::npos);
+}
+
+// The milter edits the MTA's copy instead of sending a rewritten one: the
+// same modify response as header edits.
+TEST(HeaderEdits, AddedHeadersKeepTheirOrderOnTopAndTheSubjectIsPrefixedOnce) {
+  policy::ModifyOps ops;
+  ops.add_headers = {"X-One: 1", "X-Two:  2 ", "no colon"};
+  ops.subject_prefix = "[DLP] ";
+  std::vector<std::pair<std::string, std::string>> headers = {{"From", "a@x"},
+                                                              {"subject", " report"}};
+  auto edits = header_edits(ops, headers);
+  ASSERT_EQ(edits.size(), 3u);
+  // Each goes to the top in turn, so the last added comes first.
+  EXPECT_EQ(edits[0].kind, HeaderEdit::Kind::insert_top);
+  EXPECT_EQ(edits[0].name, "X-Two");
+  EXPECT_EQ(edits[0].value, "2");
+  EXPECT_EQ(edits[1].name, "X-One");
+  EXPECT_EQ(edits[2].kind, HeaderEdit::Kind::change);
+  EXPECT_EQ(edits[2].index, 1u);
+  EXPECT_EQ(edits[2].name, "subject");
+  EXPECT_EQ(edits[2].value, "[DLP] report");
+
+  headers[1].second = "[DLP] report";
+  ops.add_headers.clear();
+  EXPECT_TRUE(header_edits(ops, headers).empty());
+  headers.pop_back();
+  auto added = header_edits(ops, headers);
+  ASSERT_EQ(added.size(), 1u);
+  EXPECT_EQ(added[0].kind, HeaderEdit::Kind::add);
+  EXPECT_EQ(added[0].value, "[DLP]");
+}
+
+TEST_F(PreventInspect, InspectionOnTheWorkerPoolResumesOnTheCallersThread) {
+  asio::io_context io;
+  asio::thread_pool workers(1);
+  auto job = std::make_shared<Job>();
+  job->message = std::make_shared<const std::string>(message("pay", "card 4111 1111 1111 1111"));
+  job->envelope = policy::Envelope{"a@corp.test", {"b@ext.test"}};
+  job->snapshot = snapshot_;
+  std::thread::id resumed_on;
+  auto done = asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<Inspection> {
+        auto r = co_await inspect_on(workers, job);
+        resumed_on = std::this_thread::get_id();
+        co_return r;
+      },
+      asio::use_future);
+  io.run();
+  auto r = done.get();
+  workers.join();
+  EXPECT_EQ(resumed_on, std::this_thread::get_id());
+  EXPECT_EQ(r.verdict.action, policy::Action::block);
+  EXPECT_EQ(incident_reference(r), std::string(smtp::kNoIncidentReference));
 }
 
 }  // namespace

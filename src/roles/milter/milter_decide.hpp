@@ -6,34 +6,23 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 
 #include <asio/awaitable.hpp>
 #include <asio/thread_pool.hpp>
 
-#include "config/config.hpp"
 #include "incidents/store.hpp"
 #include "inspect/inspect.hpp"
+#include "inspect/metrics.hpp"
 #include "milter/server.hpp"
+#include "util/current.hpp"
 #include "util/metrics.hpp"
 
 namespace cordon::roles::milter {
 
 struct MilterMetrics {
   explicit MilterMetrics(util::Metrics& registry);
-  util::Counter& inspected;
-  util::Counter& ignored;
-  util::Counter& blocked;
-  util::Counter& redirected;
-  util::Counter& modified;
-  util::Counter& held;
-  util::Counter& passed;
-  util::Counter& deferred;
-  util::Counter& refused;
-  util::Counter& scan_errors;
-  util::Counter& unscannable;
+  inspect::MessageMetrics messages;
   util::Counter& connections;
-  util::Histogram& scan_seconds;
   util::Metrics& registry;
   // Protocol events (milter::ServerEvent), by kind.
   void count(cordon::milter::ServerEvent event);
@@ -46,21 +35,9 @@ struct MilterContext {
   asio::thread_pool& workers;
   MilterMetrics metrics;
   std::shared_ptr<incidents::IncidentStore> store;
-
   // The inspection snapshot in force; a message is inspected under the one
   // current when its end arrives, and a reload sets the next one.
-  std::shared_ptr<const inspect::Snapshot> current() const {
-    std::lock_guard lock(mutex_);
-    return current_;
-  }
-  void set(std::shared_ptr<const inspect::Snapshot> snapshot) {
-    std::lock_guard lock(mutex_);
-    current_ = std::move(snapshot);
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::shared_ptr<const inspect::Snapshot> current_;
+  util::Current<inspect::Snapshot> snapshot;
 };
 
 asio::awaitable<cordon::milter::Decision> decide(

@@ -1,22 +1,16 @@
-// The milter role's factory and lifetime: opens the incident store, builds
+// The milter role's factory and lifetime: takes the incident store, builds
 // the inspection snapshot (at start and on each reload) and runs the milter
 // listener whose decisions are milter_decide.cpp's.
 #include "roles/milter/milter_role.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include <filesystem>
-
-#include "incidents/outbox_store.hpp"
-#include "incidents/sqlite_store.hpp"
 #include "inspect/from_config.hpp"
 #include "roles/factory.hpp"
 #include "roles/milter/milter_decide.hpp"
 
 namespace cordon::roles {
 namespace {
-
-namespace fs = std::filesystem;
 
 // The adapter from the configuration to the pipeline: milter's own block
 // reply and filters; no deployment stamp (the MTA, not cordon, relays the
@@ -42,19 +36,13 @@ MilterRole::~MilterRole() = default;
 Status<std::string> MilterRole::start() {
   auto config = shared_.config.get();
   if (!config->milter) return fail(std::string("the configuration has no milter section"));
-  if (config->incidents != "sqlite")
-    return fail("milter: incident store " + config->incidents + " is not supported, use sqlite");
   auto context = std::make_shared<milter::MilterContext>(shared_.workers, shared_.metrics);
-  context->set(snapshot_for(*config));
-  if (auto warm = inspect::warm_up(*context->current()); !warm)
+  context->snapshot.set(snapshot_for(*config));
+  if (auto warm = inspect::warm_up(*context->snapshot.get()); !warm)
     spdlog::warn("milter: {}", warm.error());
-  const std::string db = (fs::path(config->data_dir) / "incidents.db").string();
-  auto store = incidents::SqliteIncidentStore::open(db);
-  if (!store) return fail("milter: incident store " + db + ": " + store.error().message);
-  // An incident the database cannot take waits in the outbox, never lost.
-  context->store = std::make_shared<incidents::OutboxIncidentStore>(
-      std::move(store).value(), fs::path(config->data_dir) / "incident-outbox",
-      incidents::register_outbox_metrics(shared_.metrics));
+  auto store = shared_.incident_store();
+  if (!store) return fail("milter: incident store: " + store.error());
+  context->store = std::move(store).value();
   context_ = context;
 
   const auto& m = *config->milter;
@@ -94,7 +82,7 @@ void MilterRole::reload(const std::shared_ptr<const config::Config>& config) {
         "restart");
     return;
   }
-  context_->set(snapshot_for(*config));
+  context_->snapshot.set(snapshot_for(*config));
 }
 
 void MilterRole::shutdown() {

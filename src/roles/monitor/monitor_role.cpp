@@ -4,7 +4,7 @@
 // each message it hands out is judged on the worker pool with the
 // inspection snapshot in force (rebuilt on reload), logged, counted and,
 // when a policy fires, recorded as an incident with the action "monitored"
-// in <data_dir>/incidents.db (through the durable outbox). It never blocks.
+// in the incident store (through the durable outbox). It never blocks.
 //
 // A live capture needs CAP_NET_RAW (docs/configuration.md, `monitor:`).
 // A capture file is read once, to its end; the role then stays idle.
@@ -12,20 +12,15 @@
 
 #include <asio/post.hpp>
 #include <atomic>
-#include <filesystem>
-#include <mutex>
 #include <thread>
 
 #include "capture/source.hpp"
-#include "incidents/outbox_store.hpp"
-#include "incidents/sqlite_store.hpp"
 #include "monitor/monitor.hpp"
 #include "roles/factory.hpp"
+#include "util/current.hpp"
 
 namespace cordon::roles {
 namespace {
-
-namespace fs = std::filesystem;
 
 // What the capture thread and the judging workers share.
 struct MonitorContext {
@@ -33,19 +28,7 @@ struct MonitorContext {
   monitor::Metrics metrics;
   std::shared_ptr<incidents::IncidentStore> store;
   std::atomic<std::size_t> judging{0};
-
-  std::shared_ptr<const inspect::Snapshot> current() const {
-    std::lock_guard lock(mutex);
-    return snapshot;
-  }
-  void set(std::shared_ptr<const inspect::Snapshot> s) {
-    std::lock_guard lock(mutex);
-    snapshot = std::move(s);
-  }
-
- private:
-  mutable std::mutex mutex;
-  std::shared_ptr<const inspect::Snapshot> snapshot;
+  util::Current<inspect::Snapshot> snapshot;
 };
 
 class MonitorRole : public Role {
@@ -57,19 +40,11 @@ class MonitorRole : public Role {
   Status<std::string> start() override {
     auto config = shared_.config.get();
     if (!config->monitor) return fail(std::string("the configuration has no monitor section"));
-    if (config->incidents != "sqlite")
-      return fail("monitor: incident store " + config->incidents + " is not supported, use sqlite");
     context_ = std::make_shared<MonitorContext>(shared_.metrics);
-    context_->set(monitor::make_snapshot(*config));
-    std::error_code ec;
-    fs::create_directories(config->data_dir, ec);
-    if (ec) return fail("monitor: data_dir " + config->data_dir + ": " + ec.message());
-    const std::string db = (fs::path(config->data_dir) / "incidents.db").string();
-    auto store = incidents::SqliteIncidentStore::open(db);
-    if (!store) return fail("monitor: incident store " + db + ": " + store.error().message);
-    context_->store = std::make_shared<incidents::OutboxIncidentStore>(
-        std::move(store).value(), fs::path(config->data_dir) / "incident-outbox",
-        incidents::register_outbox_metrics(shared_.metrics));
+    context_->snapshot.set(monitor::make_snapshot(*config));
+    auto store = shared_.incident_store();
+    if (!store) return fail("monitor: incident store: " + store.error());
+    context_->store = std::move(store).value();
 
     const config::MonitorConfig& m = *config->monitor;
     capture::SourceOptions options;
@@ -96,7 +71,7 @@ class MonitorRole : public Role {
     }
     // Filters and policies apply to messages judged from now on; the
     // capture (interface, ports, ip_filter, limits) is read at start only.
-    context_->set(monitor::make_snapshot(*config));
+    context_->snapshot.set(monitor::make_snapshot(*config));
   }
 
   void shutdown() override { stop_thread(); }
@@ -115,11 +90,11 @@ class MonitorRole : public Role {
   void capture_loop() {
     auto context = context_;
     asio::thread_pool& workers = shared_.workers;
-    monitor::Engine engine(engine_options_, [context, &workers](monitor::SeenMessage&& seen) {
+    auto judge_on_workers = [context, &workers](monitor::SeenMessage&& seen) {
       context->judging.fetch_add(1);
       auto job = std::make_shared<monitor::SeenMessage>(std::move(seen));
       asio::post(workers, [context, job] {
-        auto snapshot = context->current();
+        auto snapshot = context->snapshot.get();
         monitor::Record r = monitor::judge(std::move(*job), *snapshot, context->store.get());
         context->metrics.count(r);
         if (r.inspected && r.verdict.violated())
@@ -128,29 +103,14 @@ class MonitorRole : public Role {
           spdlog::info("monitor: {}", monitor::to_text(r));
         context->judging.fetch_sub(1);
       });
-    });
-    capture::Timestamp last{0};
-    std::uint64_t frames = 0;
-    auto refresh = [&] { context->metrics.update(engine.stats(), source_->stats().dropped); };
-    auto read = source_->run(
-        [&](const capture::Frame& f) {
-          last = std::max(last, f.time);
-          engine.feed(f);
-          if (++frames % 1024 == 0) refresh();
-        },
-        [&](capture::Timestamp now) {
-          // A quiet live capture still expires idle connections.
-          if (now > last) engine.advance(now);
-          refresh();
-        });
-    engine.finish(last);
-    refresh();
-    if (!read) spdlog::error("monitor: capture stopped: {}", read.error());
-    const auto s = engine.stats();
+    };
+    const auto run =
+        monitor::run_capture(*source_, engine_options_, judge_on_workers, &context->metrics);
+    if (!run.read) spdlog::error("monitor: capture stopped: {}", run.read.error());
+    const auto& s = run.stats;
     spdlog::info(
         "monitor: capture ended: {} packets, {} sessions, {} messages, {} gaps, {} dropped",
-        s.capture.packets, s.capture.connections, s.messages, s.capture.gaps,
-        source_->stats().dropped);
+        s.capture.packets, s.capture.connections, s.messages, s.capture.gaps, run.dropped);
     running_ = false;
   }
 

@@ -7,10 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <asio/ip/host_name.hpp>
-#include <filesystem>
 
-#include "incidents/open_store.hpp"
-#include "incidents/outbox_store.hpp"
 #include "inspect/from_config.hpp"
 #include "roles/factory.hpp"
 #include "roles/prevent/prevent_session.hpp"
@@ -19,8 +16,6 @@
 
 namespace cordon::roles {
 namespace {
-
-namespace fs = std::filesystem;
 
 Result<asio::ip::tcp::endpoint, std::string> resolve_listen(const config::HostPort& where) {
   std::error_code ec;
@@ -62,29 +57,13 @@ Status<std::string> PreventRole::start() {
   auto deployment = inspect::load_or_create_deployment(config->data_dir);
   if (!deployment) return fail("prevent: deployment: " + deployment.error());
   deployment_ = std::move(deployment).value();
-  context->set(snapshot_for(config, deployment_));
-  // A shared PostgreSQL that is down at start is no reason to stop: the
-  // outbox below keeps what it cannot take.
-  auto store =
-      incidents::open_store(config->incidents, config->data_dir, {.require_connection = false});
-  if (!store) return fail("prevent: incident store: " + store.error().message);
-  // An incident the database cannot take waits in the outbox, never lost.
-  context->store = std::make_shared<incidents::OutboxIncidentStore>(
-      std::move(store).value(), fs::path(config->data_dir) / "incident-outbox",
-      incidents::register_outbox_metrics(shared_.metrics));
+  context->snapshot.set(snapshot_for(config, deployment_));
+  auto store = shared_.incident_store();
+  if (!store) return fail("prevent: incident store: " + store.error());
+  context->store = std::move(store).value();
   std::error_code ec;
   context->hostname = asio::ip::host_name(ec);
   if (ec || context->hostname.empty()) context->hostname = "localhost";
-  // The upstream MTA waits for our final reply while we wait for the next
-  // hop's: our waits must end first (Postfix waits 600 s for it).
-  context->downstream_timeouts.connect = std::chrono::seconds(10);
-  context->downstream_timeouts.greeting = std::chrono::seconds(60);
-  context->downstream_timeouts.helo = std::chrono::seconds(60);
-  context->downstream_timeouts.mail = std::chrono::seconds(60);
-  context->downstream_timeouts.rcpt = std::chrono::seconds(60);
-  context->downstream_timeouts.data = std::chrono::seconds(60);
-  context->downstream_timeouts.data_end = std::chrono::seconds(300);
-  context->downstream_timeouts.quit = std::chrono::seconds(10);
   context_ = context;
 
   auto where = resolve_listen(config->prevent->listen);
@@ -116,7 +95,7 @@ void PreventRole::reload(const std::shared_ptr<const config::Config>& config) {
         "previous one until a restart");
     return;
   }
-  context_->set(snapshot_for(config, deployment_));
+  context_->snapshot.set(snapshot_for(config, deployment_));
 }
 
 void PreventRole::shutdown() {

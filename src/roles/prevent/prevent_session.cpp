@@ -8,10 +8,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <asio/co_spawn.hpp>
-#include <asio/use_awaitable.hpp>
 #include <utility>
 
+#include "inspect/answer.hpp"
 #include "roles/smtp_limits.hpp"
 #include "smtp/relay.hpp"
 #include "smtp/reply.hpp"
@@ -24,122 +23,57 @@ constexpr std::string_view kMessagesHelp =
 }
 
 PreventMetrics::PreventMetrics(util::Metrics& registry)
-    : inspected(
-          registry.counter("cordon_prevent_messages_total", kMessagesHelp, "result=\"inspected\"")),
-      ignored(
-          registry.counter("cordon_prevent_messages_total", kMessagesHelp, "result=\"ignored\"")),
-      looped(registry.counter("cordon_prevent_messages_total", kMessagesHelp,
-                              "result=\"already_inspected\"")),
-      blocked(
-          registry.counter("cordon_prevent_messages_total", kMessagesHelp, "result=\"blocked\"")),
-      redirected(registry.counter("cordon_prevent_messages_total", kMessagesHelp,
-                                  "result=\"redirected\"")),
-      modified(
-          registry.counter("cordon_prevent_messages_total", kMessagesHelp, "result=\"modified\"")),
-      passed(registry.counter("cordon_prevent_messages_total", kMessagesHelp, "result=\"passed\"")),
-      deferred(
-          registry.counter("cordon_prevent_messages_total", kMessagesHelp, "result=\"deferred\"")),
-      refused(
-          registry.counter("cordon_prevent_messages_total", kMessagesHelp, "result=\"refused\"")),
+    // prevent has no hold queue: it refuses held messages, counted as blocked.
+    : messages(registry, {.role = "prevent", .help = kMessagesHelp, .can_hold = false}),
       downstream_errors(registry.counter("cordon_prevent_downstream_errors_total",
                                          "Next hop connections or replies that failed")),
       clients_refused(
           registry.counter("cordon_prevent_clients_refused_total",
-                           "Connections refused: client outside prevent.client_networks")),
-      scan_errors(
-          registry.counter("cordon_prevent_scan_errors_total",
-                           "Messages deferred because the detection engine failed to scan them")),
-      unscannable(registry.counter(
-          "cordon_prevent_unscannable_total",
-          "Inspected messages with content that could not be read (acted on by on_unscannable)")),
-      scan_seconds(registry.histogram("cordon_prevent_scan_seconds",
-                                      "Time to parse and evaluate one message",
-                                      {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5})) {}
+                           "Connections refused: client outside prevent.client_networks")) {}
 
 namespace {
 
-using inspect::Disposition;
 using inspect::Inspection;
 using smtp::RelayDecision;
 using smtp::Reply;
 
-// One message's inspection, as handed to a worker thread.
-struct InspectJob {
-  std::shared_ptr<const std::string> message;
-  std::optional<policy::Envelope> envelope;
-  std::shared_ptr<const PreventSnapshot> snapshot;
-};
-
-// Runs on a worker thread; the result is handed back to the session's
-// executor by co_spawn.
-asio::awaitable<Inspection> inspect_on_worker(std::shared_ptr<PreventContext> context,
-                                              std::shared_ptr<const InspectJob> job) {
-  co_return inspect::inspect(*job->message, job->envelope, *job->snapshot->inspection,
-                             context->store.get());
-}
-
-std::shared_ptr<const InspectJob> make_job(std::shared_ptr<const std::string> message,
-                                           const smtp::SessionInfo& session,
-                                           std::shared_ptr<const PreventSnapshot> snapshot) {
-  auto job = std::make_shared<InspectJob>();
+std::shared_ptr<const inspect::Job> make_job(const PreventContext& context,
+                                             std::shared_ptr<const std::string> message,
+                                             const smtp::SessionInfo& session,
+                                             const PreventSnapshot& snapshot) {
+  auto job = std::make_shared<inspect::Job>();
   job->message = std::move(message);
   policy::Envelope envelope;
   if (session.mail) envelope.sender = session.mail->sender;
   for (const auto& r : session.recipients) envelope.recipients.push_back(r.recipient);
   job->envelope = std::move(envelope);
-  job->snapshot = std::move(snapshot);
+  job->snapshot = snapshot.inspection;
+  job->store = context.store;
   return job;
 }
 
-// What the inspection means for the message, counted in the role's metrics.
-RelayDecision to_decision(PreventMetrics& m, std::shared_ptr<const std::string> message,
+// What the inspection, counted as `outcome`, means for the message.
+RelayDecision to_decision(inspect::Outcome outcome, std::shared_ptr<const std::string> message,
                           Inspection& result) {
-  switch (result.disposition) {
-    case Disposition::loop:
-      m.looped.inc();
-      return RelayDecision::relay(std::move(message));
-    case Disposition::ignored:
-      m.ignored.inc();
-      return RelayDecision::relay(std::make_shared<const std::string>(std::move(*result.outgoing)));
-    case Disposition::unparsable:
-      m.refused.inc();
-      return RelayDecision::answer(*inspect::refusal(result));
-    case Disposition::failed:
-      m.deferred.inc();
-      return RelayDecision::answer(*inspect::refusal(result));
-    case Disposition::scan_failed:
-      m.deferred.inc();
-      m.scan_errors.inc();
-      return RelayDecision::answer(*inspect::refusal(result));
-    case Disposition::inspected:
-      break;
-  }
-  m.inspected.inc();
-  if (std::any_of(result.problems.begin(), result.problems.end(),
-                  [](const mime::Problem& p) { return mime::is_unscannable(p.kind); }))
-    m.unscannable.inc();
-  m.scan_seconds.observe(result.scan_time.count());
+  using inspect::Outcome;
+  if (outcome == Outcome::already_inspected) return RelayDecision::relay(std::move(message));
+  if (outcome == Outcome::refused || outcome == Outcome::deferred)
+    return RelayDecision::answer(*inspect::refusal(result));
+  // Ignored messages go on too, with what the pipeline made of them.
   auto content = result.outgoing ? std::make_shared<const std::string>(std::move(*result.outgoing))
                                  : std::move(message);
-  switch (result.verdict.action) {
-    case policy::Action::hold:  // prevent has no hold queue: fail closed, refuse it
-    case policy::Action::block: {
-      m.blocked.inc();
+  switch (outcome) {
+    case Outcome::blocked:  // held ones too: prevent has no hold queue, it refuses them
+    case Outcome::held: {
       auto parsed = smtp::parse_reply(result.block_reply);
       if (parsed) return RelayDecision::answer(*parsed);
       return RelayDecision::answer(Reply::make(550, "5.7.0", smtp::kGenericBlockText));
     }
-    case policy::Action::redirect:
-      m.redirected.inc();
+    case Outcome::redirected:
       return RelayDecision::redirect(std::move(content), result.verdict.redirect);
-    case policy::Action::modify:
-      m.modified.inc();
-      break;
-    case policy::Action::pass:
-      m.passed.inc();
-      break;
+    default:
+      return RelayDecision::relay(std::move(content));
   }
-  return RelayDecision::relay(std::move(content));
 }
 
 // The relay's end-of-data decision: inspect on the worker pool, map the
@@ -149,17 +83,14 @@ asio::awaitable<RelayDecision> decide(std::shared_ptr<PreventContext> context,
                                       std::shared_ptr<const PreventSnapshot> snapshot,
                                       const smtp::SessionInfo& session,
                                       std::shared_ptr<const std::string> message) {
-  // Built outside any co_await expression: GCC 12 destroys temporaries
-  // of aggregates inside one twice.
-  auto job = make_job(message, session, std::move(snapshot));
-  auto task = inspect_on_worker(context, job);
-  Inspection result =
-      co_await asio::co_spawn(context->workers, std::move(task), asio::use_awaitable);
+  auto job = make_job(*context, message, session, *snapshot);
+  Inspection result = co_await inspect::inspect_on(context->workers, std::move(job));
+  const auto counted = context->metrics.messages.count(result);
 
   std::string line = fmt::format("prevent {}: from=<{}> rcpts={} {}", session.id,
                                  session.mail ? session.mail->sender : "",
                                  session.recipients.size(), inspect::describe(result));
-  RelayDecision decision = to_decision(context->metrics, std::move(message), result);
+  RelayDecision decision = to_decision(counted, std::move(message), result);
   decision.on_answer = [line = std::move(line)](const Reply& reply) {
     spdlog::info("{} -> {} {}", line, reply.code, reply.enhanced);
   };
@@ -170,19 +101,18 @@ asio::awaitable<RelayDecision> decide(std::shared_ptr<PreventContext> context,
 
 std::unique_ptr<smtp::Handler> make_prevent_handler(std::shared_ptr<PreventContext> context) {
   // A session keeps the snapshot (and so the next hop) it began with.
-  auto snapshot = context->current();
+  auto snapshot = context->snapshot.get();
   const config::HostPort& hop = snapshot->config->prevent->next_hop;
   smtp::RelayOptions options;
   options.host = hop.host;
   options.port = hop.port;
   options.helo_name = context->hostname;
-  options.timeouts = context->downstream_timeouts;
   options.log_name = "prevent";
   options.client_allowed = address_matcher(snapshot->config->prevent->client_networks);
 
   smtp::RelayHooks hooks;
   hooks.downstream_error = [context] { context->metrics.downstream_errors.inc(); };
-  hooks.deferred = [context] { context->metrics.deferred.inc(); };
+  hooks.deferred = [context] { context->metrics.messages.add(inspect::Outcome::deferred); };
   hooks.client_refused = [context] { context->metrics.clients_refused.inc(); };
   hooks.decide = [context, snapshot](const smtp::SessionInfo& session,
                                      std::shared_ptr<const std::string> message) {

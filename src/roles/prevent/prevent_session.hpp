@@ -3,7 +3,6 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include <asio/any_io_executor.hpp>
@@ -12,8 +11,10 @@
 #include "config/config.hpp"
 #include "incidents/store.hpp"
 #include "inspect/inspect.hpp"
+#include "inspect/metrics.hpp"
 #include "smtp/client.hpp"
 #include "smtp/handler.hpp"
+#include "util/current.hpp"
 #include "util/metrics.hpp"
 
 namespace cordon::roles::prevent {
@@ -21,20 +22,9 @@ namespace cordon::roles::prevent {
 // The role's metrics, registered once.
 struct PreventMetrics {
   explicit PreventMetrics(util::Metrics& registry);
-  util::Counter& inspected;
-  util::Counter& ignored;
-  util::Counter& looped;
-  util::Counter& blocked;
-  util::Counter& redirected;
-  util::Counter& modified;
-  util::Counter& passed;
-  util::Counter& deferred;
-  util::Counter& refused;
+  inspect::MessageMetrics messages;
   util::Counter& downstream_errors;
   util::Counter& clients_refused;
-  util::Counter& scan_errors;  // detection engine failures (the message was deferred)
-  util::Counter& unscannable;  // inspected messages with content that could not be read
-  util::Histogram& scan_seconds;
 };
 
 // One configuration as the sessions that begin under it see it: the next
@@ -54,22 +44,10 @@ struct PreventContext {
   PreventMetrics metrics;
   std::shared_ptr<incidents::IncidentStore> store;
   std::string hostname;
-  smtp::ClientTimeouts downstream_timeouts;
 
   // The snapshot in force now: a session takes it when it starts and keeps
   // it; a reload sets the one later sessions take.
-  std::shared_ptr<const PreventSnapshot> current() const {
-    std::lock_guard lock(mutex_);
-    return current_;
-  }
-  void set(std::shared_ptr<const PreventSnapshot> snapshot) {
-    std::lock_guard lock(mutex_);
-    current_ = std::move(snapshot);
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::shared_ptr<const PreventSnapshot> current_;
+  util::Current<PreventSnapshot> snapshot;
 };
 
 std::unique_ptr<smtp::Handler> make_prevent_handler(std::shared_ptr<PreventContext> context);

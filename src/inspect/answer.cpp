@@ -1,0 +1,67 @@
+// Role-facing helpers of the pipeline (see answer.hpp).
+#include "inspect/answer.hpp"
+
+#include <algorithm>
+#include <asio/co_spawn.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include "smtp/reply_builder.hpp"
+#include "util/ascii.hpp"
+
+namespace cordon::inspect {
+
+namespace {
+
+asio::awaitable<Inspection> inspect_job(std::shared_ptr<const Job> job) {
+  co_return inspect(*job->message, job->envelope, *job->snapshot, job->store.get());
+}
+
+std::string single_line(std::string_view text) {
+  std::string out(text);
+  std::replace_if(
+      out.begin(), out.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
+  return out;
+}
+
+}  // namespace
+
+asio::awaitable<Inspection> inspect_on(asio::thread_pool& workers, std::shared_ptr<const Job> job) {
+  // Made before the co_await: GCC 12 destroys temporaries of aggregates
+  // inside one twice.
+  auto task = inspect_job(std::move(job));
+  co_return co_await asio::co_spawn(workers, std::move(task), asio::use_awaitable);
+}
+
+std::string incident_reference(const Inspection& result) {
+  if (!result.incident) return std::string(smtp::kNoIncidentReference);
+  return result.incident->reference.empty() ? std::to_string(result.incident->id)
+                                            : result.incident->reference;
+}
+
+std::vector<HeaderEdit> header_edits(const policy::ModifyOps& ops,
+                                     std::span<const std::pair<std::string, std::string>> headers) {
+  std::vector<HeaderEdit> out;
+  // Inserted at the top one by one, so the last goes first to keep their order.
+  for (auto it = ops.add_headers.rbegin(); it != ops.add_headers.rend(); ++it) {
+    const std::string header = single_line(*it);
+    const auto colon = header.find(':');
+    if (colon == std::string::npos || colon == 0) continue;  // the loader refuses these
+    out.push_back({HeaderEdit::Kind::insert_top, 0, header.substr(0, colon),
+                   std::string(util::trim(std::string_view(header).substr(colon + 1)))});
+  }
+  const std::string prefix = single_line(ops.subject_prefix);
+  if (prefix.empty()) return out;
+  auto subject = std::find_if(headers.begin(), headers.end(),
+                              [](const auto& h) { return util::iequals(h.first, "Subject"); });
+  if (subject == headers.end()) {
+    out.push_back({HeaderEdit::Kind::add, 0, "Subject", std::string(util::trim(prefix))});
+    return out;
+  }
+  std::string_view value = subject->second;
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  if (value.substr(0, prefix.size()) == prefix) return out;
+  out.push_back({HeaderEdit::Kind::change, 1, subject->first, prefix + std::string(value)});
+  return out;
+}
+
+}  // namespace cordon::inspect
