@@ -4,13 +4,13 @@
 # the first crash, leak or failed invariant. New inputs the fuzzer finds go
 # to a scratch copy of the corpus, so the committed seeds stay small.
 # Usage: fuzz/run.sh [SECONDS] [TARGET...]   (default: 10 s, every target)
-# Targets: smtp_command_fuzz smtp_address_fuzz mime_fuzz milter_fuzz
+# Targets: smtp_command_fuzz smtp_address_fuzz mime_fuzz milter_fuzz monitor_fuzz
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(smtp_command_fuzz smtp_address_fuzz mime_fuzz milter_fuzz)
+[ ${#targets[@]} -gt 0 ] || targets=(smtp_command_fuzz smtp_address_fuzz mime_fuzz milter_fuzz monitor_fuzz)
 out=${FUZZ_BUILD_DIR:-build-fuzz}
 mkdir -p "$out"
 flags=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc)
@@ -30,6 +30,13 @@ build() {
     milter_fuzz)
       clang++ "${flags[@]}" fuzz/milter_fuzz.cpp src/milter/codec.cpp src/milter/session.cpp \
         -o "$out/$1" ;;
+    monitor_fuzz)
+      # shellcheck disable=SC2046
+      clang++ "${flags[@]}" fuzz/monitor_fuzz.cpp src/monitor/engine.cpp src/capture/decode.cpp \
+        src/capture/reassembly.cpp src/smtp/observer.cpp src/smtp/command.cpp \
+        src/smtp/address.cpp src/smtp/reply.cpp src/policy/ip_filter.cpp src/policy/filter.cpp src/policy/address_mask.cpp \
+        src/util/ascii.cpp \
+        $(pkg-config --cflags --libs libtins) -o "$out/$1" ;;
     *) echo "unknown target $1" >&2; exit 2 ;;
   esac
 }
@@ -39,6 +46,7 @@ max_len() {
     smtp_command_fuzz) echo 1024 ;;
     smtp_address_fuzz) echo 512 ;;
     milter_fuzz) echo 16384 ;;
+    monitor_fuzz) echo 32768 ;;
     *) echo 65536 ;;
   esac
 }

@@ -216,6 +216,28 @@ class LiveRole(unittest.TestCase):
                 self.assertEqual(metric(text, "cordon_monitor_drops_total"), 0)
                 self.assertGreater(metric(text, "cordon_monitor_packets_total"), 20)
                 self.assertGreater(metric(text, "cordon_monitor_bytes_total"), 1000)
+
+                # SIGHUP: the new policies and filters judge what is captured
+                # from then on, on the same capture.
+                with open(cordon.config_path, "w") as f:
+                    f.write(config.replace('"-*@internal.example"', '""') +
+                            "  - name: Neptune\n    match: {any: [{keywords: [project neptune]}]}\n"
+                            "    respond: [{block: \"no neptune\"}]\n")
+                cordon.reload()
+                wait_until(lambda: "configuration reloaded" in cordon.output(), what="reload")
+                subprocess.run(["swaks", "--server", "127.0.0.1", "--port", str(port), "--from",
+                                "ops@internal.example", "--to", "bob@partner.example", "--header",
+                                "Subject: after reload", "--body", "about project neptune",
+                                "--silent", "2"], check=True, timeout=30,
+                               stdout=subprocess.DEVNULL)
+                wait_until(lambda: cordon.output().count("monitor: 20") >= 3, what="third record")
+                out = subprocess.run([CORDON, "incidents", "--config", cordon.config_path,
+                                      "--format", "json"], capture_output=True, text=True,
+                                     timeout=60)
+                after = [i for i in json.loads(out.stdout) if i["subject"] == "after reload"]
+                self.assertEqual(len(after), 1, cordon.output())
+                self.assertEqual(after[0]["policies"][0]["name"] if isinstance(
+                    after[0]["policies"][0], dict) else after[0]["policies"][0], "Neptune")
             finally:
                 cordon.stop()
                 sink.stop()
