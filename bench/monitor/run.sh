@@ -28,6 +28,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# BENCH_KEEP=DIR: keep the capture there (for a profile of the same input).
 
 port=$(free_port)
 smtp-sink -u root "127.0.0.1:$port" 256 &
@@ -69,6 +70,7 @@ sleep 1.5
 kill -INT "$dump"
 wait "$dump" 2>/dev/null || true
 size=$(stat -c %s "$work/smtp.pcap")
+if [ -n "${BENCH_KEEP:-}" ]; then mkdir -p "$BENCH_KEEP"; cp "$work/smtp.pcap" "$BENCH_KEEP/"; echo "$port" >"$BENCH_KEEP/port"; fi
 
 dropped=$(sed -n 's/^\([0-9]*\) packets dropped by kernel/\1/p' "$work/tcpdump.log")
 export XDG_CACHE_HOME="$work/cache"

@@ -245,9 +245,15 @@ Status<StoreError> PostgresIncidentStore::migrate(PGconn* conn) {
   return Ok{};
 }
 
-StoreResult<RecordOutcome> PostgresIncidentStore::record(const NewIncident& in) {
-  auto lease = acquire();
-  if (!lease) return fail(lease.error());
+struct PostgresIncidentStore::PendingRecord {
+  pg::Params params;
+  std::string order;  // the deduplication key: a batch takes row locks in its order
+  std::optional<StoreResult<RecordOutcome>> result;
+};
+
+namespace {
+
+pg::Params record_params(const NewIncident& in, std::string& dedup_key) {
   const rows::NewRow row = rows::to_new_row(in);
   pg::Params p;
   p.add(rows::to_seconds(in.time))
@@ -258,20 +264,83 @@ StoreResult<RecordOutcome> PostgresIncidentStore::record(const NewIncident& in) 
       .add(in.message_id)
       .add(in.content_hash)
       .add(row.policy_key);
-  if (in.content_hash.empty())
+  if (in.content_hash.empty()) {
     p.add_null();
-  else
-    p.add(in.content_hash + "\n" + row.policy_key);
+  } else {
+    dedup_key = in.content_hash + "\n" + row.policy_key;
+    p.add(dedup_key);
+  }
   p.add(row.policies).add(row.max_severity).add(to_string(in.action));
   nlohmann::json names = nlohmann::json::array();
   for (const auto& hit : in.policies)
     names.push_back({{"name", hit.name}, {"severity", static_cast<int>(hit.severity)}});
   p.add(rows::dump(names));
-  auto r = pg::exec(lease->get(), kRecord, p);
+  return p;
+}
+
+StoreResult<RecordOutcome> write_one(PGconn* conn, const pg::Params& params) {
+  auto r = pg::exec(conn, kRecord, params);
   if (!r) return fail(r.error());
   if (r->size() != 1) return fail(rows::corrupt("record returned no row"));
   const std::int64_t repeats = r->integer(0, 1);
   return RecordOutcome{r->integer(0, 0), repeats > 0, repeats, {}};
+}
+
+}  // namespace
+
+StoreResult<RecordOutcome> PostgresIncidentStore::record(const NewIncident& in) {
+  PendingRecord mine;
+  mine.params = record_params(in, mine.order);
+  std::unique_lock lock(batch_mutex_);
+  queued_.push_back(&mine);
+  while (!mine.result && leading_) batch_cv_.wait(lock);
+  if (mine.result) return std::move(*mine.result);
+  // Lead: write what is queued, this record among it, and whatever queued
+  // up meanwhile, until this record is written.
+  leading_ = true;
+  while (!mine.result) {
+    const auto n = std::min(queued_.size(), kMaxBatch);
+    std::vector<PendingRecord*> batch(queued_.begin(), queued_.begin() + n);
+    queued_.erase(queued_.begin(), queued_.begin() + n);
+    lock.unlock();
+    write_batch(batch);
+    lock.lock();
+    batch_cv_.notify_all();
+  }
+  leading_ = false;
+  // A waiter whose record is still queued leads next.
+  batch_cv_.notify_all();
+  return std::move(*mine.result);
+}
+
+void PostgresIncidentStore::write_batch(std::vector<PendingRecord*>& batch) {
+  auto lease = acquire();
+  if (!lease) {
+    for (auto* p : batch) p->result = fail(lease.error());
+    return;
+  }
+  PGconn* conn = lease->get();
+  if (batch.size() > 1) {
+    std::stable_sort(
+        batch.begin(), batch.end(),
+        [](const PendingRecord* a, const PendingRecord* b) { return a->order < b->order; });
+    std::vector<StoreResult<RecordOutcome>> written;
+    written.reserve(batch.size());
+    bool ok = static_cast<bool>(pg::exec_script(conn, "BEGIN"));
+    for (std::size_t i = 0; ok && i < batch.size(); ++i) {
+      written.push_back(write_one(conn, batch[i]->params));
+      ok = static_cast<bool>(written.back());
+    }
+    if (ok) ok = static_cast<bool>(pg::exec_script(conn, "COMMIT"));
+    if (ok) {
+      for (std::size_t i = 0; i < batch.size(); ++i) batch[i]->result = std::move(written[i]);
+      return;
+    }
+    // Nothing of the batch was committed: each record on its own, so that
+    // only one that fails by itself reports a failure.
+    if (PQtransactionStatus(conn) != PQTRANS_IDLE) (void)pg::exec_script(conn, "ROLLBACK");
+  }
+  for (auto* p : batch) p->result = write_one(conn, p->params);
 }
 
 StoreResult<Incident> PostgresIncidentStore::get(IncidentId id) {

@@ -11,6 +11,13 @@
 // the store answers at once with an error for `retry_after`, so a node whose
 // database is down does not wait on it for every message.
 //
+// Writes are group-committed: record() calls that arrive while another
+// thread's write is in flight are queued and written together, in one
+// transaction and so one fsync, by the next thread to lead. A batch is
+// written in the order of its deduplication keys, so the batches of two
+// nodes take row locks in one order and cannot deadlock; a batch that
+// fails is retried one record at a time, so one bad record fails alone.
+//
 // Schema migrations run on the first connection, inside a transaction and
 // under pg_advisory_xact_lock, so nodes starting together migrate once.
 #pragma once
@@ -85,11 +92,19 @@ class PostgresIncidentStore final : public IncidentStore {
   };
 
   StoreResult<Lease> acquire();
+
+  struct PendingRecord;
+  static constexpr std::size_t kMaxBatch = 64;
+  void write_batch(std::vector<PendingRecord*>& batch);
   void release(pg::Conn conn);
   Status<StoreError> migrate(PGconn* conn);
 
   std::string url_;
   PostgresOptions options_;
+  std::mutex batch_mutex_;
+  std::condition_variable batch_cv_;
+  std::vector<PendingRecord*> queued_;  // oldest first
+  bool leading_ = false;                // a thread is writing a batch
   std::mutex mutex_;
   std::condition_variable idle_cv_;
   std::vector<pg::Conn> idle_;

@@ -203,7 +203,14 @@ int run(std::shared_ptr<const config::Config> config, std::optional<std::string>
     return 2;
   }
   asio::io_context io(1);
-  const unsigned worker_count = std::max(1u, std::thread::hardware_concurrency());
+  // More threads than cores: an inspection thread also waits for the
+  // incident store's durable write (an fsync'd commit) before the block
+  // reply can name the incident, and the gateway's spool fsyncs run here
+  // too. With one thread per core those waits idle the CPU; at eight per
+  // core a shared PostgreSQL takes 2-3x more blocked messages per second
+  // (bench/incidents/prevent_bench.py), and at most that many messages
+  // are scanned at once.
+  const unsigned worker_count = 8 * std::max(1u, std::thread::hardware_concurrency());
   asio::thread_pool workers(worker_count);
   ConfigSnapshot snapshot(config);
   util::Metrics metrics;

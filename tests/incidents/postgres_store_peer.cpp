@@ -7,9 +7,12 @@
 // database was stopped mid-traffic and started again.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -333,4 +336,91 @@ TEST_F(PostgresStore, ASlowDatabaseFailsTheCallWithinTheTimeoutAndTheOutboxKeeps
   IncidentQuery q;
   q.text = "customer";
   EXPECT_EQ(node.count(q).value(), 1);
+}
+
+// Writes arriving together are committed together: the same few messages
+// recorded by many threads of two nodes at once are counted exactly, and
+// each write of a message gets its own repeat count (0 for the first, then
+// 1, 2, ...), however the writes were batched.
+TEST_F(PostgresStore, ConcurrentWritesOfTheSameMessagesAreCountedExactlyOnceEach) {
+  auto node1 = open_pg(url_);
+  auto node2 = open_pg(url_);
+  ASSERT_TRUE(node1 && node2);
+  constexpr int kThreads = 12, kPerThread = 25, kMessages = 3;
+  std::mutex mutex;
+  std::map<std::string, std::vector<std::int64_t>> repeats;
+  std::map<std::string, std::set<IncidentId>> ids;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2 * kThreads; ++t)
+    threads.emplace_back([&, t] {
+      IncidentStore& node = t % 2 ? *node1 : *node2;
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string hash = "hot-" + std::to_string((t + i) % kMessages);
+        auto r = node.record(card_incident(hash));
+        if (!r.has_value()) {
+          ++failures;
+          continue;
+        }
+        std::lock_guard lock(mutex);
+        repeats[hash].push_back(r->repeat_count);
+        ids[hash].insert(r->id);
+      }
+    });
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(failures.load(), 0);
+  ASSERT_EQ(repeats.size(), static_cast<std::size_t>(kMessages));
+  std::size_t writes = 0;
+  for (auto& [hash, counts] : repeats) {
+    EXPECT_EQ(ids[hash].size(), 1u) << hash;
+    std::sort(counts.begin(), counts.end());
+    for (std::size_t i = 0; i < counts.size(); ++i) ASSERT_EQ(counts[i], std::int64_t(i)) << hash;
+    writes += counts.size();
+  }
+  EXPECT_EQ(writes, std::size_t(2 * kThreads * kPerThread));
+  IncidentQuery all;
+  all.limit = 0;
+  auto listed = node1->list(all);
+  ASSERT_TRUE(listed.has_value());
+  ASSERT_EQ(listed->size(), static_cast<std::size_t>(kMessages));
+  for (const auto& i : *listed)
+    EXPECT_EQ(i.repeat_count + 1, std::int64_t(repeats[i.content_hash].size()));
+}
+
+// A write that fails (here: its row is locked past the statement timeout)
+// fails alone: the writes batched with it are written.
+TEST_F(PostgresStore, AWriteThatFailsDoesNotFailTheWritesBatchedWithIt) {
+  auto options = quick();
+  options.statement_timeout = std::chrono::milliseconds(400);
+  auto pg = open_pg(url_, options);
+  ASSERT_TRUE(pg);
+  ASSERT_TRUE(pg->record(card_incident("locked")).has_value());
+  std::thread holder([&] {
+    server().psql(
+        "BEGIN; SELECT id FROM incidents WHERE content_hash = 'locked' FOR UPDATE; "
+        "SELECT pg_sleep(2); COMMIT",
+        db());
+  });
+  std::this_thread::sleep_for(300ms);
+  std::atomic<int> good_failed{0};
+  std::optional<bool> locked_ok;
+  std::vector<std::thread> writers;
+  constexpr int kWriters = 6, kEach = 20;
+  // Writers keep a batch in flight, so the locked write joins a batch of others.
+  for (int t = 0; t < kWriters; ++t)
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i)
+        if (!pg->record(card_incident("free-" + std::to_string(t) + "-" + std::to_string(i))))
+          ++good_failed;
+    });
+  std::this_thread::sleep_for(20ms);
+  writers.emplace_back([&] { locked_ok = pg->record(card_incident("locked")).has_value(); });
+  for (auto& w : writers) w.join();
+  holder.join();
+  EXPECT_EQ(good_failed.load(), 0);
+  ASSERT_TRUE(locked_ok.has_value());
+  EXPECT_FALSE(*locked_ok);
+  IncidentQuery all;
+  all.limit = 0;
+  EXPECT_EQ(pg->count(all).value(), 1 + kWriters * kEach);
 }
