@@ -2,7 +2,6 @@
 // unchanged policy set skips the (seconds-long, for big sets) compile.
 #include "detect/detail/db_cache.hpp"
 
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -10,12 +9,11 @@
 #include <fstream>
 #include <system_error>
 
+#include "util/sha256.hpp"
+
 namespace cordon::detect::cache {
 namespace {
 
-struct DigestCtxDeleter {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
 struct MallocDeleter {
   void operator()(char* p) const { std::free(p); }
 };
@@ -28,9 +26,10 @@ constexpr char kFormat[] = "cordon-detect-db-v2";
 
 std::string key(const std::vector<const char*>& expressions, const std::vector<unsigned>& flags,
                 const std::vector<unsigned>& ids) {
-  std::unique_ptr<EVP_MD_CTX, DigestCtxDeleter> ctx(EVP_MD_CTX_new());
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  auto feed = [&](const void* data, std::size_t n) { EVP_DigestUpdate(ctx.get(), data, n); };
+  util::Sha256 hash;
+  auto feed = [&](const void* data, std::size_t n) {
+    hash.update(std::string_view(static_cast<const char*>(data), n));
+  };
   feed(kFormat, sizeof kFormat);
   const char* version = hs_version();
   feed(version, std::char_traits<char>::length(version) + 1);
@@ -44,16 +43,7 @@ std::string key(const std::vector<const char*>& expressions, const std::vector<u
     feed(&ids[i], sizeof ids[i]);
     feed(expressions[i], std::char_traits<char>::length(expressions[i]) + 1);
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &length);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 0xF]);
-  }
-  return hex;
+  return hash.hex_digest();
 }
 
 HsDatabasePtr load(const std::filesystem::path& file) {

@@ -19,6 +19,7 @@
 #include "util/ascii.hpp"
 #include "util/fs.hpp"
 #include "util/random.hpp"
+#include "util/sha256.hpp"
 
 namespace cordon::inspect {
 namespace {
@@ -35,10 +36,6 @@ bool is_trace_header(std::string_view name) {
          std::any_of(kTrace.begin(), kTrace.end(),
                      [&](std::string_view t) { return util::iequals(name, t); });
 }
-
-struct DigestFree {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
 
 // 128 bits of HMAC-SHA256: plenty against forgery, short in a header.
 std::string mac(std::string_view key, std::string_view content_hash) {
@@ -150,20 +147,16 @@ std::string_view to_string(StampCheck check) {
 }
 
 std::string content_hash(std::string_view message) {
-  std::unique_ptr<EVP_MD_CTX, DigestFree> ctx(EVP_MD_CTX_new());
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) return {};
+  util::Sha256 hash;
   // Everything but the trace fields, in order.
   std::size_t from = 0;
   for (const auto& field : mime::split_raw_headers(message).fields) {
     if (!is_trace_header(field.name)) continue;
-    EVP_DigestUpdate(ctx.get(), message.data() + from, field.begin - from);
+    hash.update(message.substr(from, field.begin - from));
     from = field.end;
   }
-  EVP_DigestUpdate(ctx.get(), message.data() + from, message.size() - from);
-  if (EVP_DigestFinal_ex(ctx.get(), digest.data(), &length) != 1) return {};
-  return util::to_hex(digest.data(), length);
+  hash.update(message.substr(from));
+  return hash.hex_digest();
 }
 
 std::string stamp(std::string_view message, const Deployment& deployment, std::string_view verdict,
