@@ -57,6 +57,15 @@ struct Cidr {
   bool contains(std::string_view address) const;
 };
 
+// STARTTLS offered by an SMTP listener (gateway and prevent): PEM files,
+// both set or neither; require: MAIL is refused (530 5.7.0) before TLS.
+struct ServerTlsConfig {
+  std::string cert;
+  std::string key;
+  bool require = false;
+  bool enabled() const { return !cert.empty(); }
+};
+
 // Value parsers used by the loader, exposed for other components and tests.
 // Each returns an error message (without position) on failure.
 Result<Duration, std::string> parse_duration(

@@ -52,6 +52,8 @@ struct GatewayConfig {
   std::size_t concurrency = 20;
   // Greeting, Received and DSN Reporting-MTA name; empty = the system host name.
   std::string hostname;
+  // STARTTLS on both listeners (tls_cert, tls_key, require_tls).
+  ServerTlsConfig tls{};
 };
 
 }  // namespace cordon::config

@@ -5,6 +5,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <utility>
 
@@ -79,6 +83,47 @@ std::vector<Cidr> cidr_list(const MapReader& m, std::string_view key) {
   return out;
 }
 
+// A PEM file the listener will load at start: reported here, at the key,
+// when it is missing, unreadable or holds no PEM block.
+void check_pem_file(const MapReader& m, std::string_view key, const std::string& path) {
+  const std::string where = m.section() + "." + std::string(key);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    m.report(m.value_mark(key), where + ": " + path + " is a directory");
+    return;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    m.report(m.value_mark(key), where + ": cannot read " + path + ": " + std::strerror(errno));
+    return;
+  }
+  std::string head(64 * 1024, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<std::size_t>(in.gcount()));
+  if (head.find("-----BEGIN ") == std::string::npos)
+    m.report(m.value_mark(key), where + ": " + path + " holds no PEM data");
+}
+
+// tls_cert, tls_key and require_tls of an SMTP listener's section.
+ServerTlsConfig read_server_tls(const MapReader& m) {
+  ServerTlsConfig tls;
+  tls.cert = m.string("tls_cert", "");
+  tls.key = m.string("tls_key", "");
+  tls.require = m.boolean("require_tls", false);
+  if (tls.cert.empty() != tls.key.empty()) {
+    m.report(m.value_mark(tls.cert.empty() ? "tls_key" : "tls_cert"),
+             m.section() + ": tls_cert and tls_key go together");
+    return tls;
+  }
+  if (!tls.cert.empty()) {
+    check_pem_file(m, "tls_cert", tls.cert);
+    check_pem_file(m, "tls_key", tls.key);
+  }
+  if (tls.require && tls.cert.empty())
+    m.report(m.value_mark("require_tls"), m.section() + ".require_tls needs tls_cert and tls_key");
+  return tls;
+}
+
 FilterConfig read_filters(const MapReader& parent, const std::string& section) {
   MapReader m(parent, "filters", section + ".filters", {"sender", "recipient"});
   return {checked_filter(m, "sender"), checked_filter(m, "recipient")};
@@ -87,7 +132,8 @@ FilterConfig read_filters(const MapReader& parent, const std::string& section) {
 GatewayConfig read_gateway(const MapReader& top) {
   MapReader m(top, "gateway", "gateway",
               {"listen", "resubmit_listen", "relay_networks", "dlp", "deliver", "retry",
-               "local_domains", "min_free", "delay_warning", "concurrency", "hostname"});
+               "local_domains", "min_free", "delay_warning", "concurrency", "hostname", "tls_cert",
+               "tls_key", "require_tls"});
   GatewayConfig g;
   g.listen = m.host_port("listen", g.listen, true);
   g.resubmit_listen = m.host_port("resubmit_listen", g.resubmit_listen, true);
@@ -168,6 +214,7 @@ GatewayConfig read_gateway(const MapReader& top) {
   g.delay_warning = m.duration("delay_warning", g.delay_warning);
   g.concurrency = m.unsigned_number("concurrency", g.concurrency, 1, 10000);
   g.hostname = m.string("hostname", "");
+  g.tls = read_server_tls(m);
   return g;
 }
 
@@ -199,7 +246,8 @@ BlockReplyConfig read_block_reply(const MapReader& role) {
 
 PreventConfig read_prevent(const MapReader& top) {
   MapReader m(top, "prevent", "prevent",
-              {"listen", "mode", "next_hop", "block_reply", "filters", "client_networks"});
+              {"listen", "mode", "next_hop", "block_reply", "filters", "client_networks",
+               "tls_cert", "tls_key", "require_tls"});
   PreventConfig p;
   p.listen = m.host_port("listen", p.listen, true);
   p.mode = static_cast<PreventMode>(m.choice("mode", 0, {"reflect", "forward"}));
@@ -207,6 +255,7 @@ PreventConfig read_prevent(const MapReader& top) {
   m.attempt([&] { p.block_reply = read_block_reply(m); });
   m.attempt([&] { p.filters = read_filters(m, "prevent"); });
   p.client_networks = cidr_list(m, "client_networks");
+  p.tls = read_server_tls(m);
   return p;
 }
 

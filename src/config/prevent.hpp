@@ -36,6 +36,8 @@ struct PreventConfig {
   // Anyone else gets 554 5.7.1 at the greeting, so a prevent host reachable
   // from a LAN is never an open relay. Absent: loopback only.
   std::vector<Cidr> client_networks;
+  // STARTTLS offered to the gateways (tls_cert, tls_key, require_tls).
+  ServerTlsConfig tls{};
 };
 
 }  // namespace cordon::config

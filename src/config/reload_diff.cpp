@@ -48,6 +48,10 @@ std::string hosts_text(const std::vector<HostPort>& hosts) {
   return out;
 }
 
+std::string tls_text(const ServerTlsConfig& t) {
+  return t.cert + "|" + t.key + "|" + (t.require ? "required" : "offered");
+}
+
 std::string console_text(const ConsoleConfig& c) {
   std::string out = c.tls_cert + "|" + c.tls_key + "|" + format_duration(c.session_ttl) + "|" +
                     (c.metrics_public ? (*c.metrics_public ? "public" : "private") : "default");
@@ -76,15 +80,20 @@ std::vector<std::string> changes_needing_restart(const Config& running, const Co
                     std::to_string(b.concurrency));
     changes.compare("gateway.hostname", a.hostname, b.hostname);
     changes.compare("gateway.min_free", std::to_string(a.min_free), std::to_string(b.min_free));
+    if (tls_text(a.tls) != tls_text(b.tls))
+      changes.note("gateway (tls_cert, tls_key, require_tls) changed");
     if (hosts_text(a.dlp.hosts) != hosts_text(b.dlp.hosts))
       changes.note(
           "gateway.dlp.hosts changed: messages go to the new hosts now, but resubmit_listen "
           "keeps accepting only the hosts resolved at start (" +
           hosts_text(a.dlp.hosts) + ")");
   }
-  if (running.prevent && next.prevent)
+  if (running.prevent && next.prevent) {
     changes.compare("prevent.listen", running.prevent->listen.to_string(),
                     next.prevent->listen.to_string());
+    if (tls_text(running.prevent->tls) != tls_text(next.prevent->tls))
+      changes.note("prevent (tls_cert, tls_key, require_tls) changed");
+  }
   if (running.milter && next.milter)
     changes.compare("milter.listen",
                     running.milter->unix_path.empty() ? running.milter->listen.to_string()

@@ -1,4 +1,5 @@
-// config::SmtpLimits -> smtp::ServerLimits, and the descriptor limit check.
+// config::SmtpLimits -> smtp::ServerLimits, a listener's STARTTLS context,
+// and the descriptor limit check.
 #include "roles/smtp_limits.hpp"
 
 #include <spdlog/spdlog.h>
@@ -35,6 +36,14 @@ std::function<bool(const asio::ip::address&)> address_matcher(std::vector<config
     return std::any_of(networks.begin(), networks.end(),
                        [&](const config::Cidr& n) { return n.contains(text); });
   };
+}
+
+Result<std::shared_ptr<asio::ssl::context>, std::string> server_tls(
+    const config::ServerTlsConfig& tls, std::string_view section) {
+  if (!tls.enabled()) return std::shared_ptr<asio::ssl::context>();
+  auto context = smtp::make_server_tls_context(tls.cert, tls.key);
+  if (!context) return fail(std::string(section) + ".tls_cert/tls_key: " + context.error());
+  return std::move(context).value();
 }
 
 Status<std::string> ensure_fd_limit(const config::Config& config) {

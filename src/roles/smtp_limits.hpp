@@ -19,6 +19,11 @@ smtp::ServerLimits server_limits(const config::SmtpLimits& smtp);
 // IPv4); null when `networks` is empty.
 std::function<bool(const asio::ip::address&)> address_matcher(std::vector<config::Cidr> networks);
 
+// The STARTTLS context of a listener's tls_cert/tls_key (null when not
+// configured); an error naming `section` when they do not load.
+Result<std::shared_ptr<asio::ssl::context>, std::string> server_tls(
+    const config::ServerTlsConfig& tls, std::string_view section);
+
 // Raises RLIMIT_NOFILE for every SMTP listener the configuration starts
 // (each session of prevent also holds its next-hop connection); an error
 // when the hard limit is too low, so `cordon run` refuses to start instead

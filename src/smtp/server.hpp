@@ -75,6 +75,8 @@ struct ServerOptions {
   std::string hostname = "localhost";  // greeting and EHLO name
   ServerLimits limits;
   std::shared_ptr<asio::ssl::context> tls;  // STARTTLS offered only when set
+  // With tls set: MAIL before STARTTLS is refused with 530 5.7.0 (RFC 3207 4).
+  bool require_tls = false;
 };
 
 using HandlerFactory = std::function<std::unique_ptr<Handler>()>;

@@ -385,6 +385,8 @@ class Session {
   std::optional<Reply> check_mail(const Command& cmd) const {
     if (state_ == State::connected) return Reply::make(503, "5.5.1", "Error: send HELO/EHLO first");
     if (in_transaction()) return Reply::make(503, "5.5.1", "Error: nested MAIL command");
+    if (shared_->options.require_tls && shared_->options.tls && !conn_->tls())
+      return Reply::make(530, "5.7.0", "Must issue a STARTTLS command first");
     const MailParams& p = cmd.mail;
     const bool extended = p.size || p.body != Body::unspecified || p.smtputf8 || has_dsn_params(p);
     if (extended && !info_.esmtp) return Reply::make(555, "5.5.4", "Parameters need EHLO");

@@ -75,7 +75,9 @@ class GatewayRole final : public Role {
                           if (auto m = manager.lock()) m->committed(id, skip_dlp);
                         }});
 
-    auto options = server_options(*config, hostname);
+    auto made = server_options(*config, hostname);
+    if (!made) return fail(made.error());
+    const smtp::ServerOptions& options = *made;
     client_ = std::make_unique<smtp::Server>(shared_.io.get_executor(), options,
                                              make_handler_factory(context, ListenerKind::client));
     resubmit_ = std::make_unique<smtp::Server>(
@@ -88,9 +90,12 @@ class GatewayRole final : public Role {
     std::string hosts;
     for (const auto& hp : gw.dlp.hosts) hosts += (hosts.empty() ? "" : ", ") + hp.to_string();
     spdlog::info(
-        "gateway {} listening on {} (resubmission {}, stamps of deployment {}), DLP [{}] bypass "
-        "{}, delivering to {}",
+        "gateway {} listening on {} (resubmission {}, stamps of deployment {}, STARTTLS {}), DLP "
+        "[{}] bypass {}, delivering to {}",
         hostname, gw.listen.to_string(), gw.resubmit_listen.to_string(), context->deployment.id,
+        !gw.tls.enabled() ? "off"
+        : gw.tls.require  ? "required"
+                          : "offered",
         hosts, gw.dlp.bypass ? "on" : "off (fail closed)",
         gw.smarthost ? gw.smarthost->to_string() : config->data_dir + "/maildir");
     return Ok{};

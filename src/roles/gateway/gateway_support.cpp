@@ -66,10 +66,15 @@ queue::RetryPolicy retry_policy(const config::GatewayConfig& config) {
   return p;
 }
 
-smtp::ServerOptions server_options(const config::Config& config, const std::string& hostname) {
+Result<smtp::ServerOptions, std::string> server_options(const config::Config& config,
+                                                        const std::string& hostname) {
   smtp::ServerOptions options;
   options.hostname = hostname;
   options.limits = server_limits(config.smtp);
+  auto tls = server_tls(config.gateway->tls, "gateway");
+  if (!tls) return fail(tls.error());
+  options.tls = std::move(tls).value();
+  options.require_tls = config.gateway->tls.require;
   return options;
 }
 

@@ -67,6 +67,9 @@ queue::DlpPoolOptions dlp_pool_options(const config::DlpConfig& config,
 // the log: never an unverified session.
 std::shared_ptr<asio::ssl::context> dlp_tls_context(const config::DlpConfig& config);
 queue::RetryPolicy retry_policy(const config::GatewayConfig& config);
-smtp::ServerOptions server_options(const config::Config& config, const std::string& hostname);
+// The listeners' options; an error when STARTTLS is configured and its
+// certificate or key does not load.
+Result<smtp::ServerOptions, std::string> server_options(const config::Config& config,
+                                                        const std::string& hostname);
 
 }  // namespace cordon::roles::gateway

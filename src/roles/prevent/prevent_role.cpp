@@ -71,6 +71,10 @@ Status<std::string> PreventRole::start() {
   smtp::ServerOptions options;
   options.hostname = context->hostname;
   options.limits = server_limits(config->smtp);
+  auto tls = server_tls(config->prevent->tls, "prevent");
+  if (!tls) return fail(tls.error());
+  options.tls = std::move(tls).value();
+  options.require_tls = config->prevent->tls.require;
   server_ = std::make_unique<smtp::Server>(shared_.io.get_executor(), options, [context] {
     return prevent::make_prevent_handler(context);
   });
@@ -80,10 +84,14 @@ Status<std::string> PreventRole::start() {
                 bound.error().message());
   }
   endpoint_ = *bound;
-  spdlog::info("prevent listening on {}:{} ({} mode, next hop {}, deployment {})",
+  const auto& tls_config = config->prevent->tls;
+  spdlog::info("prevent listening on {}:{} ({} mode, next hop {}, deployment {}, STARTTLS {})",
                bound->address().to_string(), bound->port(),
                config->prevent->mode == config::PreventMode::forward ? "forward" : "reflect",
-               config->prevent->next_hop.to_string(), deployment_.id);
+               config->prevent->next_hop.to_string(), deployment_.id,
+               !tls_config.enabled() ? "off"
+               : tls_config.require  ? "required"
+                                     : "offered");
   return Ok{};
 }
 
