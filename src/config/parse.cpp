@@ -247,7 +247,7 @@ BlockReplyConfig read_block_reply(const MapReader& role) {
 PreventConfig read_prevent(const MapReader& top) {
   MapReader m(top, "prevent", "prevent",
               {"listen", "mode", "next_hop", "block_reply", "filters", "client_networks",
-               "tls_cert", "tls_key", "require_tls"});
+               "tls_cert", "tls_key", "require_tls", "xforward_networks"});
   PreventConfig p;
   p.listen = m.host_port("listen", p.listen, true);
   p.mode = static_cast<PreventMode>(m.choice("mode", 0, {"reflect", "forward"}));
@@ -256,6 +256,8 @@ PreventConfig read_prevent(const MapReader& top) {
   m.attempt([&] { p.filters = read_filters(m, "prevent"); });
   p.client_networks = cidr_list(m, "client_networks");
   p.tls = read_server_tls(m);
+  p.xforward_networks =
+      m.has("xforward_networks") ? cidr_list(m, "xforward_networks") : std::vector<Cidr>{};
   return p;
 }
 

@@ -38,6 +38,9 @@ struct PreventConfig {
   std::vector<Cidr> client_networks;
   // STARTTLS offered to the gateways (tls_cert, tls_key, require_tls).
   ServerTlsConfig tls{};
+  // Clients whose XFORWARD (Postfix's content_filter hand-off) is believed:
+  // only they are offered it. Empty: nobody.
+  std::vector<Cidr> xforward_networks{};
 };
 
 }  // namespace cordon::config

@@ -52,6 +52,12 @@ std::string tls_text(const ServerTlsConfig& t) {
   return t.cert + "|" + t.key + "|" + (t.require ? "required" : "offered");
 }
 
+std::string networks_text(const std::vector<Cidr>& networks) {
+  std::string out;
+  for (const auto& n : networks) out += (out.empty() ? "" : ",") + n.text;
+  return out;
+}
+
 std::string console_text(const ConsoleConfig& c) {
   std::string out = c.tls_cert + "|" + c.tls_key + "|" + format_duration(c.session_ttl) + "|" +
                     (c.metrics_public ? (*c.metrics_public ? "public" : "private") : "default");
@@ -93,6 +99,8 @@ std::vector<std::string> changes_needing_restart(const Config& running, const Co
                     next.prevent->listen.to_string());
     if (tls_text(running.prevent->tls) != tls_text(next.prevent->tls))
       changes.note("prevent (tls_cert, tls_key, require_tls) changed");
+    changes.compare("prevent.xforward_networks", networks_text(running.prevent->xforward_networks),
+                    networks_text(next.prevent->xforward_networks));
   }
   if (running.milter && next.milter)
     changes.compare("milter.listen",

@@ -52,6 +52,11 @@ struct NewIncident {
   std::string content_hash;
   std::vector<PolicyHit> policies;
   Action action = Action::block;
+  // The SMTP client the message came from (the one an MTA in front
+  // forwarded with XFORWARD, if it did) and its EHLO name; empty when
+  // unknown (offline scans).
+  std::string client_address{};
+  std::string client_helo{};
 };
 
 struct StatusChange {
@@ -74,6 +79,8 @@ struct Incident {
   IncidentStatus status = IncidentStatus::new_;
   std::int64_t repeat_count = 0;      // times seen again after the first (0 = once)
   std::vector<StatusChange> history;  // oldest first
+  std::string client_address;         // see NewIncident
+  std::string client_helo{};
   Severity max_severity() const;
 };
 

@@ -53,6 +53,8 @@ nlohmann::json to_json(const Incident& i) {
           {"recipients", i.recipients},
           {"subject", i.subject},
           {"message_id", i.message_id},
+          {"client_address", i.client_address},
+          {"client_helo", i.client_helo},
           {"content_hash", i.content_hash},
           {"action", to_string(i.action)},
           {"status", to_string(i.status)},

@@ -71,7 +71,9 @@ std::string outbox_entry_to_json(const NewIncident& incident, std::string_view r
                       {"message_id", incident.message_id},
                       {"content_hash", incident.content_hash},
                       {"action", to_string(incident.action)},
-                      {"policies", policies_to_json(incident.policies)}};
+                      {"policies", policies_to_json(incident.policies)},
+                      {"client_address", incident.client_address},
+                      {"client_helo", incident.client_helo}};
   // Subjects and addresses may hold invalid UTF-8; never throw on them.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
@@ -89,6 +91,9 @@ Result<std::pair<NewIncident, std::string>, std::string> outbox_entry_from_json(
     i.subject = j.at("subject").get<std::string>();
     i.message_id = j.at("message_id").get<std::string>();
     i.content_hash = j.at("content_hash").get<std::string>();
+    // Absent in entries written before the client was recorded.
+    i.client_address = j.value("client_address", std::string());
+    i.client_helo = j.value("client_helo", std::string());
     auto action = parse_action(j.at("action").get<std::string>());
     if (!action) return fail(std::string("unknown action"));
     i.action = *action;

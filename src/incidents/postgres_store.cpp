@@ -27,7 +27,7 @@ struct Migration {
 };
 
 // Append-only: a released migration is never edited, a change is a new one.
-constexpr std::array<Migration, 1> kMigrations = {{
+constexpr std::array<Migration, 2> kMigrations = {{
     {1, R"sql(
 CREATE TABLE incidents (
   id                BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,  -- never reused
@@ -66,6 +66,11 @@ CREATE TABLE status_history (
 );
 CREATE INDEX status_history_incident ON status_history(incident_id);
 )sql"},
+    // The SMTP client of the message (see NewIncident).
+    {2, R"sql(
+ALTER TABLE incidents ADD COLUMN client_address TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN client_helo TEXT NOT NULL DEFAULT '';
+)sql"},
 }};
 
 // One statement, so one round trip and its own transaction: the insert or
@@ -74,8 +79,8 @@ constexpr std::string_view kRecord = R"sql(
 WITH ins AS (
   INSERT INTO incidents (first_seen, last_seen, sender, recipients, recipients_search, subject,
                          message_id, content_hash, policy_key, dedup_key, policies, max_severity,
-                         action)
-  VALUES ($1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                         action, client_address, client_helo)
+  VALUES ($1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, $15)
   ON CONFLICT (dedup_key) DO UPDATE
     SET repeat_count = incidents.repeat_count + 1,
         last_seen = GREATEST(incidents.last_seen, EXCLUDED.last_seen)
@@ -104,7 +109,8 @@ pg::Params params_of(const Where& where) {
 StoreResult<Incident> read_row(const pg::Rows& r, int i) {
   return rows::to_incident({r.integer(i, 0), r.integer(i, 1), r.integer(i, 2), r.text(i, 3),
                             r.text(i, 4), r.text(i, 5), r.text(i, 6), r.text(i, 7), r.text(i, 8),
-                            r.text(i, 9), r.text(i, 10), r.integer(i, 11)});
+                            r.text(i, 9), r.text(i, 10), r.integer(i, 11), r.text(i, 12),
+                            r.text(i, 13)});
 }
 
 StoreResult<std::vector<Count>> counts(PGconn* conn, const std::string& sql, const Where& where,
@@ -275,6 +281,7 @@ pg::Params record_params(const NewIncident& in, std::string& dedup_key) {
   for (const auto& hit : in.policies)
     names.push_back({{"name", hit.name}, {"severity", static_cast<int>(hit.severity)}});
   p.add(rows::dump(names));
+  p.add(in.client_address).add(in.client_helo);
   return p;
 }
 

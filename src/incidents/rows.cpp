@@ -47,6 +47,8 @@ StoreResult<Incident> to_incident(const StoredRow& row) {
     if (r.is_string()) i.recipients.push_back(r.get<std::string>());
   i.subject = row.subject;
   i.message_id = row.message_id;
+  i.client_address = row.client_address;
+  i.client_helo = row.client_helo;
   i.content_hash = row.content_hash;
   auto policies_json = nlohmann::json::parse(row.policies, nullptr, false);
   if (policies_json.is_discarded()) return fail(corrupt("malformed stored policies"));

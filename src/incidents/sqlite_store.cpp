@@ -65,6 +65,12 @@ CREATE TABLE status_history (
 CREATE INDEX status_history_incident ON status_history(incident_id);
 )sql";
 
+// Version 2: the SMTP client of the message (see NewIncident).
+constexpr std::string_view kSchemaV2 = R"sql(
+ALTER TABLE incidents ADD COLUMN client_address TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN client_helo TEXT NOT NULL DEFAULT '';
+)sql";
+
 using rows::from_seconds;
 using rows::to_seconds;
 using rows::Where;
@@ -82,8 +88,8 @@ void bind_all(const Where& where, Statement& s, int first = 1) {
 StoreResult<Incident> read_row(const Statement& s) {
   return rows::to_incident({s.column_int(0), s.column_int(1), s.column_int(2), s.column_text(3),
                             s.column_text(4), s.column_text(5), s.column_text(6), s.column_text(7),
-                            s.column_text(8), s.column_text(9), s.column_text(10),
-                            s.column_int(11)});
+                            s.column_text(8), s.column_text(9), s.column_text(10), s.column_int(11),
+                            s.column_text(12), s.column_text(13)});
 }
 
 StoreResult<std::vector<Count>> counts(sqlite3* db, const std::string& sql, const Where& where,
@@ -113,8 +119,8 @@ StoreResult<std::unique_ptr<SqliteIncidentStore>> SqliteIncidentStore::open(
   // existing file open to others is tightened, with a warning.
   if (util::UniqueFd created(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
       !created.valid() && errno != EEXIST)
-    return fail(StoreError{StoreErrorCode::open_failed,
-                           util::fs_error(errno, "create", path).message});
+    return fail(
+        StoreError{StoreErrorCode::open_failed, util::fs_error(errno, "create", path).message});
   for (const auto& file : {path, path + "-wal", path + "-shm"}) {
     auto notice = util::make_private(file);
     if (notice && !notice->empty()) spdlog::warn("incident store: {}", *notice);
@@ -162,6 +168,12 @@ Status<StoreError> SqliteIncidentStore::migrate() {
     if (auto ok = sqlite::exec(db_.get(), "INSERT INTO schema_version(version) VALUES (1)"); !ok)
       return ok;
   }
+  if (version < 2) {
+    if (auto ok = sqlite::exec(db_.get(), kSchemaV2); !ok)
+      return fail(StoreError{StoreErrorCode::schema, ok.error().message});
+    if (auto ok = sqlite::exec(db_.get(), "INSERT INTO schema_version(version) VALUES (2)"); !ok)
+      return ok;
+  }
   return tx->commit();
 }
 
@@ -193,8 +205,9 @@ StoreResult<RecordOutcome> SqliteIncidentStore::record(const NewIncident& in) {
   auto insert = Statement::prepare(
       db,
       "INSERT INTO incidents (first_seen, last_seen, sender, recipients, recipients_search, "
-      "subject, message_id, content_hash, policy_key, policies, max_severity, action) "
-      "VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+      "subject, message_id, content_hash, policy_key, policies, max_severity, action, "
+      "client_address, client_helo) "
+      "VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
   if (!insert) return fail(insert.error());
   insert->bind(1, to_seconds(in.time))
       .bind(2, in.sender)
@@ -206,7 +219,9 @@ StoreResult<RecordOutcome> SqliteIncidentStore::record(const NewIncident& in) {
       .bind(8, key)
       .bind(9, row.policies)
       .bind(10, row.max_severity)
-      .bind(11, to_string(in.action));
+      .bind(11, to_string(in.action))
+      .bind(12, in.client_address)
+      .bind(13, in.client_helo);
   if (auto ok = insert->run(); !ok) return fail(ok.error());
   const IncidentId id = sqlite3_last_insert_rowid(db);
 

@@ -61,6 +61,8 @@ incidents::NewIncident make_incident(const policy::Verdict& verdict,
   incident.subject = std::move(subject);
   incident.message_id = std::move(message_id);
   incident.content_hash = std::move(content_hash);
+  incident.client_address = envelope.client_address;
+  incident.client_helo = envelope.client_helo;
   incident.action = to_incident(verdict.action);
   for (const auto& fired : verdict.policies) {
     incidents::PolicyHit hit{fired.name, to_incident(fired.severity), {}};

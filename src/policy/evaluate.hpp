@@ -58,6 +58,10 @@ namespace cordon::policy {
 struct Envelope {
   std::string sender;                   // MAIL FROM (may be empty: null sender)
   std::vector<std::string> recipients;  // every RCPT TO
+  // The SMTP client (as forwarded by an MTA in front, if it did) and its
+  // EHLO name: recorded with an incident; empty when unknown.
+  std::string client_address{};
+  std::string client_helo{};
 };
 
 enum class Action { pass, modify, redirect, hold, block };

@@ -8,50 +8,6 @@
 #include "util/ascii.hpp"
 
 namespace cordon::queue {
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = util::ascii_lower(c);
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-}  // namespace
-
-std::string xtext_decode(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    int hi = -1, lo = -1;
-    if (text[i] == '+' && i + 2 < text.size()) {
-      hi = hex_value(text[i + 1]);
-      lo = hex_value(text[i + 2]);
-    }
-    if (hi >= 0 && lo >= 0) {
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out.push_back(text[i]);
-    }
-  }
-  return out;
-}
-
-std::string xtext_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 33 || u > 126 || c == '+' || c == '=') {
-      out.push_back('+');
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 15]);
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
 
 MailParams to_queue_params(const smtp::MailParams& params) {
   MailParams out;

@@ -19,9 +19,9 @@
 
 namespace cordon::queue {
 
-// RFC 3461 xtext. Decoding leaves a malformed "+XX" as it is.
-std::string xtext_decode(std::string_view text);
-std::string xtext_encode(std::string_view text);
+// RFC 3461 xtext, as the SMTP component codes it.
+using smtp::xtext_decode;
+using smtp::xtext_encode;
 
 MailParams to_queue_params(const smtp::MailParams& params);
 smtp::MailParams to_smtp_params(const MailParams& params);

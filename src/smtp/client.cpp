@@ -41,6 +41,18 @@ Capabilities parse_capabilities(const Reply& ehlo) {
     if (keyword == "SMTPUTF8") caps.smtputf8 = true;
     if (keyword == "DSN") caps.dsn = true;
     if (keyword == "ENHANCEDSTATUSCODES") caps.enhanced_status_codes = true;
+    if (keyword == "XFORWARD") {
+      std::string rest = line.size() > 8 ? line.substr(8) : std::string();
+      std::string word;
+      for (char c : rest + " ") {
+        if (c == ' ') {
+          if (!word.empty()) caps.xforward.push_back(std::move(word));
+          word.clear();
+        } else {
+          word.push_back(upper(c));
+        }
+      }
+    }
     if (keyword == "SIZE") {
       caps.size = true;
       if (line.size() > 5) caps.max_size = std::strtoull(line.c_str() + 5, nullptr, 10);
@@ -61,6 +73,8 @@ std::string_view to_string(Stage stage) {
       return "helo";
     case Stage::starttls:
       return "starttls";
+    case Stage::xforward:
+      return "xforward";
     case Stage::mail:
       return "mail";
     case Stage::rcpt:
@@ -376,6 +390,19 @@ asio::awaitable<ClientResult<Reply>> ClientSession::data(std::string_view messag
 asio::awaitable<ClientResult<Reply>> ClientSession::rset() {
   Impl& s = *impl_;
   co_return co_await s.command("RSET", Stage::rset, s.options.timeouts.mail);
+}
+
+asio::awaitable<ClientResult<std::optional<Reply>>> ClientSession::xforward(
+    const std::vector<XforwardAttribute>& attributes) {
+  Impl& s = *impl_;
+  std::optional<Reply> last;
+  for (auto& line : format_xforward(attributes, s.caps.xforward)) {
+    auto reply = co_await s.command(std::move(line), Stage::xforward, s.options.timeouts.mail);
+    if (!reply) co_return fail(reply.error());
+    last = *reply;
+    if (!last->positive()) break;
+  }
+  co_return last;
 }
 
 asio::awaitable<ClientResult<Reply>> ClientSession::quit() {

@@ -24,7 +24,19 @@
 namespace cordon::smtp {
 
 // Where in the conversation something happened.
-enum class Stage { connect, greeting, helo, starttls, mail, rcpt, data, data_end, rset, quit };
+enum class Stage {
+  connect,
+  greeting,
+  helo,
+  starttls,
+  xforward,
+  mail,
+  rcpt,
+  data,
+  data_end,
+  rset,
+  quit
+};
 std::string_view to_string(Stage stage);
 
 enum class TlsPolicy {
@@ -62,7 +74,8 @@ struct Capabilities {
   bool esmtp = false;  // EHLO accepted (false after a HELO fallback)
   bool pipelining = false, starttls = false, eight_bit_mime = false, smtputf8 = false;
   bool dsn = false, enhanced_status_codes = false, size = false;
-  std::uint64_t max_size = 0;  // 0: no limit announced
+  std::uint64_t max_size = 0;           // 0: no limit announced
+  std::vector<std::string> xforward{};  // XFORWARD attributes offered (upper case); empty: none
 };
 
 enum class ClientErrorKind {
@@ -125,6 +138,11 @@ class ClientSession {
   // DATA then, on 354, the message; returns the DATA refusal or the final reply.
   asio::awaitable<ClientResult<Reply>> data(std::string_view message);
   asio::awaitable<ClientResult<Reply>> rset();
+  // XFORWARD (before MAIL) with the attributes the server offered, in as
+  // many commands as the line limit needs; the last reply, or nullopt when
+  // the server offers no XFORWARD (nothing is sent then).
+  asio::awaitable<ClientResult<std::optional<Reply>>> xforward(
+      const std::vector<XforwardAttribute>& attributes);
   asio::awaitable<ClientResult<Reply>> quit();  // QUIT, then close
   void close();
 

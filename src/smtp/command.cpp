@@ -19,7 +19,7 @@ struct VerbName {
   std::string_view name;
   Verb verb;
 };
-constexpr std::array<VerbName, 13> kVerbs{{{"EHLO", Verb::ehlo},
+constexpr std::array<VerbName, 14> kVerbs{{{"EHLO", Verb::ehlo},
                                            {"HELO", Verb::helo},
                                            {"MAIL", Verb::mail},
                                            {"RCPT", Verb::rcpt},
@@ -31,7 +31,12 @@ constexpr std::array<VerbName, 13> kVerbs{{{"EHLO", Verb::ehlo},
                                            {"VRFY", Verb::vrfy},
                                            {"EXPN", Verb::expn},
                                            {"HELP", Verb::help},
-                                           {"STARTTLS", Verb::starttls}}};
+                                           {"STARTTLS", Verb::starttls},
+                                           {"XFORWARD", Verb::xforward}}};
+
+constexpr std::array<std::string_view, 7> kXforwardNames{"NAME", "ADDR",  "PORT",  "PROTO",
+                                                         "HELO", "IDENT", "SOURCE"};
+constexpr std::size_t kMaxXforwardValue = 255;  // XFORWARD_README, note 1
 
 char upper(char c) {
   return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
@@ -290,7 +295,111 @@ Result<Command, CommandError> parse_path_command(Command cmd, std::string_view a
   return cmd;
 }
 
+// XFORWARD 1*( SP attribute-name "=" attribute-value ); values xtext,
+// decoded values free of controls, non-ASCII, white space and header
+// specials (XFORWARD_README, note 1), so that nothing forwarded can forge a
+// log line or a header.
+Result<Command, CommandError> parse_xforward(Command cmd, std::string_view args) {
+  auto bad = [](std::string_view why) {
+    return fail(argument_error("Bad XFORWARD syntax: " + std::string(why)));
+  };
+  std::size_t pos = 0;
+  while (pos < args.size()) {
+    while (pos < args.size() && args[pos] == ' ') ++pos;
+    if (pos >= args.size()) break;
+    std::size_t end = args.find(' ', pos);
+    std::string_view token = args.substr(pos, end == args.npos ? args.npos : end - pos);
+    pos = end == args.npos ? args.size() : end;
+    std::size_t eq = token.find('=');
+    if (eq == token.npos || eq == 0) return bad("attribute=value expected");
+    std::string name = to_upper(token.substr(0, eq));
+    if (std::find(kXforwardNames.begin(), kXforwardNames.end(), name) == kXforwardNames.end())
+      return bad("unknown attribute " + name);
+    std::string_view raw = token.substr(eq + 1);
+    if (raw.empty() || raw.size() > kMaxXforwardValue) return bad("bad value length");
+    std::string value = xtext_decode(raw);
+    if (iequals(value, "[UNAVAILABLE]") || iequals(value, "[TEMPUNAVAIL]")) {
+      value.clear();
+    } else {
+      for (char c : value) {
+        auto u = static_cast<unsigned char>(c);
+        if (u <= 32 || u >= 127 || c == '<' || c == '>' || c == '(' || c == ')' || c == ',' ||
+            c == ';' || c == '"' || c == '\\')
+          return bad("bad character in " + name);
+      }
+      if (name == "ADDR" && value.size() > 5 && iequals(value.substr(0, 5), "IPV6:"))
+        value.erase(0, 5);
+    }
+    cmd.xforward.push_back({std::move(name), std::move(value)});
+  }
+  if (cmd.xforward.empty()) return bad("no attributes");
+  return cmd;
+}
+
 }  // namespace
+
+std::string xtext_decode(std::string_view text) {
+  auto hex_value = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    int hi = -1, lo = -1;
+    if (text[i] == '+' && i + 2 < text.size()) {
+      hi = hex_value(text[i + 1]);
+      lo = hex_value(text[i + 2]);
+    }
+    if (hi >= 0 && lo >= 0) {
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+std::string xtext_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 33 || u > 126 || c == '+' || c == '=') {
+      out.push_back('+');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> format_xforward(const std::vector<XforwardAttribute>& attributes,
+                                         const std::vector<std::string>& offered) {
+  constexpr std::size_t kMaxLine = 512 - 2;  // RFC 5321 4.5.3.1.4, CRLF excluded
+  std::vector<std::string> lines;
+  std::string line;
+  for (const auto& a : attributes) {
+    if (std::find(offered.begin(), offered.end(), a.name) == offered.end()) continue;
+    std::string value = a.value.empty() ? "[UNAVAILABLE]" : xtext_encode(a.value);
+    if (value.size() > kMaxXforwardValue) value = "[UNAVAILABLE]";
+    if (a.name == "ADDR" && !a.value.empty() && a.value.find(':') != std::string::npos)
+      value = "IPV6:" + value;
+    std::string item = " " + a.name + "=" + value;
+    if (!line.empty() && line.size() + item.size() > kMaxLine) {
+      lines.push_back(std::move(line));
+      line.clear();
+    }
+    if (line.empty()) line = "XFORWARD";
+    line += item;
+  }
+  if (!line.empty()) lines.push_back(std::move(line));
+  return lines;
+}
 
 std::string_view to_string(Verb verb) {
   for (const auto& v : kVerbs)
@@ -352,6 +461,8 @@ Result<Command, CommandError> parse_command(std::string_view line) {
     case Verb::help:
       cmd.argument = std::string(trim(args));
       return cmd;
+    case Verb::xforward:
+      return parse_xforward(std::move(cmd), args);
     case Verb::bdat:
       return fail(error(CommandErrorCode::not_implemented, 502, "5.5.1",
                         "BDAT is not supported (CHUNKING is not offered)"));

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "smtp/reply.hpp"
 #include "util/result.hpp"
@@ -27,7 +28,8 @@ enum class Verb {
   vrfy,
   expn,
   help,
-  starttls
+  starttls,
+  xforward  // Postfix's XFORWARD (see XforwardAttribute)
 };
 
 std::string_view to_string(Verb verb);
@@ -59,6 +61,15 @@ struct RcptTo {
   RcptParams params;
 };
 
+// One attribute of an XFORWARD command (Postfix's XFORWARD_README): the
+// client of the MTA in front of us, forwarded by that MTA. `name` is upper
+// case (NAME, ADDR, PORT, PROTO, HELO, IDENT, SOURCE); `value` is
+// xtext-decoded, empty for [UNAVAILABLE].
+struct XforwardAttribute {
+  std::string name;
+  std::string value;
+};
+
 struct Command {
   Verb verb = Verb::noop;
   // EHLO/HELO: the client's domain or address literal; VRFY/EXPN/HELP/NOOP: the argument.
@@ -67,8 +78,9 @@ struct Command {
   // mailbox. Without angle brackets, source route dropped, local part as written
   // (quotes kept), e.g. "\"john doe\"@example.com" or "user@[192.0.2.1]".
   std::string address;
-  MailParams mail;  // MAIL only
-  RcptParams rcpt;  // RCPT only
+  MailParams mail;                            // MAIL only
+  RcptParams rcpt;                            // RCPT only
+  std::vector<XforwardAttribute> xforward{};  // XFORWARD only, in the order given
 };
 
 enum class CommandErrorCode {
@@ -101,5 +113,15 @@ struct OfferedExtensions {
 };
 std::string format_mail_params(const MailParams& params, const OfferedExtensions& offered = {});
 std::string format_rcpt_params(const RcptParams& params, const OfferedExtensions& offered = {});
+
+// RFC 3461 xtext. Decoding leaves a malformed "+XX" as it is.
+std::string xtext_decode(std::string_view text);
+std::string xtext_encode(std::string_view text);
+
+// The XFORWARD command lines (without CRLF) for `attributes`, xtext-encoded
+// and split so that no line exceeds 512 octets with its CRLF; only the
+// attributes in `offered` (upper case, from the server's EHLO) are sent.
+std::vector<std::string> format_xforward(const std::vector<XforwardAttribute>& attributes,
+                                         const std::vector<std::string>& offered);
 
 }  // namespace cordon::smtp

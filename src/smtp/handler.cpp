@@ -1,7 +1,20 @@
-// Default (permissive) implementations of the Handler hooks.
+// Default (permissive) implementations of the Handler hooks, and the
+// effective client of a transaction.
 #include "smtp/handler.hpp"
 
 namespace cordon::smtp {
+
+std::string client_address(const SessionInfo& session) {
+  if (session.forwarded) return session.forwarded->addr;
+  auto address = session.client.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  return address.to_string();
+}
+
+std::string client_helo(const SessionInfo& session) {
+  return session.forwarded ? session.forwarded->helo : session.helo_name;
+}
 
 asio::awaitable<std::optional<Reply>> Handler::on_connect(const SessionInfo&) {
   co_return std::nullopt;

@@ -21,6 +21,19 @@
 
 namespace cordon::smtp {
 
+// What an MTA in front of us said about its own client with XFORWARD, for
+// the current transaction; what it did not say (or said was
+// [UNAVAILABLE]) is empty.
+struct Forwarded {
+  std::string name;  // the client's host name
+  std::string addr;  // its address (IPv6 without the IPV6: prefix)
+  std::string port;
+  std::string proto;  // SMTP, ESMTP, ...
+  std::string helo;
+  std::string ident;   // the upstream's queue id
+  std::string source;  // LOCAL | REMOTE
+};
+
 // What a session knows; hooks get it read-only. The transaction fields
 // (mail, recipients) describe the message being received.
 struct SessionInfo {
@@ -36,7 +49,16 @@ struct SessionInfo {
   std::optional<MailFrom> mail;    // set after an accepted MAIL
   std::vector<RcptTo> recipients;  // accepted recipients of this transaction
   std::uint64_t messages = 0;      // transactions completed in this session
+  // Set by XFORWARD from a client allowed to send it; reset with the
+  // transaction.
+  std::optional<Forwarded> forwarded{};
 };
+
+// The client this transaction is for: the forwarded one when an XFORWARD
+// came (never mixed with the connection's own attributes), else the
+// connection's peer (IPv4-mapped IPv6 as IPv4) and its EHLO/HELO name.
+std::string client_address(const SessionInfo& session);
+std::string client_helo(const SessionInfo& session);
 
 // Receives the message content of one transaction: dot-unstuffed, CRLF line
 // ends preserved, in order, in chunks of arbitrary size. The final CRLF of

@@ -97,6 +97,16 @@ class RelayHandler : public Handler {
     for (int attempt = 0; attempt < 2; ++attempt) {
       const bool reused = static_cast<bool>(downstream_);
       if (auto refusal = co_await ensure_downstream(session)) co_return *refusal;
+      const auto attributes = forwarded_attributes(session);
+      auto forwarded = co_await downstream_->xforward(attributes);
+      if (!forwarded) {
+        if (!reused) co_return downstream_failed(session, forwarded.error());
+        downstream_.reset();
+        continue;
+      }
+      if (*forwarded && !(*forwarded)->positive())
+        spdlog::warn("{} {}: next hop {} refused XFORWARD: {} {}", options_.log_name, session.id,
+                     hop_name_, (*forwarded)->code, (*forwarded)->text());
       auto reply = co_await downstream_->mail(mail.sender, mail.params);
       if (reply) co_return *reply;
       if (!reused) co_return downstream_failed(session, reply.error());
@@ -147,6 +157,22 @@ class RelayHandler : public Handler {
  private:
   static Reply unavailable() {
     return Reply::make(451, "4.4.1", "Next hop not reachable, try again later");
+  }
+
+  // What the next hop learns of the client with XFORWARD (when it offers
+  // it): what our own client forwarded, else our client itself.
+  static std::vector<XforwardAttribute> forwarded_attributes(const SessionInfo& session) {
+    if (session.forwarded) {
+      const Forwarded& f = *session.forwarded;
+      return {{"NAME", f.name}, {"ADDR", f.addr},   {"PORT", f.port},    {"PROTO", f.proto},
+              {"HELO", f.helo}, {"IDENT", f.ident}, {"SOURCE", f.source}};
+    }
+    return {{"NAME", ""},
+            {"ADDR", client_address(session)},
+            {"PORT", std::to_string(session.client.port())},
+            {"PROTO", session.esmtp ? "ESMTP" : "SMTP"},
+            {"HELO", session.helo_name},
+            {"SOURCE", "REMOTE"}};
   }
 
   void count_error() {

@@ -4,6 +4,8 @@
 // is acknowledged upstream that the next hop has not accepted: a next hop
 // that cannot be reached or answers too late turns into 451 4.4.1, never
 // into a 250. The relay knows no policy; the decision is the caller's.
+// When the next hop offers XFORWARD, each transaction tells it who the
+// client was (the one our own client forwarded, if it did).
 #pragma once
 
 #include <cstdint>

@@ -77,6 +77,9 @@ struct ServerOptions {
   std::shared_ptr<asio::ssl::context> tls;  // STARTTLS offered only when set
   // With tls set: MAIL before STARTTLS is refused with 530 5.7.0 (RFC 3207 4).
   bool require_tls = false;
+  // Clients offered XFORWARD (the MTAs in front of us whose word on their
+  // own client is believed); null: nobody. Others get 550 5.7.0.
+  std::function<bool(const asio::ip::address&)> xforward_allowed{};
 };
 
 using HandlerFactory = std::function<std::unique_ptr<Handler>()>;

@@ -9,8 +9,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "smtp/detail/connection.hpp"
 #include "smtp/data_codec.hpp"
+#include "smtp/detail/connection.hpp"
 
 namespace cordon::smtp {
 namespace {
@@ -108,6 +108,8 @@ class Session {
       if (next != State::closing) {
         info_.mail.reset();
         info_.recipients.clear();
+        // XFORWARD_README: the forwarded attributes end with the transaction.
+        info_.forwarded.reset();
       }
     }
     state_ = next;
@@ -343,13 +345,21 @@ class Session {
         break;
       case Verb::help:
         queue_reply(Reply::make(
-            214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS"));
+            214, "2.0.0",
+            "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS XFORWARD"));
         break;
       case Verb::starttls:
         if (auto refusal = check_starttls()) {
           co_await reply_error(*refusal);
         } else {
           co_await proceed_starttls();
+        }
+        break;
+      case Verb::xforward:
+        if (auto refusal = check_xforward()) {
+          co_await reply_error(*refusal);
+        } else {
+          proceed_xforward(cmd);
         }
         break;
       case Verb::bdat:
@@ -378,6 +388,7 @@ class Session {
                                    "ENHANCEDSTATUSCODES",
                                    "SMTPUTF8"};
     if (shared_->options.tls && !conn_->tls()) lines.push_back("STARTTLS");
+    if (xforward_allowed()) lines.push_back("XFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE");
     lines.push_back("DSN");
     queue_reply(Reply::multiline(250, "", lines));
   }
@@ -528,6 +539,36 @@ class Session {
     info_.tls = true;
     info_.tls_protocol = conn_->tls_protocol();
     info_.tls_cipher = conn_->tls_cipher();
+  }
+
+  bool xforward_allowed() const {
+    const auto& allowed = shared_->options.xforward_allowed;
+    return allowed && allowed(info_.client.address());
+  }
+
+  std::optional<Reply> check_xforward() const {
+    if (!xforward_allowed()) return Reply::make(550, "5.7.0", "Error: insufficient authorization");
+    if (state_ == State::connected) return Reply::make(503, "5.5.1", "Error: send EHLO first");
+    if (in_transaction()) return Reply::make(503, "5.5.1", "Error: MAIL transaction in progress");
+    return std::nullopt;
+  }
+
+  // The first XFORWARD of a transaction starts from "all unavailable"; each
+  // further one updates what it names.
+  void proceed_xforward(const Command& cmd) {
+    if (!info_.forwarded) info_.forwarded.emplace();
+    Forwarded& f = *info_.forwarded;
+    for (const auto& a : cmd.xforward) {
+      std::string* field = a.name == "NAME"    ? &f.name
+                           : a.name == "ADDR"  ? &f.addr
+                           : a.name == "PORT"  ? &f.port
+                           : a.name == "PROTO" ? &f.proto
+                           : a.name == "HELO"  ? &f.helo
+                           : a.name == "IDENT" ? &f.ident
+                                               : &f.source;
+      *field = a.value;
+    }
+    queue_reply(Reply::make(250, "2.0.0", "Ok"));
   }
 
   asio::awaitable<void> proceed_quit() {

@@ -181,5 +181,46 @@ TEST(CommandParser, FormatsOnlyOfferedParameters) {
   EXPECT_EQ(round_trip.mail.envid, "e1");
 }
 
+TEST(CommandParser, ParsesXforwardAttributesDecodedAndUpperCased) {
+  auto c = parse_ok("xforward name=mx.client.example ADDR=IPV6:2001:db8::5 helo=[UNAVAILABLE]");
+  EXPECT_EQ(c.verb, Verb::xforward);
+  ASSERT_EQ(c.xforward.size(), 3u);
+  EXPECT_EQ(c.xforward[0].name, "NAME");
+  EXPECT_EQ(c.xforward[0].value, "mx.client.example");
+  EXPECT_EQ(c.xforward[1].value, "2001:db8::5");  // the IPV6: prefix is the wire form only
+  EXPECT_EQ(c.xforward[2].value, "");             // unavailable
+  EXPECT_EQ(parse_ok("XFORWARD IDENT=4Q+2D1").xforward[0].value, "4Q-1");  // xtext
+}
+
+TEST(CommandParser, RefusesXforwardThatIsMalformedOrCouldForgeALogLine) {
+  EXPECT_EQ(parse_error("XFORWARD"), "501 5.5.4 Bad XFORWARD syntax: no attributes\r\n");
+  EXPECT_EQ(parse_error("XFORWARD ADDR"),
+            "501 5.5.4 Bad XFORWARD syntax: attribute=value expected\r\n");
+  EXPECT_EQ(parse_error("XFORWARD COLOUR=blue"),
+            "501 5.5.4 Bad XFORWARD syntax: unknown attribute COLOUR\r\n");
+  // A decoded space or CR/LF would split a log line or a header.
+  EXPECT_EQ(parse_error("XFORWARD HELO=a+20b"),
+            "501 5.5.4 Bad XFORWARD syntax: bad character in HELO\r\n");
+  EXPECT_EQ(parse_error("XFORWARD HELO=a+0D+0Ab"),
+            "501 5.5.4 Bad XFORWARD syntax: bad character in HELO\r\n");
+  EXPECT_EQ(parse_error("XFORWARD NAME=" + std::string(256, 'a')),
+            "501 5.5.4 Bad XFORWARD syntax: bad value length\r\n");
+}
+
+TEST(CommandParser, FormatsXforwardForOfferedAttributesWithinTheLineLimit) {
+  std::vector<XforwardAttribute> attributes{
+      {"NAME", ""}, {"ADDR", "2001:db8::5"}, {"HELO", "a=b"}, {"IDENT", "Q1"}};
+  auto lines = format_xforward(attributes, {"NAME", "ADDR", "HELO"});
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0], "XFORWARD NAME=[UNAVAILABLE] ADDR=IPV6:2001:db8::5 HELO=a+3Db");
+  EXPECT_TRUE(format_xforward(attributes, {}).empty());
+  std::vector<XforwardAttribute> long_ones{{"NAME", std::string(250, 'n')},
+                                           {"HELO", std::string(250, 'h')},
+                                           {"IDENT", std::string(200, 'i')}};
+  auto split = format_xforward(long_ones, {"NAME", "HELO", "IDENT"});
+  ASSERT_EQ(split.size(), 2u);
+  for (const auto& line : split) EXPECT_LE(line.size() + 2, 512u);
+}
+
 }  // namespace
 }  // namespace cordon::smtp

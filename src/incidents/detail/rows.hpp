@@ -19,7 +19,7 @@ namespace cordon::incidents::rows {
 // The column list every SELECT of whole incidents uses, in StoredRow order.
 inline constexpr std::string_view kColumns =
     "id, first_seen, last_seen, sender, recipients, subject, message_id, content_hash, policies, "
-    "action, status, repeat_count";
+    "action, status, repeat_count, client_address, client_helo";
 
 // One incidents row as text and integers, as both drivers hand it back.
 struct StoredRow {
@@ -35,6 +35,8 @@ struct StoredRow {
   std::string action;
   std::string status;
   std::int64_t repeat_count = 0;
+  std::string client_address{};
+  std::string client_helo{};
 };
 
 StoreResult<Incident> to_incident(const StoredRow& row);

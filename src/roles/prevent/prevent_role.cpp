@@ -75,6 +75,9 @@ Status<std::string> PreventRole::start() {
   if (!tls) return fail(tls.error());
   options.tls = std::move(tls).value();
   options.require_tls = config->prevent->tls.require;
+  // XFORWARD is read at each session's EHLO: taken from the configuration
+  // in force at start (a restart applies a change, see reload_diff).
+  options.xforward_allowed = address_matcher(config->prevent->xforward_networks);
   server_ = std::make_unique<smtp::Server>(shared_.io.get_executor(), options, [context] {
     return prevent::make_prevent_handler(context);
   });

@@ -46,6 +46,9 @@ std::shared_ptr<const inspect::Job> make_job(const PreventContext& context,
   policy::Envelope envelope;
   if (session.mail) envelope.sender = session.mail->sender;
   for (const auto& r : session.recipients) envelope.recipients.push_back(r.recipient);
+  // The Postfix host's word when it forwarded its client (XFORWARD).
+  envelope.client_address = smtp::client_address(session);
+  envelope.client_helo = smtp::client_helo(session);
   job->envelope = std::move(envelope);
   job->snapshot = snapshot.inspection;
   job->store = context.store;
@@ -87,9 +90,10 @@ asio::awaitable<RelayDecision> decide(std::shared_ptr<PreventContext> context,
   Inspection result = co_await inspect::inspect_on(context->workers, std::move(job));
   const auto counted = context->metrics.messages.count(result);
 
-  std::string line = fmt::format("prevent {}: from=<{}> rcpts={} {}", session.id,
+  std::string line = fmt::format("prevent {}: from=<{}> rcpts={} client={} {}", session.id,
                                  session.mail ? session.mail->sender : "",
-                                 session.recipients.size(), inspect::describe(result));
+                                 session.recipients.size(), smtp::client_address(session),
+                                 inspect::describe(result));
   RelayDecision decision = to_decision(counted, std::move(message), result);
   decision.on_answer = [line = std::move(line)](const Reply& reply) {
     spdlog::info("{} -> {} {}", line, reply.code, reply.enhanced);

@@ -1,0 +1,90 @@
+"""A minimal SMTP sink for end-to-end tests that offers XFORWARD and keeps,
+per message, the XFORWARD attributes it was given, the envelope and the
+content. Plain sockets and threads; 127.0.0.1 only."""
+
+import socket
+import socketserver
+import threading
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    def reply(self, text):
+        self.wfile.write(text.encode() + b"\r\n")
+
+    def handle(self):
+        sink = self.server.sink
+        self.reply("220 sink.test ESMTP")
+        forwarded, sender, rcpts = {}, None, []
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            line = line.decode("latin-1").rstrip("\r\n")
+            verb = line.split(" ", 1)[0].upper()
+            if verb in ("EHLO", "HELO"):
+                forwarded, sender, rcpts = {}, None, []
+                lines = ["sink.test", "PIPELINING", "8BITMIME"]
+                if sink.offer_xforward:
+                    lines.append("XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT")
+                for i, l in enumerate(lines):
+                    self.reply(("250 " if i == len(lines) - 1 else "250-") + l)
+            elif verb == "XFORWARD":
+                with sink.lock:
+                    sink.xforward_lines.append(line)
+                for item in line.split()[1:]:
+                    name, _, value = item.partition("=")
+                    forwarded[name.upper()] = value
+                self.reply("250 2.0.0 Ok")
+            elif verb == "MAIL":
+                sender = line[10:]
+                self.reply("250 2.1.0 Ok")
+            elif verb == "RCPT":
+                rcpts.append(line[8:])
+                self.reply("250 2.1.5 Ok")
+            elif verb == "DATA":
+                self.reply("354 go ahead")
+                data = b""
+                while True:
+                    l = self.rfile.readline()
+                    if not l or l == b".\r\n":
+                        break
+                    data += l
+                with sink.lock:
+                    sink.messages.append({"xforward": dict(forwarded), "sender": sender,
+                                          "recipients": list(rcpts), "content": data})
+                forwarded, sender, rcpts = {}, None, []
+                self.reply("250 2.0.0 Ok: queued")
+            elif verb == "RSET":
+                forwarded, sender, rcpts = {}, None, []
+                self.reply("250 2.0.0 Ok")
+            elif verb == "QUIT":
+                self.reply("221 2.0.0 Bye")
+                return
+            else:
+                self.reply("250 2.0.0 Ok")
+
+
+class _Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class XforwardSink:
+    def __init__(self, port, offer_xforward=True):
+        self.port = port
+        self.offer_xforward = offer_xforward
+        self.lock = threading.Lock()
+        self.messages = []
+        self.xforward_lines = []
+        self.server = _Server(("127.0.0.1", port), _Handler)
+        self.server.sink = self
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def received(self):
+        with self.lock:
+            return list(self.messages)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
