@@ -4,7 +4,8 @@
 // rescans incoming/ and deferred/ about every second, so a flush or
 // release takes effect at its next scan. `list` also shows the entries
 // the gateway quarantined in queue/corrupt/ (state "corrupt", with the
-// reason), which `delete` removes.
+// reason), which `delete` removes. Each change is also recorded for the
+// running gateway, which logs it (queue/operator_actions.hpp).
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -12,6 +13,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/data_dir.hpp"
+#include "queue/operator_actions.hpp"
 #include "queue/spool.hpp"
 #include "queue/time_format.hpp"
 
@@ -122,6 +124,17 @@ int report_failure(const q::SpoolFailure& failure) {
   return error(std::string(q::to_string(failure.code)) + ": " + failure.detail);
 }
 
+// Tells a running gateway what was done, for its log (see
+// queue/operator_actions.hpp). The action itself has happened: a record
+// that cannot be written is a warning, not a failure.
+void tell_gateway(const q::Spool& spool, const std::string& action, const std::string& id,
+                  std::size_t count, q::TimePoint now) {
+  auto recorded = q::record_operator_action(spool.root(), {action, id, count, now});
+  if (!recorded)
+    std::fprintf(stderr, "cordon queue: warning: the gateway's log will not show this: %s\n",
+                 recorded.error().c_str());
+}
+
 int run_queue(const std::string& verb, const QueueOptions& opts) {
   auto data_dir = existing_data_dir(opts.config);
   if (!data_dir) return error(data_dir.error());
@@ -164,6 +177,7 @@ int run_queue(const std::string& verb, const QueueOptions& opts) {
   if (verb == "flush") {
     auto flushed = spool->flush(now);
     if (!flushed) return report_failure(flushed.error());
+    tell_gateway(*spool, "flush", "", *flushed, now);
     if (json)
       std::printf("{\"flushed\":%zu}\n", *flushed);
     else
@@ -173,12 +187,14 @@ int run_queue(const std::string& verb, const QueueOptions& opts) {
   if (verb == "delete") {
     auto removed = spool->remove(opts.id);
     if (!removed) return report_failure(removed.error());
+    tell_gateway(*spool, "delete", opts.id, 1, now);
     if (!json) std::printf("%s: deleted\n", opts.id.c_str());
     return 0;
   }
   if (verb == "hold") {
     auto held = spool->hold(opts.id, now);
     if (!held) return report_failure(held.error());
+    if (*held != q::QueueState::hold) tell_gateway(*spool, "hold", opts.id, 1, now);
     if (!json)
       std::printf("%s: %s\n", opts.id.c_str(),
                   *held == q::QueueState::hold ? "already on hold" : "placed on hold");
@@ -187,6 +203,7 @@ int run_queue(const std::string& verb, const QueueOptions& opts) {
   if (verb == "release") {
     auto released = spool->release(opts.id, now);
     if (!released) return report_failure(released.error());
+    tell_gateway(*spool, "release", opts.id, 1, now);
     if (!json) std::printf("%s: released\n", opts.id.c_str());
     return 0;
   }

@@ -183,6 +183,12 @@ SpoolResult<Spool> Spool::open(SpoolOptions options) {
   return spool;
 }
 
+SpoolResult<std::size_t> Spool::count(QueueState state) const {
+  auto names = entries(state_dir(state));
+  if (!names) return fail(names.error());
+  return names->size();
+}
+
 fs::path Spool::state_dir(QueueState state) const {
   return root_ / to_string(state);
 }

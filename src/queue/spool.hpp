@@ -217,6 +217,10 @@ class Spool {
   // Every entry of corrupt/, sorted by name. Read-only: nothing is moved.
   SpoolResult<std::vector<QuarantinedEntry>> list_corrupt() const;
 
+  // How many messages are in `state` now: directory entries only, no
+  // envelope is read (for the cordon_queue_messages gauge at each scan).
+  SpoolResult<std::size_t> count(QueueState state) const;
+
   // Where a message is now.
   SpoolResult<QueuedMessage> find(std::string_view id) const;
 

@@ -3,6 +3,7 @@
 // itself is queue::run_attempt, wired in gateway_attempt.cpp).
 #include "roles/gateway/gateway_queue.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <asio/co_spawn.hpp>
@@ -10,7 +11,10 @@
 #include <asio/post.hpp>
 #include <random>
 
+#include "queue/operator_actions.hpp"
+#include "queue/time_format.hpp"
 #include "roles/gateway/gateway_support.hpp"
+#include "util/log_event.hpp"
 
 namespace cordon::roles::gateway {
 QueueManager::QueueManager(Shared& shared, queue::Spool spool, std::string hostname)
@@ -60,9 +64,68 @@ void QueueManager::schedule_scan(std::chrono::milliseconds delay) {
   });
 }
 
+namespace {
+
+// What one scan learns besides the due messages: operator actions taken
+// with `cordon queue` since the last scan, and how many messages each
+// state holds.
+struct ScanExtras {
+  std::vector<queue::OperatorAction> actions;
+  std::vector<std::pair<queue::QueueState, std::optional<std::size_t>>> counts;
+};
+
+ScanExtras scan_extras(const queue::Spool& spool) {
+  ScanExtras out;
+  out.actions = queue::take_operator_actions(spool.root());
+  for (auto state : {queue::QueueState::incoming, queue::QueueState::active,
+                     queue::QueueState::deferred, queue::QueueState::hold}) {
+    auto n = spool.count(state);
+    out.counts.emplace_back(state, n ? std::optional<std::size_t>(*n) : std::nullopt);
+  }
+  return out;
+}
+
+void log_operator_action(const queue::OperatorAction& a) {
+  util::LogFields fields;
+  fields.add("role", "gateway")
+      .add("event", "operator_action")
+      .add("action", a.action)
+      .add("queue_id", a.id)
+      .add("count", a.count)
+      .add("time", queue::format_rfc3339(a.time));
+  if (a.action == "unreadable") {
+    util::log_event(spdlog::level::warn,
+                    fmt::format("queue: unreadable operator action record {} removed", a.id),
+                    fields);
+  } else if (a.action == "flush") {
+    util::log_event(spdlog::level::info,
+                    fmt::format("queue: flush by the operator at {}: {} message(s) retried now",
+                                queue::format_rfc3339(a.time), a.count),
+                    fields);
+  } else {
+    util::log_event(spdlog::level::info,
+                    fmt::format("queue {}: {} by the operator at {}", a.id, a.action,
+                                queue::format_rfc3339(a.time)),
+                    fields);
+  }
+}
+
+}  // namespace
+
 asio::awaitable<void> QueueManager::scan() {
   auto self = shared_from_this();
   dispatcher_.scan_started();
+  auto spool = spool_;
+  auto look = [spool] { return scan_extras(spool); };
+  auto extras = co_await offload(shared_.workers, look);
+  for (const auto& a : extras.actions) log_operator_action(a);
+  for (const auto& [state, n] : extras.counts) {
+    if (!n) continue;  // unreadable now: the gauge keeps its last value
+    shared_.metrics
+        .gauge("cordon_queue_messages", "Messages in the gateway's queue, by state",
+               "state=\"" + std::string(queue::to_string(state)) + "\"")
+        .set(static_cast<std::int64_t>(*n));
+  }
   auto unsaved = unsaved_;
   auto list_due = [unsaved] { return unsaved->due(std::chrono::system_clock::now()); };
   auto due = co_await offload(shared_.workers, list_due);

@@ -11,9 +11,11 @@
 #include <utility>
 
 #include "inspect/answer.hpp"
+#include "queue/queue_id.hpp"
 #include "roles/smtp_limits.hpp"
 #include "smtp/relay.hpp"
 #include "smtp/reply.hpp"
+#include "util/log_event.hpp"
 
 namespace cordon::roles::prevent {
 
@@ -55,6 +57,54 @@ std::shared_ptr<const inspect::Job> make_job(const PreventContext& context,
   return job;
 }
 
+std::string_view verdict_name(const Inspection& result) {
+  switch (result.disposition) {
+    case inspect::Disposition::loop:
+      return "loop";
+    case inspect::Disposition::ignored:
+      return "ignored";
+    case inspect::Disposition::unparsable:
+      return "unparsable";
+    case inspect::Disposition::failed:
+      return "failed";
+    case inspect::Disposition::scan_failed:
+      return "scan_failed";
+    case inspect::Disposition::inspected:
+      break;
+  }
+  return policy::to_string(result.verdict.action);
+}
+
+// The structured fields of the decision's log line (docs/formats.md, "Log
+// lines"); the reply is added once it is known.
+util::LogFields decision_fields(const smtp::SessionInfo& session, const Inspection& result,
+                                std::string_view message) {
+  util::LogFields fields;
+  std::vector<std::string> policies;
+  for (const auto& p : result.verdict.policies) policies.push_back(p.name);
+  // The upstream's queue id: Postfix's when it forwarded one (XFORWARD
+  // IDENT), else the gateway's X-Cordon-Queue-Id.
+  std::string queue_id = session.forwarded ? session.forwarded->ident : std::string();
+  if (queue_id.empty()) queue_id = queue::find_queue_id_header(message.substr(0, 64 * 1024));
+  fields.add("role", "prevent")
+      .add("event", "decision")
+      .add("session", session.id)
+      .add("queue_id", queue_id)
+      .add("message_id", result.message_id)
+      .add("sender", session.mail ? session.mail->sender : std::string())
+      .add("rcpt_count", session.recipients.size())
+      .add("client", smtp::client_address(session))
+      .add("verdict", verdict_name(result))
+      .add("policies", policies);
+  if (!result.incident)
+    fields.add_null("incident");
+  else if (!result.incident->reference.empty())
+    fields.add("incident", result.incident->reference);
+  else
+    fields.add("incident", result.incident->id);
+  return fields;
+}
+
 // What the inspection, counted as `outcome`, means for the message.
 RelayDecision to_decision(inspect::Outcome outcome, std::shared_ptr<const std::string> message,
                           Inspection& result) {
@@ -90,13 +140,17 @@ asio::awaitable<RelayDecision> decide(std::shared_ptr<PreventContext> context,
   Inspection result = co_await inspect::inspect_on(context->workers, std::move(job));
   const auto counted = context->metrics.messages.count(result);
 
-  std::string line = fmt::format("prevent {}: from=<{}> rcpts={} client={} {}", session.id,
-                                 session.mail ? session.mail->sender : "",
-                                 session.recipients.size(), smtp::client_address(session),
-                                 inspect::describe(result));
+  std::string line =
+      fmt::format("prevent {}: from=<{}> rcpts={} client={} {}", session.id,
+                  session.mail ? session.mail->sender : "", session.recipients.size(),
+                  smtp::client_address(session), inspect::describe(result));
+  auto fields = decision_fields(session, result, *message);
   RelayDecision decision = to_decision(counted, std::move(message), result);
-  decision.on_answer = [line = std::move(line)](const Reply& reply) {
-    spdlog::info("{} -> {} {}", line, reply.code, reply.enhanced);
+  decision.on_answer = [line = std::move(line), fields = std::move(fields)](const Reply& reply) {
+    auto all = fields;
+    all.add("reply_code", reply.code).add("reply_enhanced", reply.enhanced);
+    util::log_event(spdlog::level::info,
+                    fmt::format("{} -> {} {}", line, reply.code, reply.enhanced), all);
   };
   co_return decision;
 }
