@@ -18,6 +18,8 @@ packages=(
   # the shared incident store's tests start a throwaway PostgreSQL
   postgresql
   swaks libnet-ssleay-perl libio-socket-ssl-perl postfix python3 ripgrep openssl procps zip
+  # the gateway's durability test reads its system calls (tests/e2e/test_gateway_durability.py)
+  strace
   # miltertest drives the milter codec with Lua scripts (tests/milter)
   miltertest
   # the monitor's captures: tcpdump records real peers, scapy crafts edge cases,

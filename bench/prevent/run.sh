@@ -2,7 +2,10 @@
 # Cost of cordon prevent in the mail path. Throughput: smtp-source (20
 # sessions) through prevent in forward mode (the built-in policy pack) to
 # Postfix's smtp-sink, beside smtp-source straight to smtp-sink, for clean
-# 10 KB and 100 KB business messages (gen_message.py); prints messages/s and their ratio. Latency: latency.py
+# 10 KB and 100 KB business messages (gen_message.py); prints messages/s and their ratio.
+# CPU: the utime+stime (/proc/PID/stat) each process spent per message: the
+# cordon process in the run through prevent, smtp-sink in the direct run
+# (the cost of merely receiving a message), and their ratio. Latency: latency.py
 # sends messages one at a time over one session and reports p50/p99 of the
 # per-message time through prevent and direct, and the latency prevent adds.
 # Usage: bench/prevent/run.sh BUILD_DIR
@@ -28,12 +31,13 @@ trap cleanup EXIT
 sink_port=$(free_port)
 smtp-sink -u root "127.0.0.1:$sink_port" 256 &
 pids+=($!)
+sink_pid=$!
 wait_port "$sink_port"
 
 # The built-in policy pack, taken from the embedded default configuration
 # so the benchmark always runs what `cordon run` ships with.
 prevent_port=$(free_port)
-python3 - "$src/src/policy/default_config.cpp" "$work/cordon.yaml" "$work/data" "$prevent_port" "$sink_port" <<'PY'
+python3 - "$src/src/config/default_config.cpp" "$work/cordon.yaml" "$work/data" "$prevent_port" "$sink_port" <<'PY'
 import sys
 source, out, data_dir, port, sink = sys.argv[1:6]
 text = open(source).read()
@@ -46,6 +50,7 @@ with open(out, "w") as f:
 PY
 "$cordon" run --config "$work/cordon.yaml" >"$work/cordon.log" 2>&1 &
 pids+=($!)
+cordon_pid=$!
 wait_port "$prevent_port" || { cat "$work/cordon.log"; exit 1; }
 
 python3 "$here/gen_message.py" 10240 "$work/10k.eml"
@@ -60,13 +65,25 @@ rate() {
   python3 -c "print(f'{$messages / ($end - $start):.0f}')"
 }
 
+# CPU time of a process so far, in clock ticks (utime + stime of all its threads).
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+
 echo "prevent (forward mode, built-in policy pack, $(grep -c '^  - name:' "$work/cordon.yaml") policies) vs smtp-sink direct"
 for spec in "10240 4000" "102400 1000"; do
   set -- $spec
   size=$1 messages=$2
+  sink0=$(ticks "$sink_pid")
   direct=$(rate "$sink_port" "$messages" "$size")
+  sink1=$(ticks "$sink_pid")
+  cordon0=$(ticks "$cordon_pid")
   through=$(rate "$prevent_port" "$messages" "$size")
+  cordon1=$(ticks "$cordon_pid")
   python3 -c "print(f'throughput {$size//1024:>3} KB, smtp-source -s $sessions -m $messages: direct {$direct} msg/s, through prevent {$through} msg/s, ratio {$through/$direct:.2f}')"
+  python3 -c "
+sink = ($sink1 - $sink0) / $hz / $messages * 1e6
+prevent = ($cordon1 - $cordon0) / $hz / $messages * 1e6
+print(f'cpu        {$size//1024:>3} KB: smtp-sink {sink:.0f} us/msg (direct), prevent {prevent:.0f} us/msg, ratio {prevent / sink if sink else float(\"inf\"):.2f}')"
 done
 for spec in "10240 1000" "102400 300"; do
   set -- $spec

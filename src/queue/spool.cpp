@@ -10,9 +10,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 
 #include "queue/detail/envelope_codec.hpp"
 #include "queue/detail/fs_ops.hpp"
+#include "queue/detail/group_sync.hpp"
 #include "queue/detail/spool_layout.hpp"
 #include "queue/queue_id.hpp"
 #include "util/sha256.hpp"
@@ -167,7 +169,9 @@ SpoolResult<std::size_t> ContentReader::read(std::span<char> buffer) {
 // ---- Spool ----
 
 Spool::Spool(SpoolOptions options)
-    : options_(std::move(options)), root_(options_.data_dir / "queue") {}
+    : options_(std::move(options)),
+      root_(options_.data_dir / "queue"),
+      syncs_(std::make_shared<StateSyncs>(root_)) {}
 
 SpoolResult<Spool> Spool::open(SpoolOptions options) {
   Spool spool(std::move(options));
@@ -210,7 +214,12 @@ SpoolResult<QueuedMessage> Spool::load(std::string_view id, QueueState state) co
 }
 
 SpoolResult<Ok> Spool::rename_state(std::string_view id, QueueState from, QueueState to) const {
-  return fs_ops::rename_durably(state_dir(from) / std::string(id), state_dir(to) / std::string(id));
+  auto source = state_dir(from) / std::string(id);
+  if (::rename(source.c_str(), (state_dir(to) / std::string(id)).c_str()) != 0)
+    return fail(fs_ops::os_failure(errno, "rename", source));
+  // A claim lost in a crash leaves the message where it was (see spool.hpp).
+  if (to == QueueState::active) return Ok{};
+  return syncs_->of(to).sync();
 }
 
 SpoolResult<std::vector<QueuedMessage>> Spool::list() const {

@@ -23,10 +23,18 @@
 // Commit protocol (begin/write/commit): content and envelope are written in
 // staging/<id>/, both fsynced, the directory fsynced, staging/<id> renamed
 // to incoming/<id>, and incoming/ fsynced. Only when commit() returns the
-// id may the SMTP server answer 250.
+// id may the SMTP server answer 250. The fsync of incoming/ (and of
+// deferred/ and hold/ after a move there) is a group commit: one fsync
+// covers every message renamed in while the previous one ran, and nobody
+// returns before an fsync that began after its own rename has completed
+// (detail/group_sync.hpp). A claim (into active/) is not fsynced at all:
+// if it is lost in a crash the message is found in its old state, which is
+// what recovery would make of it anyway.
 //
 // Concurrency: every operation goes through the file system and Spool keeps
-// no mutable state, so one Spool may be used from many threads, and
+// no mutable state of its own (copies share only the group commit of each
+// state directory, which coalesces fsyncs and decides nothing), so one
+// Spool may be used from many threads, and
 // `cordon queue` runs in another process at the same time. Renames are the
 // only synchronisation: activate() claims a message by renaming it into
 // active/ (exactly one claimant wins), and any operation that finds its
@@ -72,6 +80,8 @@
 #include "util/result.hpp"
 
 namespace cordon::queue {
+
+struct StateSyncs;
 
 enum class QueueState { incoming, active, deferred, hold };
 
@@ -180,6 +190,10 @@ class MessageWriter {
 
   // Makes the message durable in incoming/ and returns its queue id.
   SpoolResult<std::string> commit();
+
+  // Adds an event to the envelope that commit() will write (saves a
+  // second envelope write after the commit).
+  void add_trace(TraceEvent event);
 
   // Discards the message now (also done by the destructor).
   void abort();
@@ -292,6 +306,7 @@ class Spool {
 
   SpoolOptions options_;
   std::filesystem::path root_;
+  std::shared_ptr<StateSyncs> syncs_;
 };
 
 }  // namespace cordon::queue

@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 
 #include "queue/detail/envelope_codec.hpp"
 #include "queue/detail/fs_ops.hpp"
+#include "queue/detail/group_sync.hpp"
 #include "queue/detail/spool_layout.hpp"
 #include "queue/queue_id.hpp"
 #include "queue/spool.hpp"
@@ -43,6 +45,7 @@ SpoolResult<Ok> check_free_space(const std::filesystem::path& root, std::uint64_
 
 struct MessageWriter::State {
   std::filesystem::path root;
+  std::shared_ptr<StateSyncs> syncs;
   std::filesystem::path staging_dir;
   std::string id;
   Envelope envelope;
@@ -94,6 +97,10 @@ const std::string& MessageWriter::id() const {
   return state_->id;
 }
 
+void MessageWriter::add_trace(TraceEvent event) {
+  if (state_) state_->envelope.trace.push_back(std::move(event));
+}
+
 void MessageWriter::abort() {
   if (state_ && state_->open) state_->discard();
 }
@@ -129,16 +136,25 @@ SpoolResult<std::string> MessageWriter::commit() {
     return s.failed<std::string>(fs_ops::os_failure(err, "close", content_path));
   s.envelope.content_size = s.bytes;
   s.envelope.content_sha256 = s.checksum.hex_digest();
-  // replace_file also fsyncs staging/<id>/, which makes the content's
-  // directory entry durable as well.
-  if (auto r = fs_ops::replace_file(s.staging_dir, layout::kEnvelope, encode_envelope(s.envelope));
-      !r)
+  // Written in place, not through a temporary file: nothing reads staging/
+  // but recovery, which purges it.
+  auto envelope_path = s.staging_dir / layout::kEnvelope;
+  UniqueFd envelope(::open(envelope_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!envelope.valid())
+    return s.failed<std::string>(fs_ops::os_failure(errno, "create", envelope_path));
+  if (auto r = fs_ops::write_all(envelope.get(), encode_envelope(s.envelope), envelope_path); !r)
     return s.failed<std::string>(r.error());
+  if (auto r = fs_ops::fsync_fd(envelope.get(), envelope_path); !r)
+    return s.failed<std::string>(r.error());
+  if (int err = envelope.reset(); err != 0)
+    return s.failed<std::string>(fs_ops::os_failure(err, "close", envelope_path));
+  // The entries of both files in staging/<id>/, which moves as a whole.
+  if (auto r = fs_ops::fsync_dir(s.staging_dir); !r) return s.failed<std::string>(r.error());
   auto incoming_dir = s.root / to_string(QueueState::incoming) / s.id;
   if (::rename(s.staging_dir.c_str(), incoming_dir.c_str()) != 0)
     return s.failed<std::string>(fs_ops::os_failure(errno, "rename", s.staging_dir));
   s.open = false;
-  if (auto r = fs_ops::fsync_dir(incoming_dir.parent_path()); !r) {
+  if (auto r = s.syncs->incoming.sync(); !r) {
     // The message is visible but not known to be durable; the client will
     // be told to retry, so take it back rather than deliver it twice.
     int err = 0;
@@ -155,6 +171,7 @@ SpoolResult<MessageWriter> Spool::begin(Envelope envelope) const {
     return fail(space.error());
   auto state = std::make_unique<MessageWriter::State>();
   state->root = root_;
+  state->syncs = syncs_;
   state->min_free = options_.min_free_bytes;
   state->envelope = std::move(envelope);
   auto staging = root_ / layout::kStaging;

@@ -116,6 +116,17 @@ class GatewayHandler final : public smtp::Handler {
                               "Message refused: not inspected by this deployment's DLP");
       }
     }
+    // The link to the original goes into the envelope the commit writes:
+    // no second envelope write (and its fsyncs) after the commit.
+    std::string original;
+    if (kind_ == ListenerKind::resubmit) {
+      original = queue::find_queue_id_header(resubmitted_content_);
+      release_content();
+      if (!original.empty())
+        writer.add_trace({std::chrono::system_clock::now(),
+                          std::string(queue::trace_event::dlp_passed),
+                          "inspected copy of queue " + original});
+    }
     auto commit_message = [&writer] { return writer.commit(); };
     auto committed = co_await offload(context_->shared->workers, commit_message);
     if (!committed) {
@@ -131,7 +142,7 @@ class GatewayHandler final : public smtp::Handler {
         .counter("cordon_gateway_received_total", "Messages queued by the gateway",
                  resubmitted ? "listener=\"resubmit\"" : "listener=\"client\"")
         .inc();
-    if (resubmitted) co_await link_to_original(id);
+    if (!original.empty()) spdlog::info("queue {}: inspected copy of queue {}", id, original);
     context_->committed(id, resubmitted);
     co_return Reply::make(250, "2.0.0", "Ok: queued as " + id);
   }
@@ -213,25 +224,6 @@ class GatewayHandler final : public smtp::Handler {
                            },
                            gateway.local_domains};
     return smtp::relay_decision(rules, client_ip(session), recipient);
-  }
-
-  // The DLP host relayed back a message the gateway sent it: name the
-  // original queue entry in the copy's trace (the original is removed once
-  // DLP answers 250, so this is where the link survives).
-  asio::awaitable<void> link_to_original(const std::string& id) {
-    auto original = queue::find_queue_id_header(resubmitted_content_);
-    release_content();
-    if (original.empty()) co_return;
-    spdlog::info("queue {}: inspected copy of queue {}", id, original);
-    auto spool = context_->spool;
-    auto add_trace = [spool, id, original] {
-      // not_found: the queue manager claimed it first; the link is informational.
-      return spool.add_trace(
-          id, queue::QueueState::incoming,
-          {std::chrono::system_clock::now(), std::string(queue::trace_event::dlp_passed),
-           "inspected copy of queue " + original});
-    };
-    co_await offload(context_->shared->workers, add_trace);
   }
 
   std::shared_ptr<const ListenerContext> context_;

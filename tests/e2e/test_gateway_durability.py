@@ -1,0 +1,252 @@
+"""Durability as the kernel sees it: the gateway runs under strace, clients
+send messages, and the trace is checked for every `250 ... queued as ID`
+written to a client socket: before that write began, the message's content
+file, its envelope and its directory had completed an fsync after their last
+change, it had been renamed out of staging/, and the queue directory it was
+renamed into had completed an fsync that began after the rename. A process
+kill cannot show a missing fsync (the page cache survives it); the trace can.
+
+The checker is tested too, on the recorded trace with each kind of fsync
+taken out in turn and with a reply moved before its fsync, so that a checker
+that passes everything is caught."""
+
+import os
+import re
+import shutil
+import smtplib
+import subprocess
+import tempfile
+import threading
+import unittest
+
+from gateway_case import gateway_yaml, message
+from peers import Cordon, cordon_bin, free_port, wait_for_port
+
+SYSCALLS = "write,writev,sendto,sendmsg,fsync,fdatasync,rename,renameat,renameat2,openat,linkat"
+REPLY = re.compile(r"250 2\.0\.0 Ok: queued as ([0-9A-Z]{16})")
+LINE = re.compile(r"^(\d+)\s+\d\d:\d\d:\d\d\.\d+\s+(.*)$")
+CALL = re.compile(r"^(\w+)\((.*)\)\s+=\s+(-?\d+)")
+
+
+def parse_trace(text):
+    """The completed system calls of an `strace -f -tt -y` log, in order:
+    dicts with name, args, result, start (line of entry) and end (line of
+    return). A call split by another thread ("unfinished"/"resumed") is
+    joined; its start is where it was entered."""
+    pending, calls = {}, []
+    for index, raw in enumerate(text.splitlines()):
+        m = LINE.match(raw)
+        if not m:
+            continue
+        pid, rest = m.group(1), m.group(2)
+        if rest.endswith("<unfinished ...>"):
+            pending[pid] = (index, rest[: -len("<unfinished ...>")].rstrip())
+            continue
+        start = index
+        resumed = re.match(r"^<\.\.\. (\w+) resumed>(.*)$", rest)
+        if resumed:
+            if pid not in pending:
+                continue
+            start, head = pending.pop(pid)
+            rest = head + resumed.group(2)
+        c = CALL.match(rest)
+        if c:
+            calls.append({"name": c.group(1), "args": c.group(2), "result": int(c.group(3)),
+                          "start": start, "end": index})
+    return calls
+
+
+def fd_path(args):
+    """The path strace -y shows for a call's first (fd) argument."""
+    m = re.match(r"^-?\d+<([^>]*)>", args)
+    return m.group(1) if m else ""
+
+
+def string_args(args):
+    return re.findall(r'"((?:[^"\\]|\\.)*)"', args)
+
+
+class TraceChecker:
+    """What one trace proves about each queued message."""
+
+    def __init__(self, calls):
+        self.calls = calls
+
+    def replies(self):
+        """(queue id, index of the call that wrote it) for each 250 after DATA."""
+        out = []
+        for i, c in enumerate(self.calls):
+            if c["name"] in ("write", "writev", "sendto", "sendmsg") and c["result"] > 0:
+                if not fd_path(c["args"]).startswith(("TCP", "socket:")):
+                    continue
+                for qid in REPLY.findall(c["args"]):
+                    out.append((qid, i))
+        return out
+
+    def _fsynced(self, match, after, before):
+        """A completed fsync/fdatasync on a path `match` accepts, entered
+        after line `after` and returned before line `before`."""
+        return any(c["name"] in ("fsync", "fdatasync") and c["result"] == 0
+                   and match(fd_path(c["args"]))
+                   and c["start"] > after and c["end"] < before for c in self.calls)
+
+    def problems(self, qid, reply_index):
+        reply = self.calls[reply_index]["start"]
+        msg_dir = re.compile(r"/queue/[a-z]+/" + qid + r"$")
+        in_dir = re.compile(r"/queue/[a-z]+/" + qid + r"/([^/]+)$")
+        before = self.calls[:reply_index]
+        problems = []
+
+        for label, name_ok in (("content", lambda n: n == "content"),
+                               ("envelope", lambda n: n.startswith("envelope.json"))):
+            def match(path, name_ok=name_ok):
+                m = in_dir.search(path)
+                return bool(m) and name_ok(m.group(1))
+            writes = [c["end"] for c in before
+                      if c["name"] in ("write", "writev") and match(fd_path(c["args"]))]
+            if not writes:
+                problems.append(f"{label}: never written")
+            elif not self._fsynced(match, max(writes), reply):
+                problems.append(f"{label}: no fsync after its last write and before the 250")
+
+        # Entries made in the message's directory: files created, renamed in, linked.
+        changed = -1
+        for c in before:
+            strings = string_args(c["args"])
+            if c["result"] < 0 or not strings:
+                continue
+            if (c["name"] == "openat" and "O_CREAT" in c["args"]) or (
+                    c["name"] in ("rename", "renameat", "renameat2", "linkat")):
+                if in_dir.search(strings[-1]):
+                    changed = max(changed, c["end"])
+        if changed < 0:
+            problems.append("message directory: no entry created")
+        elif not self._fsynced(lambda p: bool(msg_dir.search(p)), changed, reply):
+            problems.append("message directory: no fsync after its last entry and before the 250")
+
+        moved = [c for c in before
+                 if c["name"] in ("rename", "renameat", "renameat2") and c["result"] == 0
+                 and len(s := string_args(c["args"])) >= 2
+                 and re.search(r"/queue/staging/" + qid + "$", s[0])
+                 and re.search(r"/queue/(incoming|deferred)/" + qid + "$", s[1])]
+        if not moved:
+            problems.append("never renamed out of staging/")
+        else:
+            rename = moved[-1]
+            state_dir = os.path.dirname(string_args(rename["args"])[1])
+            if not self._fsynced(lambda p: p == state_dir, rename["end"], reply):
+                problems.append(f"{os.path.basename(state_dir)}/: no fsync after the rename "
+                                "and before the 250")
+        return problems
+
+    def all_problems(self):
+        return {qid: p for qid, i in self.replies() if (p := self.problems(qid, i))}
+
+
+class StracedCordon(Cordon):
+    """cordon run under strace -f; the trace goes to trace_path."""
+
+    def __init__(self, config_text, workdir, ports):
+        super().__init__(config_text, workdir, ports)
+        self.trace_path = os.path.join(workdir, "strace.log")
+
+    def start(self):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            ["strace", "-f", "-tt", "-y", "-s", "256", "-o", self.trace_path,
+             "-e", f"trace={SYSCALLS}", cordon_bin(), "run", "--config", self.config_path],
+            cwd=self.workdir, stdout=self.log, stderr=subprocess.STDOUT)
+        for p in self.ports:
+            wait_for_port(p, timeout=30, proc=self.proc)
+        return self
+
+    def trace(self):
+        with open(self.trace_path, errors="replace") as f:
+            return f.read()
+
+
+@unittest.skipUnless(shutil.which("strace"), "strace is not installed")
+class Durability(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        # One traced gateway for the file: strace makes everything slow.
+        cls.workdir = tempfile.mkdtemp(prefix="cordon-durable-")
+        os.chmod(cls.workdir, 0o755)
+        port, resubmit = free_port(), free_port()
+        # DLP down and bypass on: every message goes straight to the Maildir.
+        text = gateway_yaml(os.path.join(cls.workdir, "data"), port, resubmit,
+                            [f"127.0.0.1:{free_port()}"])
+        traced = StracedCordon(text, cls.workdir, (port, resubmit)).start()
+        cls.accepted, lock = [], threading.Lock()
+
+        def send(tag):
+            with smtplib.SMTP("127.0.0.1", port, timeout=60) as s:
+                s.ehlo("durable.test")
+                for i in range(3):
+                    s.mail("alice@example.com")
+                    s.rcpt("bob@example.net")
+                    body = "line\n" * (400 * (i + 1))
+                    code, reply = s.data(message(f"{tag}-{i}", body=body).encode())
+                    if code == 250:
+                        with lock:
+                            cls.accepted.append(reply.decode().rsplit(" ", 1)[1])
+        try:
+            send("alone")  # one at a time
+            threads = [threading.Thread(target=send, args=(f"t{n}",)) for n in range(8)]
+            for t in threads:  # and many finishing DATA together
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            traced.stop()
+        cls.calls = parse_trace(traced.trace())
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.workdir, ignore_errors=True)
+
+    def test_every_250_follows_the_fsyncs_of_its_message(self):
+        self.assertEqual(len(self.accepted), 27)
+        checker = TraceChecker(self.calls)
+        self.assertEqual(sorted(q for q, _ in checker.replies()), sorted(self.accepted),
+                         "every 250 the clients got is found in the trace")
+        self.assertEqual(checker.all_problems(), {})
+
+    def test_the_checker_sees_each_missing_fsync(self):
+        # Take out, one kind at a time, every fsync the check relies on:
+        # each removal must be reported for every message.
+        self.assertTrue(TraceChecker(self.calls).replies())
+        kinds = {
+            "content": lambda p: p.endswith("/content"),
+            "envelope": lambda p: "/envelope.json" in p,
+            "message directory": lambda p: re.search(r"/queue/[a-z]+/[0-9A-Z]{16}$", p),
+            "incoming/": lambda p: p.endswith("/queue/incoming"),
+        }
+        for label, drop in kinds.items():
+            kept = [c for c in self.calls
+                    if not (c["name"] in ("fsync", "fdatasync") and drop(fd_path(c["args"])))]
+            found = TraceChecker(kept)
+            for qid, index in found.replies():
+                problems = found.problems(qid, index)
+                self.assertTrue(any(p.startswith(label) for p in problems),
+                                f"dropping the {label} fsync goes unnoticed for {qid}: {problems}")
+
+    def test_a_250_before_the_fsync_completes_is_seen(self):
+        # The same trace with one message's reply moved before the first
+        # fsync of incoming/ completed.
+        checker = TraceChecker(self.calls)
+        qid, index = checker.replies()[0]
+        moved = dict(self.calls[index])
+        first_sync = min(c["end"] for c in self.calls if c["name"] == "fsync"
+                         and fd_path(c["args"]).endswith("/queue/incoming"))
+        moved["start"] = moved["end"] = first_sync - 0.5
+        calls = sorted(self.calls[:index] + self.calls[index + 1:] + [moved],
+                       key=lambda c: c["start"])
+        found = TraceChecker(calls)
+        index = next(i for q, i in found.replies() if q == qid)
+        self.assertNotEqual(found.problems(qid, index), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
