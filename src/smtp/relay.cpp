@@ -262,6 +262,10 @@ class RelayHandler : public Handler {
                                   const std::string& address) {
     auto reset = co_await downstream_->rset();
     if (!reset) co_return deferred(downstream_failed(session, reset.error()));
+    // RSET ended the next hop's XFORWARD attributes too: say them again.
+    const auto attributes = forwarded_attributes(session);
+    auto forwarded = co_await downstream_->xforward(attributes);
+    if (!forwarded) co_return deferred(downstream_failed(session, forwarded.error()));
     const MailParams params = session.mail ? session.mail->params : MailParams{};
     const std::string sender = session.mail ? session.mail->sender : std::string();
     auto mail = co_await downstream_->mail(sender, params);

@@ -97,6 +97,17 @@ class PreventXforwardTest(unittest.TestCase):
         self.assertEqual(second["xforward"]["HELO"], "mta.example")
         self.assertEqual(second["xforward"]["PROTO"], "ESMTP")
 
+    def test_a_redirected_copy_keeps_the_forwarded_client(self):
+        s = self.connect()
+        self.assertEqual(s.docmd("XFORWARD ADDR=192.0.2.44 HELO=redir.example")[0], 250)
+        s.sendmail("alice@corp.test", ["bob@ext.test"], make_message("xf-redir", "quarantineme"))
+        [m] = peers.wait_until(
+            lambda: [m for m in self.sink.received() if b"xf-redir" in m["content"]],
+            what="the redirected copy at the next hop")
+        self.assertEqual(m["recipients"], ["<quarantine@example.com>"])
+        self.assertEqual(m["xforward"]["ADDR"], "192.0.2.44")
+        self.assertEqual(m["xforward"]["HELO"], "redir.example")
+
     def test_refused_inside_a_transaction_and_on_bad_syntax(self):
         s = self.connect()
         self.assertEqual(s.docmd("XFORWARD ADDR")[0], 501)

@@ -125,6 +125,42 @@ class GatewayRequireTlsTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
 
+class ReflectWithRequireTlsTest(unittest.TestCase):
+    def test_require_tls_is_for_clients_prevent_still_resubmits(self):
+        d = tempfile.mkdtemp(prefix="cordon-tls-")
+        self.addCleanup(shutil.rmtree, d, True)
+        os.chmod(d, 0o755)
+        cert, key = make_self_signed(d)
+        port, resubmit, prevent = free_port(), free_port(), free_port()
+        text = gateway_yaml(os.path.join(d, "data"), port, resubmit, [f"127.0.0.1:{prevent}"],
+                            extra_gateway=f"""  tls_cert: {cert}
+  tls_key: {key}
+  require_tls: true
+prevent:
+  listen: 127.0.0.1:{prevent}
+  mode: reflect
+  next_hop: 127.0.0.1:{resubmit}
+""")
+        cordon = Cordon(text, d, ports=(port, resubmit, prevent)).start()
+        self.addCleanup(cordon.stop)
+        r = swaks(port, "--tls", "--header", "Message-ID: <reflected-tls@example.com>")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        new = os.path.join(d, "data", "maildir", "new")
+
+        def delivered():
+            out = []
+            for name in os.listdir(new) if os.path.isdir(new) else []:
+                with open(os.path.join(new, name), "rb") as f:
+                    out.append(f.read())
+            return out
+
+        [m] = wait_until(delivered, what="a message in the maildir")
+        # The inspected message itself, not a DSN about a refused resubmission.
+        self.assertNotIn(b"multipart/report", m)
+        self.assertIn(b"X-Cordon-Inspected:", m)
+        self.assertNotIn("530 5.7.0", cordon.output())
+
+
 class PreventStartTlsTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="cordon-tls-")

@@ -120,7 +120,7 @@ class DecisionLinesTest(unittest.TestCase):
         qid = self.d.send(make_message("logged clean", "hello there"))
         gw = self.line(lambda l: l.get("role") == "gateway" and l.get("queue_id") == qid
                        and l.get("event") == "decision", "the gateway's decision line")
-        self.assertEqual(gw["dlp"], "passed")
+        self.assertEqual((gw["verdict"], gw["dlp"]), ("passed", "passed"))
         self.assertEqual(gw["reply_code"], 250)
         self.assertIsNone(gw["incident"])
         pv = self.line(lambda l: l.get("role") == "prevent" and l.get("message_id") == gw["message_id"],

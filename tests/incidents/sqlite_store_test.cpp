@@ -38,6 +38,35 @@ TEST(SqliteIncidentStore, RefusesANewerSchema) {
   EXPECT_FALSE(SqliteIncidentStore::open(dir.file("no/such/dir/x.db")).has_value());
 }
 
+// A database of the first schema (no client columns) gains them on open,
+// keeping its incidents.
+TEST(SqliteIncidentStore, MigratesAVersionOneDatabase) {
+  TempDir dir;
+  const std::string path = dir.file("incidents.db");
+  {
+    auto store = kSqlite.open(path);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->record(card_incident("old")).has_value());
+  }
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "ALTER TABLE incidents DROP COLUMN client_address; "
+                         "ALTER TABLE incidents DROP COLUMN client_helo; "
+                         "DELETE FROM schema_version WHERE version = 2",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  auto store = kSqlite.open(path);
+  ASSERT_TRUE(store);
+  auto n = card_incident("new");
+  n.client_address = "192.0.2.9";
+  auto id = store->record(n);
+  ASSERT_TRUE(id.has_value());
+  EXPECT_EQ(store->get(id->id)->client_address, "192.0.2.9");
+  EXPECT_EQ(store->count({}).value(), 2);
+}
+
 namespace {
 
 unsigned mode_of(const std::string& path) {

@@ -113,6 +113,25 @@ TEST_P(StoreContract, RecordThenGetRoundTrips) {
   EXPECT_EQ(store->get(outcome->id + 100).error().code, StoreErrorCode::not_found);
 }
 
+TEST_P(StoreContract, RecordsTheSmtpClientWhenKnown) {
+  auto store = open_store(location_);
+  ASSERT_TRUE(store);
+  auto n = card_incident("client-hash");
+  n.client_address = "192.0.2.7";
+  n.client_helo = "laptop.corp.example";
+  auto id = store->record(n)->id;
+  auto got = store->get(id);
+  ASSERT_TRUE(got.has_value()) << got.error().message;
+  EXPECT_EQ(got->client_address, "192.0.2.7");
+  EXPECT_EQ(got->client_helo, "laptop.corp.example");
+  auto j = to_json(std::vector<Incident>{*got});
+  EXPECT_EQ(j[0]["client_address"], "192.0.2.7");
+  EXPECT_EQ(j[0]["client_helo"], "laptop.corp.example");
+  // Unknown (an offline scan): empty, not missing.
+  auto plain = store->get(store->record(card_incident("no-client"))->id);
+  EXPECT_EQ(plain->client_address, "");
+}
+
 TEST_P(StoreContract, IdsIncreaseMonotonically) {
   auto store = open_store(location_);
   IncidentId last = 0;

@@ -103,6 +103,8 @@ std::string_view verdict_of(const queue::AttemptReport& report) {
   }
   if (!report.delivered_via.empty()) return "delivered";
   if (report.keep) return "deferred";
+  // DLP took it (reflect mode: the inspected copy is a new queue entry).
+  if (report.dlp && !report.bounced) return "passed";
   return report.bounced ? "bounced" : "removed";
 }
 

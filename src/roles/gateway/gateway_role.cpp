@@ -80,8 +80,13 @@ class GatewayRole final : public Role {
     const smtp::ServerOptions& options = *made;
     client_ = std::make_unique<smtp::Server>(shared_.io.get_executor(), options,
                                              make_handler_factory(context, ListenerKind::client));
-    resubmit_ = std::make_unique<smtp::Server>(
-        shared_.io.get_executor(), options, make_handler_factory(context, ListenerKind::resubmit));
+    // require_tls is for the clients: prevent's relay resubmits in
+    // plaintext, and only the DLP hosts may use this listener at all.
+    smtp::ServerOptions resubmit_options = options;
+    resubmit_options.require_tls = false;
+    resubmit_ =
+        std::make_unique<smtp::Server>(shared_.io.get_executor(), resubmit_options,
+                                       make_handler_factory(context, ListenerKind::resubmit));
     if (auto bound = listen(*client_, gw.listen, "gateway.listen"); !bound) return bound;
     if (auto bound = listen(*resubmit_, gw.resubmit_listen, "gateway.resubmit_listen"); !bound)
       return bound;
