@@ -155,9 +155,34 @@ void decode_quoted_printable(std::string_view in, std::string& out, std::size_t 
     return true;
   };
   while (i < in.size()) {
-    // Copy the run up to the next character that needs attention.
+    // Copy the run up to the next character that needs attention: an '='
+    // or white space that may be trailing (followed by more white space, a
+    // line end or the end). A space between words is part of the run.
     std::size_t run = i;
-    while (run < in.size() && in[run] != '=' && in[run] != ' ' && in[run] != '\t') ++run;
+    // Sixteen bytes a step to the block that holds it, then byte by byte.
+    while (run + 17 <= in.size()) {
+      using Bytes = unsigned char __attribute__((vector_size(16)));
+      Bytes here, next;
+      std::memcpy(&here, in.data() + run, 16);
+      std::memcpy(&next, in.data() + run + 1, 16);
+      const auto blank = (here == ' ') | (here == '\t');
+      const auto ends = (next == ' ') | (next == '\t') | (next == '\r') | (next == '\n');
+      const auto hits = (here == '=') | (blank & ends);
+      std::uint64_t halves[2];
+      std::memcpy(halves, &hits, sizeof halves);
+      if ((halves[0] | halves[1]) != 0) break;
+      run += 16;
+    }
+    while (run < in.size()) {
+      const char ch = in[run];
+      if (ch == '=') break;
+      if (ch == ' ' || ch == '\t') {
+        if (run + 1 == in.size()) break;
+        const char next = in[run + 1];
+        if (next == ' ' || next == '\t' || next == '\r' || next == '\n') break;
+      }
+      ++run;
+    }
     std::size_t n = std::min<std::size_t>(run - i, static_cast<std::size_t>(limit - dst));
     std::copy_n(in.data() + i, n, dst);
     dst += n;
