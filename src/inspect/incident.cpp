@@ -2,8 +2,6 @@
 // scans (see detail/incident.hpp).
 #include "inspect/detail/incident.hpp"
 
-#include <regex>
-
 #include "util/ascii.hpp"
 
 namespace cordon::inspect::detail {
@@ -39,17 +37,52 @@ incidents::Action to_incident(policy::Action action) {
   return incidents::Action::block;
 }
 
-// Addresses in a header value: addr-specs, with or without angle brackets.
-std::vector<std::string> addresses_in(const std::string& value) {
-  static const std::regex addr(R"([^\s<>,;:"()\[\]]+@[^\s<>,;:"()\[\]]+)");
-  std::vector<std::string> out;
-  for (auto it = std::sregex_iterator(value.begin(), value.end(), addr);
-       it != std::sregex_iterator(); ++it)
-    out.push_back(it->str());
-  return out;
+// Bytes that end an address: white space and the header punctuation
+// around addr-specs.
+bool ends_address(char c) {
+  switch (c) {
+    case ' ':
+    case '\t':
+    case '\n':
+    case '\v':
+    case '\f':
+    case '\r':
+    case '<':
+    case '>':
+    case ',':
+    case ';':
+    case ':':
+    case '"':
+    case '(':
+    case ')':
+    case '[':
+    case ']':
+      return true;
+    default:
+      return false;
+  }
 }
 
 }  // namespace
+
+// Addresses in a header value: addr-specs, with or without angle brackets.
+// What the regex [^\s<>,;:"()\[\]]+@[^\s<>,;:"()\[\]]+ finds, without
+// std::regex (a hundredth of a scan): the first part may hold '@' too, so a
+// run of address bytes is one address, whole, when it has an '@' with a
+// byte before it and one after it.
+std::vector<std::string> addresses_in(std::string_view value) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos < value.size()) {
+    while (pos < value.size() && ends_address(value[pos])) ++pos;
+    const std::size_t start = pos;
+    while (pos < value.size() && !ends_address(value[pos])) ++pos;
+    const std::string_view run = value.substr(start, pos - start);
+    if (run.size() >= 3 && run.substr(1, run.size() - 2).find('@') != std::string_view::npos)
+      out.emplace_back(run);
+  }
+  return out;
+}
 
 incidents::NewIncident make_incident(const policy::Verdict& verdict,
                                      const policy::Envelope& envelope, std::string subject,

@@ -155,9 +155,34 @@ void decode_quoted_printable(std::string_view in, std::string& out, std::size_t 
     return true;
   };
   while (i < in.size()) {
-    // Copy the run up to the next character that needs attention.
+    // Copy the run up to the next character that needs attention: an '='
+    // or white space that may be trailing (followed by more white space, a
+    // line end or the end). A space between words is part of the run.
     std::size_t run = i;
-    while (run < in.size() && in[run] != '=' && in[run] != ' ' && in[run] != '\t') ++run;
+    // Sixteen bytes a step to the block that holds it, then byte by byte.
+    while (run + 17 <= in.size()) {
+      using Bytes = unsigned char __attribute__((vector_size(16)));
+      Bytes here, next;
+      std::memcpy(&here, in.data() + run, 16);
+      std::memcpy(&next, in.data() + run + 1, 16);
+      const auto blank = (here == ' ') | (here == '\t');
+      const auto ends = (next == ' ') | (next == '\t') | (next == '\r') | (next == '\n');
+      const auto hits = (here == '=') | (blank & ends);
+      std::uint64_t halves[2];
+      std::memcpy(halves, &hits, sizeof halves);
+      if ((halves[0] | halves[1]) != 0) break;
+      run += 16;
+    }
+    while (run < in.size()) {
+      const char ch = in[run];
+      if (ch == '=') break;
+      if (ch == ' ' || ch == '\t') {
+        if (run + 1 == in.size()) break;
+        const char next = in[run + 1];
+        if (next == ' ' || next == '\t' || next == '\r' || next == '\n') break;
+      }
+      ++run;
+    }
     std::size_t n = std::min<std::size_t>(run - i, static_cast<std::size_t>(limit - dst));
     std::copy_n(in.data() + i, n, dst);
     dst += n;
@@ -291,7 +316,7 @@ bool begin_line(std::string_view line, std::string& name) {
 }
 
 // Start of the next line at or after line start `from` that begins with
-// "begin ", or npos. Sixteen positions at a time look for a line break
+// "begin ", or npos. Sixty-four positions at a time look for a line break
 // followed by 'b' (rare in text), and only those are checked in full:
 // string_view::find would stop at every 'b', memmem is hardly faster.
 std::size_t find_begin_line(std::string_view text, std::size_t from) {
@@ -305,15 +330,21 @@ std::size_t find_begin_line(std::string_view text, std::size_t from) {
   auto full_match = [&](std::size_t at) {
     return p[at] == '\n' && text.substr(at + 1, kBegin.size()) == kBegin;
   };
-  for (; i + 17 <= n; i += 16) {
+  auto hits_at = [&](std::size_t at) {
     Bytes here, next;
-    std::memcpy(&here, p + i, 16);
-    std::memcpy(&next, p + i + 1, 16);
-    const auto hits = (here == '\n') & (next == 'b');
+    std::memcpy(&here, p + at, 16);
+    std::memcpy(&next, p + at + 1, 16);
+    return (here == '\n') & (next == 'b');
+  };
+  auto any = [](const auto& hits) {
     std::uint64_t halves[2];
     std::memcpy(halves, &hits, sizeof halves);
-    if ((halves[0] | halves[1]) == 0) continue;
-    for (std::size_t k = i; k < i + 16; ++k)
+    return (halves[0] | halves[1]) != 0;
+  };
+  // Four blocks a step: one test for 64 positions, which mostly finds nothing.
+  for (; i + 65 <= n; i += 64) {
+    if (!any(hits_at(i) | hits_at(i + 16) | hits_at(i + 32) | hits_at(i + 48))) continue;
+    for (std::size_t k = i; k < i + 64; ++k)
       if (full_match(k)) return k + 1;
   }
   for (; i < n; ++i)

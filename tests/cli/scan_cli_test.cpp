@@ -276,10 +276,12 @@ TEST_F(ScanCli, OnUnscannableBlockFlagAndPass) {
     EXPECT_EQ(v["policies"][0]["matches"][0]["rule"], "unscannable:encrypted");
     EXPECT_EQ(v["policies"][0]["matches"][0]["component"], "the message body");
     std::string reply = v.at("reply");
-    EXPECT_EQ(reply.rfind("550-5.7.0 Incident ID: not recorded\r\n550 5.7.0 Your message was not sent: part "
-                          "of it could not be inspected (the message body: encrypted).",
-                          0),
-              0u)
+    EXPECT_EQ(
+        reply.rfind(
+            "550-5.7.0 Incident ID: not recorded\r\n550 5.7.0 Your message was not sent: part "
+            "of it could not be inspected (the message body: encrypted).",
+            0),
+        0u)
         << reply;
     ASSERT_EQ(v.at("problems").size(), 1u) << "problems are kept";
     EXPECT_NE(v["problems"][0].get<std::string>().find("encrypted content"), std::string::npos);
@@ -319,4 +321,28 @@ TEST_F(ScanCli, AScanTheEngineFailsExitsTwoForThatFile) {
   EXPECT_NE(failed.at("error").get<std::string>().find("cannot scan the message"),
             std::string::npos)
       << failed.dump();
+}
+
+// The JSON lines are written directly, not through a JSON tree: they must
+// be exactly what nlohmann's dump gives, escapes of odd file names and the
+// replacement of bytes that are not UTF-8 included.
+TEST_F(ScanCli, JsonLinesAreExactlyNlohmannsDump) {
+  auto expected_line = [](const std::string& file) {
+    json j = {{"file", file}, {"policies", json::array()}, {"verdict", "pass"}};
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  };
+  for (const std::string& name :
+       {std::string("we\"ird\\na\tme\x01\x1f\x7f \xC3\xA9.eml"), std::string("bad\xFF\xC3.eml")}) {
+    auto path = write(name, kCleanMessage);
+    auto r = run_command(cordon_bin() + " scan --format json '" + path + "'");
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(r.output, expected_line(path) + "\n");
+  }
+  // A message with matches: the same object whatever the writer.
+  std::string dirty = corpus_dir() + "/tp_card_plain.eml";
+  auto r = run_command(cordon_bin() + " scan --format json '" + dirty + "'");
+  ASSERT_EQ(r.exit_code, 1);
+  ASSERT_FALSE(r.output.empty());
+  std::string line = r.output.substr(0, r.output.size() - 1);
+  EXPECT_EQ(line, json::parse(line).dump(-1, ' ', false, json::error_handler_t::replace));
 }

@@ -136,5 +136,20 @@ TEST(TransferDecode, FindsUuencodedBlocksAnywhereInLongTextButOnlyAtLineStarts) 
   EXPECT_EQ(tail[0].name, "z");
 }
 
+// Every alignment of the begin line against the 64-byte stride, behind
+// lines that start with 'b' (a line break and a 'b' are what the stride
+// looks for first, so these are near misses in the same block).
+TEST(TransferDecode, FindsUuencodedBlocksAtEveryAlignmentBehindNearMisses) {
+  bool more = false;
+  for (std::size_t pad = 0; pad < 140; ++pad) {
+    const std::string text = "Hello\nbut first\nbeginning\nbegin 64 no\n" + std::string(pad, 'a') +
+                             "\nbegin 644 y.txt\n#86)C\n`\nend\n" + std::string(pad % 70, 'c');
+    auto blocks = find_uuencoded_blocks(text, 16, more);
+    ASSERT_EQ(blocks.size(), 1u) << pad;
+    EXPECT_EQ(blocks[0].name, "y.txt") << pad;
+    EXPECT_TRUE(find_uuencoded_blocks(text.substr(0, 40 + pad), 16, more).empty()) << pad;
+  }
+}
+
 }  // namespace
 }  // namespace cordon::mime::detail

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "incidents/incident.hpp"
 #include "mime/mime.hpp"
@@ -19,5 +21,8 @@ incidents::NewIncident make_incident(const policy::Verdict& verdict,
 // From is the sender (its first address); To, Cc and Bcc are the
 // recipients. Addresses are addr-specs, with or without angle brackets.
 policy::Envelope envelope_from_headers(const mime::Message& message);
+
+// The addr-specs in one header value, in order.
+std::vector<std::string> addresses_in(std::string_view value);
 
 }  // namespace cordon::inspect::detail
