@@ -56,8 +56,10 @@ struct NewIncident {
 
 struct StatusChange {
   Clock::time_point time;
-  IncidentStatus status;
+  IncidentStatus status;  // after the change
   std::string comment;
+  std::string user;                     // who made it; "" for cordon itself
+  std::optional<std::string> assignee;  // set when the change (re)assigned: the new owner
 };
 
 struct Incident {
@@ -73,6 +75,7 @@ struct Incident {
   Action action = Action::block;
   IncidentStatus status = IncidentStatus::new_;
   std::int64_t repeat_count = 0;      // times seen again after the first (0 = once)
+  std::string assignee;               // the analyst who owns it; "" = nobody
   std::vector<StatusChange> history;  // oldest first
   Severity max_severity() const;
 };

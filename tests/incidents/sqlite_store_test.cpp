@@ -68,3 +68,37 @@ TEST(SqliteStore, AnExistingDatabaseOpenToOthersIsTightened) {
   ASSERT_TRUE(store);
   EXPECT_EQ(mode_of(dir.file("incidents.db")), 0600u);
 }
+
+// A database of schema version 1 (before owners, users and sessions) is
+// brought to version 2 keeping its incidents and history.
+TEST(SqliteStore, AVersionOneDatabaseIsMigratedKeepingItsIncidents) {
+  TempDir dir;
+  const std::string path = dir.file("incidents.db");
+  {
+    auto store = kSqlite.open(path);
+    ASSERT_TRUE(store);
+    auto id = store->record(card_incident())->id;
+    ASSERT_TRUE(store->update_status(id, IncidentStatus::in_progress, "old", kDay1).has_value());
+  }
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "DROP TABLE saved_filters; DROP TABLE console_sessions; "
+                         "DROP TABLE console_users; DROP INDEX incidents_assignee; "
+                         "ALTER TABLE incidents DROP COLUMN assignee; "
+                         "ALTER TABLE status_history DROP COLUMN changed_by; "
+                         "ALTER TABLE status_history DROP COLUMN assignee; "
+                         "DELETE FROM schema_version WHERE version = 2",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(raw);
+  sqlite3_close(raw);
+  auto store = kSqlite.open(path);
+  ASSERT_TRUE(store);
+  auto got = store->get(1).value();
+  EXPECT_EQ(got.assignee, "");
+  ASSERT_EQ(got.history.size(), 1u);
+  EXPECT_EQ(got.history[0].comment, "old");
+  EXPECT_EQ(got.history[0].user, "");
+  EXPECT_TRUE(store->put_user({"admin", "h", "admin"}, false).value());
+}
