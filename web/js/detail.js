@@ -1,5 +1,6 @@
 // One incident: envelope, subject, every fired policy with its masked
-// matches, and the status workflow with comments and history.
+// matches, and the status workflow with its owner, comments and history
+// (each entry naming who made it).
 import { api } from './api.js';
 import { badge, clear, errorBox, formatTime, h, label } from './dom.js';
 import { lastListHash } from './incidents.js';
@@ -32,12 +33,20 @@ function policyCard(policy) {
 function workflow(incident, rerender) {
   const comment = h('textarea', { name: 'comment', rows: 3, maxlength: 4000, placeholder: 'Comment (optional with a status change)', 'aria-label': 'Comment' });
   const error = h('div', { class: 'error', role: 'alert', hidden: true });
-  const submit = async (status) => {
+  const owner = h('select', { name: 'assignee', 'aria-label': 'Owner' }, h('option', { value: '' }, 'Nobody'));
+  api.assignees().then(({ assignees }) => {
+    const names = new Set(assignees);
+    if (incident.assignee) names.add(incident.assignee);
+    owner.append(...[...names].map((n) => h('option', { value: n }, n)));
+    owner.value = incident.assignee;
+  }).catch(() => {});
+  const submit = async (status, assignee) => {
     error.hidden = true;
     const change = {};
     if (status) change.status = status;
+    if (assignee !== undefined) change.assignee = assignee;
     if (comment.value.trim()) change.comment = comment.value.trim();
-    if (!status && !change.comment) {
+    if (!status && assignee === undefined && !change.comment) {
       error.textContent = 'Write a comment first.';
       error.hidden = false;
       return;
@@ -52,6 +61,8 @@ function workflow(incident, rerender) {
   return h('section', { class: 'card workflow' },
     h('h2', {}, 'Workflow'),
     h('p', {}, 'Status: ', badge('status', incident.status)),
+    h('div', { class: 'owner' }, h('label', { class: 'inline' }, 'Owner', owner),
+      h('button', { type: 'button', class: 'secondary', id: 'assign-button', onclick: () => submit(null, owner.value) }, 'Assign')),
     comment, error,
     h('div', { class: 'buttons' },
       NEXT[incident.status].map((s) => h('button', { type: 'button', class: s === 'resolved' ? 'primary' : 'secondary', dataset: { status: s }, onclick: () => submit(s) }, VERB[s] || label(s))),
@@ -60,7 +71,9 @@ function workflow(incident, rerender) {
     incident.history.length === 0
       ? h('p', { class: 'muted' }, 'No changes yet.')
       : h('ol', { class: 'history' }, incident.history.slice().reverse().map((c) => h('li', {},
-        h('div', {}, badge('status', c.status), ' ', h('time', { datetime: c.time }, formatTime(c.time))),
+        h('div', {}, badge('status', c.status), ' ', h('time', { datetime: c.time }, formatTime(c.time)),
+          ' ', h('span', { class: 'by' }, c.user ? `by ${c.user}` : 'by cordon')),
+        c.assignee !== undefined ? h('p', { class: 'assigned' }, c.assignee ? `Assigned to ${c.assignee}` : 'Unassigned') : null,
         c.comment ? h('p', {}, c.comment) : null))));
 }
 
@@ -89,7 +102,8 @@ export async function renderIncidentDetail(context, id) {
               field('First seen', formatTime(current.time)),
               field('Last seen', formatTime(current.last_seen)),
               field('Seen', current.repeat_count ? `${current.repeat_count + 1} times (re-sent ${current.repeat_count}×)` : 'once'),
-              field('Action', badge('action', current.action)))),
+              field('Action', badge('action', current.action)),
+              field('Owner', current.assignee || h('span', { class: 'muted' }, 'nobody')))),
           h('section', { class: 'card' }, h('h2', {}, `Policies fired (${current.policies.length})`),
             current.policies.map(policyCard))),
         workflow(current, draw))));
