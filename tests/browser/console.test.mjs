@@ -267,6 +267,18 @@ try {
     for (const sample of await page.locator('mark.sample').allInnerTexts()) assert.match(sample, /\*{4}/);
   });
 
+  await step('a subject match is shown in its context, the value masked', async () => {
+    const back = await page.evaluate(() => location.hash);
+    const id = await page.evaluate(async () => (await (await fetch('/api/v1/incidents?subject=kickoff&limit=1')).json()).items[0].id);
+    await page.evaluate((to) => { location.hash = `#/incidents/${to}`; }, id);
+    await page.locator('.contexts .context').first().waitFor();
+    const text = await page.locator('.contexts .context').first().innerText();
+    assert.match(text, /^project neptune kickoff notes #\d+$/i);
+    assert.equal(await page.locator('.contexts mark.sample').first().innerText(), 'project neptune');
+    await page.evaluate((to) => { location.hash = to; }, back);
+    await page.locator(`h1:has-text("Incident #${openedId}")`).waitFor();
+  });
+
   await step('the status workflow moves the incident and records the comment', async () => {
     await page.fill('textarea[name=comment]', 'Checked with the sender');
     await page.click('button[data-status=in_progress]');

@@ -18,7 +18,34 @@ function field(name, ...value) {
   return [h('dt', {}, name), h('dd', {}, ...value)];
 }
 
-function policyCard(policy) {
+// Where a match sits in text the incident holds (today the subject): a few
+// words either side, with the value shown as its masked sample. Each * of
+// a sample stands for one character of the value; separators between the
+// characters of the value (spaces, dots, dashes) are allowed.
+function contextOf(text, sample) {
+  if (!text || !sample) return null;
+  const chars = [...sample].map((c) => (c === '*' ? '[^\\s]' : c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  let re;
+  try { re = new RegExp(chars.join('[\\s.-]?'), 'iu'); } catch { return null; }
+  const m = re.exec(text);
+  if (!m) return null;
+  const words = 4;
+  const before = text.slice(0, m.index).split(/(\s+)/);
+  const after = text.slice(m.index + m[0].length).split(/(\s+)/);
+  const head = before.slice(-words * 2).join('');
+  const tail = after.slice(0, words * 2).join('');
+  return h('span', { class: 'context' },
+    before.length > words * 2 ? '… ' : '', head, h('mark', { class: 'sample' }, sample), tail,
+    after.length > words * 2 ? ' …' : '');
+}
+
+function contexts(match, incident) {
+  if (match.component !== 'subject') return null;
+  const found = match.samples.map((s) => contextOf(incident.subject, s)).filter(Boolean);
+  return found.length ? h('div', { class: 'contexts' }, found.map((c) => h('div', {}, c))) : null;
+}
+
+function policyCard(policy, incident) {
   return h('article', { class: 'policy-hit' },
     h('header', {}, h('h3', {}, policy.name), badge('sev', policy.severity)),
     h('table', { class: 'matches' },
@@ -27,7 +54,8 @@ function policyCard(policy) {
         h('td', {}, m.rule),
         h('td', {}, h('code', {}, m.component)),
         h('td', { class: 'num' }, m.count),
-        h('td', {}, m.samples.length ? m.samples.map((s) => h('mark', { class: 'sample' }, s)) : h('span', { class: 'muted' }, '—')))))));
+        h('td', {}, m.samples.length ? m.samples.map((s) => h('mark', { class: 'sample' }, s)) : h('span', { class: 'muted' }, '—'),
+          contexts(m, incident)))))));
 }
 
 function workflow(incident, rerender) {
@@ -105,7 +133,7 @@ export async function renderIncidentDetail(context, id) {
               field('Action', badge('action', current.action)),
               field('Owner', current.assignee || h('span', { class: 'muted' }, 'nobody')))),
           h('section', { class: 'card' }, h('h2', {}, `Policies fired (${current.policies.length})`),
-            current.policies.map(policyCard))),
+            current.policies.map((p) => policyCard(p, current)))),
         workflow(current, draw))));
   };
   draw(incident);
