@@ -145,6 +145,13 @@ class ConsolesSharingPostgres(unittest.TestCase):
         self.assertTrue(lines[0].startswith("id,time,last_seen,severity,status,assignee"))
         self.assertEqual(len(lines), 4)
         self.assertIn("bulk0@corp.example", csv.body)
+        # A subject a spreadsheet would run as a formula is exported inert.
+        formula = seed(self.pg, "=HYPERLINK(\"http://x.example\")", sender="sheet@corp.example")
+        csv = erin.get("/api/v1/incidents.csv?sender_contains=sheet").body
+        self.assertIn(f'{formula},', csv)
+        self.assertIn('"\'=HYPERLINK(""http://x.example"")"', csv)
+        self.assertEqual(erin.request("PATCH", f"/api/v1/incidents/{formula}",
+                                      {"assignee": "nobody-such"}).status, 400)
         r = erin.request("PUT", "/api/v1/filters/mine", {"query": "assignee=erin&status=resolved"})
         self.assertEqual(r.status, 200, r.body)
         self.assertEqual(erin.request("PUT", "/api/v1/filters/bad", {"query": "nope=1"}).status, 400)
