@@ -3,10 +3,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <future>
 
 #include "config/config.hpp"
+#include "console/auth.hpp"
 #include "console/query.hpp"
 #include "incidents/json.hpp"
 
@@ -14,6 +17,8 @@ namespace cordon::console {
 namespace {
 
 namespace inc = cordon::incidents;
+
+constexpr std::size_t kMaxExport = 100000;
 
 int status_for(const inc::StoreError& error) {
   switch (error.code) {
@@ -126,44 +131,316 @@ void Api::get_incident(httplib::Response& res, const std::string& id_text) {
   send_json(res, 200, inc::to_json(*incident));
 }
 
+Result<Api::ChangeRequest, std::string> Api::parse_change(
+    const nlohmann::json& body, std::initializer_list<const char*> extra) {
+  if (!body.is_object())
+    return fail(std::string("expected a JSON object {\"status\", \"assignee\", \"comment\"}"));
+  for (const auto& [key, value] : body.items()) {
+    bool known = key == "status" || key == "comment" || key == "assignee";
+    for (const char* e : extra) known = known || key == e;
+    if (!known) return fail("unknown field '" + key + "'");
+  }
+  ChangeRequest out;
+  if (body.contains("status")) {
+    if (!body["status"].is_string()) return fail(std::string("status must be a string"));
+    out.status = inc::parse_status(body["status"].get<std::string>());
+    if (!out.status)
+      return fail(std::string("status must be new, in_progress, resolved or false_positive"));
+  }
+  if (body.contains("assignee")) {
+    if (!body["assignee"].is_string())
+      return fail(std::string("assignee must be a user name (\"\" for nobody)"));
+    out.assignee = body["assignee"].get<std::string>();
+    if (!out.assignee->empty()) {
+      auto users = store_.users();
+      if (!users) return fail(std::string("the incident store failed"));
+      bool found = false;
+      for (const auto& u : *users) found = found || u.name == *out.assignee;
+      if (!found) return fail("no console user '" + out.assignee->substr(0, 64) + "'");
+    }
+  }
+  if (body.contains("comment") && !body["comment"].is_string())
+    return fail(std::string("comment must be a string"));
+  out.comment = body.value("comment", "");
+  if (out.comment.size() > 4000) return fail(std::string("comment is longer than 4000 bytes"));
+  if (!out.status && !out.assignee && out.comment.empty())
+    return fail(std::string("give a status, an assignee, a comment, or more"));
+  return out;
+}
+
+std::pair<int, std::string> Api::apply_change(inc::IncidentId id, const ChangeRequest& change,
+                                              const std::string& user) {
+  auto current = store_.get(id);
+  if (!current) {
+    if (current.error().code == inc::StoreErrorCode::not_found) return {404, "no such incident"};
+    spdlog::error("console: incident store: {}", current.error().message);
+    return {status_for(current.error()), "the incident store failed"};
+  }
+  const auto status = change.status.value_or(current->status);
+  if (!transition_allowed(current->status, status))
+    return {409, "an incident cannot go from " + std::string(inc::to_string(current->status)) +
+                     " to " + std::string(inc::to_string(status))};
+  inc::IncidentChange c{status, change.assignee, change.comment, user, inc::Clock::now()};
+  if (auto ok = store_.change(id, c); !ok) {
+    if (ok.error().code == inc::StoreErrorCode::not_found) return {404, "no such incident"};
+    spdlog::error("console: incident store: {}", ok.error().message);
+    return {status_for(ok.error()), "the incident store failed"};
+  }
+  if (change.assignee)
+    spdlog::info("console: {} set incident {} to {}, assigned to '{}'", user, id,
+                 inc::to_string(status), *change.assignee);
+  else
+    spdlog::info("console: {} set incident {} to {}", user, id, inc::to_string(status));
+  return {0, {}};
+}
+
 void Api::patch_incident(const httplib::Request& req, httplib::Response& res,
                          const std::string& id_text, const std::string& user) {
   auto id = parse_id(id_text);
   if (!id) return send_error(res, 404, "no such incident");
   auto body = nlohmann::json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object())
-    return send_error(res, 400, "expected a JSON object {\"status\", \"comment\"}");
-  for (const auto& [key, value] : body.items())
-    if (key != "status" && key != "comment")
-      return send_error(res, 400, "unknown field '" + key + "'");
-  if (body.contains("status") && !body["status"].is_string())
-    return send_error(res, 400, "status must be a string");
-  if (body.contains("comment") && !body["comment"].is_string())
-    return send_error(res, 400, "comment must be a string");
-  std::string comment = body.value("comment", "");
-  if (comment.size() > 4000) return send_error(res, 400, "comment is longer than 4000 bytes");
-  if (!body.contains("status") && comment.empty())
-    return send_error(res, 400, "give a status, a comment, or both");
-
-  auto current = store_.get(*id);
-  if (!current) return send_store_error(res, current.error());
-  auto status = current->status;
-  if (body.contains("status")) {
-    auto parsed = inc::parse_status(body["status"].get<std::string>());
-    if (!parsed)
-      return send_error(res, 400, "status must be new, in_progress, resolved or false_positive");
-    status = *parsed;
-  }
-  if (!transition_allowed(current->status, status))
-    return send_error(res, 409,
-                      "an incident cannot go from " + std::string(inc::to_string(current->status)) +
-                          " to " + std::string(inc::to_string(status)));
-  if (auto ok = store_.update_status(*id, status, comment, inc::Clock::now()); !ok)
-    return send_store_error(res, ok.error());
-  spdlog::info("console: {} set incident {} to {}", user, *id, inc::to_string(status));
+  if (body.is_discarded())
+    return send_error(res, 400, "expected a JSON object {\"status\", \"assignee\", \"comment\"}");
+  auto change = parse_change(body, {});
+  if (!change) return send_error(res, 400, change.error());
+  if (auto [code, message] = apply_change(*id, *change, user); code != 0)
+    return send_error(res, code, message);
   auto updated = store_.get(*id);
   if (!updated) return send_store_error(res, updated.error());
   send_json(res, 200, inc::to_json(*updated));
+}
+
+void Api::bulk_change(const httplib::Request& req, httplib::Response& res,
+                      const std::string& user) {
+  auto body = nlohmann::json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object() || !body.contains("ids") || !body["ids"].is_array())
+    return send_error(res, 400,
+                      "expected a JSON object {\"ids\": [...], \"status\", \"assignee\", "
+                      "\"comment\"}");
+  const auto& ids = body["ids"];
+  if (ids.empty() || ids.size() > kMaxPageSize)
+    return send_error(res, 400,
+                      "ids must list 1 to " + std::to_string(kMaxPageSize) + " incidents");
+  std::vector<inc::IncidentId> parsed;
+  for (const auto& id : ids) {
+    if (!id.is_number_integer() || id.get<std::int64_t>() <= 0)
+      return send_error(res, 400, "ids must be incident numbers");
+    parsed.push_back(id.get<std::int64_t>());
+  }
+  auto change = parse_change(body, {"ids"});
+  if (!change) return send_error(res, 400, change.error());
+  nlohmann::json results = nlohmann::json::array();
+  std::size_t done = 0;
+  for (auto id : parsed) {
+    auto [code, message] = apply_change(id, *change, user);
+    if (code == 0) {
+      ++done;
+      results.push_back({{"id", id}, {"ok", true}});
+    } else {
+      results.push_back({{"id", id}, {"ok", false}, {"status", code}, {"error", message}});
+    }
+  }
+  send_json(res, 200, {{"changed", done}, {"failed", parsed.size() - done}, {"results", results}});
+}
+
+namespace {
+
+// One CSV field (RFC 4180). A field a spreadsheet would run as a formula
+// (=, +, -, @, tab, CR first) is prefixed with ' so opening an export
+// cannot execute what a sender put in a subject.
+std::string csv_field(std::string_view value) {
+  std::string text(value);
+  if (!text.empty() && std::string_view("=+-@\t\r").find(text[0]) != std::string_view::npos)
+    text.insert(text.begin(), '\'');
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+void Api::export_csv(const httplib::Request& req, httplib::Response& res) {
+  Params params;
+  for (const auto& [name, value] : req.params)
+    if (name != "page" && name != "limit") params.emplace(name, value);
+  auto request = parse_list_request(params);
+  if (!request) return send_error(res, 400, request.error());
+  request->query.limit = kMaxExport;
+  request->query.offset = 0;
+  auto items = store_.list(request->query);
+  if (!items) return send_store_error(res, items.error());
+  std::string out =
+      "id,time,last_seen,severity,status,assignee,action,sender,recipients,subject,policies,"
+      "repeat_count\r\n";
+  for (const auto& i : *items) {
+    std::string recipients, policies;
+    for (const auto& r : i.recipients) recipients += (recipients.empty() ? "" : " ") + r;
+    for (const auto& p : i.policies) policies += (policies.empty() ? "" : "; ") + p.name;
+    for (const std::string& field :
+         {std::to_string(i.id), inc::format_rfc3339(i.time), inc::format_rfc3339(i.last_seen),
+          std::string(inc::to_string(i.max_severity())), std::string(inc::to_string(i.status)),
+          i.assignee, std::string(inc::to_string(i.action)), i.sender, recipients, i.subject,
+          policies, std::to_string(i.repeat_count)}) {
+      out += csv_field(field);
+      out += ',';
+    }
+    out.back() = '\r';
+    out += '\n';
+  }
+  res.status = 200;
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("Content-Disposition", "attachment; filename=\"incidents.csv\"");
+  res.set_content(std::move(out), "text/csv; charset=utf-8");
+}
+
+void Api::assignees(httplib::Response& res) {
+  auto users = store_.users();
+  if (!users) return send_store_error(res, users.error());
+  nlohmann::json names = nlohmann::json::array();
+  for (const auto& u : *users) names.push_back(u.name);
+  send_json(res, 200, {{"assignees", names}});
+}
+
+namespace {
+
+bool valid_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (unsigned char c : name)
+    if (!(std::isalnum(c) || c == '.' || c == '_' || c == '-' || c == '@')) return false;
+  return true;
+}
+
+nlohmann::json filters_json(const std::vector<inc::SavedFilter>& filters) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& f : filters) out.push_back({{"name", f.name}, {"query", f.query}});
+  return out;
+}
+
+}  // namespace
+
+void Api::list_filters(httplib::Response& res, const std::string& user) {
+  auto filters = store_.saved_filters(user);
+  if (!filters) return send_store_error(res, filters.error());
+  send_json(res, 200, {{"filters", filters_json(*filters)}});
+}
+
+void Api::put_filter(const httplib::Request& req, httplib::Response& res, const std::string& user,
+                     const std::string& name) {
+  if (name.empty() || name.size() > 100)
+    return send_error(res, 400, "a filter name is 1 to 100 bytes");
+  auto body = nlohmann::json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object() || !body.contains("query") ||
+      !body["query"].is_string() || body.size() != 1)
+    return send_error(res, 400, "expected a JSON object {\"query\"}");
+  auto query = body["query"].get<std::string>();
+  if (query.size() > 2000) return send_error(res, 400, "query is longer than 2000 bytes");
+  // Saved only when GET /incidents would accept it.
+  httplib::Params params;
+  httplib::detail::parse_query_text(query, params);
+  Params checked(params.begin(), params.end());
+  if (auto ok = parse_list_request(checked); !ok) return send_error(res, 400, ok.error());
+  if (auto ok = store_.put_saved_filter(user, {name, query}); !ok)
+    return send_store_error(res, ok.error());
+  list_filters(res, user);
+}
+
+void Api::delete_filter(httplib::Response& res, const std::string& user, const std::string& name) {
+  if (auto ok = store_.delete_saved_filter(user, name); !ok) {
+    if (ok.error().code == inc::StoreErrorCode::not_found)
+      return send_error(res, 404, "no such saved filter");
+    return send_store_error(res, ok.error());
+  }
+  list_filters(res, user);
+}
+
+void Api::list_users(httplib::Response& res) {
+  auto users = store_.users();
+  if (!users) return send_store_error(res, users.error());
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& u : *users) out.push_back({{"name", u.name}, {"role", u.role}});
+  send_json(res, 200, {{"users", out}});
+}
+
+namespace {
+
+Result<std::string, std::string> role_of(const nlohmann::json& body, std::string fallback) {
+  if (!body.contains("role")) return fallback;
+  if (!body["role"].is_string() || (body["role"] != "admin" && body["role"] != "analyst"))
+    return fail(std::string("role must be analyst or admin"));
+  return body["role"].get<std::string>();
+}
+
+Result<std::optional<std::string>, std::string> password_of(const nlohmann::json& body) {
+  if (!body.contains("password")) return std::optional<std::string>();
+  if (!body["password"].is_string() || body["password"].get<std::string>().size() < 12 ||
+      body["password"].get<std::string>().size() > 1024)
+    return fail(std::string("password must be a string of 12 to 1024 bytes"));
+  return std::optional<std::string>(body["password"].get<std::string>());
+}
+
+}  // namespace
+
+void Api::create_user(const httplib::Request& req, httplib::Response& res, const std::string& by) {
+  auto body = nlohmann::json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object() || !body.contains("name") ||
+      !body["name"].is_string())
+    return send_error(res, 400, "expected a JSON object {\"name\", \"password\", \"role\"}");
+  for (const auto& [key, value] : body.items())
+    if (key != "name" && key != "password" && key != "role")
+      return send_error(res, 400, "unknown field '" + key + "'");
+  auto name = body["name"].get<std::string>();
+  if (!valid_name(name))
+    return send_error(res, 400, "name must be 1 to 64 letters, digits or . _ - @");
+  auto role = role_of(body, "analyst");
+  if (!role) return send_error(res, 400, role.error());
+  auto password = password_of(body);
+  if (!password) return send_error(res, 400, password.error());
+  if (!*password) return send_error(res, 400, "password is required");
+  auto put = store_.put_user({name, hash_password(**password), *role}, false);
+  if (!put) return send_store_error(res, put.error());
+  if (!*put) return send_error(res, 409, "a user of that name exists");
+  spdlog::info("console: {} created user {} ({})", by, name, *role);
+  send_json(res, 201, {{"name", name}, {"role", *role}});
+}
+
+void Api::patch_user(const httplib::Request& req, httplib::Response& res, const std::string& name,
+                     const std::string& by) {
+  auto body = nlohmann::json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object())
+    return send_error(res, 400, "expected a JSON object {\"password\", \"role\"}");
+  for (const auto& [key, value] : body.items())
+    if (key != "password" && key != "role")
+      return send_error(res, 400, "unknown field '" + key + "'");
+  auto users = store_.users();
+  if (!users) return send_store_error(res, users.error());
+  auto it = std::find_if(users->begin(), users->end(), [&](auto& u) { return u.name == name; });
+  if (it == users->end()) return send_error(res, 404, "no such user");
+  auto role = role_of(body, it->role);
+  if (!role) return send_error(res, 400, role.error());
+  auto password = password_of(body);
+  if (!password) return send_error(res, 400, password.error());
+  if (name == by && *role != "admin")
+    return send_error(res, 409, "an admin cannot take the admin role from themselves");
+  inc::ConsoleUser updated{name, *password ? hash_password(**password) : it->password_hash, *role};
+  if (auto put = store_.put_user(updated, true); !put) return send_store_error(res, put.error());
+  spdlog::info("console: {} changed user {} ({}{})", by, name, *role,
+               *password ? ", new password" : "");
+  send_json(res, 200, {{"name", name}, {"role", *role}});
+}
+
+void Api::delete_user(httplib::Response& res, const std::string& name, const std::string& by) {
+  if (name == by) return send_error(res, 409, "an admin cannot delete themselves");
+  if (auto ok = store_.delete_user(name); !ok) {
+    if (ok.error().code == inc::StoreErrorCode::not_found)
+      return send_error(res, 404, "no such user");
+    return send_store_error(res, ok.error());
+  }
+  spdlog::info("console: {} deleted user {}", by, name);
+  send_json(res, 200, {{"status", "ok"}});
 }
 
 void Api::policies(httplib::Response& res) {

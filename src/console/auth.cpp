@@ -153,43 +153,31 @@ Result<UsersFile, std::string> load_or_create_users_file(const std::string& path
   return out;
 }
 
-SessionTable::Created SessionTable::create(const std::string& user, SteadyClock::time_point now) {
-  Created created{util::random_hex(32), Session{user, util::random_hex(32), now + ttl_}};
-  std::lock_guard lock(mutex_);
-  std::erase_if(sessions_, [&](const auto& entry) { return entry.second.expires <= now; });
-  if (sessions_.size() >= max_sessions_) {
-    // The table is bounded: the session closest to expiry makes room.
-    auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [](auto& a, auto& b) {
-      return a.second.expires < b.second.expires;
-    });
-    sessions_.erase(oldest);
-  }
-  sessions_[sha256_hex(created.token)] = created.session;
+Result<SessionTable::Created, std::string> SessionTable::create(const std::string& user,
+                                                                const std::string& role,
+                                                                WallClock::time_point now) {
+  const auto expires = std::chrono::floor<std::chrono::seconds>(now + ttl_);
+  Created created{util::random_hex(32), Session{user, util::random_hex(32), expires, role}};
+  auto stored = store_.put_session(
+      {sha256_hex(created.token), user, created.session.csrf_token, expires, role});
+  if (!stored) return fail(stored.error().message);
   return created;
 }
 
-std::optional<Session> SessionTable::find(std::string_view token, SteadyClock::time_point now) {
-  if (token.empty()) return std::nullopt;
-  auto key = sha256_hex(token);
-  std::lock_guard lock(mutex_);
-  auto it = sessions_.find(key);
-  if (it == sessions_.end()) return std::nullopt;
-  if (it->second.expires <= now) {
-    sessions_.erase(it);
-    return std::nullopt;
-  }
-  return it->second;
+Result<std::optional<Session>, std::string> SessionTable::find(std::string_view token,
+                                                               WallClock::time_point now) {
+  if (token.empty()) return std::optional<Session>();
+  auto found = store_.find_session(sha256_hex(token), now);
+  if (!found) return fail(found.error().message);
+  if (!*found) return std::optional<Session>();
+  const auto& s = **found;
+  return std::optional<Session>(Session{s.user, s.csrf_token, s.expires, s.role});
 }
 
 void SessionTable::remove(std::string_view token) {
-  auto key = sha256_hex(token);
-  std::lock_guard lock(mutex_);
-  sessions_.erase(key);
-}
-
-std::size_t SessionTable::size() const {
-  std::lock_guard lock(mutex_);
-  return sessions_.size();
+  if (token.empty()) return;
+  if (auto ok = store_.delete_session(sha256_hex(token)); !ok)
+    spdlog::warn("console: cannot remove a session: {}", ok.error().message);
 }
 
 std::chrono::seconds LoginThrottle::wait(const Table& table, const std::string& key, unsigned free,

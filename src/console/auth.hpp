@@ -1,6 +1,6 @@
 // Console authentication: salted password hashes (PBKDF2-HMAC-SHA256), the
-// users file generated on first run, the server-side session table, and the
-// failed-login throttle. No HTTP here: the server asks these questions and
+// users file generated on first run, the sessions (kept in the incident
+// store), and the failed-login throttle. No HTTP here: the server asks these questions and
 // turns the answers into responses, so every rule is testable on its own.
 //
 // Hash format (also what `console.users[].password_hash` holds):
@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "console/console.hpp"
+#include "incidents/store.hpp"
 #include "util/result.hpp"
 
 namespace cordon::console {
@@ -47,34 +48,38 @@ struct UsersFile {
 };
 Result<UsersFile, std::string> load_or_create_users_file(const std::string& path);
 
+using WallClock = incidents::Clock;
+
 struct Session {
   std::string user;
   std::string csrf_token;
-  SteadyClock::time_point expires;
+  WallClock::time_point expires;
+  std::string role;  // "admin" | "analyst", the user's role now
 };
 
-// Sessions by token. The table keys on a SHA-256 of the token so that a
-// lookup's timing says nothing about stored tokens. Thread-safe.
+// Sessions by token, kept in the incident store so that every console node
+// on one database knows them and a restart signs no one out. Only a SHA-256
+// of the token is stored (and looked up), never the token itself. A store
+// failure is an error: no session is assumed.
 class SessionTable {
  public:
-  SessionTable(std::chrono::seconds ttl, std::size_t max_sessions = 1000)
-      : ttl_(ttl), max_sessions_(max_sessions) {}
+  SessionTable(incidents::IncidentStore& store, std::chrono::seconds ttl)
+      : store_(store), ttl_(ttl) {}
 
   struct Created {
     std::string token;  // 256 random bits, hex: the cookie value
     Session session;
   };
-  Created create(const std::string& user, SteadyClock::time_point now);
-  // The live session for `token`; an expired one is removed.
-  std::optional<Session> find(std::string_view token, SteadyClock::time_point now);
+  Result<Created, std::string> create(const std::string& user, const std::string& role,
+                                      WallClock::time_point now);
+  // The live session for `token`; nothing for an unknown or expired one.
+  Result<std::optional<Session>, std::string> find(std::string_view token,
+                                                   WallClock::time_point now);
   void remove(std::string_view token);
-  std::size_t size() const;
 
  private:
+  incidents::IncidentStore& store_;
   std::chrono::seconds ttl_;
-  std::size_t max_sessions_;
-  mutable std::mutex mutex_;
-  std::map<std::string, Session> sessions_;
 };
 
 // Slows down password guessing per client address: after `free_attempts`

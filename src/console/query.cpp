@@ -64,9 +64,15 @@ std::optional<inc::Clock::time_point> parse_time(std::string_view text) {
 }
 
 Result<ListRequest, std::string> parse_list_request(const Params& params) {
-  static const std::set<std::string, std::less<>> kKnown = {
-      "from",   "until", "policy", "severity", "status", "sender", "recipient",
-      "action", "q",     "page",   "limit",    "sort",   "order"};
+  static const std::set<std::string, std::less<>> kKnown = {"from",      "until",
+                                                            "policy",    "severity",
+                                                            "status",    "sender",
+                                                            "recipient", "action",
+                                                            "q",         "page",
+                                                            "limit",     "sort",
+                                                            "order",     "sender_contains",
+                                                            "subject",   "policy_contains",
+                                                            "assignee"};
   ListRequest out;
   auto& q = out.query;
   q.limit = kDefaultPageSize;
@@ -99,6 +105,15 @@ Result<ListRequest, std::string> parse_list_request(const Params& params) {
       q.recipient = value;
     } else if (name == "q") {
       q.text = value;
+    } else if (name == "sender_contains") {
+      q.sender_contains = value;
+    } else if (name == "subject") {
+      q.subject_contains = value;
+    } else if (name == "policy_contains") {
+      q.policy_contains = value;
+    } else if (name == "assignee") {
+      // "-" asks for the unassigned ones (an empty value is no filter).
+      q.assignee = value == "-" ? std::string() : value;
     } else if (name == "page") {
       auto page = positive("page", value, 1000000);
       if (!page) return fail(page.error());

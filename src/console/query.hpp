@@ -28,8 +28,9 @@ struct ListRequest {
 };
 
 // GET /incidents parameters: from, until, policy, severity, status, sender,
-// recipient, action, q, page, limit, sort, order. An unknown parameter or a
-// bad value is an error naming it (the caller answers 400).
+// recipient, action, q, page, limit, sort, order, sender_contains, subject,
+// policy_contains (case-insensitive substrings) and assignee ("-": nobody). An unknown parameter or
+// a bad value is an error naming it (the caller answers 400).
 Result<ListRequest, std::string> parse_list_request(const Params& params);
 
 // "2026-11-22T20:23:10Z", with a numeric offset, fractional seconds, or a

@@ -2,10 +2,11 @@
 // headers, static assets and /metrics; the API handlers live in api.cpp.
 //
 // Security model: every /api/v1 route except /health and /login needs a
-// session cookie (HttpOnly, SameSite=Strict, Secure under TLS); every
-// state-changing request also needs the session's CSRF token in the
-// X-CSRF-Token header. Authentication is checked before routing, so an
-// anonymous client cannot even tell which routes exist.
+// session cookie (looked up in the incident store, so every console node on
+// one database shares them), some need the admin role (HttpOnly, SameSite=Strict, Secure under
+// TLS); every state-changing request also needs the session's CSRF token in the X-CSRF-Token
+// header. Authentication is checked before routing, so an anonymous client cannot even tell which
+// routes exist.
 #include "console/console.hpp"
 
 #include <spdlog/spdlog.h>
@@ -13,6 +14,10 @@
 #include <openssl/crypto.h>
 
 #include <atomic>
+#include <charconv>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
 #include <regex>
 #include <thread>
 
@@ -67,24 +72,49 @@ std::string listen_text(const ConsoleOptions& options) {
   return host + ":" + std::to_string(options.port);
 }
 
-// The configured users, each hash checked; without any, the users file's.
-Result<std::vector<User>, std::string> load_users(const ConsoleOptions& options) {
+// Every configured user is checked and written into the store as an
+// admin (the configuration stays authoritative for its names). Without
+// any, the users file is imported, and created with a generated admin
+// only when the store has no user yet (another node may have made one).
+Status<std::string> seed_users(const ConsoleOptions& options, incidents::IncidentStore& store) {
+  auto store_failed = [](const incidents::StoreError& e) {
+    return "console: the incident store cannot keep the console users: " + e.message;
+  };
   if (!options.users.empty()) {
     for (const auto& user : options.users)
       if (auto ok = check_hash_format(user.password_hash); !ok)
         return fail((user.origin.empty() ? "" : user.origin + ": ") + "console user '" + user.name +
                     "': " + ok.error());
-    return options.users;
+    for (const auto& user : options.users)
+      if (auto put = store.put_user({user.name, user.password_hash, "admin"}, true); !put)
+        return fail(store_failed(put.error()));
+    return Ok{};
   }
+  auto existing = store.users();
+  if (!existing) return fail(store_failed(existing.error()));
+  if (!existing->empty() && !std::filesystem::exists(options.users_file)) return Ok{};
   auto file = load_or_create_users_file(options.users_file);
   if (!file) return fail("console: " + file.error());
-  if (file->generated_password)
-    // Shown once, on the run that creates the file; only its hash is kept.
-    spdlog::warn(
-        "console: created user 'admin' with password '{}' (stored hashed in {}; shown only "
-        "this once)",
-        *file->generated_password, options.users_file);
-  return std::move(file->users);
+  bool generated_kept = false;
+  for (const auto& user : file->users) {
+    auto put = store.put_user({user.name, user.password_hash, "admin"}, false);
+    if (!put) return fail(store_failed(put.error()));
+    generated_kept = generated_kept || *put;
+  }
+  if (file->generated_password) {
+    if (generated_kept)
+      // Shown once, on the run that creates the file; only its hash is kept.
+      spdlog::warn(
+          "console: created user 'admin' with password '{}' (stored hashed in {}; shown only "
+          "this once)",
+          *file->generated_password, options.users_file);
+    else
+      spdlog::warn(
+          "console: user 'admin' already exists in the incident store (made by another "
+          "console); the password generated into {} does not sign in",
+          options.users_file);
+  }
+  return Ok{};
 }
 
 }  // namespace
@@ -92,10 +122,11 @@ Result<std::vector<User>, std::string> load_users(const ConsoleOptions& options)
 struct Server::Impl {
   using Handler = std::function<void(const httplib::Request&, httplib::Response&,
                                      const std::smatch&, const Session*)>;
+  enum class Access { open, analyst, admin };
   struct Route {
     std::string method;
     std::regex pattern;
-    bool needs_session;
+    Access access;
     Handler handler;
   };
 
@@ -116,18 +147,80 @@ struct Server::Impl {
   static constexpr int kMaxConcurrentChecks = 2;
   std::atomic<int> checks_in_flight{0};
   util::Gauge& sessions_gauge;
+  // The store's change token as the watcher thread last read it; long-poll
+  // requests wait on `changed` for it to move.
+  std::mutex change_mutex;
+  std::condition_variable changed;
+  std::string change_token;
+  bool stopping = false;
+  std::thread watcher;
+  std::atomic<int> waiting{0};
+  static constexpr int kMaxWaiting = 16;
 
   Impl(ConsoleOptions o, Dependencies d)
       : options(std::move(o)),
         metrics_public(options.metrics_public.value_or(is_loopback(options.host))),
         deps(std::move(d)),
         api(deps),
-        sessions(options.session_ttl),
-        sessions_gauge(deps.metrics.gauge("cordon_console_sessions", "Live console sessions")) {
-    unsigned iterations =
-        options.users.empty() ? 0 : hash_iterations(options.users[0].password_hash);
+        sessions(*deps.store, options.session_ttl),
+        sessions_gauge(deps.metrics.gauge("cordon_console_sessions",
+                                          "Console sessions this node signed in, less sign-outs")) {
+    unsigned iterations = 0;
+    if (auto users = deps.store->users(); users && !users->empty())
+      iterations = hash_iterations(users->front().password_hash);
     dummy_hash = hash_password(util::random_hex(16), iterations ? iterations : 600000);
     add_routes();
+  }
+
+  // Follows the store's changes: on PostgreSQL woken by NOTIFY, elsewhere
+  // (and as the catch-up after a reconnect) a read of the token each second.
+  void watch() {
+    for (;;) {
+      {
+        std::lock_guard lock(change_mutex);
+        if (stopping) return;
+      }
+      auto token = deps.store->change_token();
+      if (token) {
+        std::lock_guard lock(change_mutex);
+        if (*token != change_token) {
+          change_token = *token;
+          changed.notify_all();
+        }
+      }
+      deps.store->wait_for_change(std::chrono::seconds(1));
+    }
+  }
+
+  // GET /changes?since=TOKEN&wait=SECONDS: answers when the token differs
+  // from `since`, or after `wait` seconds with the same token.
+  void changes(const httplib::Request& req, httplib::Response& res) {
+    for (const auto& [name, value] : req.params)
+      if (name != "since" && name != "wait")
+        return send_error(res, 400, "unknown parameter '" + name + "'");
+    const std::string since = req.has_param("since") ? req.get_param_value("since") : "";
+    int wait = 25;
+    if (req.has_param("wait")) {
+      const auto text = req.get_param_value("wait");
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), wait);
+      if (ec != std::errc() || end != text.data() + text.size() || wait < 0 || wait > 60)
+        return send_error(res, 400, "wait must be a number of seconds from 0 to 60");
+    }
+    if (waiting.fetch_add(1) >= kMaxWaiting) {
+      waiting.fetch_sub(1);
+      res.set_header("Retry-After", "5");
+      return send_error(res, 503, "too many clients waiting for changes; try again");
+    }
+    std::unique_lock lock(change_mutex);
+    if (!since.empty())
+      changed.wait_for(lock, std::chrono::seconds(wait), [&] {
+        return stopping || (!change_token.empty() && change_token != since);
+      });
+    const std::string token = change_token;
+    lock.unlock();
+    waiting.fetch_sub(1);
+    if (token.empty()) return send_error(res, 503, "the incident store is not readable yet");
+    send_json(res, 200, {{"token", token}, {"changed", token != since}});
   }
 
   bool tls() const { return !options.tls_cert.empty(); }
@@ -139,44 +232,79 @@ struct Server::Impl {
         .inc();
   }
 
-  std::optional<Session> session_of(const httplib::Request& req) {
+  // The request's session; an error when the store cannot say.
+  Result<std::optional<Session>, std::string> session_of(const httplib::Request& req) {
     auto token = cookie_value(req, kCookieName);
-    if (token.empty()) return std::nullopt;
-    return sessions.find(token, SteadyClock::now());
+    if (token.empty()) return std::optional<Session>();
+    return sessions.find(token, WallClock::now());
   }
 
   void add_routes() {
-    auto route = [&](std::string method, std::string pattern, bool needs_session, Handler h) {
-      routes.push_back({std::move(method), std::regex(pattern), needs_session, std::move(h)});
+    auto route = [&](std::string method, std::string pattern, Access access, Handler h) {
+      routes.push_back({std::move(method), std::regex(pattern), access, std::move(h)});
     };
-    route("GET", "/api/v1/health", false, [](auto&, auto& res, auto&, auto*) {
+    const auto open = Access::open, analyst = Access::analyst, admin = Access::admin;
+    route("GET", "/api/v1/health", open, [](auto&, auto& res, auto&, auto*) {
       send_json(res, 200, {{"status", "ok"}});
     });
-    route("POST", "/api/v1/login", false,
+    route("POST", "/api/v1/login", open,
           [this](auto& req, auto& res, auto&, auto*) { login(req, res); });
-    route("POST", "/api/v1/logout", true, [this](auto& req, auto& res, auto&, auto*) {
+    route("POST", "/api/v1/logout", analyst, [this](auto& req, auto& res, auto&, auto*) {
       sessions.remove(cookie_value(req, kCookieName));
-      sessions_gauge.set(static_cast<std::int64_t>(sessions.size()));
+      sessions_gauge.add(-1);
       res.set_header("Set-Cookie", cookie("", 0));
       send_json(res, 200, {{"status", "ok"}});
     });
-    route("GET", "/api/v1/session", true, [this](auto&, auto& res, auto&, const Session* s) {
+    route("GET", "/api/v1/session", analyst, [this](auto&, auto& res, auto&, const Session* s) {
       send_json(res, 200, session_json(*s));
     });
-    route("GET", "/api/v1/incidents", true,
+    route("GET", "/api/v1/changes", analyst,
+          [this](auto& req, auto& res, auto&, auto*) { changes(req, res); });
+    route("GET", "/api/v1/incidents", analyst,
           [this](auto& req, auto& res, auto&, auto*) { api.list_incidents(req, res); });
-    route("GET", "/api/v1/incidents/([^/]+)", true,
+    route("GET", "/api/v1/incidents\\.csv", analyst,
+          [this](auto& req, auto& res, auto&, auto*) { api.export_csv(req, res); });
+    route("POST", "/api/v1/incidents/bulk", analyst,
+          [this](auto& req, auto& res, auto&, const Session* s) {
+            api.bulk_change(req, res, s->user);
+          });
+    route("GET", "/api/v1/incidents/([^/]+)", analyst,
           [this](auto&, auto& res, auto& m, auto*) { api.get_incident(res, m[1].str()); });
-    route("PATCH", "/api/v1/incidents/([^/]+)", true,
+    route("PATCH", "/api/v1/incidents/([^/]+)", analyst,
           [this](auto& req, auto& res, auto& m, const Session* s) {
             api.patch_incident(req, res, m[1].str(), s->user);
           });
-    route("GET", "/api/v1/policies", true,
+    route("GET", "/api/v1/assignees", analyst,
+          [this](auto&, auto& res, auto&, auto*) { api.assignees(res); });
+    route("GET", "/api/v1/filters", analyst,
+          [this](auto&, auto& res, auto&, const Session* s) { api.list_filters(res, s->user); });
+    route("PUT", "/api/v1/filters/([^/]+)", analyst,
+          [this](auto& req, auto& res, auto& m, const Session* s) {
+            api.put_filter(req, res, s->user, m[1].str());
+          });
+    route("DELETE", "/api/v1/filters/([^/]+)", analyst,
+          [this](auto&, auto& res, auto& m, const Session* s) {
+            api.delete_filter(res, s->user, m[1].str());
+          });
+    route("GET", "/api/v1/policies", analyst,
           [this](auto&, auto& res, auto&, auto*) { api.policies(res); });
-    route("GET", "/api/v1/stats", true,
+    route("GET", "/api/v1/stats", analyst,
           [this](auto& req, auto& res, auto&, auto*) { api.stats(req, res); });
-    route("POST", "/api/v1/reload", true,
+    route("POST", "/api/v1/reload", admin,
           [this](auto&, auto& res, auto&, const Session* s) { api.reload(res, s->user); });
+    route("GET", "/api/v1/users", admin,
+          [this](auto&, auto& res, auto&, auto*) { api.list_users(res); });
+    route("POST", "/api/v1/users", admin, [this](auto& req, auto& res, auto&, const Session* s) {
+      api.create_user(req, res, s->user);
+    });
+    route("PATCH", "/api/v1/users/([^/]+)", admin,
+          [this](auto& req, auto& res, auto& m, const Session* s) {
+            api.patch_user(req, res, m[1].str(), s->user);
+          });
+    route("DELETE", "/api/v1/users/([^/]+)", admin,
+          [this](auto&, auto& res, auto& m, const Session* s) {
+            api.delete_user(res, m[1].str(), s->user);
+          });
   }
 
   std::string cookie(const std::string& token, long max_age) const {
@@ -185,8 +313,11 @@ struct Server::Impl {
   }
 
   nlohmann::json session_json(const Session& s) const {
-    auto left = std::chrono::duration_cast<std::chrono::seconds>(s.expires - SteadyClock::now());
-    return {{"user", s.user}, {"csrf_token", s.csrf_token}, {"expires_in", left.count()}};
+    auto left = std::chrono::duration_cast<std::chrono::seconds>(s.expires - WallClock::now());
+    return {{"user", s.user},
+            {"role", s.role},
+            {"csrf_token", s.csrf_token},
+            {"expires_in", left.count()}};
   }
 
   void login(const httplib::Request& req, httplib::Response& res) {
@@ -209,8 +340,13 @@ struct Server::Impl {
       return send_error(res, 400, "expected a JSON body {\"username\", \"password\"}");
     auto name = body["username"].get<std::string>();
     auto password = body["password"].get<std::string>();
-    const User* user = nullptr;
-    for (const auto& u : options.users)
+    auto users = deps.store->users();
+    if (!users) {
+      spdlog::error("console: incident store: {}", users.error().message);
+      return send_error(res, 503, "the incident store failed; try again");
+    }
+    const incidents::ConsoleUser* user = nullptr;
+    for (const auto& u : *users)
       if (u.name == name) user = &u;
     // Guesses for one name from many addresses are slowed down too.
     if (auto wait = throttle.user_wait_time(name, user != nullptr, client, now); wait.count() > 0) {
@@ -239,11 +375,15 @@ struct Server::Impl {
     throttle.succeeded(client);
     throttle.user_succeeded(user->name, client);
     count_login("ok");
-    auto created = sessions.create(user->name, SteadyClock::now());
-    sessions_gauge.set(static_cast<std::int64_t>(sessions.size()));
-    spdlog::info("console: {} logged in from {}", user->name, client);
-    res.set_header("Set-Cookie", cookie(created.token, options.session_ttl.count()));
-    send_json(res, 200, session_json(created.session));
+    auto created = sessions.create(user->name, user->role, WallClock::now());
+    if (!created) {
+      spdlog::error("console: cannot store a session: {}", created.error());
+      return send_error(res, 503, "the incident store failed; try again");
+    }
+    sessions_gauge.add(1);
+    spdlog::info("console: {} ({}) logged in from {}", user->name, user->role, client);
+    res.set_header("Set-Cookie", cookie(created->token, options.session_ttl.count()));
+    send_json(res, 200, session_json(created->session));
   }
 
   void api_request(const httplib::Request& req, httplib::Response& res) {
@@ -258,10 +398,15 @@ struct Server::Impl {
         break;
       }
     }
-    bool public_route = chosen && !chosen->needs_session;
+    bool public_route = chosen && chosen->access == Access::open;
     std::optional<Session> session;
     if (!public_route) {
-      session = session_of(req);
+      auto found = session_of(req);
+      if (!found) {
+        spdlog::error("console: incident store: {}", found.error());
+        return send_error(res, 503, "the incident store failed; try again");
+      }
+      session = std::move(*found);
       if (!session) return send_error(res, 401, "authentication required");
     }
     if (!chosen) {
@@ -274,12 +419,17 @@ struct Server::Impl {
     if (session && is_write(req.method) &&
         !equal_secrets(req.get_header_value("X-CSRF-Token"), session->csrf_token))
       return send_error(res, 403, "missing or wrong CSRF token (X-CSRF-Token)");
+    if (chosen->access == Access::admin && session && session->role != "admin")
+      return send_error(res, 403, "this needs the admin role");
     std::regex_match(req.path, match, chosen->pattern);
     chosen->handler(req, res, match, session ? &*session : nullptr);
   }
 
   void metrics_request(const httplib::Request& req, httplib::Response& res) {
-    if (!metrics_public && !session_of(req)) return send_error(res, 401, "authentication required");
+    if (!metrics_public) {
+      auto session = session_of(req);
+      if (!session || !*session) return send_error(res, 401, "authentication required");
+    }
     res.set_header("Cache-Control", "no-store");
     res.set_content(deps.metrics.render_prometheus(), "text/plain; version=0.0.4");
   }
@@ -355,22 +505,29 @@ struct Server::Impl {
       return fail("console: cannot listen on " + listen_text(options) +
                   " (address in use or not available)");
     }
+    // Long-polls (GET /changes) hold a thread each while they wait.
+    http->new_task_queue = [] { return new httplib::ThreadPool(kMaxWaiting + 8); };
     thread = std::thread([this] { http->listen_after_bind(); });
+    watcher = std::thread([this] { watch(); });
     spdlog::info("console: serving {}://{}:{}/", tls() ? "https" : "http", options.host, port);
     return Ok{};
   }
 
   void stop() {
+    {
+      std::lock_guard lock(change_mutex);
+      stopping = true;
+    }
+    changed.notify_all();
     if (http) http->stop();
     if (thread.joinable()) thread.join();
+    if (watcher.joinable()) watcher.join();
   }
 };
 
 Result<std::unique_ptr<Server>, std::string> Server::start(ConsoleOptions options,
                                                            Dependencies deps) {
-  auto users = load_users(options);
-  if (!users) return fail(users.error());
-  options.users = std::move(*users);
+  if (auto seeded = seed_users(options, *deps.store); !seeded) return fail(seeded.error());
   std::unique_ptr<Server> server(
       new Server(std::make_unique<Impl>(std::move(options), std::move(deps))));
   if (auto started = server->impl_->start(); !started) return fail(started.error());

@@ -61,8 +61,10 @@ struct NewIncident {
 
 struct StatusChange {
   Clock::time_point time;
-  IncidentStatus status;
+  IncidentStatus status;  // after the change
   std::string comment;
+  std::string user;                     // who made it; "" for cordon itself
+  std::optional<std::string> assignee;  // set when the change (re)assigned: the new owner
 };
 
 struct Incident {
@@ -78,6 +80,7 @@ struct Incident {
   Action action = Action::block;
   IncidentStatus status = IncidentStatus::new_;
   std::int64_t repeat_count = 0;      // times seen again after the first (0 = once)
+  std::string assignee;               // the analyst who owns it; "" = nobody
   std::vector<StatusChange> history;  // oldest first
   std::string client_address;         // see NewIncident
   std::string client_helo{};

@@ -42,10 +42,14 @@ Result<std::vector<PolicyHit>, std::string> policies_from_json(const nlohmann::j
 
 nlohmann::json to_json(const Incident& i) {
   nlohmann::json history = nlohmann::json::array();
-  for (const auto& h : i.history)
-    history.push_back({{"time", format_rfc3339(h.time)},
-                       {"status", to_string(h.status)},
-                       {"comment", h.comment}});
+  for (const auto& h : i.history) {
+    nlohmann::json entry = {{"time", format_rfc3339(h.time)},
+                            {"status", to_string(h.status)},
+                            {"comment", h.comment},
+                            {"user", h.user}};
+    if (h.assignee) entry["assignee"] = *h.assignee;
+    history.push_back(std::move(entry));
+  }
   return {{"id", i.id},
           {"time", format_rfc3339(i.time)},
           {"last_seen", format_rfc3339(i.last_seen)},
@@ -60,6 +64,7 @@ nlohmann::json to_json(const Incident& i) {
           {"status", to_string(i.status)},
           {"severity", to_string(i.max_severity())},
           {"repeat_count", i.repeat_count},
+          {"assignee", i.assignee},
           {"policies", policies_to_json(i.policies)},
           {"history", history}};
 }

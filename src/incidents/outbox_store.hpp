@@ -55,6 +55,41 @@ class OutboxIncidentStore final : public IncidentStore {
     return inner_->stats(from, until, top);
   }
 
+  Status<StoreError> change(IncidentId id, const IncidentChange& change) override {
+    return inner_->change(id, change);
+  }
+  StoreResult<std::vector<ConsoleUser>> users() override { return inner_->users(); }
+  StoreResult<bool> put_user(const ConsoleUser& user, bool replace) override {
+    return inner_->put_user(user, replace);
+  }
+  Status<StoreError> delete_user(const std::string& name) override {
+    return inner_->delete_user(name);
+  }
+  Status<StoreError> put_session(const ConsoleSession& session) override {
+    return inner_->put_session(session);
+  }
+  StoreResult<std::optional<ConsoleSession>> find_session(const std::string& token_hash,
+                                                          Clock::time_point now) override {
+    return inner_->find_session(token_hash, now);
+  }
+  Status<StoreError> delete_session(const std::string& token_hash) override {
+    return inner_->delete_session(token_hash);
+  }
+  StoreResult<std::vector<SavedFilter>> saved_filters(const std::string& user) override {
+    return inner_->saved_filters(user);
+  }
+  Status<StoreError> put_saved_filter(const std::string& user, const SavedFilter& filter) override {
+    return inner_->put_saved_filter(user, filter);
+  }
+  Status<StoreError> delete_saved_filter(const std::string& user,
+                                         const std::string& name) override {
+    return inner_->delete_saved_filter(user, name);
+  }
+  StoreResult<std::string> change_token() override { return inner_->change_token(); }
+  void wait_for_change(std::chrono::milliseconds timeout) override {
+    inner_->wait_for_change(timeout);
+  }
+
   // Moves what the outbox holds into the inner store, stopping at the first
   // failure of the store. Returns how many incidents are still waiting.
   std::size_t replay();

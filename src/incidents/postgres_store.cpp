@@ -6,12 +6,18 @@
 // there is no hash) UNIQUE; `incident_policies` lists the policy names per
 // incident; `status_history` keeps every status change; `schema_version`
 // lists the migrations applied. Times are Unix seconds (UTC), as in SQLite.
+// Version 2 adds incident owners, who made each history entry, and the
+// console's users, sessions (token hashes) and saved filters; change()
+// sends NOTIFY cordon_incidents in its transaction, which every console's
+// wait_for_change() listens for.
 #include "incidents/postgres_store.hpp"
 
+#include <poll.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <array>
+#include <thread>
 #include <variant>
 
 #include "incidents/detail/rows.hpp"
@@ -27,7 +33,7 @@ struct Migration {
 };
 
 // Append-only: a released migration is never edited, a change is a new one.
-constexpr std::array<Migration, 2> kMigrations = {{
+constexpr std::array<Migration, 3> kMigrations = {{
     {1, R"sql(
 CREATE TABLE incidents (
   id                BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,  -- never reused
@@ -71,7 +77,33 @@ CREATE INDEX status_history_incident ON status_history(incident_id);
 ALTER TABLE incidents ADD COLUMN client_address TEXT NOT NULL DEFAULT '';
 ALTER TABLE incidents ADD COLUMN client_helo TEXT NOT NULL DEFAULT '';
 )sql"},
+    // Console users, sessions, owners and who made each change.
+    {3, R"sql(
+ALTER TABLE incidents ADD COLUMN assignee TEXT NOT NULL DEFAULT '';
+CREATE INDEX incidents_assignee ON incidents(assignee);
+ALTER TABLE status_history ADD COLUMN changed_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE status_history ADD COLUMN assignee TEXT;
+CREATE TABLE console_users (
+  name          TEXT PRIMARY KEY,
+  password_hash TEXT NOT NULL,
+  role          TEXT NOT NULL
+);
+CREATE TABLE console_sessions (
+  token_hash TEXT PRIMARY KEY,
+  user_name  TEXT NOT NULL REFERENCES console_users(name) ON DELETE CASCADE,
+  csrf_token TEXT NOT NULL,
+  expires    BIGINT NOT NULL
+);
+CREATE TABLE saved_filters (
+  user_name TEXT NOT NULL REFERENCES console_users(name) ON DELETE CASCADE,
+  name      TEXT NOT NULL,
+  query     TEXT NOT NULL,
+  PRIMARY KEY (user_name, name)
+);
+)sql"},
 }};
+
+constexpr const char* kChannel = "cordon_incidents";
 
 // One statement, so one round trip and its own transaction: the insert or
 // the bump, and for a new incident its policy rows.
@@ -110,7 +142,7 @@ StoreResult<Incident> read_row(const pg::Rows& r, int i) {
   return rows::to_incident({r.integer(i, 0), r.integer(i, 1), r.integer(i, 2), r.text(i, 3),
                             r.text(i, 4), r.text(i, 5), r.text(i, 6), r.text(i, 7), r.text(i, 8),
                             r.text(i, 9), r.text(i, 10), r.integer(i, 11), r.text(i, 12),
-                            r.text(i, 13)});
+                            r.text(i, 13), r.text(i, 14)});
 }
 
 StoreResult<std::vector<Count>> counts(PGconn* conn, const std::string& sql, const Where& where,
@@ -361,15 +393,18 @@ StoreResult<Incident> PostgresIncidentStore::get(IncidentId id) {
     return fail(StoreError{StoreErrorCode::not_found, "no incident " + std::to_string(id)});
   auto incident = read_row(r.value(), 0);
   if (!incident) return incident;
-  auto h = pg::exec(
-      lease->get(),
-      "SELECT time, status, comment FROM status_history WHERE incident_id = $1 ORDER BY id",
-      pg::Params().add(id));
+  auto h = pg::exec(lease->get(),
+                    "SELECT time, status, comment, changed_by, assignee FROM status_history "
+                    "WHERE incident_id = $1 ORDER BY id",
+                    pg::Params().add(id));
   if (!h) return fail(h.error());
   for (int i = 0; i < h->size(); ++i) {
     auto status = parse_status(h->text(i, 1));
     if (!status) return fail(rows::corrupt("unknown stored status"));
-    incident->history.push_back({rows::from_seconds(h->integer(i, 0)), *status, h->text(i, 2)});
+    std::optional<std::string> assignee;
+    if (!h->is_null(i, 4)) assignee = h->text(i, 4);
+    incident->history.push_back({rows::from_seconds(h->integer(i, 0)), *status, h->text(i, 2),
+                                 h->text(i, 3), std::move(assignee)});
   }
   return incident;
 }
@@ -413,19 +448,210 @@ StoreResult<std::int64_t> PostgresIncidentStore::count(const IncidentQuery& quer
 Status<StoreError> PostgresIncidentStore::update_status(IncidentId id, IncidentStatus status,
                                                         const std::string& comment,
                                                         Clock::time_point time) {
+  return change(id, IncidentChange{status, std::nullopt, comment, "", time});
+}
+
+Status<StoreError> PostgresIncidentStore::change(IncidentId id, const IncidentChange& c) {
   auto lease = acquire();
   if (!lease) return fail(lease.error());
-  // One statement: the status and its history row change together.
-  auto r = pg::exec(
-      lease->get(),
-      "WITH u AS (UPDATE incidents SET status = $2 WHERE id = $1 RETURNING id) "
-      "INSERT INTO status_history (incident_id, time, status, comment) "
-      "SELECT id, $3, $2, $4 FROM u",
-      pg::Params().add(id).add(to_string(status)).add(rows::to_seconds(time)).add(comment));
+  // One statement: the incident, its history row and the notification
+  // change together (NOTIFY is delivered at commit).
+  pg::Params p;
+  p.add(id);
+  if (c.status)
+    p.add(to_string(*c.status));
+  else
+    p.add_null();
+  if (c.assignee)
+    p.add(*c.assignee);
+  else
+    p.add_null();
+  p.add(rows::to_seconds(c.time)).add(c.comment).add(c.user).add(std::string_view(kChannel));
+  auto r = pg::exec(lease->get(),
+                    "WITH u AS (UPDATE incidents SET status = COALESCE($2, status), "
+                    "assignee = COALESCE($3, assignee) WHERE id = $1 RETURNING id, status), "
+                    "h AS (INSERT INTO status_history (incident_id, time, status, comment, "
+                    "changed_by, assignee) SELECT id, $4, status, $5, $6, $3 FROM u RETURNING "
+                    "incident_id) "
+                    "SELECT pg_notify($7, incident_id::text) FROM h",
+                    p);
   if (!r) return fail(r.error());
-  if (r->affected() == 0)
+  if (r->size() == 0)
     return fail(StoreError{StoreErrorCode::not_found, "no incident " + std::to_string(id)});
   return Ok{};
+}
+
+StoreResult<std::vector<ConsoleUser>> PostgresIncidentStore::users() {
+  auto lease = acquire();
+  if (!lease) return fail(lease.error());
+  auto r =
+      pg::exec(lease->get(), "SELECT name, password_hash, role FROM console_users ORDER BY name");
+  if (!r) return fail(r.error());
+  std::vector<ConsoleUser> out;
+  for (int i = 0; i < r->size(); ++i) out.push_back({r->text(i, 0), r->text(i, 1), r->text(i, 2)});
+  return out;
+}
+
+StoreResult<bool> PostgresIncidentStore::put_user(const ConsoleUser& user, bool replace) {
+  auto lease = acquire();
+  if (!lease) return fail(lease.error());
+  auto r = pg::exec(
+      lease->get(),
+      std::string("INSERT INTO console_users (name, password_hash, role) VALUES ($1, $2, $3) ") +
+          (replace ? "ON CONFLICT (name) DO UPDATE SET password_hash = EXCLUDED.password_hash, "
+                     "role = EXCLUDED.role"
+                   : "ON CONFLICT (name) DO NOTHING"),
+      pg::Params().add(user.name).add(user.password_hash).add(user.role));
+  if (!r) return fail(r.error());
+  return r->affected() > 0;
+}
+
+Status<StoreError> PostgresIncidentStore::delete_user(const std::string& name) {
+  auto lease = acquire();
+  if (!lease) return fail(lease.error());
+  auto r =
+      pg::exec(lease->get(), "DELETE FROM console_users WHERE name = $1", pg::Params().add(name));
+  if (!r) return fail(r.error());
+  if (r->affected() == 0)
+    return fail(StoreError{StoreErrorCode::not_found, "no console user " + name});
+  return Ok{};
+}
+
+Status<StoreError> PostgresIncidentStore::put_session(const ConsoleSession& session) {
+  auto lease = acquire();
+  if (!lease) return fail(lease.error());
+  auto purge = pg::exec(lease->get(), "DELETE FROM console_sessions WHERE expires <= $1",
+                        pg::Params().add(rows::to_seconds(Clock::now())));
+  if (!purge) return fail(purge.error());
+  auto r = pg::exec(lease->get(),
+                    "INSERT INTO console_sessions (token_hash, user_name, csrf_token, expires) "
+                    "VALUES ($1, $2, $3, $4)",
+                    pg::Params()
+                        .add(session.token_hash)
+                        .add(session.user)
+                        .add(session.csrf_token)
+                        .add(rows::to_seconds(session.expires)));
+  if (!r) return fail(r.error());
+  return Ok{};
+}
+
+StoreResult<std::optional<ConsoleSession>> PostgresIncidentStore::find_session(
+    const std::string& token_hash, Clock::time_point now) {
+  auto lease = acquire();
+  if (!lease) return fail(lease.error());
+  auto r = pg::exec(lease->get(),
+                    "SELECT s.user_name, s.csrf_token, s.expires, u.role FROM console_sessions s "
+                    "JOIN console_users u ON u.name = s.user_name "
+                    "WHERE s.token_hash = $1 AND s.expires > $2",
+                    pg::Params().add(token_hash).add(rows::to_seconds(now)));
+  if (!r) return fail(r.error());
+  if (r->size() == 0) return std::optional<ConsoleSession>();
+  return std::optional<ConsoleSession>(ConsoleSession{token_hash, r->text(0, 0), r->text(0, 1),
+                                                      rows::from_seconds(r->integer(0, 2)),
+                                                      r->text(0, 3)});
+}
+
+Status<StoreError> PostgresIncidentStore::delete_session(const std::string& token_hash) {
+  auto lease = acquire();
+  if (!lease) return fail(lease.error());
+  auto r = pg::exec(lease->get(), "DELETE FROM console_sessions WHERE token_hash = $1",
+                    pg::Params().add(token_hash));
+  if (!r) return fail(r.error());
+  return Ok{};
+}
+
+StoreResult<std::vector<SavedFilter>> PostgresIncidentStore::saved_filters(
+    const std::string& user) {
+  auto lease = acquire();
+  if (!lease) return fail(lease.error());
+  auto r = pg::exec(lease->get(),
+                    "SELECT name, query FROM saved_filters WHERE user_name = $1 ORDER BY name",
+                    pg::Params().add(user));
+  if (!r) return fail(r.error());
+  std::vector<SavedFilter> out;
+  for (int i = 0; i < r->size(); ++i) out.push_back({r->text(i, 0), r->text(i, 1)});
+  return out;
+}
+
+Status<StoreError> PostgresIncidentStore::put_saved_filter(const std::string& user,
+                                                           const SavedFilter& filter) {
+  auto lease = acquire();
+  if (!lease) return fail(lease.error());
+  auto r = pg::exec(lease->get(),
+                    "INSERT INTO saved_filters (user_name, name, query) VALUES ($1, $2, $3) "
+                    "ON CONFLICT (user_name, name) DO UPDATE SET query = EXCLUDED.query",
+                    pg::Params().add(user).add(filter.name).add(filter.query));
+  if (!r) return fail(r.error());
+  return Ok{};
+}
+
+Status<StoreError> PostgresIncidentStore::delete_saved_filter(const std::string& user,
+                                                              const std::string& name) {
+  auto lease = acquire();
+  if (!lease) return fail(lease.error());
+  auto r = pg::exec(lease->get(), "DELETE FROM saved_filters WHERE user_name = $1 AND name = $2",
+                    pg::Params().add(user).add(name));
+  if (!r) return fail(r.error());
+  if (r->affected() == 0)
+    return fail(StoreError{StoreErrorCode::not_found, "no saved filter " + name});
+  return Ok{};
+}
+
+StoreResult<std::string> PostgresIncidentStore::change_token() {
+  auto lease = acquire();
+  if (!lease) return fail(lease.error());
+  auto r = pg::exec(lease->get(), rows::kChangeToken);
+  if (!r) return fail(r.error());
+  return rows::change_token(r->integer(0, 0), r->integer(0, 1));
+}
+
+void PostgresIncidentStore::wait_for_change(std::chrono::milliseconds timeout) {
+  std::lock_guard lock(listen_mutex_);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto drain = [&] {
+    bool any = false;
+    while (PGnotify* n = PQnotifies(listener_.get())) {
+      PQfreemem(n);
+      any = true;
+    }
+    return any;
+  };
+  if (!listener_ || PQstatus(listener_.get()) != CONNECTION_OK) {
+    listener_.reset();
+    pg::ConnectOptions co;
+    co.connect_timeout_s =
+        static_cast<int>(std::max<std::int64_t>(options_.connect_timeout.count(), 1));
+    co.statement_timeout_ms = static_cast<int>(options_.statement_timeout.count());
+    auto conn = pg::connect(url_, co);
+    if (conn) {
+      auto listening = pg::exec_script(conn->get(), std::string("LISTEN ") + kChannel);
+      if (listening) {
+        listener_ = std::move(conn).value();
+        return;  // (re)connected: what happened meanwhile is the caller's catch-up
+      }
+    }
+    std::this_thread::sleep_until(deadline);
+    return;
+  }
+  if (PQconsumeInput(listener_.get()) != 1) {
+    listener_.reset();
+    return;
+  }
+  if (drain()) return;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  pollfd fd{PQsocket(listener_.get()), POLLIN, 0};
+  if (fd.fd < 0) {
+    listener_.reset();
+    return;
+  }
+  if (::poll(&fd, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0))) > 0) {
+    if (PQconsumeInput(listener_.get()) != 1) {
+      listener_.reset();
+      return;
+    }
+    drain();
+  }
 }
 
 StoreResult<IncidentStats> PostgresIncidentStore::stats(std::optional<Clock::time_point> from,

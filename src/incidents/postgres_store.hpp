@@ -55,7 +55,7 @@ class PostgresIncidentStore final : public IncidentStore {
   static StoreResult<std::unique_ptr<PostgresIncidentStore>> open(const std::string& url,
                                                                   PostgresOptions options = {});
 
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   // The key of the advisory lock held while migrating.
   static constexpr std::int64_t kMigrationLock = 0x636f72646f6e01;  // "cordon" 1
 
@@ -68,6 +68,21 @@ class PostgresIncidentStore final : public IncidentStore {
   StoreResult<IncidentStats> stats(std::optional<Clock::time_point> from,
                                    std::optional<Clock::time_point> until,
                                    std::size_t top) override;
+  Status<StoreError> change(IncidentId id, const IncidentChange& change) override;
+  StoreResult<std::vector<ConsoleUser>> users() override;
+  StoreResult<bool> put_user(const ConsoleUser& user, bool replace) override;
+  Status<StoreError> delete_user(const std::string& name) override;
+  Status<StoreError> put_session(const ConsoleSession& session) override;
+  StoreResult<std::optional<ConsoleSession>> find_session(const std::string& token_hash,
+                                                          Clock::time_point now) override;
+  Status<StoreError> delete_session(const std::string& token_hash) override;
+  StoreResult<std::vector<SavedFilter>> saved_filters(const std::string& user) override;
+  Status<StoreError> put_saved_filter(const std::string& user, const SavedFilter& filter) override;
+  Status<StoreError> delete_saved_filter(const std::string& user, const std::string& name) override;
+  StoreResult<std::string> change_token() override;
+  // LISTEN on a connection of its own; returns at once after (re)connecting,
+  // so the caller's next change_token() catches up on what it missed.
+  void wait_for_change(std::chrono::milliseconds timeout) override;
 
   class ConstructionKey {
     friend class PostgresIncidentStore;
@@ -111,6 +126,8 @@ class PostgresIncidentStore final : public IncidentStore {
   std::size_t open_ = 0;  // leased + idle
   std::chrono::steady_clock::time_point retry_at_{};
   std::atomic<bool> migrated_{false};
+  std::mutex listen_mutex_;
+  pg::Conn listener_;  // LISTEN cordon_incidents; null until the first wait
   std::mutex migrate_mutex_;
 };
 

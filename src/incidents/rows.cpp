@@ -61,6 +61,7 @@ StoreResult<Incident> to_incident(const StoredRow& row) {
   i.action = *action;
   i.status = *status;
   i.repeat_count = row.repeat_count;
+  i.assignee = row.assignee;
   return i;
 }
 
@@ -135,7 +136,30 @@ Where filters(const IncidentQuery& q, const Dialect& dialect) {
     const std::string pattern = like_pattern(*q.text);
     for (int k = 0; k < 3; ++k) w.params.emplace_back(pattern);
   }
+  if (q.sender_contains) {
+    w.add("sender" + like);
+    w.params.emplace_back(like_pattern(*q.sender_contains));
+  }
+  if (q.subject_contains) {
+    w.add("subject" + like);
+    w.params.emplace_back(like_pattern(*q.subject_contains));
+  }
+  if (q.policy_contains) {
+    w.add(
+        "EXISTS (SELECT 1 FROM incident_policies p WHERE p.incident_id = incidents.id "
+        "AND p.name" +
+        like + ")");
+    w.params.emplace_back(like_pattern(*q.policy_contains));
+  }
+  if (q.assignee) {
+    w.add("assignee = ?");
+    w.params.emplace_back(*q.assignee);
+  }
   return w;
+}
+
+std::string change_token(std::int64_t newest_incident, std::int64_t newest_history) {
+  return std::to_string(newest_incident) + "." + std::to_string(newest_history);
 }
 
 std::string_view sort_column(SortKey key) {

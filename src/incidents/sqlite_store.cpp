@@ -4,7 +4,9 @@
 // hits as JSON text, plus derived columns for filtering); `incident_policies`
 // lists the policy names per incident for the policy filter and statistics;
 // `status_history` keeps every status change with its comment;
-// `schema_version` holds the single version number.
+// `schema_version` holds the single version number. Version 2 adds the
+// owner of an incident, who made each history entry, and the console's
+// users, sessions (token hashes) and saved filters.
 #include "incidents/sqlite_store.hpp"
 
 #include <fcntl.h>
@@ -71,6 +73,32 @@ ALTER TABLE incidents ADD COLUMN client_address TEXT NOT NULL DEFAULT '';
 ALTER TABLE incidents ADD COLUMN client_helo TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 3: console users, sessions, owners and who made each change.
+// Append-only, as every migration: a change is a new version.
+constexpr std::string_view kSchemaV3 = R"sql(
+ALTER TABLE incidents ADD COLUMN assignee TEXT NOT NULL DEFAULT '';
+CREATE INDEX incidents_assignee ON incidents(assignee);
+ALTER TABLE status_history ADD COLUMN changed_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE status_history ADD COLUMN assignee TEXT;  -- the new owner, when the change assigned
+CREATE TABLE console_users (
+  name          TEXT PRIMARY KEY,
+  password_hash TEXT NOT NULL,
+  role          TEXT NOT NULL
+);
+CREATE TABLE console_sessions (
+  token_hash TEXT PRIMARY KEY,                      -- SHA-256 of the cookie: never the token
+  user_name  TEXT NOT NULL REFERENCES console_users(name) ON DELETE CASCADE,
+  csrf_token TEXT NOT NULL,
+  expires    INTEGER NOT NULL
+);
+CREATE TABLE saved_filters (
+  user_name TEXT NOT NULL REFERENCES console_users(name) ON DELETE CASCADE,
+  name      TEXT NOT NULL,
+  query     TEXT NOT NULL,
+  PRIMARY KEY (user_name, name)
+);
+)sql";
+
 using rows::from_seconds;
 using rows::to_seconds;
 using rows::Where;
@@ -89,7 +117,7 @@ StoreResult<Incident> read_row(const Statement& s) {
   return rows::to_incident({s.column_int(0), s.column_int(1), s.column_int(2), s.column_text(3),
                             s.column_text(4), s.column_text(5), s.column_text(6), s.column_text(7),
                             s.column_text(8), s.column_text(9), s.column_text(10), s.column_int(11),
-                            s.column_text(12), s.column_text(13)});
+                            s.column_text(12), s.column_text(13), s.column_text(14)});
 }
 
 StoreResult<std::vector<Count>> counts(sqlite3* db, const std::string& sql, const Where& where,
@@ -162,16 +190,13 @@ Status<StoreError> SqliteIncidentStore::migrate() {
                                                        std::to_string(version) +
                                                        ", newer than this cordon (" +
                                                        std::to_string(kSchemaVersion) + ")"});
-  if (version == 0) {
-    if (auto ok = sqlite::exec(db_.get(), kSchemaV1); !ok)
+  const std::string_view steps[] = {kSchemaV1, kSchemaV2, kSchemaV3};
+  for (std::int64_t v = version; v < kSchemaVersion; ++v) {
+    if (auto ok = sqlite::exec(db_.get(), steps[v]); !ok)
       return fail(StoreError{StoreErrorCode::schema, ok.error().message});
-    if (auto ok = sqlite::exec(db_.get(), "INSERT INTO schema_version(version) VALUES (1)"); !ok)
-      return ok;
-  }
-  if (version < 2) {
-    if (auto ok = sqlite::exec(db_.get(), kSchemaV2); !ok)
-      return fail(StoreError{StoreErrorCode::schema, ok.error().message});
-    if (auto ok = sqlite::exec(db_.get(), "INSERT INTO schema_version(version) VALUES (2)"); !ok)
+    if (auto ok = sqlite::exec(db_.get(), "INSERT INTO schema_version(version) VALUES (" +
+                                              std::to_string(v + 1) + ")");
+        !ok)
       return ok;
   }
   return tx->commit();
@@ -252,9 +277,10 @@ StoreResult<Incident> SqliteIncidentStore::get(IncidentId id) {
   auto incident = read_row(s.value());
   if (!incident) return incident;
 
-  auto h = Statement::prepare(
-      db_.get(),
-      "SELECT time, status, comment FROM status_history WHERE incident_id = ? ORDER BY id");
+  auto h =
+      Statement::prepare(db_.get(),
+                         "SELECT time, status, comment, changed_by, assignee FROM status_history "
+                         "WHERE incident_id = ? ORDER BY id");
   if (!h) return fail(h.error());
   h->bind(1, id);
   for (;;) {
@@ -263,7 +289,10 @@ StoreResult<Incident> SqliteIncidentStore::get(IncidentId id) {
     if (!hr.value()) break;
     auto status = parse_status(h->column_text(1));
     if (!status) return fail(rows::corrupt("unknown stored status"));
-    incident->history.push_back({from_seconds(h->column_int(0)), *status, h->column_text(2)});
+    std::optional<std::string> assignee;
+    if (!h->column_is_null(4)) assignee = h->column_text(4);
+    incident->history.push_back({from_seconds(h->column_int(0)), *status, h->column_text(2),
+                                 h->column_text(3), std::move(assignee)});
   }
   return incident;
 }
@@ -307,22 +336,184 @@ StoreResult<std::int64_t> SqliteIncidentStore::count(const IncidentQuery& query)
 Status<StoreError> SqliteIncidentStore::update_status(IncidentId id, IncidentStatus status,
                                                       const std::string& comment,
                                                       Clock::time_point time) {
+  return change(id, IncidentChange{status, std::nullopt, comment, "", time});
+}
+
+Status<StoreError> SqliteIncidentStore::change(IncidentId id, const IncidentChange& c) {
   std::lock_guard lock(mutex_);
   auto tx = sqlite::Transaction::begin_immediate(db_.get());
   if (!tx) return fail(tx.error());
-  auto u = Statement::prepare(db_.get(), "UPDATE incidents SET status = ? WHERE id = ?");
+  auto u = Statement::prepare(db_.get(),
+                              "UPDATE incidents SET status = COALESCE(?1, status), "
+                              "assignee = COALESCE(?2, assignee) WHERE id = ?3 RETURNING status");
   if (!u) return fail(u.error());
-  u->bind(1, to_string(status)).bind(2, id);
-  if (auto ok = u->run(); !ok) return ok;
-  if (sqlite3_changes(db_.get()) == 0)
+  if (c.status)
+    u->bind(1, to_string(*c.status));
+  else
+    u->bind_null(1);
+  if (c.assignee)
+    u->bind(2, *c.assignee);
+  else
+    u->bind_null(2);
+  u->bind(3, id);
+  auto row = u->step();
+  if (!row) return fail(row.error());
+  if (!row.value())
     return fail(StoreError{StoreErrorCode::not_found, "no incident " + std::to_string(id)});
-  auto h = Statement::prepare(
-      db_.get(),
-      "INSERT INTO status_history (incident_id, time, status, comment) VALUES (?,?,?,?)");
+  const std::string now_status = u->column_text(0);
+  if (auto done = u->run(); !done) return done;
+  auto h = Statement::prepare(db_.get(),
+                              "INSERT INTO status_history (incident_id, time, status, comment, "
+                              "changed_by, assignee) VALUES (?,?,?,?,?,?)");
   if (!h) return fail(h.error());
-  h->bind(1, id).bind(2, to_seconds(time)).bind(3, to_string(status)).bind(4, comment);
+  h->bind(1, id).bind(2, to_seconds(c.time)).bind(3, now_status).bind(4, c.comment).bind(5, c.user);
+  if (c.assignee)
+    h->bind(6, *c.assignee);
+  else
+    h->bind_null(6);
   if (auto ok = h->run(); !ok) return ok;
   return tx->commit();
+}
+
+StoreResult<std::vector<ConsoleUser>> SqliteIncidentStore::users() {
+  std::lock_guard lock(mutex_);
+  auto s = Statement::prepare(db_.get(),
+                              "SELECT name, password_hash, role FROM console_users ORDER BY name");
+  if (!s) return fail(s.error());
+  std::vector<ConsoleUser> out;
+  for (;;) {
+    auto row = s->step();
+    if (!row) return fail(row.error());
+    if (!row.value()) break;
+    out.push_back({s->column_text(0), s->column_text(1), s->column_text(2)});
+  }
+  return out;
+}
+
+StoreResult<bool> SqliteIncidentStore::put_user(const ConsoleUser& user, bool replace) {
+  std::lock_guard lock(mutex_);
+  auto s = Statement::prepare(
+      db_.get(),
+      std::string("INSERT INTO console_users (name, password_hash, role) VALUES (?, ?, ?) ") +
+          (replace ? "ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash, "
+                     "role = excluded.role"
+                   : "ON CONFLICT (name) DO NOTHING"));
+  if (!s) return fail(s.error());
+  s->bind(1, user.name).bind(2, user.password_hash).bind(3, user.role);
+  if (auto ok = s->run(); !ok) return fail(ok.error());
+  return sqlite3_changes(db_.get()) > 0;
+}
+
+namespace {
+
+// Runs one statement of text parameters; whether it changed a row.
+StoreResult<bool> run_text(sqlite3* db, std::string_view sql,
+                           std::initializer_list<std::string_view> params) {
+  auto s = Statement::prepare(db, sql);
+  if (!s) return fail(s.error());
+  int i = 1;
+  for (auto p : params) s->bind(i++, p);
+  if (auto ok = s->run(); !ok) return fail(ok.error());
+  return sqlite3_changes(db) > 0;
+}
+
+}  // namespace
+
+Status<StoreError> SqliteIncidentStore::delete_user(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  auto done = run_text(db_.get(), "DELETE FROM console_users WHERE name = ?", {name});
+  if (!done) return fail(done.error());
+  if (!*done) return fail(StoreError{StoreErrorCode::not_found, "no console user " + name});
+  return Ok{};
+}
+
+Status<StoreError> SqliteIncidentStore::put_session(const ConsoleSession& session) {
+  std::lock_guard lock(mutex_);
+  auto purge = Statement::prepare(db_.get(), "DELETE FROM console_sessions WHERE expires <= ?");
+  if (!purge) return fail(purge.error());
+  purge->bind(1, to_seconds(Clock::now()));
+  if (auto ok = purge->run(); !ok) return ok;
+  auto s = Statement::prepare(
+      db_.get(),
+      "INSERT INTO console_sessions (token_hash, user_name, csrf_token, expires) VALUES (?,?,?,?)");
+  if (!s) return fail(s.error());
+  s->bind(1, session.token_hash)
+      .bind(2, session.user)
+      .bind(3, session.csrf_token)
+      .bind(4, to_seconds(session.expires));
+  return s->run();
+}
+
+StoreResult<std::optional<ConsoleSession>> SqliteIncidentStore::find_session(
+    const std::string& token_hash, Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  auto s =
+      Statement::prepare(db_.get(),
+                         "SELECT s.user_name, s.csrf_token, s.expires, u.role "
+                         "FROM console_sessions s JOIN console_users u ON u.name = s.user_name "
+                         "WHERE s.token_hash = ? AND s.expires > ?");
+  if (!s) return fail(s.error());
+  s->bind(1, token_hash).bind(2, to_seconds(now));
+  auto row = s->step();
+  if (!row) return fail(row.error());
+  if (!row.value()) return std::optional<ConsoleSession>();
+  return std::optional<ConsoleSession>(
+      ConsoleSession{token_hash, s->column_text(0), s->column_text(1),
+                     from_seconds(s->column_int(2)), s->column_text(3)});
+}
+
+Status<StoreError> SqliteIncidentStore::delete_session(const std::string& token_hash) {
+  std::lock_guard lock(mutex_);
+  auto done =
+      run_text(db_.get(), "DELETE FROM console_sessions WHERE token_hash = ?", {token_hash});
+  if (!done) return fail(done.error());
+  return Ok{};
+}
+
+StoreResult<std::vector<SavedFilter>> SqliteIncidentStore::saved_filters(const std::string& user) {
+  std::lock_guard lock(mutex_);
+  auto s = Statement::prepare(
+      db_.get(), "SELECT name, query FROM saved_filters WHERE user_name = ? ORDER BY name");
+  if (!s) return fail(s.error());
+  s->bind(1, user);
+  std::vector<SavedFilter> out;
+  for (;;) {
+    auto row = s->step();
+    if (!row) return fail(row.error());
+    if (!row.value()) break;
+    out.push_back({s->column_text(0), s->column_text(1)});
+  }
+  return out;
+}
+
+Status<StoreError> SqliteIncidentStore::put_saved_filter(const std::string& user,
+                                                         const SavedFilter& filter) {
+  std::lock_guard lock(mutex_);
+  auto done = run_text(db_.get(),
+                       "INSERT INTO saved_filters (user_name, name, query) VALUES (?, ?, ?) "
+                       "ON CONFLICT (user_name, name) DO UPDATE SET query = excluded.query",
+                       {user, filter.name, filter.query});
+  if (!done) return fail(done.error());
+  return Ok{};
+}
+
+Status<StoreError> SqliteIncidentStore::delete_saved_filter(const std::string& user,
+                                                            const std::string& name) {
+  std::lock_guard lock(mutex_);
+  auto done = run_text(db_.get(), "DELETE FROM saved_filters WHERE user_name = ? AND name = ?",
+                       {user, name});
+  if (!done) return fail(done.error());
+  if (!*done) return fail(StoreError{StoreErrorCode::not_found, "no saved filter " + name});
+  return Ok{};
+}
+
+StoreResult<std::string> SqliteIncidentStore::change_token() {
+  std::lock_guard lock(mutex_);
+  auto s = Statement::prepare(db_.get(), rows::kChangeToken);
+  if (!s) return fail(s.error());
+  auto row = s->step();
+  if (!row) return fail(row.error());
+  return rows::change_token(s->column_int(0), s->column_int(1));
 }
 
 StoreResult<IncidentStats> SqliteIncidentStore::stats(std::optional<Clock::time_point> from,

@@ -21,7 +21,7 @@ class SqliteIncidentStore final : public IncidentStore {
       const std::string& path,
       std::chrono::milliseconds busy_timeout = std::chrono::milliseconds(5000));
 
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   StoreResult<RecordOutcome> record(const NewIncident& incident) override;
   StoreResult<Incident> get(IncidentId id) override;
@@ -32,6 +32,18 @@ class SqliteIncidentStore final : public IncidentStore {
   StoreResult<IncidentStats> stats(std::optional<Clock::time_point> from,
                                    std::optional<Clock::time_point> until,
                                    std::size_t top) override;
+  Status<StoreError> change(IncidentId id, const IncidentChange& change) override;
+  StoreResult<std::vector<ConsoleUser>> users() override;
+  StoreResult<bool> put_user(const ConsoleUser& user, bool replace) override;
+  Status<StoreError> delete_user(const std::string& name) override;
+  Status<StoreError> put_session(const ConsoleSession& session) override;
+  StoreResult<std::optional<ConsoleSession>> find_session(const std::string& token_hash,
+                                                          Clock::time_point now) override;
+  Status<StoreError> delete_session(const std::string& token_hash) override;
+  StoreResult<std::vector<SavedFilter>> saved_filters(const std::string& user) override;
+  Status<StoreError> put_saved_filter(const std::string& user, const SavedFilter& filter) override;
+  Status<StoreError> delete_saved_filter(const std::string& user, const std::string& name) override;
+  StoreResult<std::string> change_token() override;
 
   // Only open() can build one (the key is private): a store always has a
   // migrated schema.

@@ -7,8 +7,13 @@
 //     repeat_count, updates last_seen and returns its id; otherwise a new id,
 //     larger than every id handed out before, is returned;
 //   - no method throws; failures come back as StoreError values.
+//
+// Besides incidents, a store keeps what the console shares between its
+// nodes: users, sessions (by a hash of the token only) and saved filters,
+// so every console on one database sees the same sign-ins.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,6 +61,11 @@ struct IncidentQuery {
   std::optional<std::string> sender;     // exact, case-insensitive
   std::optional<std::string> recipient;  // substring of any recipient, case-insensitive
   std::optional<std::string> text;       // substring of subject, sender or recipients
+  // Partial matches, case-insensitive substrings.
+  std::optional<std::string> sender_contains;
+  std::optional<std::string> subject_contains;
+  std::optional<std::string> policy_contains;  // of any policy name
+  std::optional<std::string> assignee;         // exact; "" = unassigned
   SortKey sort = SortKey::id;
   bool descending = true;
   std::size_t limit = 100;  // 0 = no limit
@@ -80,6 +90,39 @@ struct IncidentStats {
   std::vector<Count> by_action;
 };
 
+// A change an analyst makes to an incident: its status, its owner or both,
+// recorded in the status history with who made it.
+struct IncidentChange {
+  std::optional<IncidentStatus> status;  // unset: unchanged
+  std::optional<std::string> assignee;   // unset: unchanged; "": nobody
+  std::string comment;
+  std::string user;  // who made the change ("" for cordon itself)
+  Clock::time_point time;
+};
+
+// A console user. `password_hash` is pbkdf2-sha256$... (console/auth.hpp).
+struct ConsoleUser {
+  std::string name;
+  std::string password_hash;
+  std::string role;  // "admin" | "analyst"
+};
+
+// A console session. Only a hash of the token (the cookie) is stored: a
+// copy of the database signs no one in.
+struct ConsoleSession {
+  std::string token_hash;  // SHA-256 hex of the token
+  std::string user;
+  std::string csrf_token;
+  Clock::time_point expires;
+  std::string role;  // filled by find_session() from the user's current role
+};
+
+// A named list filter of one user: the query string of GET /incidents.
+struct SavedFilter {
+  std::string name;
+  std::string query;
+};
+
 class IncidentStore {
  public:
   virtual ~IncidentStore() = default;
@@ -95,6 +138,39 @@ class IncidentStore {
   virtual StoreResult<IncidentStats> stats(std::optional<Clock::time_point> from,
                                            std::optional<Clock::time_point> until,
                                            std::size_t top = 10) = 0;
+
+  // The backends below implement these; a store that does not (a test
+  // double) refuses them, so nothing silently pretends to have saved.
+  //
+  // Status and/or owner in one step; not_found for an unknown id.
+  virtual Status<StoreError> change(IncidentId id, const IncidentChange& change);
+
+  virtual StoreResult<std::vector<ConsoleUser>> users();  // by name
+  // Adds the user, or with `replace` also overwrites one of that name.
+  // Returns whether it was written (false: it existed and !replace).
+  virtual StoreResult<bool> put_user(const ConsoleUser& user, bool replace);
+  // Removes the user with its sessions and saved filters; not_found if none.
+  virtual Status<StoreError> delete_user(const std::string& name);
+
+  // Stores the session and drops every expired one.
+  virtual Status<StoreError> put_session(const ConsoleSession& session);
+  // The live session of that token hash, with its user's role; an expired
+  // one, or one whose user is gone, is nothing.
+  virtual StoreResult<std::optional<ConsoleSession>> find_session(const std::string& token_hash,
+                                                                  Clock::time_point now);
+  virtual Status<StoreError> delete_session(const std::string& token_hash);
+
+  virtual StoreResult<std::vector<SavedFilter>> saved_filters(const std::string& user);
+  virtual Status<StoreError> put_saved_filter(const std::string& user, const SavedFilter& filter);
+  virtual Status<StoreError> delete_saved_filter(const std::string& user, const std::string& name);
+
+  // A token that changes whenever an incident is added or changed by
+  // change(): consoles compare it to know when their lists are stale.
+  virtual StoreResult<std::string> change_token();
+  // Returns when another process may have changed something, or after at
+  // most `timeout`. PostgreSQL waits on LISTEN; elsewhere it just sleeps,
+  // and the caller polls change_token(). For one caller at a time.
+  virtual void wait_for_change(std::chrono::milliseconds timeout);
 };
 
 }  // namespace cordon::incidents

@@ -1,6 +1,9 @@
-// Browser test of the cordon console: sign in, list and filter incidents,
-// keyboard navigation, open one, change its status, see the dashboard charts
-// and the policies view. Run by run.py (which starts cordon and seeds the
+// Browser test of the cordon console: sign in, the list's layout at 1440,
+// 1024, 768 and 390 px (no horizontal overflow, Policies visible), list and
+// filter incidents (partial matches, saved filters), keyboard navigation,
+// bulk triage, CSV export, a live update made by another session, open one,
+// change its status and owner, users for admins, the dashboard charts and
+// the policies view. Run by run.py (which starts cordon and seeds the
 // store); writes screenshots to $CORDON_SCREENSHOT_DIR.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -52,6 +55,54 @@ async function poll(predicate, timeout = 15000) {
 
 const rows = () => page.locator('table.incidents tbody tr');
 
+// The list at one width: nothing wider than the viewport (the page, the
+// top bar, the table's box), and the Policies of the first row on screen.
+async function checkLayout(width) {
+  await page.setViewportSize({ width, height: 900 });
+  await rows().first().waitFor();
+  const m = await page.evaluate(() => {
+    const doc = document.documentElement;
+    const top = document.getElementById('topbar');
+    const wrap = document.querySelector('.table-wrap');
+    const cell = document.querySelector('table.incidents tbody tr td.col-policies');
+    const head = document.querySelector('table.incidents th.col-policies');
+    const r = cell.getBoundingClientRect();
+    const wide = [...document.querySelectorAll('body *')].filter((e) => {
+      const b = e.getBoundingClientRect();
+      return b.width > 0 && b.right > doc.clientWidth + 1 && !e.closest('.table-wrap, nav');
+    }).map((e) => `${e.tagName}.${e.className}`);
+    return {
+      page: doc.scrollWidth - doc.clientWidth,
+      top: top.scrollWidth - top.clientWidth,
+      table: wrap.scrollWidth - wrap.clientWidth,
+      left: r.left, right: r.right, width: r.width, text: cell.textContent,
+      head: head && getComputedStyle(head).display !== 'none' ? head.getBoundingClientRect().right : null,
+      client: doc.clientWidth, wide,
+    };
+  });
+  assert.ok(m.page <= 0, `${width}px: the page scrolls sideways by ${m.page}px (${m.wide.join(', ')})`);
+  assert.ok(m.top <= 0, `${width}px: the top bar overflows by ${m.top}px`);
+  assert.ok(m.table <= 0, `${width}px: the table scrolls sideways by ${m.table}px`);
+  assert.deepEqual(m.wide, [], `${width}px: wider than the viewport`);
+  assert.ok(m.width >= 40 && m.left >= 0 && m.right <= m.client, `${width}px: Policies cell at ${m.left}–${m.right} of ${m.client}`);
+  assert.ok(m.text.length > 0);
+  if (width >= 1024) assert.ok(m.head !== null && m.head <= m.client, `${width}px: Policies header at ${m.head}`);
+  await page.screenshot({ path: path.join(shots, `console-list-${width}.png`) });
+}
+
+// A second session, as another console user would have: changes made
+// through it must reach the open list by itself.
+async function otherSession() {
+  const r = await fetch(`${url}/api/v1/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password }) });
+  assert.equal(r.status, 200);
+  const cookie = r.headers.get('set-cookie').split(';')[0];
+  const { csrf_token: csrf } = await r.json();
+  return (method, p, body) => fetch(`${url}/api/v1${p}`, { method,
+    headers: { Cookie: cookie, 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body) });
+}
+
 try {
   await step('an anonymous visitor sees the login form and no incident', async () => {
     await page.goto(url);
@@ -74,8 +125,14 @@ try {
     assert.equal(await rows().count(), 25);  // one page
     assert.match(await page.locator('.summary').innerText(), /1–25 of 36/);
     assert.equal(await page.locator('#user-name').innerText(), 'admin');
+    assert.match(await page.locator('td.col-time').first().innerText(), /(UTC|GMT|[A-Z]{2,5})/);  // with the zone
     await page.screenshot({ path: path.join(shots, 'console-list.png') });
   });
+
+  for (const width of [1440, 1024, 768, 390]) {
+    await step(`the list fits ${width} px with Policies visible`, () => checkLayout(width));
+  }
+  await page.setViewportSize({ width: 1440, height: 900 });
 
   await step('paging shows the rest', async () => {
     await page.click('.pager button:has-text("Next")');
@@ -92,12 +149,79 @@ try {
       .every((tr) => tr.querySelector('.badge.sev-high')));
     const high = await rows().count();
     assert.ok(high > 0 && high < 25, `high rows ${high}`);
-    await page.fill('input[name=policy]', 'Cloud secrets');
-    await poll(() => location.hash.includes('policy=Cloud'));
+    await page.fill('input[name=policy_contains]', 'cloud sec');
+    await poll(() => location.hash.includes('policy_contains=cloud'));
     await poll(() => [...document.querySelectorAll('table.incidents tbody tr')]
       .every((tr) => tr.textContent.includes('Cloud secrets')));
     await page.click('button:has-text("Clear")');
     await poll(() => document.querySelector('.summary')?.textContent.endsWith('of 36'));
+  });
+
+  await step('partial sender and subject filters, saved per user', async () => {
+    await page.fill('input[name=sender_contains]', 'carol@');
+    await poll(() => location.hash.includes('sender_contains=carol'));
+    await poll(() => {
+      const r = [...document.querySelectorAll('table.incidents tbody tr')];
+      return r.length > 0 && r.every((tr) => tr.querySelector('.col-sender').textContent.startsWith('carol@'));
+    });
+    await page.fill('input[name=subject]', 'DEPLOY');
+    await poll(() => location.hash.includes('subject=DEPLOY'));
+    await poll(() => [...document.querySelectorAll('table.incidents tbody tr')]
+      .every((tr) => /deploy/i.test(tr.querySelector('.col-subject').textContent)));
+    const narrowed = await rows().count();
+    assert.ok(narrowed > 0 && narrowed < 25, `carol's deploy incidents: ${narrowed}`);
+    const summary = await page.locator('.summary').innerText();
+    await page.fill('#save-name', 'carol deploy');
+    await page.click('#save-filter');
+    await poll(() => [...document.querySelectorAll('#saved-filters option')].some((o) => o.value === 'carol deploy'));
+    await page.click('button:has-text("Clear")');
+    await poll(() => document.querySelector('.summary')?.textContent.endsWith('of 36'));
+    await page.selectOption('#saved-filters', 'carol deploy');
+    await poll(() => location.hash.includes('sender_contains=carol') && location.hash.includes('subject=DEPLOY'));
+    await poll(() => document.querySelectorAll('table.incidents tbody tr').length > 0 &&
+      [...document.querySelectorAll('table.incidents tbody tr')].every((tr) => /deploy/i.test(tr.textContent)));
+    assert.equal(await rows().count(), narrowed);
+    const csv = await page.evaluate(async () => {
+      const r = await fetch(document.getElementById('export-csv').href);
+      return { type: r.headers.get('content-type'), text: await r.text() };
+    });
+    assert.match(csv.type, /^text\/csv/);
+    const lines = csv.text.trim().split('\r\n');
+    assert.equal(lines.length, narrowed + 1);
+    assert.ok(lines.slice(1).every((l) => l.includes('carol@corp.example')));
+    await page.click('button:has-text("Clear")');
+    await poll(() => document.querySelector('.summary')?.textContent.endsWith('of 36'));
+  });
+
+  await step('bulk triage: select rows, set status and owner', async () => {
+    const ids = [await rows().nth(2).getAttribute('data-id'), await rows().nth(3).getAttribute('data-id')];
+    await rows().nth(2).locator('input.pick').check();
+    await rows().nth(3).locator('input.pick').check();
+    await page.locator('.bulk:not([hidden])').waitFor();
+    assert.match(await page.locator('.bulk-count').innerText(), /2 selected/);
+    await page.selectOption('select[name=bulk-status]', 'in_progress');
+    await page.selectOption('select[name=bulk-assignee]', 'admin');
+    await page.click('#bulk-apply');
+    await page.locator('.bulk-message.ok', { hasText: 'Changed 2' }).waitFor().catch(() => {});
+    for (const id of ids) {
+      const row = page.locator(`table.incidents tbody tr[data-id="${id}"]`);
+      await row.locator('.badge.status-in_progress').waitFor();
+      assert.equal(await row.locator('.col-owner').innerText(), 'admin');
+    }
+    await page.selectOption('select[name=assignee]', 'admin');
+    await poll(() => document.querySelector('.summary')?.textContent.endsWith('of 2'));
+    await page.click('button:has-text("Clear")');
+    await poll(() => document.querySelector('.summary')?.textContent.endsWith('of 36'));
+  });
+
+  await step('a change made in another session appears in the open list', async () => {
+    const other = await otherSession();
+    const id = await rows().nth(5).getAttribute('data-id');
+    await new Promise((r) => setTimeout(r, 500));  // the list's long-poll is waiting
+    const r = await other('PATCH', `/incidents/${id}`, { status: 'false_positive', comment: 'from elsewhere' });
+    assert.equal(r.status, 200);
+    await page.locator(`table.incidents tbody tr[data-id="${id}"] .badge.status-false_positive`).waitFor({ timeout: 8000 });
+    assert.equal(await page.evaluate(() => location.hash), '#/incidents');  // no navigation: pushed
   });
 
   await step('/ focuses the search, which finds by subject', async () => {
@@ -143,6 +267,18 @@ try {
     for (const sample of await page.locator('mark.sample').allInnerTexts()) assert.match(sample, /\*{4}/);
   });
 
+  await step('a subject match is shown in its context, the value masked', async () => {
+    const back = await page.evaluate(() => location.hash);
+    const id = await page.evaluate(async () => (await (await fetch('/api/v1/incidents?subject=kickoff&limit=1')).json()).items[0].id);
+    await page.evaluate((to) => { location.hash = `#/incidents/${to}`; }, id);
+    await page.locator('.contexts .context').first().waitFor();
+    const text = await page.locator('.contexts .context').first().innerText();
+    assert.match(text, /^project neptune kickoff notes #\d+$/i);
+    assert.equal(await page.locator('.contexts mark.sample').first().innerText(), 'project neptune');
+    await page.evaluate((to) => { location.hash = to; }, back);
+    await page.locator(`h1:has-text("Incident #${openedId}")`).waitFor();
+  });
+
   await step('the status workflow moves the incident and records the comment', async () => {
     await page.fill('textarea[name=comment]', 'Checked with the sender');
     await page.click('button[data-status=in_progress]');
@@ -152,6 +288,20 @@ try {
     await page.locator('.view-head .badge.status-resolved').waitFor();
     assert.equal(await page.locator('ol.history li').count(), 2);
     assert.equal(await page.locator('button[data-status=false_positive]').count(), 0);  // closed: reopen only
+    assert.match(await page.locator('ol.history li').first().innerText(), /by admin/);
+    await page.selectOption('select[name=assignee]', 'admin');
+    await page.click('#assign-button');
+    await page.locator('ol.history li', { hasText: 'Assigned to admin' }).waitFor();
+    await page.setViewportSize({ width: 390, height: 900 });
+    const { over, wide } = await page.evaluate(() => {
+      const doc = document.documentElement;
+      const wide = [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > doc.clientWidth + 1)
+        .map((e) => `${e.tagName}.${e.className}`);
+      return { over: doc.scrollWidth - doc.clientWidth, wide };
+    });
+    assert.ok(over <= 0, `the detail scrolls sideways at 390 px by ${over}px: ${wide.join(', ')}`);
+    await page.screenshot({ path: path.join(shots, 'console-detail-390.png'), fullPage: true });
+    await page.setViewportSize({ width: 1440, height: 900 });
     await page.screenshot({ path: path.join(shots, 'console-detail.png') });
   });
 
@@ -188,6 +338,23 @@ try {
     await page.screenshot({ path: path.join(shots, 'console-policies.png') });
   });
 
+  await step('an admin adds an analyst, who cannot reload or manage users', async () => {
+    await page.click('nav a[data-nav=users]');
+    await page.locator('.users-view').waitFor();
+    await page.fill('input[name=new-name]', 'ann');
+    await page.fill('input[name=new-password]', 'ann-password-123');
+    await page.click('.new-user button[type=submit]');
+    await page.locator('table.users tr[data-user=ann]').waitFor();
+    assert.equal(await page.locator('table.users tr[data-user=ann] select').inputValue(), 'analyst');
+    await page.screenshot({ path: path.join(shots, 'console-users.png') });
+    const status = await page.evaluate(async () => {
+      const login = await fetch('/api/v1/login', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username: 'ann', password: 'ann-password-123' }), credentials: 'omit' });
+      return login.status;
+    });
+    assert.equal(status, 200);
+  });
+
   await step('signing out returns to the login form and the API refuses', async () => {
     await page.click('#logout-button');
     await page.locator('form.login-card').waitFor();
@@ -195,8 +362,28 @@ try {
     assert.equal(status, 401);
   });
 
+  await step('an analyst sees no users view and no reload button', async () => {
+    await page.fill('input[name=username]', 'ann');
+    await page.fill('input[name=password]', 'ann-password-123');
+    await page.click('button[type=submit]');
+    await page.locator('#topbar:not([hidden])').waitFor();
+    // Left on the users view by the admin: refused to an analyst.
+    await page.locator('main .error', { hasText: 'admin role' }).waitFor();
+    await page.click('nav a[data-nav=incidents]');
+    await rows().first().waitFor();
+    assert.equal(await page.locator('nav a[data-nav=users]').isVisible(), false);
+    await page.click('nav a[data-nav=policies]');
+    await page.locator('.policies-view').waitFor();
+    assert.equal(await page.locator('#reload-button').isVisible(), false);
+    const status = await page.evaluate(async () => (await fetch('/api/v1/users')).status);
+    assert.equal(status, 403);
+    await page.click('#logout-button');
+    await page.locator('form.login-card').waitFor();
+  });
+
   assert.deepEqual(offsite, [], 'requests left the console origin');
-  assert.deepEqual(consoleErrors.filter((e) => !/401|Unauthorized/.test(e)), [], 'browser console errors');
+  // 401 after sign-out and the analyst's deliberate 403 are expected.
+  assert.deepEqual(consoleErrors.filter((e) => !/401|Unauthorized|403|Forbidden/.test(e)), [], 'browser console errors');
 } finally {
   await browser.close();
 }

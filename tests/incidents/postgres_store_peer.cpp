@@ -97,7 +97,7 @@ TEST_F(PostgresStore, MigratesAnEmptyDatabaseOnceAndReopensIdempotently) {
     EXPECT_EQ(again->count({}).value(), 1);  // nothing recreated, nothing lost
   }
   EXPECT_TRUE(
-      server().psql("DO \\$\\$ BEGIN IF (SELECT COUNT(*) FROM schema_version) <> 2 "
+      server().psql("DO \\$\\$ BEGIN IF (SELECT COUNT(*) FROM schema_version) <> 3 "
                     "THEN RAISE 'not one version row'; END IF; END \\$\\$",
                     db()));
 }
@@ -130,7 +130,7 @@ TEST_F(PostgresStore, NodesStartingTogetherMigrateOnce) {
   for (auto& t : nodes) t.join();
   EXPECT_EQ(opened.load(), kNodes);
   EXPECT_TRUE(
-      server().psql("DO \\$\\$ BEGIN IF (SELECT COUNT(*) FROM schema_version) <> 2 "
+      server().psql("DO \\$\\$ BEGIN IF (SELECT COUNT(*) FROM schema_version) <> 3 "
                     "THEN RAISE 'migrated more than once'; END IF; END \\$\\$",
                     db()));
 }
@@ -423,4 +423,32 @@ TEST_F(PostgresStore, AWriteThatFailsDoesNotFailTheWritesBatchedWithIt) {
   IncidentQuery all;
   all.limit = 0;
   EXPECT_EQ(pg->count(all).value(), 1 + kWriters * kEach);
+}
+
+// A console waiting on LISTEN wakes when another node changes an incident,
+// well before its timeout; after (re)connecting it returns at once so the
+// caller catches up with a query.
+TEST_F(PostgresStore, AChangeOnOneNodeWakesTheListenerOfAnother) {
+  auto a = open_pg(url_);
+  auto b = open_pg(url_);
+  ASSERT_TRUE(a && b);
+  auto id = a->record(card_incident())->id;
+  auto started = std::chrono::steady_clock::now();
+  b->wait_for_change(std::chrono::seconds(5));  // connects and LISTENs: returns at once
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
+  std::thread changer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ASSERT_TRUE(
+        a->change(id, {IncidentStatus::in_progress, std::nullopt, "", "carol", kDay1}).has_value());
+  });
+  started = std::chrono::steady_clock::now();
+  b->wait_for_change(std::chrono::seconds(20));
+  const auto waited = std::chrono::steady_clock::now() - started;
+  changer.join();
+  EXPECT_GE(waited, std::chrono::milliseconds(250));
+  EXPECT_LT(waited, std::chrono::seconds(5));
+  // Nothing pending: a further wait runs into its timeout.
+  started = std::chrono::steady_clock::now();
+  b->wait_for_change(std::chrono::milliseconds(400));
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(350));
 }

@@ -38,8 +38,8 @@ TEST(SqliteIncidentStore, RefusesANewerSchema) {
   EXPECT_FALSE(SqliteIncidentStore::open(dir.file("no/such/dir/x.db")).has_value());
 }
 
-// A database of the first schema (no client columns) gains them on open,
-// keeping its incidents.
+// A database of the first schema (no client columns, no console tables)
+// gains both on open, keeping its incidents.
 TEST(SqliteIncidentStore, MigratesAVersionOneDatabase) {
   TempDir dir;
   const std::string path = dir.file("incidents.db");
@@ -51,11 +51,17 @@ TEST(SqliteIncidentStore, MigratesAVersionOneDatabase) {
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(raw,
+                         "DROP TABLE saved_filters; DROP TABLE console_sessions; "
+                         "DROP TABLE console_users; DROP INDEX incidents_assignee; "
+                         "ALTER TABLE incidents DROP COLUMN assignee; "
+                         "ALTER TABLE status_history DROP COLUMN changed_by; "
+                         "ALTER TABLE status_history DROP COLUMN assignee; "
                          "ALTER TABLE incidents DROP COLUMN client_address; "
                          "ALTER TABLE incidents DROP COLUMN client_helo; "
-                         "DELETE FROM schema_version WHERE version = 2",
+                         "DELETE FROM schema_version WHERE version >= 2",
                          nullptr, nullptr, nullptr),
-            SQLITE_OK);
+            SQLITE_OK)
+      << sqlite3_errmsg(raw);
   sqlite3_close(raw);
   auto store = kSqlite.open(path);
   ASSERT_TRUE(store);
@@ -65,6 +71,7 @@ TEST(SqliteIncidentStore, MigratesAVersionOneDatabase) {
   ASSERT_TRUE(id.has_value());
   EXPECT_EQ(store->get(id->id)->client_address, "192.0.2.9");
   EXPECT_EQ(store->count({}).value(), 2);
+  EXPECT_TRUE(store->put_user({"admin", "h", "admin"}, false).value());
 }
 
 namespace {
@@ -96,4 +103,38 @@ TEST(SqliteStore, AnExistingDatabaseOpenToOthersIsTightened) {
   auto store = kSqlite.open(dir.file("incidents.db"));
   ASSERT_TRUE(store);
   EXPECT_EQ(mode_of(dir.file("incidents.db")), 0600u);
+}
+
+// A database of schema version 2 (before owners, users and sessions) is
+// brought to version 3 keeping its incidents and history.
+TEST(SqliteStore, AVersionTwoDatabaseIsMigratedKeepingItsIncidents) {
+  TempDir dir;
+  const std::string path = dir.file("incidents.db");
+  {
+    auto store = kSqlite.open(path);
+    ASSERT_TRUE(store);
+    auto id = store->record(card_incident())->id;
+    ASSERT_TRUE(store->update_status(id, IncidentStatus::in_progress, "old", kDay1).has_value());
+  }
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "DROP TABLE saved_filters; DROP TABLE console_sessions; "
+                         "DROP TABLE console_users; DROP INDEX incidents_assignee; "
+                         "ALTER TABLE incidents DROP COLUMN assignee; "
+                         "ALTER TABLE status_history DROP COLUMN changed_by; "
+                         "ALTER TABLE status_history DROP COLUMN assignee; "
+                         "DELETE FROM schema_version WHERE version = 3",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(raw);
+  sqlite3_close(raw);
+  auto store = kSqlite.open(path);
+  ASSERT_TRUE(store);
+  auto got = store->get(1).value();
+  EXPECT_EQ(got.assignee, "");
+  ASSERT_EQ(got.history.size(), 1u);
+  EXPECT_EQ(got.history[0].comment, "old");
+  EXPECT_EQ(got.history[0].user, "");
+  EXPECT_TRUE(store->put_user({"admin", "h", "admin"}, false).value());
 }

@@ -309,6 +309,124 @@ TEST_P(StoreContract, StatusUpdatesKeepAHistory) {
   EXPECT_EQ(missing.error().code, StoreErrorCode::not_found);
 }
 
+TEST_P(StoreContract, ChangesRecordWhoMadeThemAndTheOwner) {
+  auto store = open_store(location_);
+  auto id = store->record(card_incident())->id;
+  ASSERT_TRUE(store
+                  ->change(id, {IncidentStatus::in_progress, std::string("carol"), "mine", "carol",
+                                kDay1 + 1h})
+                  .has_value());
+  ASSERT_TRUE(
+      store->change(id, {std::nullopt, std::string("dave"), "", "alice", kDay1 + 2h}).has_value());
+  ASSERT_TRUE(
+      store->change(id, {IncidentStatus::resolved, std::nullopt, "done", "dave", kDay1 + 3h})
+          .has_value());
+  auto got = store->get(id).value();
+  EXPECT_EQ(got.status, IncidentStatus::resolved);
+  EXPECT_EQ(got.assignee, "dave");
+  ASSERT_EQ(got.history.size(), 3u);
+  EXPECT_EQ(got.history[0].user, "carol");
+  EXPECT_EQ(got.history[0].assignee, std::optional<std::string>("carol"));
+  EXPECT_EQ(got.history[1].user, "alice");
+  EXPECT_EQ(got.history[1].status, IncidentStatus::in_progress);  // unchanged by an assignment
+  EXPECT_EQ(got.history[1].assignee, std::optional<std::string>("dave"));
+  EXPECT_EQ(got.history[2].assignee, std::nullopt);
+  EXPECT_EQ(got.history[2].comment, "done");
+  IncidentQuery q;
+  q.assignee = "dave";
+  EXPECT_EQ(store->count(q).value(), 1);
+  q.assignee = "";
+  EXPECT_EQ(store->count(q).value(), 0);
+  EXPECT_EQ(store->list({})->front().assignee, "dave");
+  auto missing = store->change(id + 1, {IncidentStatus::resolved, std::nullopt, "", "x", kDay1});
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code, StoreErrorCode::not_found);
+}
+
+TEST_P(StoreContract, PartialMatchFiltersOnSenderSubjectAndPolicy) {
+  auto store = open_store(location_);
+  store->record(card_incident("a")).value();
+  auto other = card_incident("b");
+  other.sender = "Mallory@Evil.example";
+  other.subject = "holiday photos";
+  other.policies = {{"Source code", Severity::low, {}}};
+  store->record(other).value();
+  auto n = [&](auto set) {
+    IncidentQuery q;
+    set(q);
+    return store->count(q).value();
+  };
+  EXPECT_EQ(n([](auto& q) { q.sender_contains = "evil"; }), 1);
+  EXPECT_EQ(n([](auto& q) { q.sender_contains = "corp"; }), 1);
+  EXPECT_EQ(n([](auto& q) { q.sender_contains = "example"; }), 2);
+  EXPECT_EQ(n([](auto& q) { q.subject_contains = "CUSTOMER"; }), 1);
+  EXPECT_EQ(n([](auto& q) { q.policy_contains = "card"; }), 1);
+  EXPECT_EQ(n([](auto& q) { q.policy_contains = "o"; }), 2);
+  EXPECT_EQ(n([](auto& q) { q.policy_contains = "100%"; }), 0);  // % is literal
+}
+
+TEST_P(StoreContract, UsersSessionsAndSavedFiltersAreSharedThroughTheStore) {
+  auto store = open_store(location_);
+  ASSERT_TRUE(store->put_user({"bob", "hash-b", "analyst"}, false).value());
+  ASSERT_TRUE(store->put_user({"alice", "hash-a", "admin"}, false).value());
+  EXPECT_FALSE(store->put_user({"bob", "other", "admin"}, false).value());  // kept
+  auto users = store->users().value();
+  ASSERT_EQ(users.size(), 2u);
+  EXPECT_EQ(users[0].name, "alice");
+  EXPECT_EQ(users[1].password_hash, "hash-b");
+  EXPECT_EQ(users[1].role, "analyst");
+
+  const auto now = Clock::now();
+  ASSERT_TRUE(store->put_session({"th-1", "bob", "csrf-1", now + 1h, ""}).has_value());
+  ASSERT_TRUE(store->put_session({"th-old", "bob", "csrf-0", now - 1s, ""}).has_value());
+  // Another connection (another console node) sees the same session.
+  auto other = open_store(location_);
+  auto found = other->find_session("th-1", now).value();
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->user, "bob");
+  EXPECT_EQ(found->csrf_token, "csrf-1");
+  EXPECT_EQ(found->role, "analyst");
+  EXPECT_FALSE(other->find_session("th-old", now).value());  // expired
+  EXPECT_FALSE(other->find_session("th-1", now + 2h).value());
+  EXPECT_FALSE(other->find_session("unknown", now).value());
+  // A new role applies to the live session at once.
+  ASSERT_TRUE(other->put_user({"bob", "hash-b", "admin"}, true).value());
+  EXPECT_EQ(store->find_session("th-1", now).value()->role, "admin");
+
+  ASSERT_TRUE(store->put_saved_filter("bob", {"mine", "assignee=bob"}).has_value());
+  ASSERT_TRUE(store->put_saved_filter("bob", {"high", "severity=high"}).has_value());
+  ASSERT_TRUE(store->put_saved_filter("bob", {"mine", "assignee=bob&status=new"}).has_value());
+  ASSERT_TRUE(store->put_saved_filter("alice", {"all", ""}).has_value());
+  auto filters = other->saved_filters("bob").value();
+  ASSERT_EQ(filters.size(), 2u);
+  EXPECT_EQ(filters[0].name, "high");
+  EXPECT_EQ(filters[1].query, "assignee=bob&status=new");
+  ASSERT_TRUE(store->delete_saved_filter("bob", "high").has_value());
+  EXPECT_EQ(store->delete_saved_filter("bob", "high").error().code, StoreErrorCode::not_found);
+
+  ASSERT_TRUE(store->delete_session("th-1").has_value());
+  EXPECT_FALSE(other->find_session("th-1", now).value());
+  ASSERT_TRUE(store->put_session({"th-2", "bob", "csrf-2", now + 1h, ""}).has_value());
+  ASSERT_TRUE(store->delete_user("bob").has_value());
+  EXPECT_FALSE(other->find_session("th-2", now).value());  // gone with its user
+  EXPECT_TRUE(other->saved_filters("bob")->empty());
+  EXPECT_EQ(store->delete_user("bob").error().code, StoreErrorCode::not_found);
+  EXPECT_EQ(store->users()->size(), 1u);
+}
+
+TEST_P(StoreContract, TheChangeTokenMovesWithNewIncidentsAndChanges) {
+  auto store = open_store(location_);
+  const auto empty = store->change_token().value();
+  auto id = store->record(card_incident())->id;
+  const auto one = store->change_token().value();
+  EXPECT_NE(one, empty);
+  auto other = open_store(location_);
+  EXPECT_EQ(other->change_token().value(), one);
+  ASSERT_TRUE(
+      other->change(id, {IncidentStatus::in_progress, std::nullopt, "", "bob", kDay1}).has_value());
+  EXPECT_NE(store->change_token().value(), one);
+}
+
 TEST_P(StoreContract, StatsCountBySeverityDayPolicySenderAndAction) {
   auto store = open_store(location_);
   store->record(card_incident("a", kDay1)).value();

@@ -2,6 +2,9 @@
 // every write, and one place that notices an expired session.
 let csrfToken = null;
 let onUnauthorized = () => {};
+// The signed-in user's {user, role}; views show admin-only controls by it
+// (the server enforces the role either way).
+export const who = { user: null, role: null };
 
 export class ApiError extends Error {
   constructor(status, message) {
@@ -52,4 +55,14 @@ export const api = {
   policies: () => request('GET', '/policies'),
   stats: (params) => request('GET', `/stats?${new URLSearchParams(params)}`),
   reload: () => request('POST', '/reload'),
+  bulk: (change) => request('POST', '/incidents/bulk', change),
+  assignees: () => request('GET', '/assignees'),
+  changes: (since, wait) => request('GET', `/changes?${new URLSearchParams(since ? { since, wait } : {})}`),
+  filters: () => request('GET', '/filters'),
+  saveFilter: (name, query) => request('PUT', `/filters/${encodeURIComponent(name)}`, { query }),
+  deleteFilter: (name) => request('DELETE', `/filters/${encodeURIComponent(name)}`),
+  users: () => request('GET', '/users'),
+  createUser: (user) => request('POST', '/users', user),
+  updateUser: (name, change) => request('PATCH', `/users/${encodeURIComponent(name)}`, change),
+  deleteUser: (name) => request('DELETE', `/users/${encodeURIComponent(name)}`),
 };

@@ -1,6 +1,7 @@
 // The console's entry point: session bootstrap, the login page, hash
 // routing between views, and the global keyboard shortcuts.
-import { api, setCsrfToken, setUnauthorizedHandler } from './api.js';
+import { api, setCsrfToken, setUnauthorizedHandler, who } from './api.js';
+import { renderUsers } from './users.js';
 import { clear, errorBox, h } from './dom.js';
 import { renderIncidentList } from './incidents.js';
 import { renderIncidentDetail } from './detail.js';
@@ -63,7 +64,11 @@ function startSession(created) {
   session = created;
   setCsrfToken(created.csrf_token);
   topbar.hidden = false;
+  who.user = created.user;
+  who.role = created.role;
   document.getElementById('user-name').textContent = created.user;
+  document.getElementById('user-name').title = `Role: ${created.role}`;
+  document.querySelector('[data-nav=users]').hidden = created.role !== 'admin';
 }
 
 async function route() {
@@ -79,6 +84,7 @@ async function route() {
     if (view === 'incidents' && id) await renderIncidentDetail(context, id);
     else if (view === 'dashboard') await renderDashboard(context);
     else if (view === 'policies') await renderPolicies(context);
+    else if (view === 'users') await renderUsers(context);
     else await renderIncidentList(context);
   } catch (e) {
     if (e.status !== 401 && !e.shown) clear(main, errorBox(e));

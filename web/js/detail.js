@@ -1,5 +1,6 @@
 // One incident: envelope, subject, every fired policy with its masked
-// matches, and the status workflow with comments and history.
+// matches, and the status workflow with its owner, comments and history
+// (each entry naming who made it).
 import { api } from './api.js';
 import { badge, clear, errorBox, formatTime, h, label } from './dom.js';
 import { lastListHash } from './incidents.js';
@@ -17,7 +18,34 @@ function field(name, ...value) {
   return [h('dt', {}, name), h('dd', {}, ...value)];
 }
 
-function policyCard(policy) {
+// Where a match sits in text the incident holds (today the subject): a few
+// words either side, with the value shown as its masked sample. Each * of
+// a sample stands for one character of the value; separators between the
+// characters of the value (spaces, dots, dashes) are allowed.
+function contextOf(text, sample) {
+  if (!text || !sample) return null;
+  const chars = [...sample].map((c) => (c === '*' ? '[^\\s]' : c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  let re;
+  try { re = new RegExp(chars.join('[\\s.-]?'), 'iu'); } catch { return null; }
+  const m = re.exec(text);
+  if (!m) return null;
+  const words = 4;
+  const before = text.slice(0, m.index).split(/(\s+)/);
+  const after = text.slice(m.index + m[0].length).split(/(\s+)/);
+  const head = before.slice(-words * 2).join('');
+  const tail = after.slice(0, words * 2).join('');
+  return h('span', { class: 'context' },
+    before.length > words * 2 ? '… ' : '', head, h('mark', { class: 'sample' }, sample), tail,
+    after.length > words * 2 ? ' …' : '');
+}
+
+function contexts(match, incident) {
+  if (match.component !== 'subject') return null;
+  const found = match.samples.map((s) => contextOf(incident.subject, s)).filter(Boolean);
+  return found.length ? h('div', { class: 'contexts' }, found.map((c) => h('div', {}, c))) : null;
+}
+
+function policyCard(policy, incident) {
   return h('article', { class: 'policy-hit' },
     h('header', {}, h('h3', {}, policy.name), badge('sev', policy.severity)),
     h('table', { class: 'matches' },
@@ -26,18 +54,27 @@ function policyCard(policy) {
         h('td', {}, m.rule),
         h('td', {}, h('code', {}, m.component)),
         h('td', { class: 'num' }, m.count),
-        h('td', {}, m.samples.length ? m.samples.map((s) => h('mark', { class: 'sample' }, s)) : h('span', { class: 'muted' }, '—')))))));
+        h('td', {}, m.samples.length ? m.samples.map((s) => h('mark', { class: 'sample' }, s)) : h('span', { class: 'muted' }, '—'),
+          contexts(m, incident)))))));
 }
 
 function workflow(incident, rerender) {
   const comment = h('textarea', { name: 'comment', rows: 3, maxlength: 4000, placeholder: 'Comment (optional with a status change)', 'aria-label': 'Comment' });
   const error = h('div', { class: 'error', role: 'alert', hidden: true });
-  const submit = async (status) => {
+  const owner = h('select', { name: 'assignee', 'aria-label': 'Owner' }, h('option', { value: '' }, 'Nobody'));
+  api.assignees().then(({ assignees }) => {
+    const names = new Set(assignees);
+    if (incident.assignee) names.add(incident.assignee);
+    owner.append(...[...names].map((n) => h('option', { value: n }, n)));
+    owner.value = incident.assignee;
+  }).catch(() => {});
+  const submit = async (status, assignee) => {
     error.hidden = true;
     const change = {};
     if (status) change.status = status;
+    if (assignee !== undefined) change.assignee = assignee;
     if (comment.value.trim()) change.comment = comment.value.trim();
-    if (!status && !change.comment) {
+    if (!status && assignee === undefined && !change.comment) {
       error.textContent = 'Write a comment first.';
       error.hidden = false;
       return;
@@ -52,6 +89,8 @@ function workflow(incident, rerender) {
   return h('section', { class: 'card workflow' },
     h('h2', {}, 'Workflow'),
     h('p', {}, 'Status: ', badge('status', incident.status)),
+    h('div', { class: 'owner' }, h('label', { class: 'inline' }, 'Owner', owner),
+      h('button', { type: 'button', class: 'secondary', id: 'assign-button', onclick: () => submit(null, owner.value) }, 'Assign')),
     comment, error,
     h('div', { class: 'buttons' },
       NEXT[incident.status].map((s) => h('button', { type: 'button', class: s === 'resolved' ? 'primary' : 'secondary', dataset: { status: s }, onclick: () => submit(s) }, VERB[s] || label(s))),
@@ -60,7 +99,9 @@ function workflow(incident, rerender) {
     incident.history.length === 0
       ? h('p', { class: 'muted' }, 'No changes yet.')
       : h('ol', { class: 'history' }, incident.history.slice().reverse().map((c) => h('li', {},
-        h('div', {}, badge('status', c.status), ' ', h('time', { datetime: c.time }, formatTime(c.time))),
+        h('div', {}, badge('status', c.status), ' ', h('time', { datetime: c.time }, formatTime(c.time)),
+          ' ', h('span', { class: 'by' }, c.user ? `by ${c.user}` : 'by cordon')),
+        c.assignee !== undefined ? h('p', { class: 'assigned' }, c.assignee ? `Assigned to ${c.assignee}` : 'Unassigned') : null,
         c.comment ? h('p', {}, c.comment) : null))));
 }
 
@@ -89,9 +130,10 @@ export async function renderIncidentDetail(context, id) {
               field('First seen', formatTime(current.time)),
               field('Last seen', formatTime(current.last_seen)),
               field('Seen', current.repeat_count ? `${current.repeat_count + 1} times (re-sent ${current.repeat_count}×)` : 'once'),
-              field('Action', badge('action', current.action)))),
+              field('Action', badge('action', current.action)),
+              field('Owner', current.assignee || h('span', { class: 'muted' }, 'nobody')))),
           h('section', { class: 'card' }, h('h2', {}, `Policies fired (${current.policies.length})`),
-            current.policies.map(policyCard))),
+            current.policies.map((p) => policyCard(p, current)))),
         workflow(current, draw))));
   };
   draw(incident);

@@ -55,8 +55,10 @@ export function badge(kind, value) {
 export function formatTime(rfc3339) {
   const date = new Date(rfc3339);
   if (Number.isNaN(date.getTime())) return rfc3339;
+  // With the zone: an analyst comparing with a mail log must know which.
   return date.toLocaleString(undefined, {
     year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit',
+    timeZoneName: 'short',
   });
 }
 

@@ -1,6 +1,6 @@
 // The policies and L7 filters in force (read-only) and the Reload button,
 // which asks the server to re-read its configuration file.
-import { api } from './api.js';
+import { api, who } from './api.js';
 import { badge, clear, h, label } from './dom.js';
 
 function responseText(response) {
@@ -34,7 +34,7 @@ function policyCard(p) {
 export async function renderPolicies(context) {
   const data = await api.policies();
   const status = h('span', { class: 'reload-status', role: 'status' });
-  const reload = h('button', { type: 'button', class: 'primary', id: 'reload-button', onclick: async () => {
+  const reload = h('button', { type: 'button', class: 'primary', id: 'reload-button', hidden: who.role !== 'admin', onclick: async () => {
     reload.disabled = true;
     status.className = 'reload-status muted';
     status.textContent = 'Reloading…';

@@ -7,9 +7,12 @@
 
 #include <httplib.h>
 
+#include <initializer_list>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "console/console.hpp"
 
@@ -27,11 +30,37 @@ class Api {
   void get_incident(httplib::Response& res, const std::string& id);
   void patch_incident(const httplib::Request& req, httplib::Response& res, const std::string& id,
                       const std::string& user);
+  void export_csv(const httplib::Request& req, httplib::Response& res);
+  void bulk_change(const httplib::Request& req, httplib::Response& res, const std::string& user);
+  void assignees(httplib::Response& res);
+  void list_filters(httplib::Response& res, const std::string& user);
+  void put_filter(const httplib::Request& req, httplib::Response& res, const std::string& user,
+                  const std::string& name);
+  void delete_filter(httplib::Response& res, const std::string& user, const std::string& name);
+  void list_users(httplib::Response& res);
+  void create_user(const httplib::Request& req, httplib::Response& res, const std::string& by);
+  void patch_user(const httplib::Request& req, httplib::Response& res, const std::string& name,
+                  const std::string& by);
+  void delete_user(httplib::Response& res, const std::string& name, const std::string& by);
   void policies(httplib::Response& res);
   void stats(const httplib::Request& req, httplib::Response& res);
   void reload(httplib::Response& res, const std::string& user);
 
  private:
+  // Validates a change body ({status, assignee, comment}); the error text
+  // for a 400 otherwise.
+  struct ChangeRequest {
+    std::optional<incidents::IncidentStatus> status;
+    std::optional<std::string> assignee;
+    std::string comment;
+  };
+  Result<ChangeRequest, std::string> parse_change(const nlohmann::json& body,
+                                                  std::initializer_list<const char*> extra);
+  // Applies one change after checking the workflow: 0 when done, else the
+  // HTTP status and message of the refusal.
+  std::pair<int, std::string> apply_change(incidents::IncidentId id, const ChangeRequest& change,
+                                           const std::string& user);
+
   Dependencies& deps_;
   incidents::IncidentStore& store_;
 };

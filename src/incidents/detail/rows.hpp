@@ -19,7 +19,7 @@ namespace cordon::incidents::rows {
 // The column list every SELECT of whole incidents uses, in StoredRow order.
 inline constexpr std::string_view kColumns =
     "id, first_seen, last_seen, sender, recipients, subject, message_id, content_hash, policies, "
-    "action, status, repeat_count, client_address, client_helo";
+    "action, status, repeat_count, client_address, client_helo, assignee";
 
 // One incidents row as text and integers, as both drivers hand it back.
 struct StoredRow {
@@ -37,6 +37,7 @@ struct StoredRow {
   std::int64_t repeat_count = 0;
   std::string client_address{};
   std::string client_helo{};
+  std::string assignee{};
 };
 
 StoreResult<Incident> to_incident(const StoredRow& row);
@@ -79,6 +80,15 @@ struct Where {
 Where time_range(std::optional<Clock::time_point> from, std::optional<Clock::time_point> until);
 Where filters(const IncidentQuery& query, const Dialect& dialect);
 std::string_view sort_column(SortKey key);
+
+// The change token: the newest incident id and the newest history row id.
+inline constexpr std::string_view kChangeToken =
+    "SELECT (SELECT COALESCE(MAX(id), 0) FROM incidents), "
+    "(SELECT COALESCE(MAX(id), 0) FROM status_history)";
+std::string change_token(std::int64_t newest_incident, std::int64_t newest_history);
+
+inline constexpr const char* kAdmin = "admin";
+inline constexpr const char* kAnalyst = "analyst";
 
 StoreError corrupt(std::string message);
 
