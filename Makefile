@@ -16,8 +16,15 @@ export CCACHE_NOHASHDIR := true
 
 all: build
 
+# The Debian packages each goal needs (scripts/install-deps.sh profiles):
+# a goal's value applies to the deps it depends on, so `make run` installs
+# what cordon needs to build and run, `make test` adds the test peers.
+DEPS ?= build
+run: DEPS = run build
+test test-fuzz bench: DEPS = test
+
 deps:
-	@./scripts/install-deps.sh
+	@./scripts/install-deps.sh $(DEPS)
 
 $(BUILD_DIR)/CMakeCache.txt:
 	cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) $(LAUNCHER)
