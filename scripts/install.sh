@@ -49,7 +49,7 @@ man_page cordon-run "run --help" "start the roles a configuration names"
 man_page cordon-scan "scan --help" "inspect messages offline"
 man_page cordon-check-config "check-config --help" "validate a configuration file"
 man_page cordon-filter-test "filter-test --help" "show what the L7 sender and recipient filters decide"
-man_page cordon-incidents "incidents --help" "list recorded incidents"
+man_page cordon-incidents "incidents --help" "list and purge recorded incidents"
 man_page cordon-queue "queue --help" "list and act on the gateway's queue"
 man_page cordon-monitor "monitor --help" "analyse an SMTP capture offline"
 

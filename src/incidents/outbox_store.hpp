@@ -54,6 +54,10 @@ class OutboxIncidentStore final : public IncidentStore {
                                    std::size_t top) override {
     return inner_->stats(from, until, top);
   }
+  // Incidents still in the outbox are written first and purged on a later day.
+  StoreResult<std::int64_t> purge(Clock::time_point cutoff) override {
+    return inner_->purge(cutoff);
+  }
 
   // Moves what the outbox holds into the inner store, stopping at the first
   // failure of the store. Returns how many incidents are still waiting.

@@ -68,6 +68,7 @@ class PostgresIncidentStore final : public IncidentStore {
   StoreResult<IncidentStats> stats(std::optional<Clock::time_point> from,
                                    std::optional<Clock::time_point> until,
                                    std::size_t top) override;
+  StoreResult<std::int64_t> purge(Clock::time_point cutoff) override;
 
   class ConstructionKey {
     friend class PostgresIncidentStore;

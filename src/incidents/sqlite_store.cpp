@@ -113,8 +113,8 @@ StoreResult<std::unique_ptr<SqliteIncidentStore>> SqliteIncidentStore::open(
   // existing file open to others is tightened, with a warning.
   if (util::UniqueFd created(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
       !created.valid() && errno != EEXIST)
-    return fail(StoreError{StoreErrorCode::open_failed,
-                           util::fs_error(errno, "create", path).message});
+    return fail(
+        StoreError{StoreErrorCode::open_failed, util::fs_error(errno, "create", path).message});
   for (const auto& file : {path, path + "-wal", path + "-shm"}) {
     auto notice = util::make_private(file);
     if (notice && !notice->empty()) spdlog::warn("incident store: {}", *notice);
@@ -357,6 +357,28 @@ StoreResult<IncidentStats> SqliteIncidentStore::stats(std::optional<Clock::time_
   if (!actions) return fail(actions.error());
   stats.by_action = std::move(actions).value();
   return stats;
+}
+
+StoreResult<std::int64_t> SqliteIncidentStore::purge(Clock::time_point cutoff) {
+  // Policy rows and history go with their incident (ON DELETE CASCADE,
+  // foreign_keys is on for every connection).
+  constexpr std::int64_t kBatch = 1000;
+  std::int64_t total = 0;
+  for (;;) {
+    std::lock_guard lock(mutex_);
+    auto tx = sqlite::Transaction::begin_immediate(db_.get());
+    if (!tx) return fail(tx.error());
+    auto d = Statement::prepare(db_.get(),
+                                "DELETE FROM incidents WHERE id IN (SELECT id FROM incidents "
+                                "WHERE last_seen < ? ORDER BY id LIMIT ?)");
+    if (!d) return fail(d.error());
+    d->bind(1, to_seconds(cutoff)).bind(2, kBatch);
+    if (auto ok = d->run(); !ok) return fail(ok.error());
+    const std::int64_t deleted = sqlite3_changes(db_.get());
+    if (auto ok = tx->commit(); !ok) return fail(ok.error());
+    total += deleted;
+    if (deleted < kBatch) return total;
+  }
 }
 
 }  // namespace cordon::incidents

@@ -32,6 +32,7 @@ class SqliteIncidentStore final : public IncidentStore {
   StoreResult<IncidentStats> stats(std::optional<Clock::time_point> from,
                                    std::optional<Clock::time_point> until,
                                    std::size_t top) override;
+  StoreResult<std::int64_t> purge(Clock::time_point cutoff) override;
 
   // Only open() can build one (the key is private): a store always has a
   // migrated schema.

@@ -125,6 +125,80 @@ Status<std::string> finish_run_as(const config::Config& config) {
   return Ok{};
 }
 
+// The daily retention purge (`retention: {incidents: 180d}`): at start and
+// then every 24 hours, incidents last seen longer ago than the retention in
+// force go (a reload that changes it applies from the next run). The store
+// is opened on the I/O thread, like the roles open it; the deletion runs on
+// a worker, in batches, so inspections keep writing between them.
+class RetentionPurger {
+ public:
+  using OpenStore = std::function<Result<std::shared_ptr<incidents::IncidentStore>, std::string>()>;
+
+  RetentionPurger(asio::io_context& io, asio::thread_pool& workers, ConfigSnapshot& config,
+                  util::Metrics& metrics, OpenStore open_store)
+      : io_(io),
+        workers_(workers),
+        config_(config),
+        open_store_(std::move(open_store)),
+        timer_(io),
+        purged_(metrics.counter("cordon_incidents_purged_total",
+                                "Incidents deleted by the retention purge (retention.incidents)")),
+        failures_(metrics.counter("cordon_incident_purge_failures_total",
+                                  "Retention purges the incident store refused")) {}
+
+  void start() { arm(std::chrono::seconds(0)); }
+  void stop() { timer_.cancel(); }
+
+ private:
+  static constexpr std::chrono::hours kPeriod{24};
+
+  void arm(std::chrono::steady_clock::duration after) {
+    timer_.expires_after(after);
+    timer_.async_wait([this](std::error_code ec) {
+      if (!ec) run_once();
+    });
+  }
+
+  void run_once() {
+    const auto retention = config_.get()->incidents_retention;
+    if (retention.count() == 0) return arm(kPeriod);  // keep forever (for now)
+    auto store = open_store_();
+    if (!store) {
+      failures_.inc();
+      spdlog::error("retention: cannot open the incident store: {}", store.error());
+      return arm(kPeriod);
+    }
+    const auto cutoff = std::chrono::time_point_cast<incidents::Clock::duration>(
+        incidents::Clock::now() - retention);
+    asio::post(workers_, [this, store = *store, cutoff, retention] {
+      auto purged = store->purge(cutoff);
+      if (purged) {
+        purged_.inc(static_cast<std::uint64_t>(*purged));
+        spdlog::info("retention: purged {} incident(s) last seen before {} (retention {})", *purged,
+                     incidents::format_rfc3339(cutoff), config::format_duration(retention));
+      } else {
+        failures_.inc();
+        spdlog::error("retention: purging incidents last seen before {} failed: {}",
+                      incidents::format_rfc3339(cutoff), purged.error().message);
+      }
+      asio::post(io_, [this] { arm(kPeriod); });
+    });
+  }
+
+  asio::io_context& io_;
+  asio::thread_pool& workers_;
+  ConfigSnapshot& config_;
+  OpenStore open_store_;
+  asio::steady_timer timer_;
+  util::Counter& purged_;
+  util::Counter& failures_;
+};
+
+// The roles whose incidents a node keeps: a gateway alone has none.
+bool keeps_incidents(const config::Config& config) {
+  return config.prevent || config.milter || config.monitor || config.console;
+}
+
 using config::Config;
 using ReloadDone = std::function<void(Status<std::string>)>;
 
@@ -343,11 +417,18 @@ int run(std::shared_ptr<const config::Config> config, std::optional<std::string>
     return 2;
   }
 
+  std::optional<RetentionPurger> purger;
+  if (keeps_incidents(*config)) {
+    purger.emplace(io, workers, snapshot, metrics, open_store);
+    purger->start();
+  }
+
   asio::signal_set stop_signals(io, SIGINT, SIGTERM);
   std::function<void()> wait_stop = [&] {
     stop_signals.async_wait([&](std::error_code ec, int signo) {
       if (ec) return;
       spdlog::info("signal {}: shutting down", signo);
+      if (purger) purger->stop();
       for (auto& role : roles) role->shutdown();
       // Sessions get up to the grace period to answer 421 and finish; the
       // loop ends as soon as no role has work in flight.
