@@ -12,12 +12,19 @@ LAUNCHER   = $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccach
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: all deps configure build test test-asan test-fuzz run bench format clean
+.PHONY: all deps configure build test test-asan test-fuzz run bench format clean install deb
 
 all: build
 
+# The Debian packages each goal needs (scripts/install-deps.sh profiles):
+# a goal's value applies to the deps it depends on, so `make run` installs
+# what cordon needs to build and run, `make test` adds the test peers.
+DEPS ?= build
+run: DEPS = run build
+test test-fuzz bench: DEPS = test
+
 deps:
-	@./scripts/install-deps.sh
+	@./scripts/install-deps.sh $(DEPS)
 
 $(BUILD_DIR)/CMakeCache.txt:
 	cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) $(LAUNCHER)
@@ -49,6 +56,19 @@ run: build
 
 bench: build
 	./bench/run-all.sh $(BUILD_DIR)
+
+# `make install [DESTDIR=...] [PREFIX=/usr/local]`: the binary, man pages
+# (help2man), /etc/cordon/cordon.yaml (never overwritten), the systemd
+# unit and the docs. `make deb`: build/cordon_VERSION_ARCH.deb. NO_BUILD=1
+# takes the binary as built (the packaging test does).
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+install: $(if $(NO_BUILD),,build)
+	BUILD_DIR=$(BUILD_DIR) DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) SYSCONFDIR=$(SYSCONFDIR) \
+	  ./scripts/install.sh
+
+deb: $(if $(NO_BUILD),,build)
+	BUILD_DIR=$(BUILD_DIR) ./scripts/make-deb.sh
 
 format:
 	find src tests bench fuzz -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i

@@ -3,11 +3,14 @@
 // `incidents: postgresql://...`) as a text table or as the JSON array of
 // docs/formats.md. A SQLite database that does not exist yet simply holds no
 // incidents; a data_dir that does not exist is an error (see data_dir.hpp).
+// `cordon incidents purge --older-than 90d` deletes what the retention
+// purge of `cordon run` would (incidents last seen before then).
 #include <cstdio>
 #include <filesystem>
 
 #include "cli/commands.hpp"
 #include "cli/data_dir.hpp"
+#include "config/common.hpp"
 #include "incidents/json.hpp"
 #include "incidents/open_store.hpp"
 
@@ -82,6 +85,39 @@ int list_incidents(const Options& opts) {
   return 0;
 }
 
+int purge_incidents(const std::string& config_path, const std::string& older_than) {
+  auto age = config::parse_duration(older_than);
+  if (!age || age->count() == 0) {
+    std::fprintf(stderr, "cordon: --older-than: %s\n", age ? "must not be 0" : age.error().c_str());
+    return 2;
+  }
+  auto setting = store_setting(config_path);
+  if (!setting) {
+    std::fprintf(stderr, "cordon: %s\n", setting.error().c_str());
+    return 2;
+  }
+  const auto cutoff = std::chrono::time_point_cast<inc::Clock::duration>(inc::Clock::now() - *age);
+  std::error_code ec;
+  if (!inc::is_postgres_url(setting->incidents) &&
+      !std::filesystem::exists(inc::sqlite_path(setting->data_dir), ec)) {
+    std::printf("purged 0 incidents last seen before %s\n", inc::format_rfc3339(cutoff).c_str());
+    return 0;
+  }
+  auto store = inc::open_store(setting->incidents, setting->data_dir);
+  if (!store) {
+    std::fprintf(stderr, "cordon: %s\n", store.error().message.c_str());
+    return 2;
+  }
+  auto purged = store.value()->purge(cutoff);
+  if (!purged) {
+    std::fprintf(stderr, "cordon: incidents purge: %s\n", purged.error().message.c_str());
+    return 2;
+  }
+  std::printf("purged %lld incidents last seen before %s\n", static_cast<long long>(*purged),
+              inc::format_rfc3339(cutoff).c_str());
+  return 0;
+}
+
 }  // namespace
 
 void add_incidents_command(CLI::App& app, int& exit_code) {
@@ -93,7 +129,22 @@ void add_incidents_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--limit", opts->limit, "Show at most this many (0: all)");
   cmd->add_option("--search", opts->search,
                   "Only incidents whose subject, sender or recipients contain this text");
-  cmd->callback([&exit_code, opts] { exit_code = list_incidents(*opts); });
+  struct PurgeOptions {
+    std::string config;
+    std::string older_than;
+  };
+  auto purge_opts = std::make_shared<PurgeOptions>();
+  auto* purge = cmd->add_subcommand(
+      "purge", "Delete incidents (and their history) last seen longer ago than --older-than");
+  purge->add_option("--config", purge_opts->config, "YAML configuration file");
+  purge->add_option("--older-than", purge_opts->older_than, "Age, e.g. 90d or 2160h")->required();
+  purge->callback([&exit_code, purge_opts] {
+    exit_code = purge_incidents(purge_opts->config, purge_opts->older_than);
+  });
+  cmd->callback([&exit_code, opts, purge] {
+    if (purge->parsed()) return;  // `incidents purge`: its own callback ran
+    exit_code = list_incidents(*opts);
+  });
 }
 
 }  // namespace cordon::cli

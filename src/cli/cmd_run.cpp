@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "config/config.hpp"
 #include "roles/runtime.hpp"
+#include "util/fs.hpp"
 #include "util/log.hpp"
 
 namespace cordon::cli {
@@ -24,6 +25,21 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--log-format", opts->log_format, "Log format, overrides log.format")
       ->check(CLI::IsMember({"text", "json"}));
   cmd->callback([&exit_code, opts] {
+    // run_as: the user is taken before the configuration is loaded for
+    // good, since loading it writes the compiled-policy cache into data_dir
+    // (a cheap parse first reads run_as; its errors the full load reports).
+    if (!opts->config.empty()) {
+      if (auto text = util::read_file(opts->config)) {
+        auto parsed = config::parse_config_text(*text, opts->config);
+        if (parsed && !(*parsed)->run_as.empty()) {
+          if (auto became = roles::begin_run_as(**parsed); !became) {
+            std::fprintf(stderr, "cannot start: %s\n", became.error().c_str());
+            exit_code = 2;
+            return;
+          }
+        }
+      }
+    }
     const config::LoadOptions load{.cache_compiled = true};
     auto loaded = opts->config.empty() ? config::default_config(load)
                                        : config::load_config_file(opts->config, load);

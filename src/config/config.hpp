@@ -41,6 +41,12 @@ struct Config {
   std::string data_dir = "./cordon-data";
   std::string incidents = "sqlite";  // or a postgresql:// URL
   SourceMark incidents_mark{1, 1};   // where `incidents:` was written, for check-config
+  // `run_as: USER`: started as root, `cordon run` binds its listeners and
+  // then runs as this user (roles/runtime.cpp). Empty: stays who it is.
+  std::string run_as;
+  // `retention: {incidents: 180d}`: incidents last seen longer ago are
+  // purged daily by `cordon run`. Zero: kept forever.
+  Duration incidents_retention{0};
   std::optional<GatewayConfig> gateway;
   std::optional<PreventConfig> prevent;
   std::optional<MonitorConfig> monitor;

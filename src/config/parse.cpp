@@ -35,6 +35,7 @@ constexpr DurationRange kDlpSessionTimeout{
     1s, 1h,
     "every DLP session would time out, so every message would bypass DLP (or, with "
     "bypass: false, stay queued)"};
+constexpr DurationRange kRetention{1h, 24h * 3650, "or 0, which keeps incidents forever"};
 constexpr DurationRange kRetryDelay{1s, 24h * 30,
                                     "a deferred message would be retried in a tight loop"};
 constexpr DurationRange kMaxLifetime{1s, 24h * 90,
@@ -426,6 +427,14 @@ extract::Limits read_attachments(const MapReader& top) {
   return l;
 }
 
+// `retention: {incidents: 180d}`; `0` keeps incidents forever.
+Duration read_retention(const MapReader& top) {
+  MapReader m(top, "retention", "retention", {"incidents"});
+  if (!m.has("incidents")) return Duration{0};
+  if (m.get("incidents").IsScalar() && m.get("incidents").Scalar() == "0") return Duration{0};
+  return m.duration("incidents", Duration{0}, kRetention);
+}
+
 LogConfig read_log(const MapReader& top) {
   MapReader m(top, "log", "log", {"format", "level"});
   LogConfig l;
@@ -453,11 +462,11 @@ std::optional<std::vector<policy::Policy>> builtin_policies() {
 // section that cannot be read on (not a mapping, an error that stops it)
 // does not stop the others.
 Config read_config(const YAML::Node& root, yaml::Problems& problems) {
-  MapReader top(
-      root, "the configuration",
-      {"data_dir", "incidents", "gateway", "prevent", "monitor", "milter", "console", "policies",
-       "include_builtin_policies", "on_unscannable", "smtp", "mime", "attachments", "log"},
-      SourceMark{1, 1}, &problems);
+  MapReader top(root, "the configuration",
+                {"data_dir", "incidents", "gateway", "prevent", "monitor", "milter", "console",
+                 "policies", "include_builtin_policies", "on_unscannable", "smtp", "mime",
+                 "attachments", "log", "run_as", "retention"},
+                SourceMark{1, 1}, &problems);
   Config c;
   c.data_dir = top.string("data_dir", c.data_dir);
   if (c.data_dir.empty()) top.report(top.value_mark("data_dir"), "data_dir must not be empty");
@@ -467,6 +476,10 @@ Config read_config(const YAML::Node& root, yaml::Problems& problems) {
       c.incidents.rfind("postgres://", 0) != 0)
     top.report(top.value_mark("incidents"),
                "incidents must be sqlite or a postgresql:// URL, got '" + c.incidents + "'");
+  c.run_as = top.string("run_as", "");
+  if (top.has("run_as") && c.run_as.empty())
+    top.report(top.value_mark("run_as"), "run_as must name a user");
+  if (top.has("retention")) top.attempt([&] { c.incidents_retention = read_retention(top); });
   if (top.has("gateway")) top.attempt([&] { c.gateway = read_gateway(top); });
   if (top.has("prevent")) top.attempt([&] { c.prevent = read_prevent(top); });
   if (top.has("monitor")) top.attempt([&] { c.monitor = read_monitor(top); });

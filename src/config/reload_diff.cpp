@@ -72,6 +72,7 @@ std::vector<std::string> changes_needing_restart(const Config& running, const Co
   changes.compare("roles", roles_text(running), roles_text(next));
   changes.compare("data_dir", running.data_dir, next.data_dir);
   changes.compare("incidents", running.incidents, next.incidents);
+  changes.compare("run_as", running.run_as, next.run_as);
   changes.compare("log.level", running.log.level, next.log.level);
   changes.compare("log.format", running.log.format == util::LogFormat::json ? "json" : "text",
                   next.log.format == util::LogFormat::json ? "json" : "text");

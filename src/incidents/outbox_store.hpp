@@ -54,6 +54,10 @@ class OutboxIncidentStore final : public IncidentStore {
                                    std::size_t top) override {
     return inner_->stats(from, until, top);
   }
+  // Incidents still in the outbox are written first and purged on a later day.
+  StoreResult<std::int64_t> purge(Clock::time_point cutoff) override {
+    return inner_->purge(cutoff);
+  }
 
   Status<StoreError> change(IncidentId id, const IncidentChange& change) override {
     return inner_->change(id, change);

@@ -698,4 +698,23 @@ StoreResult<IncidentStats> PostgresIncidentStore::stats(std::optional<Clock::tim
   return stats;
 }
 
+StoreResult<std::int64_t> PostgresIncidentStore::purge(Clock::time_point cutoff) {
+  // Policy rows and history go with their incident (ON DELETE CASCADE).
+  // Each batch is one statement and so its own transaction.
+  constexpr std::int64_t kBatch = 1000;
+  std::int64_t total = 0;
+  for (;;) {
+    auto lease = acquire();
+    if (!lease) return fail(lease.error());
+    auto r = pg::exec(lease->get(),
+                      "DELETE FROM incidents WHERE id IN (SELECT id FROM incidents "
+                      "WHERE last_seen < $1 ORDER BY id LIMIT $2)",
+                      pg::Params().add(rows::to_seconds(cutoff)).add(kBatch));
+    if (!r) return fail(r.error());
+    const std::int64_t deleted = r->affected();
+    total += deleted;
+    if (deleted < kBatch) return total;
+  }
+}
+
 }  // namespace cordon::incidents

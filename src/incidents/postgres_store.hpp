@@ -83,6 +83,7 @@ class PostgresIncidentStore final : public IncidentStore {
   // LISTEN on a connection of its own; returns at once after (re)connecting,
   // so the caller's next change_token() catches up on what it missed.
   void wait_for_change(std::chrono::milliseconds timeout) override;
+  StoreResult<std::int64_t> purge(Clock::time_point cutoff) override;
 
   class ConstructionKey {
     friend class PostgresIncidentStore;

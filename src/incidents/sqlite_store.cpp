@@ -565,4 +565,26 @@ StoreResult<IncidentStats> SqliteIncidentStore::stats(std::optional<Clock::time_
   return stats;
 }
 
+StoreResult<std::int64_t> SqliteIncidentStore::purge(Clock::time_point cutoff) {
+  // Policy rows and history go with their incident (ON DELETE CASCADE,
+  // foreign_keys is on for every connection).
+  constexpr std::int64_t kBatch = 1000;
+  std::int64_t total = 0;
+  for (;;) {
+    std::lock_guard lock(mutex_);
+    auto tx = sqlite::Transaction::begin_immediate(db_.get());
+    if (!tx) return fail(tx.error());
+    auto d = Statement::prepare(db_.get(),
+                                "DELETE FROM incidents WHERE id IN (SELECT id FROM incidents "
+                                "WHERE last_seen < ? ORDER BY id LIMIT ?)");
+    if (!d) return fail(d.error());
+    d->bind(1, to_seconds(cutoff)).bind(2, kBatch);
+    if (auto ok = d->run(); !ok) return fail(ok.error());
+    const std::int64_t deleted = sqlite3_changes(db_.get());
+    if (auto ok = tx->commit(); !ok) return fail(ok.error());
+    total += deleted;
+    if (deleted < kBatch) return total;
+  }
+}
+
 }  // namespace cordon::incidents

@@ -44,6 +44,7 @@ class SqliteIncidentStore final : public IncidentStore {
   Status<StoreError> put_saved_filter(const std::string& user, const SavedFilter& filter) override;
   Status<StoreError> delete_saved_filter(const std::string& user, const std::string& name) override;
   StoreResult<std::string> change_token() override;
+  StoreResult<std::int64_t> purge(Clock::time_point cutoff) override;
 
   // Only open() can build one (the key is private): a store always has a
   // migrated schema.

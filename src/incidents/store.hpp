@@ -171,6 +171,15 @@ class IncidentStore {
   // most `timeout`. PostgreSQL waits on LISTEN; elsewhere it just sleeps,
   // and the caller polls change_token(). For one caller at a time.
   virtual void wait_for_change(std::chrono::milliseconds timeout);
+  // Deletes every incident last seen before `cutoff`, with its policy rows
+  // and status history; returns how many incidents went. An incident seen
+  // again since stays whole, however old its first sighting. Deleted in
+  // batches, each its own transaction, so writers wait for one batch at
+  // most; ids of deleted incidents are never handed out again.
+  virtual StoreResult<std::int64_t> purge(Clock::time_point cutoff) {
+    (void)cutoff;
+    return fail(StoreError{StoreErrorCode::io, "this incident store cannot purge"});
+  }
 };
 
 }  // namespace cordon::incidents

@@ -1,6 +1,7 @@
 // The runtime behind `cordon run`: threads, signals, reload, role lifetime.
 #include "roles/runtime.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -10,15 +11,21 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <future>
 #include <thread>
 #include <vector>
 
+#include <linux/capability.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "incidents/open_store.hpp"
 #include "roles/factory.hpp"
 #include "roles/smtp_limits.hpp"
 #include "util/fs.hpp"
+#include "util/privileges.hpp"
 
 namespace cordon::roles {
 namespace {
@@ -67,6 +74,129 @@ Result<std::vector<util::UniqueFd>, std::string> lock_data_dir(const config::Con
                 "); stop it first, or give this one another data_dir");
   }
   return locks;
+}
+
+// Under run_as, every file cordon keeps is the user's: data_dir itself and
+// each entry in it (a queue, incidents.db, the deployment key, a lock)
+// must be readable and writable by the user, or the role that needs it
+// would fail later and less clearly. Entries are not walked recursively (a
+// queue holds many); the hint covers what lies below.
+Status<std::string> check_data_dir_for(const std::string& data_dir, const util::UserIds& user) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(data_dir, ec)) return Ok{};  // created as the user by lock_data_dir
+  auto refuse = [&](const fs::path& path) -> Status<std::string> {
+    struct stat st {};
+    std::string owner;
+    if (::stat(path.c_str(), &st) == 0)
+      owner = " (owner uid " + std::to_string(st.st_uid) + ", gid " + std::to_string(st.st_gid) +
+              ", mode " + fmt::format("{:04o}", st.st_mode & 07777) + ")";
+    return fail(path.string() + " is not readable and writable by user " + user.name + owner +
+                ", which cordon runs as (run_as): chown -R " + user.name + ": " + data_dir);
+  };
+  if (::access(data_dir.c_str(), R_OK | W_OK | X_OK) != 0) return refuse(data_dir);
+  for (const auto& entry : fs::directory_iterator(data_dir, ec)) {
+    const int mode = entry.is_directory(ec) ? R_OK | W_OK | X_OK : R_OK | W_OK;
+    if (::access(entry.path().c_str(), mode) != 0) return refuse(entry.path());
+  }
+  if (ec) return fail("cannot list data_dir " + data_dir + ": " + ec.message());
+  return Ok{};
+}
+
+// After the roles started: the saved root uid and the kept capabilities go
+// (every thread's), checked; a process that never was root has nothing to drop.
+Status<std::string> finish_run_as(const config::Config& config) {
+  if (config.run_as.empty()) return Ok{};
+  auto user = util::lookup_user(config.run_as);
+  if (!user) return fail("run_as: " + user.error());
+  uid_t real = 0, effective = 0, saved = 0;
+  if (::getresuid(&real, &effective, &saved) != 0)
+    return fail(std::string("getresuid: ") + std::strerror(errno));
+  if (real == user->uid && effective == user->uid && saved == user->uid) {
+    spdlog::info("running as user {} (uid {}), as run_as names", user->name, user->uid);
+    return Ok{};
+  }
+  if (real != user->uid || effective != user->uid || saved != 0)
+    return fail("run_as: the process is neither root nor " + user->name);
+  if (auto dropped = util::drop_privileges(*user); !dropped)
+    return fail("cannot drop root privileges to " + user->name + ": " + dropped.error());
+  spdlog::info("running as user {} (uid {}, gid {}): listeners bound, root privileges dropped",
+               user->name, user->uid, user->gid);
+  return Ok{};
+}
+
+// The daily retention purge (`retention: {incidents: 180d}`): at start and
+// then every 24 hours, incidents last seen longer ago than the retention in
+// force go (a reload that changes it applies from the next run). The store
+// is opened on the I/O thread, like the roles open it; the deletion runs on
+// a worker, in batches, so inspections keep writing between them.
+class RetentionPurger {
+ public:
+  using OpenStore = std::function<Result<std::shared_ptr<incidents::IncidentStore>, std::string>()>;
+
+  RetentionPurger(asio::io_context& io, asio::thread_pool& workers, ConfigSnapshot& config,
+                  util::Metrics& metrics, OpenStore open_store)
+      : io_(io),
+        workers_(workers),
+        config_(config),
+        open_store_(std::move(open_store)),
+        timer_(io),
+        purged_(metrics.counter("cordon_incidents_purged_total",
+                                "Incidents deleted by the retention purge (retention.incidents)")),
+        failures_(metrics.counter("cordon_incident_purge_failures_total",
+                                  "Retention purges the incident store refused")) {}
+
+  void start() { arm(std::chrono::seconds(0)); }
+  void stop() { timer_.cancel(); }
+
+ private:
+  static constexpr std::chrono::hours kPeriod{24};
+
+  void arm(std::chrono::steady_clock::duration after) {
+    timer_.expires_after(after);
+    timer_.async_wait([this](std::error_code ec) {
+      if (!ec) run_once();
+    });
+  }
+
+  void run_once() {
+    const auto retention = config_.get()->incidents_retention;
+    if (retention.count() == 0) return arm(kPeriod);  // keep forever (for now)
+    auto store = open_store_();
+    if (!store) {
+      failures_.inc();
+      spdlog::error("retention: cannot open the incident store: {}", store.error());
+      return arm(kPeriod);
+    }
+    const auto cutoff = std::chrono::time_point_cast<incidents::Clock::duration>(
+        incidents::Clock::now() - retention);
+    asio::post(workers_, [this, store = *store, cutoff, retention] {
+      auto purged = store->purge(cutoff);
+      if (purged) {
+        purged_.inc(static_cast<std::uint64_t>(*purged));
+        spdlog::info("retention: purged {} incident(s) last seen before {} (retention {})", *purged,
+                     incidents::format_rfc3339(cutoff), config::format_duration(retention));
+      } else {
+        failures_.inc();
+        spdlog::error("retention: purging incidents last seen before {} failed: {}",
+                      incidents::format_rfc3339(cutoff), purged.error().message);
+      }
+      asio::post(io_, [this] { arm(kPeriod); });
+    });
+  }
+
+  asio::io_context& io_;
+  asio::thread_pool& workers_;
+  ConfigSnapshot& config_;
+  OpenStore open_store_;
+  asio::steady_timer timer_;
+  util::Counter& purged_;
+  util::Counter& failures_;
+};
+
+// The roles whose incidents a node keeps: a gateway alone has none.
+bool keeps_incidents(const config::Config& config) {
+  return config.prevent || config.milter || config.monitor || config.console;
 }
 
 using config::Config;
@@ -192,7 +322,34 @@ class Reloader {
 
 }  // namespace
 
+Status<std::string> begin_run_as(const config::Config& config) {
+  if (config.run_as.empty()) return Ok{};
+  auto user = util::lookup_user(config.run_as);
+  if (!user) return fail("run_as: " + user.error());
+  if (user->uid == 0)
+    return fail("run_as: " + user->name + " is root; remove run_as to run as root");
+  if (::geteuid() == 0) {
+    if (auto fds = ensure_fd_limit(config); !fds) return fds;
+    // Ports below 1024 for every listener; a live capture's raw socket and
+    // promiscuous mode for the monitor.
+    std::vector<int> keep{CAP_NET_BIND_SERVICE};
+    if (config.monitor) keep.insert(keep.end(), {CAP_NET_RAW, CAP_NET_ADMIN});
+    if (auto became = util::assume_user(*user, keep); !became)
+      return fail("run_as: cannot become " + user->name + ": " + became.error());
+  } else if (::getuid() != user->uid || ::geteuid() != user->uid) {
+    return fail("run_as: " + user->name + " (uid " + std::to_string(user->uid) +
+                ") needs cordon started as root; it runs as uid " + std::to_string(::geteuid()));
+  }
+  return check_data_dir_for(config.data_dir, *user);
+}
+
 int run(std::shared_ptr<const config::Config> config, std::optional<std::string> config_path) {
+  if (::geteuid() == 0 && !config->run_as.empty()) {
+    if (auto became = begin_run_as(*config); !became) {
+      spdlog::error("cannot start: {}", became.error());
+      return 2;
+    }
+  }
   if (auto fds = ensure_fd_limit(*config); !fds) {
     spdlog::error("cannot start: {}", fds.error());
     return 2;
@@ -253,12 +410,25 @@ int run(std::shared_ptr<const config::Config> config, std::optional<std::string>
     spdlog::error("the configuration names no role (gateway, prevent, monitor, milter, console)");
     return 2;
   }
+  // Listeners are bound and captures open: no privilege is needed from here
+  // on, and a drop that does not happen fully stops cordon.
+  if (auto dropped = finish_run_as(*config); !dropped) {
+    spdlog::error("cannot start: {}", dropped.error());
+    return 2;
+  }
+
+  std::optional<RetentionPurger> purger;
+  if (keeps_incidents(*config)) {
+    purger.emplace(io, workers, snapshot, metrics, open_store);
+    purger->start();
+  }
 
   asio::signal_set stop_signals(io, SIGINT, SIGTERM);
   std::function<void()> wait_stop = [&] {
     stop_signals.async_wait([&](std::error_code ec, int signo) {
       if (ec) return;
       spdlog::info("signal {}: shutting down", signo);
+      if (purger) purger->stop();
       for (auto& role : roles) role->shutdown();
       // Sessions get up to the grace period to answer 421 and finish; the
       // loop ends as soon as no role has work in flight.

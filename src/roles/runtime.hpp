@@ -65,6 +65,17 @@ class Role {
 
 using RoleResult = Result<std::unique_ptr<Role>, std::string>;
 
+// `run_as: USER` with cordon started as root: raises the descriptor limit
+// (ensure_fd_limit) while still root, then becomes USER but for the
+// capabilities the roles' start needs (ports below 1024, a live capture),
+// and checks that USER owns data_dir. Everything cordon then writes is
+// USER's. Call it before anything reads or writes data_dir (loading a
+// configuration writes its compiled-policy cache there) and before any
+// thread starts; run() drops the kept capabilities and the saved root uid
+// once the roles have started, and calls this itself if it was not called.
+// Nothing to do without run_as, or when already running as USER.
+Status<std::string> begin_run_as(const config::Config& config);
+
 // Runs until SIGTERM or SIGINT (graceful) with SIGHUP reloading
 // `config_path` (when given). Returns the process exit code.
 int run(std::shared_ptr<const config::Config> config, std::optional<std::string> config_path);

@@ -568,3 +568,32 @@ TEST(ConfigReload, ChangesOnlyARestartAppliesAreNamed) {
                                       "smtp (listener limits) changed",
                                       "gateway.listen 127.0.0.1:2525 -> 127.0.0.1:2600"}));
 }
+
+TEST(ConfigLoader, RunAsAndRetentionAreReadAndChecked) {
+  auto none = parse_ok("data_dir: /d\n");
+  EXPECT_EQ(none->run_as, "");
+  EXPECT_EQ(none->incidents_retention, 0ms);
+  auto c = parse_ok("run_as: cordon\nretention:\n  incidents: 180d\n");
+  EXPECT_EQ(c->run_as, "cordon");
+  EXPECT_EQ(c->incidents_retention, 24h * 180);
+  EXPECT_EQ(parse_ok("retention: {incidents: 0}\n")->incidents_retention, 0ms);
+  EXPECT_EQ(parse_ok("retention: {}\n")->incidents_retention, 0ms);
+
+  auto short_one = parse_err("retention:\n  incidents: 5m\n");
+  EXPECT_EQ(short_one.line, 2);
+  EXPECT_NE(short_one.message.find("retention.incidents must be from 1h"), std::string::npos)
+      << short_one.message;
+  EXPECT_NE(short_one.message.find("0, which keeps incidents forever"), std::string::npos);
+  EXPECT_NE(parse_err("retention: {incidents: 90 days}\n").message.find("bad duration"),
+            std::string::npos);
+  EXPECT_NE(parse_err("retention: {messages: 1d}\n").message.find("messages"), std::string::npos);
+  EXPECT_NE(parse_err("run_as: ''\n").message.find("run_as must name a user"), std::string::npos);
+}
+
+TEST(ConfigLoader, RunAsChangeNeedsARestartRetentionDoesNot) {
+  auto a = parse_ok("run_as: cordon\nretention: {incidents: 30d}\n");
+  auto b = parse_ok("run_as: mail\nretention: {incidents: 60d}\n");
+  auto changes = changes_needing_restart(*a, *b);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_NE(changes[0].find("run_as"), std::string::npos) << changes[0];
+}

@@ -457,6 +457,43 @@ TEST_P(StoreContract, StatsCountBySeverityDayPolicySenderAndAction) {
   EXPECT_EQ(later->top_policies[0].key, "Source code");
 }
 
+TEST_P(StoreContract, PurgeDeletesIncidentsLastSeenBeforeTheCutoffWithTheirHistory) {
+  auto store = open_store(location_);
+  const auto old_id = store->record(card_incident("old", kDay1))->id;
+  ASSERT_TRUE(store->update_status(old_id, IncidentStatus::resolved, "done", kDay1 + 1h));
+  const auto recent_id = store->record(card_incident("recent", kDay1 + 240h))->id;
+  // First seen long ago, seen again since: stays.
+  const auto again_id = store->record(card_incident("again", kDay1))->id;
+  ASSERT_TRUE(store->record(card_incident("again", kDay1 + 480h)).has_value());
+
+  auto purged = store->purge(kDay1 + 120h);
+  ASSERT_TRUE(purged.has_value()) << purged.error().message;
+  EXPECT_EQ(*purged, 1);
+  EXPECT_EQ(store->get(old_id).error().code, StoreErrorCode::not_found);
+  EXPECT_TRUE(store->get(recent_id).has_value());
+  EXPECT_EQ(store->get(again_id)->repeat_count, 1);
+  EXPECT_EQ(store->count({}).value(), 2);
+  IncidentQuery resolved;
+  resolved.status = IncidentStatus::resolved;
+  EXPECT_EQ(store->count(resolved).value(), 0);
+  auto stats = store->stats(std::nullopt, std::nullopt, 10);
+  ASSERT_TRUE(stats.has_value());
+  ASSERT_EQ(stats->top_policies.size(), 2u);
+  EXPECT_EQ(stats->top_policies[0].count, 2);  // the purged incident's policy rows are gone
+
+  EXPECT_EQ(store->purge(kDay1 + 120h).value(), 0);  // nothing left that old
+  // The same message again is a new incident with a new id, never the old one.
+  const auto reborn = store->record(card_incident("old", kDay1 + 500h));
+  ASSERT_TRUE(reborn.has_value());
+  EXPECT_FALSE(reborn->repeated);
+  EXPECT_GT(reborn->id, again_id);
+  // Past every incident's last sighting: all go, in more than one batch.
+  for (int i = 0; i < 1100; ++i)
+    ASSERT_TRUE(store->record(card_incident("bulk" + std::to_string(i), kDay1)).has_value());
+  EXPECT_EQ(store->purge(kDay1 + 1000h).value(), 1103);
+  EXPECT_EQ(store->count({}).value(), 0);
+}
+
 TEST_P(StoreContract, JsonMatchesTheCliContract) {
   auto store = open_store(location_);
   auto n = card_incident();

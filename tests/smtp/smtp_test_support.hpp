@@ -152,6 +152,13 @@ inline bool wait_for_port(unsigned short port,
   return false;
 }
 
+// A test that needs Postfix's smtp-sink skips, saying why, where Postfix is
+// not installed (scripts/install-deps.sh leaves it out beside another MTA).
+#define CORDON_SKIP_WITHOUT_SMTP_SINK()                                      \
+  if (::access("/usr/sbin/smtp-sink", X_OK) != 0)                            \
+  GTEST_SKIP() << "Postfix is not installed (/usr/sbin/smtp-sink missing): " \
+                  "scripts/install-deps.sh does not install it beside another MTA"
+
 // smtp-sink on a free port with extra options (e.g. {"-r", "RCPT"}).
 class SmtpSink {
  public:
