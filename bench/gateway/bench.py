@@ -33,6 +33,13 @@ def smtp_source(port, count):
     return start, time.time()
 
 
+def cpu_seconds(pid):
+    """utime + stime of every thread of `pid` so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cordon_config(data_dir, gw, resubmit, dlp, sink, with_prevent):
     with open(os.path.join(src, "examples", "default.yaml")) as f:
         text = f.read()
@@ -45,7 +52,7 @@ def cordon_config(data_dir, gw, resubmit, dlp, sink, with_prevent):
     text = text.replace("gateway:\n", "gateway:\n  min_free: 0\n  concurrency: 40\n", 1)
     if not with_prevent:
         text = re.sub(r"\nprevent:\n(  [^\n]*\n)+", "\n", text)
-    return "log: {level: warn}\n" + text
+    return "log: {level: " + os.environ.get("BENCH_LOG", "warn") + "}\n" + text
 
 
 def run_cordon(count, sink_port, with_prevent, workdir):
@@ -55,6 +62,7 @@ def run_cordon(count, sink_port, with_prevent, workdir):
     c = Cordon(cordon_config(data, gw, resubmit, dlp, sink_port, with_prevent), workdir, ports)
     c.start()
     try:
+        cpu0 = cpu_seconds(c.proc.pid)
         start, sent = smtp_source(gw, count)
 
         def drained():
@@ -62,10 +70,10 @@ def run_cordon(count, sink_port, with_prevent, workdir):
             return r.returncode == 0 and r.stdout.strip() == "[]"
         wait_until(drained, timeout=600, interval=0.2, what="cordon queue to drain")
         done = time.time()
-        log = c.output()
+        cpu = cpu_seconds(c.proc.pid) - cpu0
     finally:
         c.stop()
-    return start, sent, done, log
+    return start, sent, done, c.output(), cpu
 
 
 def run_postfix(count, sink_port):
@@ -95,7 +103,7 @@ def main():
     sink = SmtpSink(free_port(), backlog=256)
     try:
         n = args.messages
-        cs, csent, cdone, log = run_cordon(n, sink.port, not args.no_dlp, workdir)
+        cs, csent, cdone, log, ccpu = run_cordon(n, sink.port, not args.no_dlp, workdir)
         ps, psent, pdone = run_postfix(n, sink.port)
     finally:
         sink.stop()
@@ -109,6 +117,10 @@ def main():
     print(f"postfix relay -> smtp-sink:                 accepted {p_acc:8.1f} msg/s, "
           f"delivered {p_del:8.1f} msg/s")
     print(f"ratio cordon/postfix: accepted {c_acc / p_acc:.2f}, delivered {c_del / p_del:.2f}")
+    print(f"cordon CPU (gateway and prevent, one process): {ccpu / n * 1e6:.0f} us per message")
+    for line in log.splitlines():
+        if "deliveries over reused SMTP sessions" in line:
+            print("cordon " + line.split("gateway: ", 1)[1])
     warnings = [l for l in log.splitlines() if "bypass" in l]
     if not args.no_dlp and warnings:
         print(f"note: {len(warnings)} bypass warning(s) in the cordon log", file=sys.stderr)

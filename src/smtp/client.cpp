@@ -8,6 +8,7 @@
 
 #include "smtp/data_codec.hpp"
 #include "smtp/detail/connection.hpp"
+#include "smtp/detail/delivery.hpp"
 
 namespace cordon::smtp {
 namespace {
@@ -499,22 +500,44 @@ asio::awaitable<DeliveryResult> deliver(asio::any_io_executor executor,
                                         asio::ip::tcp::endpoint server, ClientOptions options,
                                         DeliveryEnvelope envelope, std::string_view message) {
   ClientSession session(executor, std::move(options));
-  DeliveryResult result;
+  auto opened = co_await detail::open_delivery(session, server);
+  if (opened) co_return co_await finish_delivery(session, std::move(*opened));
+  auto result = co_await detail::deliver_transaction(session, envelope, message, nullptr);
+  co_return co_await finish_delivery(session, std::move(result));
+}
 
+namespace detail {
+
+asio::awaitable<std::optional<DeliveryResult>> open_delivery(ClientSession& session,
+                                                             asio::ip::tcp::endpoint server) {
   auto greeting = co_await session.connect(server);
-  if (!greeting) co_return co_await finish_delivery(session, from_error(greeting.error()));
-  if (greeting->code != 220)
-    co_return co_await finish_delivery(session, from_reply(*greeting, Stage::greeting));
-
+  if (!greeting) co_return from_error(greeting.error());
+  if (greeting->code != 220) co_return from_reply(*greeting, Stage::greeting);
   auto hello = co_await session.hello();
-  if (!hello) co_return co_await finish_delivery(session, from_error(hello.error()));
-  if (!hello->positive())
-    co_return co_await finish_delivery(session, from_reply(*hello, Stage::helo));
+  if (!hello) co_return from_error(hello.error());
+  if (!hello->positive()) co_return from_reply(*hello, Stage::helo);
+  co_return std::nullopt;
+}
 
+asio::awaitable<DeliveryResult> deliver_transaction(ClientSession& session,
+                                                    const DeliveryEnvelope& envelope,
+                                                    std::string_view message, bool* stale) {
+  DeliveryResult result;
   auto env = co_await session.envelope(envelope.sender, envelope.params, envelope.recipients);
-  if (!env) co_return co_await finish_delivery(session, from_error(env.error()));
-  if (!env->mail.positive())
-    co_return co_await finish_delivery(session, from_reply(env->mail, Stage::mail));
+  if (!env) {
+    // No reply at all to the first commands of a session that sat idle:
+    // the server closed it meanwhile; nothing was delivered.
+    const auto kind = env.error().kind;
+    if (stale && (kind == ClientErrorKind::connection_lost || kind == ClientErrorKind::timed_out ||
+                  kind == ClientErrorKind::protocol_error))
+      *stale = true;
+    co_return from_error(env.error());
+  }
+  if (!env->mail.positive()) {
+    // A 421 waiting in a parked session: the server timed it out (and closed).
+    if (stale && env->mail.code == 421) *stale = true;
+    co_return from_reply(env->mail, Stage::mail);
+  }
   std::size_t accepted = 0;
   const Reply* first_transient = nullptr;
   const Reply* first_permanent = nullptr;
@@ -531,28 +554,35 @@ asio::awaitable<DeliveryResult> deliver(asio::any_io_executor executor,
                            ? from_reply(*first_permanent, Stage::rcpt)
                            : from_reply(Reply::make(554, "5.5.1", "No recipients"), Stage::rcpt);
     r.recipients = result.recipients;
-    co_return co_await finish_delivery(session, std::move(r));
+    co_return r;
   }
 
   auto begin = co_await session.data_begin();
-  if (!begin) co_return co_await finish_delivery(session, from_error(begin.error()));
+  if (!begin) co_return from_error(begin.error());
   if (begin->code != 354) {
     DeliveryResult r = from_reply(*begin, Stage::data);
     r.recipients = result.recipients;
-    co_return co_await finish_delivery(session, std::move(r));
+    co_return r;
   }
   auto final_reply = co_await session.data_send(message);
-  if (!final_reply) co_return co_await finish_delivery(session, from_error(final_reply.error()));
+  if (!final_reply) co_return from_error(final_reply.error());
   if (final_reply->code / 100 != 2) {
     DeliveryResult r = from_reply(*final_reply, Stage::data_end);
     r.recipients = result.recipients;
-    co_return co_await finish_delivery(session, std::move(r));
+    co_return r;
   }
   result.outcome = DeliveryOutcome::ok;
   result.stage = Stage::data_end;
   result.reply = std::move(*final_reply);
+  result.tls = session.tls_active();
+  co_return result;
+}
+
+asio::awaitable<DeliveryResult> finish(ClientSession& session, DeliveryResult result) {
   co_return co_await finish_delivery(session, std::move(result));
 }
+
+}  // namespace detail
 
 asio::awaitable<DeliveryResult> deliver_to_host(const asio::any_io_executor& executor,
                                                 const std::string& host, std::uint16_t port,

@@ -64,15 +64,32 @@ asio::awaitable<std::size_t> Connection::read_into(ReadBuffer& buffer, std::size
   }
   if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
   if (ec) co_return 0;
+  // Most reads are one command: a first read of at most kFirstRead needs no
+  // FIONREAD. Only when it fills that space is the kernel asked how much
+  // more waits, and that is read at once (a DATA phase).
+  constexpr std::size_t kFirstRead = 4096;
+  const std::size_t limit = std::max(max, kMinRead);
   while (true) {
     std::tie(ec) = co_await socket_.async_wait(asio::socket_base::wait_read, use_tuple);
     if (ec) co_return 0;
-    std::size_t available = socket_.available(ec);
-    if (ec) co_return 0;
-    auto space = buffer.prepare(std::clamp(available, kMinRead, std::max(max, kMinRead)));
-    std::size_t n = socket_.read_some(space, ec);
+    const std::size_t first = std::min(limit, kFirstRead);
+    std::size_t n = socket_.read_some(buffer.prepare(first), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) continue;  // spurious
-    if (!ec) buffer.commit(n);
+    if (ec) co_return 0;
+    buffer.commit(n);
+    if (n == first && n < limit) {
+      std::error_code more_ec;
+      const std::size_t available = socket_.available(more_ec);
+      if (!more_ec && available > 0) {
+        std::size_t more =
+            socket_.read_some(buffer.prepare(std::min(available, limit - n)), more_ec);
+        if (!more_ec) {
+          buffer.commit(more);
+          n += more;
+        }
+        // An error here is seen by the next read; what was read is kept.
+      }
+    }
     co_return n;
   }
 }

@@ -3,6 +3,7 @@
 #include "smtp/data_codec.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace cordon::smtp {
 
@@ -104,18 +105,31 @@ std::size_t DataDecoder::feed(std::string_view input, std::string& out) {
 std::string encode_data(std::string_view message) {
   std::string out;
   out.reserve(message.size() + message.size() / 64 + 8);
+  const char* const data = message.data();
+  const std::size_t n = message.size();
   bool line_start = true;
-  for (std::size_t i = 0; i < message.size(); ++i) {
-    char c = message[i];
-    if (c == '\r' || c == '\n') {
-      if (c == '\r' && i + 1 < message.size() && message[i + 1] == '\n') ++i;
-      out += "\r\n";
-      line_start = true;
-      continue;
+  std::size_t i = 0;
+  // Runs of ordinary octets are found with memchr and copied whole: a
+  // message is mostly such runs, and this is on prevent's path for every
+  // message it relays.
+  while (i < n) {
+    const void* lf = std::memchr(data + i, '\n', n - i);
+    const std::size_t lf_at =
+        lf ? static_cast<std::size_t>(static_cast<const char*>(lf) - data) : n;
+    const void* cr = std::memchr(data + i, '\r', lf_at - i);
+    const std::size_t end =
+        cr ? static_cast<std::size_t>(static_cast<const char*>(cr) - data) : lf_at;
+    if (end > i) {
+      if (line_start && data[i] == '.') out.push_back('.');
+      out.append(data + i, end - i);
+      line_start = false;
     }
-    if (line_start && c == '.') out.push_back('.');
-    out.push_back(c);
-    line_start = false;
+    if (end == n) break;
+    // CRLF, bare CR and bare LF all end the line as CRLF.
+    i = end + 1;
+    if (data[end] == '\r' && i < n && data[i] == '\n') ++i;
+    out += "\r\n";
+    line_start = true;
   }
   if (!line_start) out += "\r\n";
   out += ".\r\n";

@@ -97,5 +97,40 @@ TEST(EncodeData, DecodesBackToTheNormalisedMessage) {
   EXPECT_FALSE(d.bare);
 }
 
+// The rule spelled out one octet at a time, to hold the run-copying
+// encoder to.
+std::string encode_reference(std::string_view message) {
+  std::string out;
+  bool line_start = true;
+  for (std::size_t i = 0; i < message.size(); ++i) {
+    char c = message[i];
+    if (c == '\r' || c == '\n') {
+      if (c == '\r' && i + 1 < message.size() && message[i + 1] == '\n') ++i;
+      out += "\r\n";
+      line_start = true;
+      continue;
+    }
+    if (line_start && c == '.') out.push_back('.');
+    out.push_back(c);
+    line_start = false;
+  }
+  if (!line_start) out += "\r\n";
+  return out + ".\r\n";
+}
+
+TEST(EncodeData, AgreesWithTheOctetAtATimeRuleOnEveryMixOfDotsAndLineEnds) {
+  std::uint32_t seed = 12345;
+  const char alphabet[] = {'a', '.', '\r', '\n', 'b'};
+  for (int round = 0; round < 5000; ++round) {
+    std::string message;
+    const int length = round % 40;
+    for (int i = 0; i < length; ++i) {
+      seed = seed * 1664525u + 1013904223u;
+      message.push_back(alphabet[(seed >> 16) % sizeof(alphabet)]);
+    }
+    ASSERT_EQ(encode_data(message), encode_reference(message)) << "message: " << message;
+  }
+}
+
 }  // namespace
 }  // namespace cordon::smtp

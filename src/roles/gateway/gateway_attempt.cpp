@@ -45,12 +45,12 @@ asio::awaitable<Result<std::filesystem::path, std::string>> write_maildir(
 
 // One SMTP session; a failed TLS negotiation with a host whose certificate
 // is verified (DLP with tls: required) is logged with its reason and counted.
-asio::awaitable<smtp::DeliveryResult> deliver_logged(asio::any_io_executor ex, queue::DlpHost hop,
-                                                     smtp::ClientOptions client,
+asio::awaitable<smtp::DeliveryResult> deliver_logged(std::shared_ptr<smtp::SessionCache> sessions,
+                                                     queue::DlpHost hop, smtp::ClientOptions client,
                                                      smtp::DeliveryEnvelope env,
                                                      std::string message,
                                                      util::Counter& tls_failed) {
-  auto r = co_await smtp::deliver_to_host(ex, hop.host, hop.port, client, env, message);
+  auto r = co_await sessions->deliver(hop.host, hop.port, client, env, message);
   if (r.outcome == smtp::DeliveryOutcome::tls_failed && client.tls_context) {
     tls_failed.inc();
     spdlog::warn("gateway: TLS with {} failed (name {}): {}; trying another host or later",
@@ -161,14 +161,14 @@ asio::awaitable<void> QueueManager::attempt(const std::string& id, const queue::
                                             const std::optional<std::string>& content,
                                             queue::TimePoint now) {
   const auto options = attempt_options(*config_, hostname_, dlp_tls_);
-  asio::any_io_executor ex = shared_.io.get_executor();
   queue::AttemptIo io;
   auto& tls_failed = shared_.metrics.counter("cordon_dlp_tls_failures_total",
                                              "DLP sessions whose required TLS failed (certificate "
                                              "not verified, name mismatch, no STARTTLS)");
-  io.smtp = [ex, &tls_failed](const queue::DlpHost& hop, const smtp::ClientOptions& client,
-                              const smtp::DeliveryEnvelope& env, const std::string& message) {
-    return deliver_logged(ex, hop, client, env, message, tls_failed);
+  io.smtp = [sessions = sessions_, &tls_failed](
+                const queue::DlpHost& hop, const smtp::ClientOptions& client,
+                const smtp::DeliveryEnvelope& env, const std::string& message) {
+    return deliver_logged(sessions, hop, client, env, message, tls_failed);
   };
   io.maildir = [this, &options](const queue::MaildirMessage& m) {
     return write_maildir(shared_.workers, options.maildir, hostname_, m);

@@ -31,6 +31,7 @@
 #include "queue/spool.hpp"
 #include "queue/unsaved.hpp"
 #include "roles/runtime.hpp"
+#include "smtp/session_cache.hpp"
 
 namespace cordon::roles::gateway {
 
@@ -71,6 +72,8 @@ class QueueManager : public std::enable_shared_from_this<QueueManager> {
   queue::CircuitBreakers breakers_;
   queue::RetryScheduler scheduler_;
   queue::Dispatcher dispatcher_;
+  // Sessions to DLP hosts and the next hop kept open between attempts.
+  std::shared_ptr<smtp::SessionCache> sessions_;
   asio::steady_timer timer_;
   bool stopped_ = false;
 };
