@@ -5,7 +5,9 @@ the same sink: smtp-source (20 sessions, 10 KB messages) into
 Accepted = messages / time smtp-source took; delivered = messages / time
 until the queue was empty (both from the first connection). With
 --no-dlp the gateway's DLP host is a closed port (every message bypassed)
-and prevent does not run."""
+and prevent does not run. cordon's data_dir is made under $TMPDIR: point
+it at the file system to measure (the private Postfix instance always
+lives under /tmp)."""
 
 import argparse
 import os

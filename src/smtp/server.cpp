@@ -6,6 +6,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <random>
@@ -335,14 +336,26 @@ FdLimit raise_fd_limit(std::uint64_t wanted) {
   }
   out.soft_before = out.soft = as_u64(limit.rlim_cur);
   out.hard = as_u64(limit.rlim_max);
-  if (out.soft < wanted) {
+  // Up to the hard limit, not just to `wanted`: descriptors nobody counted
+  // (outgoing sessions, parked ones, queue files, databases) then have the
+  // whole allowance; the soft limit only exists for select(2), which cordon
+  // does not use. An unlimited hard limit is not a valid soft one (the
+  // kernel caps it at fs.nr_open): then kFdCeiling, or `wanted` if more.
+  constexpr std::uint64_t kFdCeiling = 1 << 20;
+  const std::uint64_t target =
+      limit.rlim_max == RLIM_INFINITY ? std::max(wanted, kFdCeiling) : out.hard;
+  if (out.soft < target) {
     struct rlimit raised = limit;
-    raised.rlim_cur = out.hard < wanted ? limit.rlim_max : static_cast<rlim_t>(wanted);
-    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) {
-      out.soft = as_u64(raised.rlim_cur);
-    } else {
-      out.error = std::string("setrlimit(RLIMIT_NOFILE): ") + std::strerror(errno);
+    raised.rlim_cur = static_cast<rlim_t>(target);
+    if (::setrlimit(RLIMIT_NOFILE, &raised) != 0 && out.soft < wanted) {
+      // Not even `wanted` fits, e.g. the hard limit is above fs.nr_open.
+      raised.rlim_cur = static_cast<rlim_t>(wanted);
+      if (out.hard < wanted) raised.rlim_cur = limit.rlim_max;
+      if (::setrlimit(RLIMIT_NOFILE, &raised) != 0)
+        out.error = std::string("setrlimit(RLIMIT_NOFILE): ") + std::strerror(errno);
     }
+    struct rlimit now {};
+    if (::getrlimit(RLIMIT_NOFILE, &now) == 0) out.soft = as_u64(now.rlim_cur);
   }
   out.sufficient = out.soft >= wanted;
   return out;

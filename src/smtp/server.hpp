@@ -120,9 +120,9 @@ struct FdLimit {
 constexpr std::uint64_t kFdMargin = 64;
 std::uint64_t fds_needed(std::uint64_t total_max_connections, std::uint64_t fds_per_session = 1,
                          std::uint64_t margin = kFdMargin);
-// Raises the soft RLIMIT_NOFILE to `wanted` (at most to the hard limit;
-// never lowers it) and reports whether `wanted` descriptors are now allowed,
-// so the caller can refuse a configuration it cannot serve. For start-up.
+// Raises the soft RLIMIT_NOFILE to the hard limit (never lowers it) and
+// reports whether `wanted` descriptors are now allowed, so the caller can
+// refuse a configuration it cannot serve. For start-up.
 FdLimit raise_fd_limit(std::uint64_t wanted);
 
 // Loads a PEM certificate chain and private key into a server TLS context.
