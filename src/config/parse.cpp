@@ -405,7 +405,7 @@ Config read_config(const YAML::Node& root, yaml::Problems& problems) {
   MapReader top(
       root, "the configuration",
       {"data_dir", "incidents", "gateway", "prevent", "monitor", "milter", "console", "policies",
-       "include_builtin_policies", "on_unscannable", "smtp", "mime", "attachments", "log"},
+       "include_builtin_policies", "on_unscannable", "smtp", "mime", "attachments", "log", "edm"},
       SourceMark{1, 1}, &problems);
   Config c;
   c.data_dir = top.string("data_dir", c.data_dir);
@@ -447,6 +447,7 @@ Config read_config(const YAML::Node& root, yaml::Problems& problems) {
                       std::make_move_iterator(builtin.end()));
   }
   top.attempt([&] { c.on_unscannable = read_on_unscannable(top); });
+  if (top.has("edm")) top.attempt([&] { c.edm = read_edm(top); });
   return c;
 }
 
