@@ -2,6 +2,7 @@
 // sequences) normalised exactly as cells are, looked up in the index, and
 // the hits grouped into rows whose fields lie near each other.
 #include <algorithm>
+#include <cstring>
 #include <unordered_set>
 
 #include "detect/detail/edm_text.hpp"
@@ -57,9 +58,12 @@ class Finder {
 
   unsigned char at(std::size_t i) const { return static_cast<unsigned char>(text_[i]); }
 
-  void look_up(std::string_view normalised, Span span) {
+  // `anchor`: a digits or e-mail candidate, whose hits are where the word
+  // scan looks when it does not look everywhere.
+  void look_up(std::string_view normalised, Span span, bool anchor = false) {
     Range r = index_.lookup(index_.hash(normalised));
     if (r.size() == 0) return;
+    if (anchor) anchors_.push_back(span.begin);
     if (r.size() > options_.common_rows) {
       common_.push_back(Common{r, span});
       return;
@@ -81,10 +85,25 @@ class Finder {
       if (text_.substr(at_sign + 1, e - at_sign - 1).find('.') == std::string_view::npos) continue;
       buf_.clear();
       append_lower(buf_, text_.substr(b, e - b));
-      anchors_.push_back(b);
       emails_.push_back(Span{b, e});
-      look_up(buf_, Span{b, e});
+      look_up(buf_, Span{b, e}, true);
     }
+  }
+
+  // The first digit at or after `i` (n when none), eight bytes at a time:
+  // most text has few digits, and this pass runs over all of it.
+  std::size_t next_digit(std::size_t i) const {
+    const std::size_t n = text_.size();
+    constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    while (i + 8 <= n) {
+      std::uint64_t w;
+      std::memcpy(&w, text_.data() + i, 8);
+      std::uint64_t t = w ^ (ones * '0');  // digits become bytes 0..9
+      if (((t - ones * 10) & ~t & highs) != 0) break;  // some byte below 10
+      i += 8;
+    }
+    while (i < n && !is_digit(at(i))) ++i;
+    return i;
   }
 
   // Every run of digit groups, and each sub-run of it, as one number.
@@ -92,7 +111,10 @@ class Finder {
     const std::size_t n = text_.size();
     std::vector<Span> groups;
     for (std::size_t i = 0; i < n;) {
-      if (!is_digit(at(i)) || (i > 0 && is_alpha(at(i - 1)))) {
+      i = next_digit(i);
+      if (i >= n) break;
+      if (i > 0 && is_alpha(at(i - 1))) {
+        while (i < n && is_digit(at(i))) ++i;
         ++i;
         continue;
       }
@@ -109,13 +131,13 @@ class Finder {
       }
       bool glued = j < n && is_alpha(at(j));  // "123abc" is not a number
       if (!glued) {
-        anchors_.push_back(i);
         for (std::size_t a = 0; a < groups.size(); ++a) {
           buf_.clear();
           for (std::size_t z = a; z < groups.size(); ++z) {
             buf_.append(text_.substr(groups[z].begin, groups[z].end - groups[z].begin));
             if (buf_.size() > kMaxDigits) break;
-            if (buf_.size() >= kMinDigits) look_up(buf_, Span{groups[a].begin, groups[z].end});
+            if (buf_.size() >= kMinDigits)
+              look_up(buf_, Span{groups[a].begin, groups[z].end}, true);
           }
         }
       }
@@ -124,10 +146,31 @@ class Finder {
   }
 
   void words() {
+    // Where to look: everywhere, or around the hits of digits and e-mail
+    // candidates (merged windows).
+    std::vector<Span> regions;
+    if (options_.all_words) {
+      regions.push_back(Span{0, text_.size()});
+    } else {
+      std::sort(anchors_.begin(), anchors_.end());
+      for (std::size_t a : anchors_) {
+        std::size_t b = a > options_.proximity ? a - options_.proximity : 0;
+        std::size_t e = std::min(text_.size(), a + options_.proximity);
+        while (b > 0 && is_word(at(b - 1))) --b;
+        if (!regions.empty() && b <= regions.back().end)
+          regions.back().end = std::max(regions.back().end, e);
+        else
+          regions.push_back(Span{b, e});
+      }
+    }
+    for (const auto& r : regions) words_in(r);
+  }
+
+  void words_in(Span region) {
     // The words, outside e-mail addresses.
     std::vector<Span> words;
     std::size_t next_email = 0;
-    for (std::size_t i = 0; i < text_.size();) {
+    for (std::size_t i = region.begin; i < region.end;) {
       if (!is_word(at(i))) {
         ++i;
         continue;
@@ -139,16 +182,8 @@ class Finder {
       if (!in_email) words.push_back(Span{i, j});
       i = j;
     }
-    std::sort(anchors_.begin(), anchors_.end());
     const std::size_t max_words = index_.max_words();
-    std::size_t anchor = 0;
     for (std::size_t w = 0; w < words.size(); ++w) {
-      if (!options_.all_words) {
-        while (anchor < anchors_.size() && anchors_[anchor] + options_.proximity < words[w].begin)
-          ++anchor;
-        if (anchor == anchors_.size() || anchors_[anchor] > words[w].end + options_.proximity)
-          continue;
-      }
       buf_.clear();
       for (std::size_t z = w; z < words.size() && z - w < max_words; ++z) {
         if (z > w) {
