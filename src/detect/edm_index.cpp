@@ -302,7 +302,7 @@ Result<BuildStats, Error> build_index(const std::filesystem::path& csv,
   const unsigned low = row_bits + col_bits;
   const unsigned bucket_bits = std::clamp(
       static_cast<unsigned>(std::bit_width(std::max<std::size_t>(stats.cells / 8, 1))), 4u, 30u);
-  if (64 < bucket_bits + low + 16)
+  if (64 < bucket_bits + low + 8)
     return fail(err(ErrorCode::bad_csv, csv.string() + ": too many rows for one index"));
   const unsigned entry_bits = 64 - bucket_bits;
   const unsigned entry_bytes = (entry_bits + 7) / 8;
@@ -400,8 +400,8 @@ Result<std::shared_ptr<const Index>, Error> Index::open(const std::filesystem::p
   if (check != util::siphash24(key, kKeyCheck))
     return fail(err(ErrorCode::key_mismatch,
                     path.string() + " was built with another EDM key (edm.key_file)"));
-  if (bb < 4 || bb > 30 || rb == 0 || cb == 0 || bb + rb + cb + 16 > 64 ||
-      eb != (64 - bb + 7) / 8 || nc == 0 || nc > 64 || mw > kMaxCellWords)
+  if (bb < 4 || bb > 30 || rb == 0 || cb == 0 || bb + rb + cb + 8 > 64 || eb != (64 - bb + 7) / 8 ||
+      nc == 0 || nc > 64 || mw > kMaxCellWords)
     return bad("inconsistent header");
   for (std::uint32_t c = 0; c < nc; ++c) {
     std::uint8_t type = 0;
