@@ -111,6 +111,9 @@ class Index {
   std::size_t file_bytes() const { return size_; }
   std::size_t max_words() const { return max_words_; }
   bool has_type(ColumnType type) const;
+  // Whether some digits cell has `n` digits: a number of another length
+  // in text need not be looked up.
+  bool has_digit_length(std::size_t n) const { return n < 32 && (digit_lengths_ >> n & 1); }
 
   std::uint64_t hash(std::string_view normalised) const;
   Range lookup(std::uint64_t hash) const;
@@ -129,6 +132,7 @@ class Index {
   std::size_t size_ = 0;
   std::vector<Column> columns_;
   std::size_t rows_ = 0, cells_ = 0, max_words_ = 0;
+  std::uint32_t digit_lengths_ = 0;
   unsigned bucket_bits_ = 0, row_bits_ = 0, col_bits_ = 0, entry_bytes_ = 0;
   const unsigned char* directory_ = nullptr;
   const unsigned char* entries_ = nullptr;

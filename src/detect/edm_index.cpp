@@ -262,6 +262,7 @@ Result<BuildStats, Error> build_index(const std::filesystem::path& csv,
   }
 
   BuildStats stats;
+  std::uint32_t digit_lengths = 0;  // bit n: some digits cell has n digits
   std::vector<std::uint64_t> hashes;
   std::vector<std::uint32_t> cell_ids;  // row * columns + column
   hashes.reserve(data->size() / 8);
@@ -283,6 +284,7 @@ Result<BuildStats, Error> build_index(const std::filesystem::path& csv,
       }
       if (columns[c].type == ColumnType::text)
         stats.max_words = std::max(stats.max_words, count_words(norm));
+      if (columns[c].type == ColumnType::digits) digit_lengths |= std::uint32_t{1} << norm.size();
       hashes.push_back(util::siphash24(key, norm));
       cell_ids.push_back(static_cast<std::uint32_t>(stats.rows * columns.size() + c));
     }
@@ -324,6 +326,7 @@ Result<BuildStats, Error> build_index(const std::filesystem::path& csv,
   put<std::uint32_t>(file, col_bits);
   put<std::uint32_t>(file, entry_bytes);
   put<std::uint32_t>(file, static_cast<std::uint32_t>(stats.max_words));
+  put<std::uint32_t>(file, digit_lengths);
   put<std::uint32_t>(file, static_cast<std::uint32_t>(columns.size()));
   for (const auto& c : columns) {
     put<std::uint8_t>(file, static_cast<std::uint8_t>(c.type));
@@ -392,10 +395,10 @@ Result<std::shared_ptr<const Index>, Error> Index::open(const std::filesystem::p
   if (std::memcmp(p, kMagic, sizeof kMagic) != 0) return bad("wrong magic number");
   std::size_t at = sizeof kMagic;
   std::uint64_t check = 0, rows = 0, cells = 0;
-  std::uint32_t bb = 0, rb = 0, cb = 0, eb = 0, mw = 0, nc = 0;
+  std::uint32_t bb = 0, rb = 0, cb = 0, eb = 0, mw = 0, dl = 0, nc = 0;
   if (!get(p, n, at, check) || !get(p, n, at, rows) || !get(p, n, at, cells) ||
       !get(p, n, at, bb) || !get(p, n, at, rb) || !get(p, n, at, cb) || !get(p, n, at, eb) ||
-      !get(p, n, at, mw) || !get(p, n, at, nc))
+      !get(p, n, at, mw) || !get(p, n, at, dl) || !get(p, n, at, nc))
     return bad("truncated header");
   if (check != util::siphash24(key, kKeyCheck))
     return fail(err(ErrorCode::key_mismatch,
@@ -420,6 +423,7 @@ Result<std::shared_ptr<const Index>, Error> Index::open(const std::filesystem::p
   index->rows_ = rows;
   index->cells_ = cells;
   index->max_words_ = mw;
+  index->digit_lengths_ = dl;
   index->bucket_bits_ = bb;
   index->row_bits_ = rb;
   index->col_bits_ = cb;

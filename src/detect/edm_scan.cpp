@@ -136,7 +136,7 @@ class Finder {
           for (std::size_t z = a; z < groups.size(); ++z) {
             buf_.append(text_.substr(groups[z].begin, groups[z].end - groups[z].begin));
             if (buf_.size() > kMaxDigits) break;
-            if (buf_.size() >= kMinDigits)
+            if (buf_.size() >= kMinDigits && index_.has_digit_length(buf_.size()))
               look_up(buf_, Span{groups[a].begin, groups[z].end}, true);
           }
         }
