@@ -1,5 +1,5 @@
 """Exact Data Match through cordon prevent: two fields of one indexed row in
-a message (the body, a CSV attachment) are blocked with the fields masked in
+a message (the body, a CSV attachment, an XLSX row) are blocked with the fields masked in
 the incident; fields of two rows are not; SIGHUP after `cordon edm index`
 rebuilt the index applies the new table; check-config refuses a profile
 whose index indexes other columns."""
@@ -12,6 +12,7 @@ import unittest
 
 import peers
 from prevent_support import PreventFixture, make_message
+from test_prevent_attachments import message_with_attachment, xlsx_with
 
 BIN = os.environ.get("CORDON_BIN", os.path.join(os.getcwd(), "cordon"))
 
@@ -73,20 +74,27 @@ class PreventEdmTest(unittest.TestCase):
     def test_fields_of_one_row_are_blocked_and_recorded_masked(self):
         self.assert_blocked(make_message("hi", "Customer JOHN  SMITH, ssn 123 45 6789"))
         self.assert_blocked(csv_attachment("export", "id,name,ssn\n7,Mary Jones,987654321\n"))
+        # Two cells of a spreadsheet row.
+        two_cells = ('MARY JONES</t></is></c><c r="B1" t="inlineStr"><is><t>'
+                     "5500-0000-0000-0004")
+        self.assert_blocked(message_with_attachment("sheet", "customers.xlsx", xlsx_with(two_cells)))
         # Two rows, one field each; a near-miss; a single field: delivered.
         self.f.send(make_message("two rows", "John Smith, ssn 987-65-4321"))
         self.f.send(make_message("near miss", "John Smith, ssn 123-45-6788"))
         self.f.send(make_message("one field", "mail john.smith@example.com"))
         peers.wait_until(lambda: len(self.f.delivered()) == 3, timeout=10, what="3 deliveries")
         incidents = self.f.incidents()
-        self.assertEqual(len(incidents), 2)
+        self.assertEqual(len(incidents), 3)
         text = repr(incidents)
-        for plain in ("123 45 6789", "123456789", "987654321", "Mary Jones", "JOHN  SMITH"):
+        for plain in ("123 45 6789", "123456789", "987654321", "Mary Jones", "JOHN  SMITH",
+                      "MARY JONES", "5500-0000-0000-0004"):
             self.assertNotIn(plain, text)
         rules = {m["rule"] for i in incidents for p in i["policies"] for m in p["matches"]}
         self.assertEqual(rules, {"edm:customers"})
         components = {m["component"] for i in incidents for p in i["policies"] for m in p["matches"]}
         self.assertIn("attachment:export.csv", components)
+        self.assertTrue(any(c.startswith("attachment:customers.xlsx") for c in components),
+                        components)
 
     def test_a_rebuilt_index_applies_after_sighup(self):
         self.f.send(make_message("before", "Zed Zulu 222-33-4444"))
