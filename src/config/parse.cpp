@@ -465,7 +465,7 @@ Config read_config(const YAML::Node& root, yaml::Problems& problems) {
   MapReader top(root, "the configuration",
                 {"data_dir", "incidents", "gateway", "prevent", "monitor", "milter", "console",
                  "policies", "include_builtin_policies", "on_unscannable", "smtp", "mime",
-                 "attachments", "log", "run_as", "retention"},
+                 "attachments", "log", "run_as", "retention", "edm"},
                 SourceMark{1, 1}, &problems);
   Config c;
   c.data_dir = top.string("data_dir", c.data_dir);
@@ -511,6 +511,7 @@ Config read_config(const YAML::Node& root, yaml::Problems& problems) {
                       std::make_move_iterator(builtin.end()));
   }
   top.attempt([&] { c.on_unscannable = read_on_unscannable(top); });
+  if (top.has("edm")) top.attempt([&] { c.edm = read_edm(top); });
   return c;
 }
 

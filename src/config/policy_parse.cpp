@@ -114,6 +114,22 @@ extract::FileCondition read_attachment_condition(const YAML::Node& node, const s
   return c;
 }
 
+// `- edm: {profile: customers, min_fields: 2, columns: [...], proximity: 300}`
+EdmCondition read_edm_condition(const YAML::Node& node, const std::string& where,
+                                SourceMark fallback) {
+  MapReader item(node, where, {"edm"}, fallback);
+  MapReader m(item.get("edm"), where + ".edm", {"profile", "min_fields", "columns", "proximity"},
+              item.value_mark("edm"));
+  EdmCondition c;
+  c.mark = item.value_mark("edm");
+  c.profile = m.string("profile", "");
+  if (c.profile.empty()) fail_at(m.mark(), where + ".edm needs the profile it matches");
+  c.min_fields = m.unsigned_number("min_fields", c.min_fields, 1, 64);
+  c.columns = m.string_list("columns");
+  c.proximity = m.unsigned_number("proximity", c.proximity, 1, 100000);
+  return c;
+}
+
 void read_match(const MapReader& pm, const std::string& where, Policy& p) {
   if (!pm.has("match"))
     fail_at(pm.mark(), where + " has no match: say what it looks for (match: {any: [...]})");
@@ -129,7 +145,9 @@ void read_match(const MapReader& pm, const std::string& where, Policy& p) {
             m.value_mark(mode));
   for (std::size_t i = 0; i < list.size(); ++i) {
     std::string item_where = list_where + "[" + std::to_string(i) + "]";
-    if (list[i].IsMap() && list[i]["attachment"])
+    if (list[i].IsMap() && list[i]["edm"])
+      p.edm_conditions.push_back(read_edm_condition(list[i], item_where, m.value_mark(mode)));
+    else if (list[i].IsMap() && list[i]["attachment"])
       p.attachment_conditions.push_back(
           read_attachment_condition(list[i], item_where, m.value_mark(mode)));
     else
@@ -260,6 +278,72 @@ std::vector<Policy> read_policies(const YAML::Node& node, SourceMark fallback,
     });
   }
   return out;
+}
+
+policy::EdmSettings read_edm(const MapReader& top) {
+  EdmSettings edm;
+  MapReader m(top, "edm", "edm", {"key_file", "profiles"});
+  edm.key_file = m.string("key_file", "");
+  edm.key_mark = m.has("key_file") ? m.value_mark("key_file") : m.mark();
+  if (!m.has("profiles")) return edm;
+  auto list = m.get("profiles");
+  if (!list.IsSequence()) fail_at(list, "edm.profiles must be a list", m.value_mark("profiles"));
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    std::string where = "edm.profiles[" + std::to_string(i) + "]";
+    m.attempt([&] {
+      MapReader pm(list[i], where, {"name", "index", "columns", "column_types", "common_rows"},
+                   m.value_mark("profiles"));
+      EdmProfile p;
+      p.mark = pm.mark();
+      p.name = pm.string("name", "");
+      if (p.name.find_first_not_of(" \t") == std::string::npos)
+        fail_at(pm.mark(), where + " needs a name");
+      for (const auto& other : edm.profiles)
+        if (other.name == p.name) fail_at(pm.mark(), "duplicate EDM profile name '" + p.name + "'");
+      p.index = pm.string("index", "");
+      if (p.index.empty()) fail_at(pm.mark(), where + " needs the path of its index");
+      auto names = pm.string_list("columns");
+      if (names.empty() || names.size() > 64)
+        fail_at(pm.has("columns") ? pm.value_mark("columns") : pm.mark(),
+                where + ".columns must list 1 to 64 column names");
+      for (const auto& n : names) {
+        if (n.empty())
+          fail_at(pm.value_mark("columns"), where + ".columns: a name must not be empty");
+        for (const auto& c : p.columns)
+          if (c.name == n) fail_at(pm.value_mark("columns"), where + ".columns: '" + n + "' twice");
+        p.columns.push_back({n, detect::edm::infer_type(n)});
+      }
+      if (pm.has("column_types")) {
+        auto types = pm.get("column_types");
+        if (!types.IsMap())
+          fail_at(types, where + ".column_types must map column names to text, digits or email",
+                  pm.value_mark("column_types"));
+        for (const auto& kv : types) {
+          std::string col = kv.first.Scalar(), type = kv.second.Scalar();
+          auto it = std::find_if(p.columns.begin(), p.columns.end(),
+                                 [&](const detect::edm::Column& c) { return c.name == col; });
+          if (it == p.columns.end())
+            fail_at(kv.first, where + ".column_types: '" + col + "' is not one of its columns",
+                    pm.value_mark("column_types"));
+          if (type == "text")
+            it->type = detect::edm::ColumnType::text;
+          else if (type == "digits")
+            it->type = detect::edm::ColumnType::digits;
+          else if (type == "email")
+            it->type = detect::edm::ColumnType::email;
+          else
+            fail_at(kv.second, where + ".column_types." + col + " must be text, digits or email",
+                    pm.value_mark("column_types"));
+        }
+      }
+      p.common_rows = pm.unsigned_number("common_rows", p.common_rows, 1, 1000000);
+      edm.profiles.push_back(std::move(p));
+    });
+  }
+  if (!edm.profiles.empty() && edm.key_file.empty())
+    m.report(m.mark(),
+             "edm.key_file is required with edm.profiles (the secret of the keyed hashes)");
+  return edm;
 }
 
 policy::Unscannable read_on_unscannable(const MapReader& top) {

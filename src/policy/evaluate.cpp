@@ -104,6 +104,64 @@ std::vector<RuleMatch> condition_matches(const extract::FileCondition& condition
   return out;
 }
 
+// "name J*********, ssn 12*********": the matched text of each field, masked.
+std::string edm_sample(const PolicySet::EdmProfileRef& profile, const detect::edm::RowMatch& row,
+                       std::string_view text) {
+  std::string out;
+  for (const auto& f : row.fields) {
+    if (!out.empty()) out += ", ";
+    const auto& columns = profile.index->columns();
+    out += f.column < columns.size() ? columns[f.column].name : std::string("?");
+    out += ' ';
+    out += detect::mask(text.substr(f.begin, f.end - f.begin));
+  }
+  return out;
+}
+
+// matches[policy][condition]: one RuleMatch per component where the
+// condition holds. Each profile's index is searched once per component,
+// and only in components that one of its conditions looks at.
+std::vector<std::vector<std::vector<RuleMatch>>> edm_matches(
+    const PolicySet& set, const std::vector<bool>& active,
+    const std::vector<const mime::Component*>& components) {
+  const auto& policies = set.policies();
+  std::vector<std::vector<std::vector<RuleMatch>>> out(policies.size());
+  const auto& profiles = set.edm_profiles();
+  std::vector<unsigned> wanted(profiles.size(), 0);
+  for (std::size_t pi = 0; pi < policies.size(); ++pi) {
+    out[pi].resize(policies[pi].edm_conditions.size());
+    if (!active[pi]) continue;
+    for (std::size_t c = 0; c < policies[pi].edm_conditions.size(); ++c)
+      wanted[set.edm_condition(pi, c).profile] |= policies[pi].components;
+  }
+  for (std::size_t k = 0; k < profiles.size(); ++k) {
+    if (!wanted[k]) continue;
+    for (const auto* component : components) {
+      unsigned bit = component_bit(component->kind);
+      if (!(wanted[k] & bit) || component->text.empty()) continue;
+      auto hits = detect::edm::find_hits(*profiles[k].index, component->text, profiles[k].options);
+      if (hits.size() < 1) continue;
+      for (std::size_t pi = 0; pi < policies.size(); ++pi) {
+        const Policy& p = policies[pi];
+        if (!active[pi] || !(p.components & bit)) continue;
+        for (std::size_t c = 0; c < p.edm_conditions.size(); ++c) {
+          const auto& ref = set.edm_condition(pi, c);
+          if (ref.profile != k) continue;
+          const auto& cond = p.edm_conditions[c];
+          auto rows =
+              detect::edm::match_rows(hits, cond.min_fields, ref.column_mask, cond.proximity);
+          if (rows.empty()) continue;
+          RuleMatch m{"edm:" + cond.profile, component->name, rows.size(), {}};
+          for (std::size_t r = 0; r < rows.size() && r < kMaxSamples; ++r)
+            m.samples.push_back(edm_sample(profiles[k], rows[r], component->text));
+          out[pi][c].push_back(std::move(m));
+        }
+      }
+    }
+  }
+  return out;
+}
+
 void add_limit_violation(const extract::Expansion* expansion, Verdict& v) {
   if (!expansion || expansion->limits.empty() ||
       expansion->on_limit != extract::LimitAction::violation)
@@ -277,6 +335,8 @@ Evaluation evaluate_with(const PolicySet& set, detect::Scanner* scanner,
     }
   }
 
+  auto edm = edm_matches(set, active, components);
+
   std::size_t db_rule = 0;
   for (std::size_t pi = 0; pi < policies.size(); ++pi) {
     const Policy& p = policies[pi];
@@ -300,9 +360,16 @@ Evaluation evaluate_with(const PolicySet& set, detect::Scanner* scanner,
       matches.insert(matches.end(), std::make_move_iterator(m.begin()),
                      std::make_move_iterator(m.end()));
     }
-    bool fired = p.mode == MatchMode::any
-                     ? holding > 0
-                     : holding == p.rules.size() + p.attachment_conditions.size();
+    for (auto& m : edm[pi]) {
+      if (m.empty()) continue;
+      ++holding;
+      matches.insert(matches.end(), std::make_move_iterator(m.begin()),
+                     std::make_move_iterator(m.end()));
+    }
+    bool fired =
+        p.mode == MatchMode::any
+            ? holding > 0
+            : holding == p.rules.size() + p.attachment_conditions.size() + p.edm_conditions.size();
     if (!fired) continue;
     verdict.policies.push_back(
         FiredPolicy{p.name, tiered_severity(p, matches), std::move(matches)});

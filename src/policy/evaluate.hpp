@@ -24,6 +24,11 @@
 //   encrypted}`) hold when a file of the message's extract::Expansion
 //   meets them; each counts as one rule for any/all. Without an expansion
 //   (the message was not expanded) they never hold.
+// - EDM conditions (`- edm: {profile, min_fields, columns, proximity}`)
+//   hold when min_fields fields of one row of the profile's table are
+//   found within proximity bytes of each other in one component
+//   (detect::edm::match_rows); each counts as one rule for any/all, its
+//   matches count rows, its samples show the fields masked.
 // - Extraction limits reached, when the expansion says on_limit:
 //   violation, fire the built-in policy kLimitPolicy (severity high,
 //   component "limit") which blocks; with on_limit: note they are only

@@ -29,4 +29,10 @@ std::string_view to_string(UnscannableAction action) {
   return "?";
 }
 
+const EdmProfile* EdmSettings::find(std::string_view name) const {
+  for (const auto& p : profiles)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
 }  // namespace cordon::policy

@@ -11,6 +11,7 @@
 
 #include "config/common.hpp"
 #include "detect/detect.hpp"
+#include "detect/edm.hpp"
 #include "extract/extract.hpp"
 
 namespace cordon::policy {
@@ -87,6 +88,34 @@ struct Unscannable {
       "encryption and within the size limits, or ask your mail administrator.";
 };
 
+// `edm:` of the configuration: the secret of the keyed hashes and the
+// profiles (one indexed table each), loaded by PolicySet::build.
+struct EdmProfile {
+  std::string name;
+  std::string index;  // path of the index file (cordon edm index writes it)
+  std::vector<detect::edm::Column> columns;
+  std::size_t common_rows = 20;  // a value in more rows is common (detect::edm::ScanOptions)
+  SourceMark mark;
+};
+struct EdmSettings {
+  std::string key_file;
+  SourceMark key_mark;
+  std::vector<EdmProfile> profiles;
+  const EdmProfile* find(std::string_view name) const;
+};
+
+// `- edm: {profile, min_fields, columns, proximity}`: holds when
+// `min_fields` fields (of `columns`, default all) of ONE row of the
+// profile's table appear within `proximity` bytes of each other in one
+// component. Counts as one rule for any/all.
+struct EdmCondition {
+  std::string profile;
+  std::size_t min_fields = 2;
+  std::vector<std::string> columns;  // empty: every column of the profile
+  std::size_t proximity = 300;
+  SourceMark mark;
+};
+
 struct Policy {
   std::string name;
   Severity severity = Severity::medium;
@@ -98,6 +127,7 @@ struct Policy {
   // list: each counts as one rule that holds when an attachment or an
   // extracted file meets it.
   std::vector<extract::FileCondition> attachment_conditions;
+  std::vector<EdmCondition> edm_conditions;
   CountScope count_scope = CountScope::per_component;
   // A policy does not fire for a sender matching except_senders, nor when
   // EVERY recipient matches except_recipients (masks as in L7 filters).

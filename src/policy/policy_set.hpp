@@ -5,9 +5,11 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "detect/detect.hpp"
@@ -28,7 +30,7 @@ class PolicySet {
   static Result<std::shared_ptr<const PolicySet>, ConfigError> build(
       std::vector<Policy> policies, const std::string& file_name,
       const std::optional<std::filesystem::path>& cache_dir = std::nullopt,
-      Unscannable unscannable = {});
+      Unscannable unscannable = {}, const EdmSettings& edm = {});
 
   const std::vector<Policy>& policies() const { return policies_; }
   // What content that could not be read means for the verdict.
@@ -37,6 +39,23 @@ class PolicySet {
   const std::shared_ptr<const detect::Database>& database() const { return database_; }
   const RuleRef& rule_ref(std::size_t database_rule) const { return refs_.at(database_rule); }
   std::size_t rule_count() const { return refs_.size(); }
+
+  // The EDM profiles, each with its index open (every configured profile,
+  // used or not, so that check-config proves each index loads).
+  struct EdmProfileRef {
+    std::string name;
+    std::shared_ptr<const detect::edm::Index> index;
+    detect::edm::ScanOptions options;  // all_words and proximity: what its conditions need
+  };
+  // One per EdmCondition of a policy: its profile and columns resolved.
+  struct EdmConditionRef {
+    std::size_t profile = 0;  // index into edm_profiles()
+    std::uint64_t column_mask = 0;
+  };
+  const std::vector<EdmProfileRef>& edm_profiles() const { return edm_profiles_; }
+  const EdmConditionRef& edm_condition(std::size_t policy, std::size_t condition) const {
+    return edm_refs_.at(policy).at(condition);
+  }
 
   // A scanner for the calling thread; empty when there is no database.
   // `fault`: test-only fault injection (detect::ScanFault).
@@ -48,6 +67,8 @@ class PolicySet {
   std::shared_ptr<const detect::Database> database_;
   std::vector<RuleRef> refs_;
   Unscannable unscannable_;
+  std::vector<EdmProfileRef> edm_profiles_;
+  std::vector<std::vector<EdmConditionRef>> edm_refs_;  // [policy][condition]
 };
 
 }  // namespace cordon::policy

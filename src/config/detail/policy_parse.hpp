@@ -20,6 +20,9 @@ class Problems;
 std::vector<policy::Policy> read_policies(const YAML::Node& node, SourceMark fallback,
                                           yaml::Problems& problems);
 
+// `edm: {key_file, profiles: [{name, index, columns, column_types, common_rows}]}`.
+policy::EdmSettings read_edm(const yaml::MapReader& top);
+
 // `on_unscannable: block | flag | pass`, or the long form
 // `on_unscannable: {action, severity, reply}`; the default when absent.
 policy::Unscannable read_on_unscannable(const yaml::MapReader& top);
