@@ -137,7 +137,9 @@ StoreResult<Conn> connect(const std::string& url, const ConnectOptions& options)
       connect_timeout.c_str(),          user_timeout.c_str(), "1",    "10", "5", "3",
       options.application_name.c_str(), url.c_str(),          nullptr};
   Conn conn(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
-  if (!conn) return fail(StoreError{StoreErrorCode::open_failed, "postgresql: out of memory"});
+  if (!conn)
+    return fail(StoreError{StoreErrorCode::open_failed,
+                           "postgresql: out of memory, or libpq could not be loaded"});
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     return fail(StoreError{StoreErrorCode::open_failed,
                            "postgresql: " + chomp(PQerrorMessage(conn.get()))});

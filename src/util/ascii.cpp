@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 namespace cordon::util {
 
@@ -38,6 +41,19 @@ std::size_t ascii_prefix_length(std::string_view text) {
   const char* p = text.data();
   std::size_t i = 0;
   const std::size_t n = text.size();
+#ifdef __SSE2__
+  // Every message and component is checked this way, most of them all
+  // ASCII: 128 bytes a step, the sign bits of eight 16-byte loads OR-ed,
+  // then the 32- and 8-byte steps below find the first byte above 0x7F.
+  for (; i + 128 <= n; i += 128) {
+    const auto* v = reinterpret_cast<const __m128i*>(p + i);
+    const __m128i a = _mm_or_si128(_mm_or_si128(_mm_loadu_si128(v), _mm_loadu_si128(v + 1)),
+                                   _mm_or_si128(_mm_loadu_si128(v + 2), _mm_loadu_si128(v + 3)));
+    const __m128i b = _mm_or_si128(_mm_or_si128(_mm_loadu_si128(v + 4), _mm_loadu_si128(v + 5)),
+                                   _mm_or_si128(_mm_loadu_si128(v + 6), _mm_loadu_si128(v + 7)));
+    if (_mm_movemask_epi8(_mm_or_si128(a, b)) != 0) break;
+  }
+#endif
   for (; i + 32 <= n; i += 32) {
     std::uint64_t w[4];
     std::memcpy(w, p + i, sizeof w);

@@ -122,6 +122,20 @@ TEST_F(ScanAttachments, PasswordProtectedFilesFireTheEncryptedCondition) {
                                                   "attachment:payroll.zip/payroll.xlsx"}));
 }
 
+// poppler and the libraries it brings are loaded only when a PDF is read
+// (the start-up of every cordon process otherwise paid for them), and the
+// PDF is still read then.
+TEST_F(ScanAttachments, PdfReaderIsLoadedOnlyWhenAPdfIsRead) {
+  auto loaded = [](const std::string& eml) {
+    auto r = run_command("LD_DEBUG=files '" + cordon_bin() + "' scan --format json --config '" +
+                         corpus_->path("policies.yaml") + "' '" + corpus_->path(eml) +
+                         "' 2>&1 >/dev/null");
+    return r.output.find("libpoppler") != std::string::npos;
+  };
+  EXPECT_FALSE(loaded("clean.eml"));
+  EXPECT_TRUE(loaded("pdf-locked.eml"));
+}
+
 TEST_F(ScanAttachments, ExecutableIsRecognisedByContentWhateverItsNameAndDeclaredType) {
   json v = scan("program.eml");
   const json* exe = policy(v, "Executables");

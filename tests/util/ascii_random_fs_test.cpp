@@ -24,6 +24,25 @@ TEST(Ascii, ComparesCaseInsensitivelyOnAsciiOnly) {
   EXPECT_EQ(trim(" \t value \t"), "value");
 }
 
+// The prefix before the first byte above 0x7F, wherever it falls in the
+// 128-, 32- and 8-byte steps and the byte tail, and at any alignment.
+TEST(Ascii, AsciiPrefixLengthStopsAtTheFirstHighByteWhereverItIs) {
+  std::string text(600, 'a');
+  for (std::size_t offset = 0; offset < 16; ++offset) {
+    for (std::size_t size : {0u, 1u, 7u, 8u, 31u, 32u, 127u, 128u, 129u, 300u, 584u}) {
+      std::string_view all(text.data() + offset, size);
+      EXPECT_EQ(ascii_prefix_length(all), size);
+      for (std::size_t high = 0; high < size; ++high) {
+        for (char c : {'\x80', '\xff', '\xc3'}) {
+          text[offset + high] = c;
+          EXPECT_EQ(ascii_prefix_length(all), high) << offset << " " << size;
+          text[offset + high] = 'a';
+        }
+      }
+    }
+  }
+}
+
 TEST(Random, HexHasTwoDigitsPerByteAndDiffersBetweenCalls) {
   auto a = random_hex(16), b = random_hex(16);
   EXPECT_EQ(a.size(), 32u);
@@ -50,7 +69,12 @@ TEST_F(FsTest, AtomicReplaceLeavesOnlyTheNewFileWithItsMode) {
   EXPECT_EQ(*read_file(dir / "f"), "two");
   struct stat st {};
   ASSERT_EQ(::stat((dir / "f").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0640u & ~[] { mode_t m = ::umask(0); ::umask(m); return m; }());
+  EXPECT_EQ(
+      st.st_mode & 0777, 0640u & ~[] {
+        mode_t m = ::umask(0);
+        ::umask(m);
+        return m;
+      }());
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1);
 }
 
