@@ -20,14 +20,22 @@ STRIP=${STRIP:-0}
 
 bin="$BUILD_DIR/cordon"
 [ -x "$bin" ] || { echo "install: $bin is not built (make build)" >&2; exit 2; }
+# The PDF reader (poppler) is a module cordon loads the first time it reads
+# a PDF; cordon looks for it in PREFIX/lib/cordon beside PREFIX/bin.
+pdf_module="$BUILD_DIR/cordon-pdf.so"
+[ -f "$pdf_module" ] || { echo "install: $pdf_module is not built (make build)" >&2; exit 2; }
+LIBDIR=${LIBDIR:-$PREFIX/lib/cordon}
 command -v help2man >/dev/null || { echo "install: help2man is missing (make deps)" >&2; exit 2; }
 
 install -d "$DESTDIR$BINDIR" "$DESTDIR$MANDIR/man1" "$DESTDIR$DOCDIR" "$DESTDIR$UNITDIR" \
   "$DESTDIR$SYSCONFDIR/cordon"
+install -d "$DESTDIR$LIBDIR"
 if [ "$STRIP" = 1 ]; then
   install -m 0755 -s "$bin" "$DESTDIR$BINDIR/cordon"
+  install -m 0644 -s --strip-program=strip "$pdf_module" "$DESTDIR$LIBDIR/cordon-pdf.so"
 else
   install -m 0755 "$bin" "$DESTDIR$BINDIR/cordon"
+  install -m 0644 "$pdf_module" "$DESTDIR$LIBDIR/cordon-pdf.so"
 fi
 
 # One page for cordon and one per subcommand (cordon-run(1), ...), each from

@@ -23,8 +23,12 @@ DESTDIR="$root" PREFIX=/usr SYSCONFDIR=/etc UNITDIR=/usr/lib/systemd/system STRI
 # under /lib or /usr/lib). One dpkg-query for all: each call reads dpkg's
 # whole file list.
 # Only the libraries the binary names (DT_NEEDED); theirs are their packages'.
-needed=$(objdump -p "$bin" | awk '$1 == "NEEDED" { print $2 }')
-mapfile -t libs < <(ldd "$bin" | awk -v needed="$needed" '
+# The PDF module is linked like the binary; libpq is loaded with dlopen and
+# libmagic (linked statically) reads its database from libmagic-mgc: both
+# are named below.
+module="$BUILD_DIR/cordon-pdf.so"
+needed=$(objdump -p "$bin" "$module" | awk '$1 == "NEEDED" { print $2 }' | sort -u)
+mapfile -t libs < <(ldd "$bin" "$module" | awk -v needed="$needed" '
   BEGIN { n = split(needed, list, "\n"); for (i = 1; i <= n; i++) want[list[i]] = 1 }
   $2 == "=>" && $3 ~ /^\// && ($1 in want) { print $3 }' | sort -u)
 candidates=()
@@ -47,6 +51,7 @@ for lib in "${libs[@]}"; do
   [ -n "$pkg" ] || { echo "deb: no Debian package provides $lib" >&2; exit 2; }
   depends+=("$pkg")
 done
+depends+=(libpq5 libmagic-mgc)
 mapfile -t packages < <(printf '%s\n' "${depends[@]}" | sort -u)
 depends=()
 for pkg in "${packages[@]}"; do

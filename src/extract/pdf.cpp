@@ -23,14 +23,18 @@ struct PdfModule {
 };
 
 // Next to the executable first (a cordon binary moved with its module), then
-// where the build put it.
+// where make install puts it, then where the build put it.
 PdfModule load_pdf_module() {
   PdfModule module;
-  std::string candidates[2];
+  std::string candidates[3];
   std::error_code ec;
   std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) candidates[0] = (exe.parent_path() / kPdfModuleName).string();
-  candidates[1] = CORDON_PDF_MODULE;
+  if (!ec) {
+    candidates[0] = (exe.parent_path() / kPdfModuleName).string();
+    // An installed cordon: PREFIX/bin/cordon with PREFIX/lib/cordon/cordon-pdf.so.
+    candidates[1] = (exe.parent_path().parent_path() / "lib" / "cordon" / kPdfModuleName).string();
+  }
+  candidates[2] = CORDON_PDF_MODULE;
   for (const std::string& path : candidates) {
     if (path.empty()) continue;
     // The handle is kept for the life of the process: the module is never

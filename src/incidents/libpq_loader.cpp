@@ -18,10 +18,11 @@ namespace {
 #define CORDON_LIBPQ_FUNCTIONS(X)                                                                 \
   X(PQconnectdbParams)                                                                            \
   X(PQconninfoParse)                                                                              \
-  X(PQconninfoFree) X(PQfreemem) X(PQfinish) X(PQstatus) X(PQtransactionStatus) X(PQerrorMessage) \
-      X(PQconsumeInput) X(PQexec) X(PQexecParams) X(PQresultStatus) X(PQresultErrorMessage)       \
-          X(PQresultErrorField) X(PQntuples) X(PQgetvalue) X(PQgetlength) X(PQgetisnull)          \
-              X(PQcmdTuples) X(PQclear)
+  X(PQconninfoFree)                                                                               \
+  X(PQfreemem) X(PQfinish) X(PQstatus) X(PQtransactionStatus) X(PQerrorMessage) X(PQconsumeInput) \
+      X(PQexec) X(PQexecParams) X(PQresultStatus) X(PQresultErrorMessage) X(PQresultErrorField)   \
+          X(PQntuples) X(PQgetvalue) X(PQgetlength) X(PQgetisnull) X(PQcmdTuples) X(PQclear)      \
+              X(PQnotifies) X(PQsocket)
 
 struct LibPq {
 #define CORDON_LIBPQ_POINTER(name) decltype(&::name) name = nullptr;
@@ -92,6 +93,16 @@ void PQfreemem(void* ptr) {
 
 void PQfinish(PGconn* conn) {
   if (const auto& pq = libpq(); pq.PQfinish) pq.PQfinish(conn);
+}
+
+PGnotify* PQnotifies(PGconn* conn) {
+  const auto& pq = libpq();
+  return pq.PQnotifies ? pq.PQnotifies(conn) : nullptr;
+}
+
+int PQsocket(const PGconn* conn) {
+  const auto& pq = libpq();
+  return pq.PQsocket ? pq.PQsocket(conn) : -1;
 }
 
 ConnStatusType PQstatus(const PGconn* conn) {

@@ -10,6 +10,7 @@ import gzip
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import unittest
 
@@ -57,6 +58,26 @@ class Install(unittest.TestCase):
                            text=True)
         self.assertEqual(r.stdout.split()[0], "cordon")
         self.assertTrue(os.access(self.path("/usr/bin/cordon"), os.X_OK))
+
+    def test_the_installed_binary_reads_a_pdf_with_the_installed_module(self):
+        module = self.path("/usr/lib/cordon/cordon-pdf.so")
+        self.assertTrue(os.path.isfile(module))
+        sys.path.insert(0, os.path.join(SOURCE, "tests", "extract"))
+        import make_corpus
+        eml = os.path.join(self.tmp, "pdf.eml")
+        with open(eml, "wb") as f:
+            f.write(make_corpus.message("statement", [
+                ("statement.pdf", make_corpus.pdf(["Card 4111 1111 1111 1111"]),
+                 "application/pdf")]))
+        # The dynamic loader names each file it maps: the module must be the
+        # installed one, not the build's.
+        r = subprocess.run([self.path("/usr/bin/cordon"), "scan", "--format", "json", eml],
+                           capture_output=True, text=True, env={**os.environ, "LD_DEBUG": "files"})
+        loaded = [line for line in r.stderr.splitlines() if "cordon-pdf.so" in line
+                  and "file=" in line]
+        self.assertTrue(loaded, r.stderr[-2000:])
+        self.assertIn(module, loaded[0])
+        self.assertIn("credit_card", r.stdout)
 
     def test_each_command_has_a_man_page_made_from_its_help(self):
         for page in PAGES:
@@ -140,7 +161,8 @@ class Deb(unittest.TestCase):
         for line in self.dpkg_deb("-c").splitlines():
             fields = line.split()
             listing[fields[5]] = (fields[0], fields[1])
-        for path in ["./usr/bin/cordon", "./usr/lib/systemd/system/cordon.service",
+        for path in ["./usr/bin/cordon", "./usr/lib/cordon/cordon-pdf.so",
+                     "./usr/lib/systemd/system/cordon.service",
                      "./etc/cordon/cordon.yaml", "./usr/share/doc/cordon/deploy.md",
                      *[f"./usr/share/man/man1/{p}.1.gz" for p in PAGES]]:
             self.assertIn(path, listing)
@@ -159,7 +181,9 @@ class Deb(unittest.TestCase):
                          subprocess.run(["dpkg", "--print-architecture"], capture_output=True,
                                         text=True).stdout.strip())
         depends = fields["Depends"]
-        for lib in ("libc6", "libvectorscan", "libsqlite3", "libpq5", "libssl"):
+        # libpq is loaded with dlopen, poppler by the PDF module, and the
+        # statically linked libmagic reads its database from libmagic-mgc.
+        for lib in ("libc6", "libpq5", "libssl", "libpoppler-cpp", "libmagic-mgc"):
             self.assertIn(lib, depends)
         self.assertIn("(>= ", depends)
         for script in ("postinst", "prerm", "postrm", "conffiles"):
