@@ -482,8 +482,18 @@ TEST_F(PreventInspect, SmallPlainMessagesAreInspectedOnTheCallersThreadOthersOnT
     job->snapshot = snapshot_;
     return asio::co_spawn(io, inspect_on(workers, job), asio::use_future);
   };
+  // Not run(): a job sent to the pool would never end; and run_for() may
+  // return before its time once the reactor ran without a handler.
+  auto run_until_ready = [&](std::future<Inspection>& f, std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (f.wait_for(std::chrono::seconds(0)) != std::future_status::ready &&
+           std::chrono::steady_clock::now() < end) {
+      io.restart();
+      io.run_for(std::chrono::milliseconds(10));
+    }
+  };
   auto small = start(message("hello", "just words"));
-  io.run_for(std::chrono::seconds(5));  // not run(): a job sent to the pool would never end
+  run_until_ready(small, std::chrono::seconds(5));
   ASSERT_EQ(small.wait_for(std::chrono::seconds(0)), std::future_status::ready);
   EXPECT_EQ(small.get().verdict.action, policy::Action::pass);
 
@@ -492,7 +502,8 @@ TEST_F(PreventInspect, SmallPlainMessagesAreInspectedOnTheCallersThreadOthersOnT
   auto encoded = start(
       "From: a@corp.test\r\nTo: b@ext.test\r\nSubject: z\r\nContent-Transfer-Encoding: "
       "base64\r\n\r\naGVsbG8=\r\n");
-  io.run_for(std::chrono::milliseconds(200));
+  run_until_ready(large, std::chrono::milliseconds(200));
+  run_until_ready(encoded, std::chrono::milliseconds(200));
   EXPECT_NE(large.wait_for(std::chrono::seconds(0)), std::future_status::ready);
   EXPECT_NE(encoded.wait_for(std::chrono::seconds(0)), std::future_status::ready);
   release.set_value();
