@@ -34,16 +34,38 @@ void DataDecoder::emit_run(std::string_view run, std::string& out) {
 }
 
 std::size_t DataDecoder::feed(std::string_view input, std::string& out) {
-  for (std::size_t i = 0; i < input.size(); ++i) {
-    if (state_ == State::in_line) {
-      // Fast path: copy the run of ordinary octets up to the next CR or LF at once.
-      std::size_t end = i;
-      while (end < input.size() && input[end] != '\r' && input[end] != '\n') ++end;
-      if (end > i) {
-        emit_run(input.substr(i, end - i), out);
-        i = end;
-        if (i == input.size()) break;
+  const char* const data = input.data();
+  const std::size_t n = input.size();
+  // Fast path from `i` in state in_line: whole lines ending in CRLF whose next
+  // line does not start with a dot, then the run of ordinary octets up to the
+  // next CR or LF, are copied at once (found with memchr). Returns where the
+  // byte-at-a-time state machine takes over (n: the input is used up).
+  const auto copy_lines = [&](std::size_t i) {
+    while (true) {
+      const void* lf = std::memchr(data + i, '\n', n - i);
+      const std::size_t lf_at =
+          lf ? static_cast<std::size_t>(static_cast<const char*>(lf) - data) : n;
+      const void* cr = std::memchr(data + i, '\r', lf_at - i);
+      const std::size_t end =
+          cr ? static_cast<std::size_t>(static_cast<const char*>(cr) - data) : lf_at;
+      if (end + 1 < n && data[end] == '\r' && data[end + 1] == '\n') {
+        emit_run(input.substr(i, end + 2 - i), out);  // the line with its CRLF
+        line_length_ = 0;
+        i = end + 2;
+        if (i < n && data[i] != '.') continue;
+        state_ = State::line_start;
+        return i;
       }
+      if (end > i) emit_run(input.substr(i, end - i), out);
+      return end;
+    }
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    // A line that does not start with a dot is ordinary up to its CR or LF.
+    if (state_ == State::line_start && data[i] != '.') state_ = State::in_line;
+    if (state_ == State::in_line) {
+      i = copy_lines(i);
+      if (i == n) break;
     }
     char c = input[i];
     switch (state_) {

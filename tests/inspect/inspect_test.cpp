@@ -9,9 +9,11 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <asio/thread_pool.hpp>
 #include <asio/use_future.hpp>
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include "incidents/outbox_store.hpp"
@@ -464,6 +466,52 @@ TEST_F(PreventInspect, InspectionOnTheWorkerPoolResumesOnTheCallersThread) {
   EXPECT_EQ(resumed_on, std::this_thread::get_id());
   EXPECT_EQ(r.verdict.action, policy::Action::block);
   EXPECT_EQ(incident_reference(r), std::string(smtp::kNoIncidentReference));
+}
+
+// With the only worker busy, a small plain-text message is still inspected
+// (on the caller's thread), while a large or encoded one waits for the pool.
+TEST_F(PreventInspect, SmallPlainMessagesAreInspectedOnTheCallersThreadOthersOnThePool) {
+  asio::io_context io;
+  asio::thread_pool workers(1);
+  std::promise<void> release;
+  asio::post(workers, [gate = release.get_future().share()] { gate.wait(); });
+  auto start = [&](std::string text) {
+    auto job = std::make_shared<Job>();
+    job->message = std::make_shared<const std::string>(std::move(text));
+    job->envelope = policy::Envelope{"a@corp.test", {"b@ext.test"}};
+    job->snapshot = snapshot_;
+    return asio::co_spawn(io, inspect_on(workers, job), asio::use_future);
+  };
+  // Not run(): a job sent to the pool would never end; and run_for() may
+  // return before its time once the reactor ran without a handler.
+  auto run_until_ready = [&](std::future<Inspection>& f, std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (f.wait_for(std::chrono::seconds(0)) != std::future_status::ready &&
+           std::chrono::steady_clock::now() < end) {
+      io.restart();
+      io.run_for(std::chrono::milliseconds(10));
+    }
+  };
+  auto small = start(message("hello", "just words"));
+  run_until_ready(small, std::chrono::seconds(5));
+  ASSERT_EQ(small.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  EXPECT_EQ(small.get().verdict.action, policy::Action::pass);
+
+  io.restart();
+  auto large = start(message("big", std::string(kInlineInspectionLimit, 'x')));
+  auto encoded = start(
+      "From: a@corp.test\r\nTo: b@ext.test\r\nSubject: z\r\nContent-Transfer-Encoding: "
+      "base64\r\n\r\naGVsbG8=\r\n");
+  run_until_ready(large, std::chrono::milliseconds(200));
+  run_until_ready(encoded, std::chrono::milliseconds(200));
+  EXPECT_NE(large.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  EXPECT_NE(encoded.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  release.set_value();
+  io.restart();
+  io.run();
+  workers.join();
+  EXPECT_EQ(large.get().disposition, Disposition::inspected);
+  EXPECT_EQ(encoded.get().disposition, Disposition::inspected);
 }
 
 }  // namespace

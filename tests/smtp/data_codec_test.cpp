@@ -2,6 +2,8 @@
 // that defeats SMTP smuggling (see data_codec.hpp).
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include "smtp/data_codec.hpp"
 
 namespace cordon::smtp {
@@ -80,6 +82,33 @@ TEST(DataDecoder, EnforcesSizeAndLineLimitsButReadsToTheEnd) {
   auto long_line = decode(std::string(50, 'x') + "\r\n.\r\n", 0, 1 << 20, 20);
   EXPECT_TRUE(long_line.done);
   EXPECT_TRUE(long_line.long_line);
+}
+
+// Whole lines are copied at once when the input holds them; fed one octet at
+// a time the decoder never can. Both must agree on every short mix of dots
+// and line ends, limits included.
+TEST(DataDecoder, WholeInputAndOneOctetAtATimeAgreeOnEveryMixOfDotsAndLineEnds) {
+  const char alphabet[] = {'a', '.', '\r', '\n'};
+  for (int length = 0; length <= 7; ++length) {
+    int count = 1;
+    for (int i = 0; i < length; ++i) count *= 4;
+    for (int n = 0; n < count; ++n) {
+      std::string input;
+      for (int i = 0, v = n; i < length; ++i, v /= 4) input.push_back(alphabet[v % 4]);
+      input += "\r\n.\r\n";
+      for (auto [max_size, max_line] :
+           {std::pair<std::uint64_t, std::size_t>{1 << 20, 1000}, {6, 3}}) {
+        auto whole = decode(input, 0, max_size, max_line);
+        auto octets = decode(input, 1, max_size, max_line);
+        ASSERT_EQ(whole.content, octets.content) << input;
+        ASSERT_EQ(whole.consumed, octets.consumed) << input;
+        ASSERT_EQ(whole.done, octets.done) << input;
+        ASSERT_EQ(whole.bare, octets.bare) << input;
+        ASSERT_EQ(whole.long_line, octets.long_line) << input;
+        ASSERT_EQ(whole.too_big, octets.too_big) << input;
+      }
+    }
+  }
 }
 
 TEST(EncodeData, NormalisesLineEndsAndStuffsDots) {
