@@ -35,6 +35,7 @@
 #include "inspect/from_config.hpp"
 #include "inspect/inspect.hpp"
 #include "inspect/json.hpp"
+#include "util/utf8.hpp"
 
 namespace cordon::cli {
 
@@ -228,7 +229,7 @@ class VerdictWriter {
     while (pos < s.size()) {
       const auto c = static_cast<unsigned char>(s[pos]);
       if (c >= 0x80) {
-        const std::size_t n = utf8_length(s, pos);
+        const std::size_t n = util::utf8_sequence_length(s, pos);
         if (n == 0) return false;
         out_.append(s.substr(pos, n));
         pos += n;
@@ -269,35 +270,6 @@ class VerdictWriter {
     }
     out_ += '"';
     return true;
-  }
-
-  // Length of the well-formed UTF-8 sequence at `pos` (no overlong forms,
-  // surrogates or code points above U+10FFFF), or 0.
-  static std::size_t utf8_length(std::string_view s, std::size_t pos) {
-    const auto b0 = static_cast<unsigned char>(s[pos]);
-    std::size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-      len = 2;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-      len = 3;
-      if (b0 == 0xE0) lo = 0xA0;
-      if (b0 == 0xED) hi = 0x9F;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-      len = 4;
-      if (b0 == 0xF0) lo = 0x90;
-      if (b0 == 0xF4) hi = 0x8F;
-    } else {
-      return 0;
-    }
-    if (pos + len > s.size()) return 0;
-    const auto b1 = static_cast<unsigned char>(s[pos + 1]);
-    if (b1 < lo || b1 > hi) return 0;
-    for (std::size_t i = 2; i < len; ++i) {
-      const auto b = static_cast<unsigned char>(s[pos + i]);
-      if (b < 0x80 || b > 0xBF) return 0;
-    }
-    return len;
   }
 
   std::string& out_;

@@ -6,38 +6,12 @@
 #include <iterator>
 
 #include "util/ascii.hpp"
+#include "util/utf8.hpp"
 
 namespace cordon::detect::text {
 namespace {
 
-// Length of the well-formed UTF-8 sequence starting at `pos`, or 0.
-std::size_t sequence_length(std::string_view text, std::size_t pos) {
-  const auto b0 = static_cast<unsigned char>(text[pos]);
-  if (b0 < 0x80) return 1;
-  std::size_t len = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3;
-    if (b0 == 0xE0) lo = 0xA0;  // overlong
-    if (b0 == 0xED) hi = 0x9F;  // surrogates
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4;
-    if (b0 == 0xF0) lo = 0x90;  // overlong
-    if (b0 == 0xF4) hi = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (pos + len > text.size()) return 0;
-  const auto b1 = static_cast<unsigned char>(text[pos + 1]);
-  if (b1 < lo || b1 > hi) return 0;
-  for (std::size_t i = 2; i < len; ++i) {
-    const auto b = static_cast<unsigned char>(text[pos + i]);
-    if (b < 0x80 || b > 0xBF) return 0;
-  }
-  return len;
-}
+using util::utf8_sequence_length;
 
 bool is_ascii_word_byte(char c) {
   return is_ascii_alnum(c) || c == '_';
@@ -110,7 +84,7 @@ std::size_t FoldMap::original_end(std::string_view text, std::size_t end) const 
   if (end == 0) return original(0);
   const std::size_t last = original(end - 1);
   if (last >= text.size()) return text.size();
-  return last + std::max<std::size_t>(sequence_length(text, last), 1);
+  return last + std::max<std::size_t>(utf8_sequence_length(text, last), 1);
 }
 
 bool fold_for_matching(std::string_view text, std::string& out, FoldMap& map) {
@@ -120,7 +94,7 @@ bool fold_for_matching(std::string_view text, std::string& out, FoldMap& map) {
     pos += util::ascii_prefix_length(text.substr(pos));
     if (pos >= text.size()) break;
     if (fold_code_point(code_point_at(text, pos)) != '\0') break;
-    pos += std::max<std::size_t>(sequence_length(text, pos), 1);
+    pos += std::max<std::size_t>(utf8_sequence_length(text, pos), 1);
   }
   if (pos >= text.size()) return false;
   out.assign(text.substr(0, pos));
@@ -135,7 +109,7 @@ bool fold_for_matching(std::string_view text, std::string& out, FoldMap& map) {
       ++pos;
       continue;
     }
-    const std::size_t len = std::max<std::size_t>(sequence_length(text, pos), 1);
+    const std::size_t len = std::max<std::size_t>(utf8_sequence_length(text, pos), 1);
     const char folded = fold_code_point(code_point_at(text, pos));
     if (folded == '\0') {
       pos += len;
@@ -166,7 +140,7 @@ Utf8Check check_utf8(std::string_view text) {
     pos += util::ascii_prefix_length(text.substr(pos));
     if (pos >= text.size()) break;
     out.ascii = out.ascii && static_cast<unsigned char>(text[pos]) < 0x80;
-    const std::size_t len = sequence_length(text, pos);
+    const std::size_t len = utf8_sequence_length(text, pos);
     if (len == 0) {
       out.valid = false;
       out.ascii = false;  // a byte above 0x7F made it invalid
@@ -181,7 +155,7 @@ void repair_utf8(std::string_view text, std::string& out) {
   out.assign(text);
   std::size_t pos = 0;
   while (pos < out.size()) {
-    const std::size_t len = sequence_length(out, pos);
+    const std::size_t len = utf8_sequence_length(out, pos);
     if (len == 0) {
       out[pos] = '?';
       ++pos;
@@ -194,7 +168,7 @@ void repair_utf8(std::string_view text, std::string& out) {
 char32_t code_point_at(std::string_view text, std::size_t pos) {
   if (pos >= text.size()) return 0;
   const auto b0 = static_cast<unsigned char>(text[pos]);
-  const std::size_t len = sequence_length(text, pos);
+  const std::size_t len = utf8_sequence_length(text, pos);
   if (len <= 1) return b0;
   char32_t cp = b0 & (0xFF >> (len + 1));
   for (std::size_t i = 1; i < len; ++i)
