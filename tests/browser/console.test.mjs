@@ -320,11 +320,34 @@ try {
     assert.ok(columns >= 10, `severity columns drawn: ${columns}`);
     assert.ok(await page.locator('svg.chart rect[data-severity=high]').count() > 0);
     const cards = await page.locator('.chart-card h2').allInnerTexts();
-    assert.deepEqual(cards, ['Incidents over time by severity', 'Messages: blocked, passed, bypassed',
-      'Top policies', 'Top senders', 'Incidents by action']);
+    assert.deepEqual(cards, ['Incidents over time by severity', 'Last 24 hours by severity',
+      'Messages: blocked, passed, bypassed', 'Top policies', 'Top senders', 'Top recipient domains',
+      'Incidents by action']);
     const topPolicies = page.locator('.chart-card', { hasText: 'Top policies' });
     assert.ok(await topPolicies.locator('rect.bar').count() >= 4);
+    // Seeded 1, 10 and 19 hours ago: three hours with one incident each.
+    const hourly = page.locator('svg[aria-label^="Incidents per hour"] rect[data-severity]');
+    assert.equal(await hourly.count(), 3);
+    const domains = page.locator('.chart-card', { hasText: 'Top recipient domains' });
+    assert.deepEqual(await domains.locator('text.label title').allTextContents(), ['partner.example', 'rival.example']);
     await page.screenshot({ path: path.join(shots, 'console-dashboard.png') });
+  });
+
+  await step('a chart bar opens the incidents it counts', async () => {
+    const open = async (bar, expected) => {
+      await bar.click();
+      await poll(() => location.hash.startsWith('#/incidents?'));
+      await rows().first().waitFor();
+      await page.locator('.summary', { hasText: new RegExp(`of ${expected}$`) }).waitFor();
+      await page.click('nav a[data-nav=dashboard]');
+      await page.locator('.dashboard-view svg.chart').first().waitFor();
+    };
+    await open(page.locator('svg[aria-label^="Incidents per hour"] rect[data-severity]').first(), 1);
+    const policyBar = page.locator('.chart-card', { hasText: 'Top policies' }).locator('rect.bar').first();
+    const policyCount = Number((await policyBar.locator('title').textContent()).split(': ').pop());
+    await open(policyBar, policyCount);
+    await open(page.locator('.chart-card', { hasText: 'Top recipient domains' }).locator('rect.bar').nth(1), 8);
+    await open(page.locator('.chart-card', { hasText: 'Top recipient domains' }).locator('rect.bar').first(), 36);
   });
 
   await step('the policies view lists policies and filters and reloads', async () => {
