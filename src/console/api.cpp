@@ -497,6 +497,10 @@ void Api::stats(const httplib::Request& req, httplib::Response& res) {
   for (const auto& d : stats->by_severity_per_day)
     per_day.push_back(
         {{"day", d.day}, {"severity", inc::to_string(d.severity)}, {"count", d.count}});
+  nlohmann::json per_hour = nlohmann::json::array();
+  for (const auto& d : stats->by_severity_per_hour)
+    per_hour.push_back(
+        {{"hour", d.day}, {"severity", inc::to_string(d.severity)}, {"count", d.count}});
   auto counts = [](const std::vector<inc::Count>& list, const char* key) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& c : list) out.push_back({{key, c.key}, {"count", c.count}});
@@ -521,7 +525,9 @@ void Api::stats(const httplib::Request& req, httplib::Response& res) {
              {"total", total},
              {"by_severity_per_day", per_day},
              {"top_policies", counts(stats->top_policies, "policy")},
+             {"by_severity_per_hour", per_hour},
              {"top_senders", counts(stats->top_senders, "sender")},
+             {"top_recipient_domains", counts(stats->top_recipient_domains, "domain")},
              {"by_action", counts(stats->by_action, "action")},
              {"by_status", by_status},
              {"messages", message_counters(deps_.metrics.render_prometheus())}});

@@ -160,6 +160,29 @@ bool transition_allowed(inc::IncidentStatus from, inc::IncidentStatus to) {
 std::optional<double> sum_samples(std::string_view text, std::string_view family,
                                   std::string_view label_filter) {
   std::optional<double> sum;
+  for (const auto& s : family_samples(text, family)) {
+    if (!label_filter.empty() && s.labels.find(label_filter) == std::string::npos) continue;
+    sum = sum.value_or(0) + s.value;
+  }
+  return sum;
+}
+
+std::string label_value(std::string_view labels, std::string_view name) {
+  const std::string key = std::string(name) + "=\"";
+  std::size_t at = 0;
+  while ((at = labels.find(key, at)) != std::string_view::npos) {
+    if (at == 0 || labels[at - 1] == ',') {
+      auto start = at + key.size();
+      auto end = labels.find('"', start);
+      return std::string(labels.substr(start, end == std::string_view::npos ? end : end - start));
+    }
+    at += key.size();
+  }
+  return {};
+}
+
+std::vector<Sample> family_samples(std::string_view text, std::string_view family) {
+  std::vector<Sample> out;
   std::size_t pos = 0;
   while (pos < text.size()) {
     auto end = text.find('\n', pos);
@@ -177,14 +200,13 @@ std::optional<double> sum_samples(std::string_view text, std::string_view family
     }
     // Another family that merely starts with this name (e.g. _bucket).
     if (rest.empty() || rest[0] != ' ') continue;
-    if (!label_filter.empty() && labels.find(label_filter) == std::string_view::npos) continue;
     std::string value(rest.substr(1));
     char* parsed_end = nullptr;
     double v = std::strtod(value.c_str(), &parsed_end);
     if (parsed_end == value.c_str()) continue;
-    sum = sum.value_or(0) + v;
+    out.push_back({std::string(labels), v});
   }
-  return sum;
+  return out;
 }
 
 nlohmann::json message_counters(std::string_view text) {

@@ -51,4 +51,13 @@ nlohmann::json message_counters(std::string_view prometheus_text);
 std::optional<double> sum_samples(std::string_view prometheus_text, std::string_view family,
                                   std::string_view label_filter = {});
 
+// Every sample of `family`: its label text (`a="x",b="y"`) and value.
+struct Sample {
+  std::string labels;
+  double value = 0;
+};
+std::vector<Sample> family_samples(std::string_view prometheus_text, std::string_view family);
+// The value of label `name` in a sample's label text; "" when absent.
+std::string label_value(std::string_view labels, std::string_view name);
+
 }  // namespace cordon::console

@@ -292,6 +292,21 @@ struct Server::Impl {
           [this](auto& req, auto& res, auto&, auto*) { api.stats(req, res); });
     route("POST", "/api/v1/reload", admin,
           [this](auto&, auto& res, auto&, const Session* s) { api.reload(res, s->user); });
+    route("GET", "/api/v1/queue", analyst,
+          [this](auto&, auto& res, auto&, auto*) { api.queue_list(res); });
+    route("POST", "/api/v1/queue/flush", admin, [this](auto&, auto& res, auto&, const Session* s) {
+      api.queue_action(res, "flush", "", s->user);
+    });
+    route("POST", "/api/v1/queue/([^/]+)/(hold|release)", admin,
+          [this](auto&, auto& res, auto& m, const Session* s) {
+            api.queue_action(res, m[2].str(), m[1].str(), s->user);
+          });
+    route("DELETE", "/api/v1/queue/([^/]+)", admin,
+          [this](auto&, auto& res, auto& m, const Session* s) {
+            api.queue_action(res, "delete", m[1].str(), s->user);
+          });
+    route("GET", "/api/v1/server", analyst,
+          [this](auto&, auto& res, auto&, auto*) { api.health(res); });
     route("GET", "/api/v1/users", admin,
           [this](auto&, auto& res, auto&, auto*) { api.list_users(res); });
     route("POST", "/api/v1/users", admin, [this](auto& req, auto& res, auto&, const Session* s) {

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -137,5 +138,14 @@ class Scanner {
 // characters of long values, replaces the rest with '*' (16+ characters:
 // first 4 and last 4; shorter: fewer kept; 4 or fewer: all masked).
 std::string mask(std::string_view value);
+
+// Finding `at` of `text` in its context, for an incident: at most about
+// `width` bytes, whole words at the edges ("…" where the text goes on),
+// white space folded to single spaces, `at` replaced by its mask and every
+// other finding of `all` that reaches into the snippet masked too (one that
+// crosses an edge ends the snippet before it). Never a secret in plain text.
+inline constexpr std::size_t kContextWidth = 80;
+std::string masked_context(std::string_view text, const Finding& at,
+                           std::span<const RuleFindings> all, std::size_t width = kContextWidth);
 
 }  // namespace cordon::detect

@@ -30,6 +30,9 @@ struct Match {
   std::string component;  // subject | body | header | attachment:NAME | envelope
   std::uint64_t count = 0;
   std::vector<std::string> samples;  // already masked by the detector: never raw secrets
+  // Each sample in a few words of the text it was found in, the value and
+  // any other finding masked; at most one per sample, each about 80 bytes.
+  std::vector<std::string> contexts{};
 };
 
 struct PolicyHit {

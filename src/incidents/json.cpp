@@ -7,11 +7,13 @@ nlohmann::json policies_to_json(const std::vector<PolicyHit>& policies) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& p : policies) {
     nlohmann::json matches = nlohmann::json::array();
-    for (const auto& m : p.matches)
-      matches.push_back({{"rule", m.rule},
-                         {"component", m.component},
-                         {"count", m.count},
-                         {"samples", m.samples}});
+    for (const auto& m : p.matches) {
+      nlohmann::json match = {
+          {"rule", m.rule}, {"component", m.component}, {"count", m.count}, {"samples", m.samples}};
+      // Only where there are any: incidents stored before had none.
+      if (!m.contexts.empty()) match["contexts"] = m.contexts;
+      matches.push_back(std::move(match));
+    }
     out.push_back({{"name", p.name}, {"severity", to_string(p.severity)}, {"matches", matches}});
   }
   return out;
@@ -30,7 +32,9 @@ Result<std::vector<PolicyHit>, std::string> policies_from_json(const nlohmann::j
       for (const auto& m : p.at("matches")) {
         hit.matches.push_back(
             {m.at("rule").get<std::string>(), m.at("component").get<std::string>(),
-             m.at("count").get<std::uint64_t>(), m.at("samples").get<std::vector<std::string>>()});
+             m.at("count").get<std::uint64_t>(), m.at("samples").get<std::vector<std::string>>(),
+             m.contains("contexts") ? m.at("contexts").get<std::vector<std::string>>()
+                                    : std::vector<std::string>{}});
       }
       policies.push_back(std::move(hit));
     }

@@ -676,6 +676,32 @@ StoreResult<IncidentStats> PostgresIncidentStore::stats(std::optional<Clock::tim
     stats.by_severity_per_day.push_back(
         {s->text(i, 0), static_cast<Severity>(severity), s->integer(i, 2)});
   }
+  {
+    const auto end = until.value_or(Clock::now());
+    auto start = end - std::chrono::hours(24);
+    if (from && *from > start) start = *from;
+    const Where hours = rows::time_range(start, until);
+    auto h = pg::exec(
+        conn,
+        pg::numbered("SELECT to_char(to_timestamp(first_seen) AT TIME ZONE 'UTC', "
+                     "'YYYY-MM-DD\"T\"HH24') AS hour, max_severity, COUNT(*) FROM incidents" +
+                     hours.sql + " GROUP BY hour, max_severity ORDER BY hour, max_severity"),
+        params_of(hours));
+    if (!h) return fail(h.error());
+    for (int i = 0; i < h->size(); ++i) {
+      const auto severity = std::clamp<std::int64_t>(h->integer(i, 1), 0, 3);
+      stats.by_severity_per_hour.push_back(
+          {h->text(i, 0), static_cast<Severity>(severity), h->integer(i, 2)});
+    }
+  }
+  auto domains = counts(
+      conn,
+      "SELECT lower(split_part(r.value, '@', 2)) AS domain, COUNT(DISTINCT incidents.id) AS n "
+      "FROM incidents, json_array_elements_text(incidents.recipients::json) AS r(value)" +
+          where.sql + " GROUP BY domain ORDER BY n DESC, domain LIMIT ?",
+      where, limit);
+  if (!domains) return fail(domains.error());
+  stats.top_recipient_domains = std::move(domains).value();
   auto policies = counts(conn,
                          "SELECT p.name, COUNT(*) AS n FROM incident_policies p JOIN incidents "
                          "ON incidents.id = p.incident_id" +

@@ -541,6 +541,37 @@ StoreResult<IncidentStats> SqliteIncidentStore::stats(std::optional<Clock::time_
         {s->column_text(0), static_cast<Severity>(severity), s->column_int(2)});
   }
 
+  {
+    const auto end = until.value_or(Clock::now());
+    auto start = end - std::chrono::hours(24);
+    if (from && *from > start) start = *from;
+    const Where hours = rows::time_range(start, until);
+    auto h = Statement::prepare(
+        db,
+        "SELECT strftime('%Y-%m-%dT%H', first_seen, 'unixepoch') AS hour, max_severity, "
+        "COUNT(*) FROM incidents" +
+            hours.sql + " GROUP BY hour, max_severity ORDER BY hour, max_severity");
+    if (!h) return fail(h.error());
+    bind_all(hours, h.value());
+    for (;;) {
+      auto row = h->step();
+      if (!row) return fail(row.error());
+      if (!row.value()) break;
+      const auto severity = std::clamp<std::int64_t>(h->column_int(1), 0, 3);
+      stats.by_severity_per_hour.push_back(
+          {h->column_text(0), static_cast<Severity>(severity), h->column_int(2)});
+    }
+  }
+
+  auto domains =
+      counts(db,
+             "SELECT lower(substr(r.value, instr(r.value, '@') + 1)) AS domain, "
+             "COUNT(DISTINCT incidents.id) AS n FROM incidents, json_each(incidents.recipients) r" +
+                 where.sql + " GROUP BY domain ORDER BY n DESC, domain LIMIT ?",
+             where, limit);
+  if (!domains) return fail(domains.error());
+  stats.top_recipient_domains = std::move(domains).value();
+
   auto policies = counts(db,
                          "SELECT p.name, COUNT(*) AS n FROM incident_policies p JOIN incidents "
                          "ON incidents.id = p.incident_id" +

@@ -85,7 +85,13 @@ struct SeverityDayCount {
 
 struct IncidentStats {
   std::vector<SeverityDayCount> by_severity_per_day;  // by day, then severity
-  std::vector<Count> top_policies;                    // most incidents first
+  // The last 24 hours of the range (ending at `until`, or now), by hour:
+  // `day` is then YYYY-MM-DDTHH (UTC).
+  std::vector<SeverityDayCount> by_severity_per_hour;
+  // Incidents per recipient domain (lower case); an incident to two
+  // addresses of one domain counts once.
+  std::vector<Count> top_recipient_domains;
+  std::vector<Count> top_policies;  // most incidents first
   std::vector<Count> top_senders;
   std::vector<Count> by_action;
 };

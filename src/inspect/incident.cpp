@@ -100,7 +100,7 @@ incidents::NewIncident make_incident(const policy::Verdict& verdict,
   for (const auto& fired : verdict.policies) {
     incidents::PolicyHit hit{fired.name, to_incident(fired.severity), {}};
     for (const auto& m : fired.matches)
-      hit.matches.push_back(incidents::Match{m.rule, m.component, m.count, m.samples});
+      hit.matches.push_back(incidents::Match{m.rule, m.component, m.count, m.samples, m.contexts});
     incident.policies.push_back(std::move(hit));
   }
   return incident;

@@ -31,12 +31,17 @@ unsigned component_bit(mime::ComponentKind kind) {
 struct ComponentHits {
   std::size_t component = 0;  // index into the scanned component list
   std::vector<std::uint64_t> hashes;
-  std::vector<std::string> samples;  // masked, one per unique value, capped
+  std::vector<std::string> samples;   // masked, one per unique value, capped
+  std::vector<std::string> contexts;  // each sample in its text, masked (detect::masked_context)
 
-  void add(const detect::Finding& f) {
+  void add(const detect::Finding& f, std::string_view text,
+           std::span<const detect::RuleFindings> all) {
     if (std::find(hashes.begin(), hashes.end(), f.value_hash) != hashes.end()) return;
     hashes.push_back(f.value_hash);
-    if (samples.size() < kMaxSamples) samples.push_back(f.masked);
+    if (samples.size() < kMaxSamples) {
+      samples.push_back(f.masked);
+      contexts.push_back(detect::masked_context(text, f, all));
+    }
   }
 };
 
@@ -45,7 +50,7 @@ struct RuleHits {
 
   ComponentHits& in(std::size_t component) {
     if (per_component.empty() || per_component.back().component != component)
-      per_component.push_back(ComponentHits{component, {}, {}});
+      per_component.push_back(ComponentHits{component, {}, {}, {}});
     return per_component.back();
   }
 };
@@ -75,7 +80,8 @@ std::vector<RuleMatch> rule_matches(const PolicyRule& rule, CountScope scope, co
                                     const std::vector<const mime::Component*>& components) {
   std::vector<RuleMatch> out;
   auto to_match = [&](const ComponentHits& h) {
-    return RuleMatch{rule.display, components[h.component]->name, h.hashes.size(), h.samples};
+    return RuleMatch{rule.display, components[h.component]->name, h.hashes.size(), h.samples,
+                     h.contexts};
   };
   if (scope == CountScope::per_component) {
     for (const auto& h : hits.per_component)
@@ -331,7 +337,7 @@ Evaluation evaluate_with(const PolicySet& set, detect::Scanner* scanner,
       const Policy& p = policies[ref.policy];
       if (!active[ref.policy] || !(p.components & bit)) continue;
       ComponentHits& h = hits[rf.rule_index].in(ci);
-      for (const auto& f : rf.findings) h.add(f);
+      for (const auto& f : rf.findings) h.add(f, c.text, *scanned);
     }
   }
 

@@ -77,6 +77,9 @@ struct RuleMatch {
   std::string component;             // "subject", "body", "header", "attachment:NAME", "envelope"
   std::size_t count = 0;             // unique values matched in this component
   std::vector<std::string> samples;  // masked, at most kMaxSamples, one per unique value
+  // Each sample in a few words of its text, masked (detect::masked_context);
+  // empty for matches that are not findings in a text (conditions, limits).
+  std::vector<std::string> contexts{};
 };
 
 struct FiredPolicy {

@@ -279,6 +279,20 @@ try {
     await page.locator(`h1:has-text("Incident #${openedId}")`).waitFor();
   });
 
+  await step('a body match is shown in the context stored with the incident', async () => {
+    const back = await page.evaluate(() => location.hash);
+    const id = await page.evaluate(async () => (await (await fetch('/api/v1/incidents?policy=PCI%20card%20numbers&limit=1')).json()).items[0].id);
+    await page.evaluate((to) => { location.hash = `#/incidents/${to}`; }, id);
+    await page.locator(`h1:has-text("Incident #${id}")`).waitFor();
+    const contexts = page.locator('.contexts .context');
+    await contexts.first().waitFor();
+    assert.equal(await contexts.count(), 3);
+    assert.equal(await contexts.first().innerText(), '…please charge the card 4111********1111 for the March invoice…');
+    assert.equal(await contexts.first().locator('mark.sample').innerText(), '4111********1111');
+    await page.evaluate((to) => { location.hash = to; }, back);
+    await page.locator(`h1:has-text("Incident #${openedId}")`).waitFor();
+  });
+
   await step('the status workflow moves the incident and records the comment', async () => {
     await page.fill('textarea[name=comment]', 'Checked with the sender');
     await page.click('button[data-status=in_progress]');
@@ -320,11 +334,89 @@ try {
     assert.ok(columns >= 10, `severity columns drawn: ${columns}`);
     assert.ok(await page.locator('svg.chart rect[data-severity=high]').count() > 0);
     const cards = await page.locator('.chart-card h2').allInnerTexts();
-    assert.deepEqual(cards, ['Incidents over time by severity', 'Messages: blocked, passed, bypassed',
-      'Top policies', 'Top senders', 'Incidents by action']);
+    assert.deepEqual(cards, ['Incidents over time by severity', 'Last 24 hours by severity',
+      'Messages: blocked, passed, bypassed', 'Top policies', 'Top senders', 'Top recipient domains',
+      'Incidents by action']);
     const topPolicies = page.locator('.chart-card', { hasText: 'Top policies' });
     assert.ok(await topPolicies.locator('rect.bar').count() >= 4);
+    // Seeded 1, 10 and 19 hours ago: three hours with one incident each.
+    const hourly = page.locator('svg[aria-label^="Incidents per hour"] rect[data-severity]');
+    assert.equal(await hourly.count(), 3);
+    const domains = page.locator('.chart-card', { hasText: 'Top recipient domains' });
+    assert.deepEqual(await domains.locator('text.label title').allTextContents(), ['partner.example', 'rival.example']);
     await page.screenshot({ path: path.join(shots, 'console-dashboard.png') });
+  });
+
+  await step('a chart bar opens the incidents it counts', async () => {
+    const open = async (bar, expected) => {
+      await bar.click();
+      await poll(() => location.hash.startsWith('#/incidents?'));
+      await rows().first().waitFor();
+      await page.locator('.summary', { hasText: new RegExp(`of ${expected}$`) }).waitFor();
+      await page.click('nav a[data-nav=dashboard]');
+      await page.locator('.dashboard-view svg.chart').first().waitFor();
+    };
+    await open(page.locator('svg[aria-label^="Incidents per hour"] rect[data-severity]').first(), 1);
+    const policyBar = page.locator('.chart-card', { hasText: 'Top policies' }).locator('rect.bar').first();
+    const policyCount = Number((await policyBar.locator('title').textContent()).split(': ').pop());
+    await open(policyBar, policyCount);
+    await open(page.locator('.chart-card', { hasText: 'Top recipient domains' }).locator('rect.bar').nth(1), 8);
+    await open(page.locator('.chart-card', { hasText: 'Top recipient domains' }).locator('rect.bar').first(), 36);
+  });
+
+  // A view at each width: nothing wider than the viewport, and a screenshot.
+  const fits = async (name) => {
+    for (const width of [1440, 1024, 768, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(over <= 0, `${name} at ${width} px is ${over} px too wide`);
+      await page.screenshot({ path: path.join(shots, `console-${name}-${width}.png`) });
+    }
+    await page.setViewportSize({ width: 1440, height: 900 });
+  };
+
+  await step('the queue view lists the gateway queue; an admin holds, releases and deletes', async () => {
+    page.on('dialog', (d) => d.accept());
+    await page.click('nav a[data-nav=queue]');
+    const queueRows = page.locator('table.queue tbody tr');
+    // Received by the gateway, kept queued since DLP never answers.
+    for (let i = 0; i < 100 && await page.locator('table.queue tbody tr[data-state=deferred]').count() < 5; i++) {
+      await page.waitForTimeout(200);
+      await page.click('nav a[data-nav=dashboard]');
+      await page.click('nav a[data-nav=queue]');
+      await page.locator('.queue-view').waitFor();
+    }
+    assert.equal(await queueRows.count(), 5);
+    const first = queueRows.first();
+    const id = await first.getAttribute('data-id');
+    assert.match(await first.innerText(), /sender0@corp\.example/);
+    await first.locator('button[data-action=hold]').click();
+    await page.locator(`table.queue tr[data-id="${id}"][data-state=hold]`).waitFor();
+    await page.locator('.queue-message', { hasText: 'placed on hold' }).waitFor();
+    await page.locator(`table.queue tr[data-id="${id}"] button[data-action=release]`).click();
+    await page.locator(`table.queue tr[data-id="${id}"]:not([data-state=hold])`).waitFor();
+    await page.locator(`table.queue tr[data-id="${id}"] button[data-action=delete]`).click();
+    await page.locator('.queue-message', { hasText: `${id}: deleted` }).waitFor();
+    assert.equal(await queueRows.count(), 4);
+    await fits('queue');
+  });
+
+  await step('the server view shows roles, listeners and the DLP breaker', async () => {
+    for (let i = 0; i < 100; i++) {
+      await page.click('nav a[data-nav=server]');
+      await page.locator('.server-view').waitFor();
+      if (await page.locator('table.dlp-hosts .breaker-open').count() > 0) break;
+      await page.waitForTimeout(200);
+      await page.click('nav a[data-nav=queue]');
+    }
+    await page.locator('table.dlp-hosts .breaker-open').waitFor();
+    const roles = await page.locator('.tile .roles').innerText();
+    assert.ok(roles.includes('gateway') && roles.includes('console'), roles);
+    const listeners = await page.locator('table.listeners').innerText();
+    assert.match(listeners, /client/);
+    assert.match(listeners, /resubmit/);
+    assert.equal(await page.locator('.bypassed-total').innerText(), '0');
+    await fits('server');
   });
 
   await step('the policies view lists policies and filters and reloads', async () => {
@@ -375,6 +467,17 @@ try {
     await page.click('nav a[data-nav=policies]');
     await page.locator('.policies-view').waitFor();
     assert.equal(await page.locator('#reload-button').isVisible(), false);
+    // The queue, without its actions.
+    await page.click('nav a[data-nav=queue]');
+    await page.locator('table.queue tbody tr').first().waitFor();
+    assert.equal(await page.locator('table.queue button').count(), 0);
+    assert.equal(await page.locator('#flush-button').count(), 0);
+    const hold = await page.evaluate(async () => {
+      const id = document.querySelector('table.queue tbody tr').dataset.id;
+      const session = await (await fetch('/api/v1/session')).json();
+      return (await fetch(`/api/v1/queue/${id}/hold`, { method: 'POST', headers: { 'X-CSRF-Token': session.csrf_token } })).status;
+    });
+    assert.equal(hold, 403);
     const status = await page.evaluate(async () => (await fetch('/api/v1/users')).status);
     assert.equal(status, 403);
     await page.click('#logout-button');

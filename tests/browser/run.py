@@ -5,6 +5,7 @@ $CORDON_SCREENSHOT_DIR (CTest sets it to the build directory)."""
 
 import os
 import shutil
+import smtplib
 import subprocess
 import sys
 import tempfile
@@ -17,7 +18,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CHROMIUM = "/usr/bin/chromium"
 DAY = 86400
 
-CARD = ("credit_card", "body", 3, ["4111********1111", "5500********0004", "3400*******0009"])
+CARD = ("credit_card", "body", 3, ["4111********1111", "5500********0004", "3400*******0009"],
+        ["…please charge the card 4111********1111 for the March invoice…",
+         "…the second card 5500********0004 expires in May…",
+         "Amex 3400*******0009 (corporate)"])
 IBAN = ("iban", "attachment:payroll.xlsx", 12, ["DE89************3000", "GB29**************26"])
 NEPTUNE = ("keywords", "subject", 1, ["project neptune"])
 KEY = ("aws_access_key", "body", 1, ["AKIA************MPLE"])
@@ -56,14 +60,28 @@ def main():
         return 1
     workdir = tempfile.mkdtemp(prefix="cordon-browser-")
     port = peers.free_port()
+    # A gateway whose DLP host never answers, bypass off: what it receives
+    # stays queued, for the queue view; the host's breaker opens after five.
+    gateway_port = peers.free_port()
     extra = """prevent:
   listen: 127.0.0.1:%d
   filters: {sender: "-*@internal.example", recipient: ""}
-""" % peers.free_port()
-    cordon = peers.Cordon(console_config(port, extra), workdir, ports=[port]).start()
+gateway:
+  listen: 127.0.0.1:%d
+  resubmit_listen: 127.0.0.1:%d
+  hostname: gw.test
+  dlp: {hosts: [127.0.0.1:%d], connect_timeout: 1s, bypass: false}
+  deliver: maildir
+  retry: {schedule: [1h], max_lifetime: 1d}
+""" % (peers.free_port(), gateway_port, peers.free_port(), peers.free_port())
+    cordon = peers.Cordon(console_config(port, extra), workdir, ports=[port, gateway_port]).start()
     try:
         password = generated_password(cordon)
         seed(db_path(cordon))
+        for n in range(5):
+            with smtplib.SMTP("127.0.0.1", gateway_port, timeout=30) as s:
+                s.sendmail(f"sender{n}@corp.example", ["bob@partner.example"],
+                           f"Subject: queued {n}\r\n\r\nhello\r\n")
         env = dict(os.environ,
                    CONSOLE_URL=f"http://127.0.0.1:{port}",
                    CONSOLE_PASSWORD=password,

@@ -130,5 +130,21 @@ TEST(ConsoleQuery, MessageCountersSumLabelledSamples) {
   EXPECT_EQ(with_gateway["received"], 20);
 }
 
+TEST(ConsoleQuery, FamilySamplesAndLabelValuesForTheServerView) {
+  const std::string text =
+      "cordon_dlp_breaker_state{host=\"10.0.0.5:25\",state=\"closed\"} 0\n"
+      "cordon_dlp_breaker_state{host=\"10.0.0.5:25\",state=\"open\"} 1\n"
+      "cordon_dlp_breaker_state_other{host=\"x\"} 5\n"
+      "cordon_dlp_bypass_total{reason=\"unreachable\"} 2\n";
+  auto samples = family_samples(text, "cordon_dlp_breaker_state");
+  ASSERT_EQ(samples.size(), 2u);
+  EXPECT_EQ(samples[1].value, 1);
+  EXPECT_EQ(label_value(samples[1].labels, "host"), "10.0.0.5:25");
+  EXPECT_EQ(label_value(samples[1].labels, "state"), "open");
+  EXPECT_EQ(label_value(samples[1].labels, "missing"), "");
+  // A label whose name ends another one's is not mistaken for it.
+  EXPECT_EQ(label_value("xhost=\"a\",host=\"b\"", "host"), "b");
+}
+
 }  // namespace
 }  // namespace cordon::console

@@ -269,6 +269,14 @@ class ConsoleApiTest(unittest.TestCase):
         per_day = sum(d["count"] for d in stats["by_severity_per_day"])
         self.assertEqual(per_day, 3)
         self.assertEqual(set(stats["messages"]), {"received", "inspected", "ignored", "blocked", "passed", "bypassed"})
+        # An incident to two addresses of one domain counts once for it.
+        domains = {d["domain"]: d["count"] for d in stats["top_recipient_domains"]}
+        self.assertEqual(domains, {"partner.example": 1, "rival.example": 1, "other.example": 1})
+        # The hourly view covers the last 24 hours only: the incident an hour old.
+        hours = stats["by_severity_per_hour"]
+        self.assertEqual(sum(h["count"] for h in hours), 1)
+        self.assertRegex(hours[0]["hour"], r"^\d{4}-\d\d-\d\dT\d\d$")
+        self.assertEqual(hours[0]["severity"], "high")
         recent = self.client().get("/api/v1/stats?days=1").json()
         self.assertEqual(recent["total"], 1)
         self.assertEqual(self.client().get("/api/v1/stats?days=0").status, 400)

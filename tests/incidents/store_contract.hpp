@@ -455,6 +455,27 @@ TEST_P(StoreContract, StatsCountBySeverityDayPolicySenderAndAction) {
   auto later = store->stats(kDay1 + 2h, std::nullopt, 1);
   ASSERT_EQ(later->top_policies.size(), 1u);
   EXPECT_EQ(later->top_policies[0].key, "Source code");
+
+  // Recipient domains, lower case, an incident counted once per domain.
+  low.recipients = {"Eve@Partner.Example", "frank@partner.example"};
+  low.content_hash = "d";
+  store->record(low).value();
+  auto domains = store->stats(std::nullopt, std::nullopt, 10);
+  ASSERT_EQ(domains->top_recipient_domains.size(), 2u);
+  EXPECT_EQ(domains->top_recipient_domains[0].key, "partner.example");
+  EXPECT_EQ(domains->top_recipient_domains[0].count, 4);
+  EXPECT_EQ(domains->top_recipient_domains[1].key, "gmail.example");
+  EXPECT_EQ(domains->top_recipient_domains[1].count, 3);
+  // By hour: the 24 hours before `until` only.
+  auto day = store->stats(std::nullopt, kDay1 + 2h, 10);
+  ASSERT_EQ(day->by_severity_per_hour.size(), 2u);
+  EXPECT_EQ(day->by_severity_per_hour[0].day.size(), std::string("2026-05-28T00").size());
+  EXPECT_EQ(day->by_severity_per_hour[0].day.substr(0, 11), "2026-05-28T");
+  EXPECT_EQ(day->by_severity_per_hour[0].count, 1);
+  auto next_day = store->stats(std::nullopt, kDay1 + 48h, 10);
+  ASSERT_EQ(next_day->by_severity_per_hour.size(), 1u);  // c and d: one hour, one severity
+  EXPECT_EQ(next_day->by_severity_per_hour[0].count, 2);
+  EXPECT_EQ(next_day->by_severity_per_hour[0].severity, Severity::low);
 }
 
 TEST_P(StoreContract, PurgeDeletesIncidentsLastSeenBeforeTheCutoffWithTheirHistory) {

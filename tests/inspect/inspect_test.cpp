@@ -128,6 +128,12 @@ TEST_F(PreventInspect, CardNumberIsBlockedWithTheIncidentIdInTheReply) {
   ASSERT_EQ(stored->policies.size(), 1u);
   for (const auto& m : stored->policies[0].matches)
     for (const auto& s : m.samples) EXPECT_EQ(s.find("4111111111111111"), std::string::npos);
+  // The body match is stored in its context, the value masked.
+  const auto& match = stored->policies[0].matches.at(0);
+  EXPECT_EQ(match.component, "body");
+  ASSERT_EQ(match.contexts.size(), match.samples.size());
+  EXPECT_EQ(match.contexts[0], "card " + match.samples[0]);
+  EXPECT_EQ(match.contexts[0].find("1111 1111 1111"), std::string::npos);
 }
 
 TEST_F(PreventInspect, ResentMessageWithANewReceivedHeaderIsTheSameIncident) {

@@ -77,12 +77,14 @@ def generated_password(cordon, timeout=20):
 def seed_incident(db_path, *, sender, recipients, subject, policies, action="block",
                   first_seen=None, content_hash="", repeat_count=0):
     """Writes one incident row the way the SQLite store does (schema v1).
-    `policies` is a list of (name, severity, [(rule, component, count, [samples])])."""
+    `policies` is a list of (name, severity, [(rule, component, count, [samples])]);
+    a match may carry a fifth element, its [contexts]."""
     severities = {"info": 0, "low": 1, "medium": 2, "high": 3}
     first_seen = int(first_seen if first_seen is not None else time.time())
     policies_json = [{"name": n, "severity": s,
-                      "matches": [{"rule": r, "component": c, "count": k, "samples": sm}
-                                  for (r, c, k, sm) in m]} for (n, s, m) in policies]
+                      "matches": [dict({"rule": x[0], "component": x[1], "count": x[2], "samples": x[3]},
+                                       **({"contexts": x[4]} if len(x) > 4 else {}))
+                                  for x in m]} for (n, s, m) in policies]
     db = sqlite3.connect(db_path, timeout=10)
     with db:
         cur = db.execute(

@@ -7,6 +7,7 @@ import { renderIncidentList } from './incidents.js';
 import { renderIncidentDetail } from './detail.js';
 import { renderDashboard } from './dashboard.js';
 import { renderPolicies } from './policies.js';
+import { renderQueue, renderServer } from './operations.js';
 
 const main = document.getElementById('main');
 const topbar = document.getElementById('topbar');
@@ -85,6 +86,8 @@ async function route() {
     else if (view === 'dashboard') await renderDashboard(context);
     else if (view === 'policies') await renderPolicies(context);
     else if (view === 'users') await renderUsers(context);
+    else if (view === 'queue') await renderQueue(context);
+    else if (view === 'server') await renderServer(context);
     else await renderIncidentList(context);
   } catch (e) {
     if (e.status !== 401 && !e.shown) clear(main, errorBox(e));

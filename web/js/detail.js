@@ -18,7 +18,7 @@ function field(name, ...value) {
   return [h('dt', {}, name), h('dd', {}, ...value)];
 }
 
-// Where a match sits in text the incident holds (today the subject): a few
+// Where a match sits in the subject, for incidents stored without contexts: a few
 // words either side, with the value shown as its masked sample. Each * of
 // a sample stands for one character of the value; separators between the
 // characters of the value (spaces, dots, dashes) are allowed.
@@ -39,7 +39,19 @@ function contextOf(text, sample) {
     after.length > words * 2 ? ' …' : '');
 }
 
+// A context stored with the incident (body and attachment matches): the
+// snippet as cordon cut it, already masked; its sample is highlighted.
+function storedContext(snippet, sample) {
+  const at = sample ? snippet.indexOf(sample) : -1;
+  if (at < 0) return h('span', { class: 'context' }, snippet);
+  return h('span', { class: 'context' }, snippet.slice(0, at), h('mark', { class: 'sample' }, sample),
+    snippet.slice(at + sample.length));
+}
+
 function contexts(match, incident) {
+  if (match.contexts && match.contexts.length) {
+    return h('div', { class: 'contexts' }, match.contexts.map((c, i) => h('div', {}, storedContext(c, match.samples[i]))));
+  }
   if (match.component !== 'subject') return null;
   const found = match.samples.map((s) => contextOf(incident.subject, s)).filter(Boolean);
   return found.length ? h('div', { class: 'contexts' }, found.map((c) => h('div', {}, c))) : null;

@@ -5,8 +5,9 @@
 import { api } from './api.js';
 import { ACTIONS, SEVERITIES, STATUSES, badge, clear, errorBox, formatTime, h, label } from './dom.js';
 
-const FILTERS = ['q', 'severity', 'status', 'action', 'assignee', 'policy_contains', 'sender_contains',
-  'recipient', 'subject', 'from', 'until'];
+// `policy` and `sender` (exact) come from the dashboard's bars; the form has no field for them.
+const FILTERS = ['q', 'severity', 'status', 'action', 'assignee', 'policy', 'policy_contains', 'sender',
+  'sender_contains', 'recipient', 'subject', 'from', 'until'];
 const SORTABLE = { id: 'ID', time: 'Time', severity: 'Severity', repeat_count: 'Repeats' };
 const PAGE_SIZE = 25;
 // Mirrors the server's workflow, for the bulk status choice (it decides per incident).
@@ -141,20 +142,23 @@ function mount(context) {
   clear(context.main, root);
 
   let timer = null;
-  const apply = () => {
+  const apply = (changed) => {
     const params = new URLSearchParams(currentParams());
     for (const el of form.elements) {
       if (!el.name) continue;
-      if (el.value) params.set(el.name, el.value); else params.delete(el.name);
+      // A date field cannot show a time to the hour (from a dashboard bar):
+      // it stays until that field itself is changed.
+      const time = el.type === 'date' && /T/.test(params.get(el.name) || '');
+      if (el.value) params.set(el.name, el.value); else if (!time || changed === el) params.delete(el.name);
     }
     params.delete('page');
     context.navigate('/incidents', params);
   };
-  form.addEventListener('change', apply);
+  form.addEventListener('change', (e) => apply(e.target));
   form.addEventListener('input', (e) => {
     if (e.target.tagName !== 'INPUT' || e.target.type === 'date') return;
     clearTimeout(timer);
-    timer = setTimeout(apply, 300);
+    timer = setTimeout(() => apply(e.target), 300);
   });
   reset.addEventListener('click', () => context.navigate('/incidents'));
 

@@ -7,6 +7,7 @@
 
 #include <httplib.h>
 
+#include <filesystem>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -45,6 +46,12 @@ class Api {
   void policies(httplib::Response& res);
   void stats(const httplib::Request& req, httplib::Response& res);
   void reload(httplib::Response& res, const std::string& user);
+  // operations.cpp: the gateway's queue and the server's health.
+  void queue_list(httplib::Response& res);
+  // verb: hold | release | delete | flush (id unused)
+  void queue_action(httplib::Response& res, const std::string& verb, const std::string& id,
+                    const std::string& user);
+  void health(httplib::Response& res);
 
  private:
   // Validates a change body ({status, assignee, comment}); the error text
@@ -60,6 +67,9 @@ class Api {
   // HTTP status and message of the refusal.
   std::pair<int, std::string> apply_change(incidents::IncidentId id, const ChangeRequest& change,
                                            const std::string& user);
+
+  // The data_dir when it holds a queue; nullopt: no queue (yet).
+  std::optional<std::filesystem::path> queue_data_dir();
 
   Dependencies& deps_;
   incidents::IncidentStore& store_;

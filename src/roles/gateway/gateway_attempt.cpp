@@ -180,6 +180,19 @@ asio::awaitable<void> QueueManager::attempt(const std::string& id, const queue::
   log_decision(id, envelope, message_id, report);
 
   auto& metrics = shared_.metrics;
+  // Each DLP host's breaker as a state set (1 for the state it is in), for
+  // /metrics and the console's health view.
+  for (const auto& host : options.dlp.hosts) {
+    const auto key = host.to_string();
+    const auto now_state = breakers_.state(key);
+    for (auto state :
+         {queue::BreakerState::closed, queue::BreakerState::open, queue::BreakerState::half_open})
+      metrics
+          .gauge("cordon_dlp_breaker_state",
+                 "Circuit breaker of each DLP host (1 for its current state)",
+                 fmt::format("host=\"{}\",state=\"{}\"", key, queue::to_string(state)))
+          .set(state == now_state ? 1 : 0);
+  }
   if (report.dlp) {
     const auto& v = *report.dlp;
     metrics
