@@ -58,15 +58,6 @@ constexpr std::array<char, 256> kNormal = [] {
   return t;
 }();
 
-std::uint64_t fmix(std::uint64_t x) {  // MurmurHash3's finaliser
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
-
 // Top `bits` bits of a fingerprint: what the index keeps of it.
 std::uint64_t top(std::uint64_t fp, unsigned bits) {
   return bits >= 64 ? fp : fp >> (64 - bits);
@@ -75,10 +66,14 @@ std::uint64_t top(std::uint64_t fp, unsigned bits) {
 }  // namespace
 
 std::string normalise(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text)
-    if (char n = kNormal[c]) out.push_back(n);
+  std::string out(text.size(), '\0');
+  char* o = out.data();
+  for (unsigned char c : text) {
+    char n = kNormal[c];
+    *o = n;
+    o += n != 0;  // branch-free: most bytes are kept
+  }
+  out.resize(static_cast<std::size_t>(o - out.data()));
   return out;
 }
 
@@ -88,7 +83,9 @@ std::vector<std::uint64_t> fingerprints(const util::SipKey& key, std::string_vie
   const std::size_t n = norm.size();
   if (n < kGram) return out;
   // Selection runs on a rolling polynomial hash with a secret base (cheap
-  // at every position); only the selected grams get the keyed SipHash.
+  // at every position; its high bits, which decide the minimum, depend on
+  // every byte of the gram); only the selected grams get the keyed
+  // SipHash.
   const std::uint64_t base = util::siphash24(key, "cordon idm base") | 1;
   const std::uint64_t salt = util::siphash24(key, "cordon idm salt");
   std::uint64_t drop = 1;  // base^(k-1)
@@ -104,7 +101,7 @@ std::vector<std::uint64_t> fingerprints(const util::SipKey& key, std::string_vie
   bool have_min = false;
   for (std::size_t i = 0; i < grams; ++i) {
     if (i > 0) h = (h - s[i - 1] * drop) * base + s[i + kGram - 1];
-    const std::uint64_t v = fmix(h ^ salt);
+    const std::uint64_t v = h ^ salt;
     ring[i % kWindow] = v;
     if (i + 1 < kWindow && i + 1 < grams) continue;
     const std::size_t first = i + 1 >= kWindow ? i + 1 - kWindow : 0;
@@ -164,7 +161,7 @@ Result<BuildStats, Error> build_index(std::span<const Document> documents,
 
   const unsigned doc_bits = bits_for(docs.size());
   const unsigned bucket_bits = std::clamp(
-      static_cast<unsigned>(std::bit_width(std::max<std::size_t>(total / 2, 1))), 4u, 28u);
+      static_cast<unsigned>(std::bit_width(std::max<std::size_t>(total / 8, 1))), 4u, 28u);
   const unsigned entry_bytes = (kMinRemBits + doc_bits + 7) / 8;
   const unsigned rem_bits = entry_bytes * 8 - doc_bits;
   const unsigned hash_bits = bucket_bits + rem_bits;  // <= 28 + 29
