@@ -112,7 +112,10 @@ std::vector<std::uint64_t> fingerprints(const util::SipKey& key, std::string_vie
         if (ring[j % kWindow] < ring[min_at % kWindow]) min_at = j;
       have_min = true;
       keep(min_at);
-    } else if (v <= ring[min_at % kWindow]) {
+    } else if (v < ring[min_at % kWindow]) {
+      // A tie keeps the gram already chosen ("robust winnowing"): a run of
+      // equal grams ("aaaa...") yields one fingerprint per window, not one
+      // per position.
       min_at = i;
       keep(min_at);
     }

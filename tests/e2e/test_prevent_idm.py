@@ -124,6 +124,23 @@ class PreventIdmTest(unittest.TestCase):
             "new", "m.docx", make_corpus.docx(self.merger[10:80])))
         peers.wait_until(lambda: len(self.f.delivered()) == 1, timeout=10, what="1 delivery")
 
+    def test_files_without_text_are_named_and_fail_the_run(self):
+        docs = os.path.join(self.dir, "docs")
+        with open(os.path.join(docs, "photo.png"), "wb") as f:
+            f.write(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+        with open(os.path.join(docs, "memo.txt"), "w") as f:
+            f.write("\n".join(self.board))
+        conf = os.path.join(self.dir, "index.yaml")
+        r = subprocess.run([BIN, "idm", "index", "--config", conf, "--profile", "board", docs],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("skipped " + os.path.join(docs, "photo.png"), r.stderr)
+        self.assertIn("indexed 3 documents", r.stdout)
+        r = subprocess.run([BIN, "idm", "index", "--config", conf, "--profile", "nope", docs],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("no IDM profile 'nope'", r.stderr)
+
     def test_check_config_refuses_the_index_of_another_profile(self):
         conf = os.path.join(self.dir, "other.yaml")
         with open(conf, "w") as f:
