@@ -147,6 +147,22 @@ int main(int argc, char** argv) {
     }
     return cpu_seconds() - c;
   };
+  // The same mail as files, for the whole path (run.sh times `cordon scan`
+  // without and with the idm condition).
+  fs::create_directories(work / "mail");
+  for (std::size_t i = 0; i < bodies.size(); ++i)
+    std::ofstream(work / "mail" / ("m" + std::to_string(i) + ".eml"), std::ios::binary)
+        << "From: a@corp.test\nTo: b@ext.test\nSubject: report " << i
+        << "\nContent-Type: text/plain\n\n"
+        << bodies[i];
+  const std::string base_policy =
+      "policies:\n  - name: Keywords\n    match:\n      any:\n"
+      "        - keywords: [confidential, \"project neptune\"]\n";
+  std::ofstream(work / "base.yaml") << base_policy;
+  std::ofstream(work / "idm.yaml") << idm_yaml + base_policy +
+                                          "  - name: Documents\n    match:\n      any:\n"
+                                          "        - idm: {profile: docs, min_percent: 25}\n";
+
   std::size_t fired = 0;
   run(fired);  // warm-up
   double best = 1e9;

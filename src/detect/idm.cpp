@@ -82,26 +82,31 @@ std::vector<std::uint64_t> fingerprints(const util::SipKey& key, std::string_vie
   const std::string norm = normalise(text);
   const std::size_t n = norm.size();
   if (n < kGram) return out;
-  // Selection runs on a rolling polynomial hash with a secret base (cheap
-  // at every position; its high bits, which decide the minimum, depend on
-  // every byte of the gram); only the selected grams get the keyed
-  // SipHash.
-  const std::uint64_t base = util::siphash24(key, "cordon idm base") | 1;
-  const std::uint64_t salt = util::siphash24(key, "cordon idm salt");
-  std::uint64_t drop = 1;  // base^(k-1)
-  for (std::size_t i = 1; i < kGram; ++i) drop *= base;
+  // Selection runs on a rolling cyclic-polynomial hash (buzhash) over a
+  // table derived from the key: one rotation and two table lookups per
+  // byte, and every byte of the gram moves its bits. Only the selected
+  // grams get the keyed SipHash.
+  std::array<std::uint64_t, 256> table;
+  std::uint64_t seed = util::siphash24(key, "cordon idm table");
+  for (auto& t : table) {  // splitmix64
+    std::uint64_t z = (seed += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    t = z ^ (z >> 31);
+  }
   const std::size_t grams = n - kGram + 1;
   const auto* s = reinterpret_cast<const unsigned char*>(norm.data());
   std::array<std::uint64_t, kWindow> ring{};
   out.reserve(grams * 2 / (kWindow + 1) + 2);
   auto keep = [&](std::size_t at) { out.push_back(util::siphash24(key, norm.substr(at, kGram))); };
   std::uint64_t h = 0;
-  for (std::size_t i = 0; i < kGram; ++i) h = h * base + s[i];
+  for (std::size_t i = 0; i < kGram; ++i) h = std::rotl(h, 1) ^ table[s[i]];
   std::size_t min_at = 0;
   bool have_min = false;
   for (std::size_t i = 0; i < grams; ++i) {
-    if (i > 0) h = (h - s[i - 1] * drop) * base + s[i + kGram - 1];
-    const std::uint64_t v = h ^ salt;
+    if (i > 0)
+      h = std::rotl(h, 1) ^ std::rotl(table[s[i - 1]], kGram % 64) ^ table[s[i + kGram - 1]];
+    const std::uint64_t v = h;
     ring[i % kWindow] = v;
     if (i + 1 < kWindow && i + 1 < grams) continue;
     const std::size_t first = i + 1 >= kWindow ? i + 1 - kWindow : 0;
