@@ -16,6 +16,7 @@ void add_incidents_command(CLI::App& app, int& exit_code);
 void add_queue_command(CLI::App& app, int& exit_code);
 void add_monitor_command(CLI::App& app, int& exit_code);
 void add_edm_command(CLI::App& app, int& exit_code);
+void add_idm_command(CLI::App& app, int& exit_code);
 
 // Where compiled detection databases are cached ($XDG_CACHE_HOME/cordon/
 // detect-cache, else ~/.cache/...); nothing when neither variable is set.

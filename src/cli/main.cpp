@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   cordon::cli::add_queue_command(app, exit_code);
   cordon::cli::add_monitor_command(app, exit_code);
   cordon::cli::add_edm_command(app, exit_code);
+  cordon::cli::add_idm_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

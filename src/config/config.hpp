@@ -61,6 +61,7 @@ struct Config {
   bool include_builtin_policies = false;
   std::vector<policy::Policy> policies;
   policy::Unscannable on_unscannable;  // what content that cannot be read means
+  policy::IdmSettings idm;             // `idm:` key file and profiles (indexes open in policy_set)
   policy::EdmSettings edm;             // `edm:` key file and profiles (indexes open in policy_set)
   // Compiled from `policies` by load_config_*(); null only after
   // parse_config_text(), which skips compilation.

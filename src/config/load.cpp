@@ -23,7 +23,7 @@ ConfigResult load_config_text(std::string_view yaml, const std::string& file_nam
   else if (options.cache_compiled)
     cache_dir = std::filesystem::path(config->data_dir) / "detect-cache";
   auto set = policy::PolicySet::build(config->policies, file_name, cache_dir,
-                                      config->on_unscannable, config->edm);
+                                      config->on_unscannable, config->edm, config->idm);
   if (!set) return fail(set.error());
   config->policy_set = std::move(*set);
   return std::shared_ptr<const Config>(std::move(config));

@@ -465,7 +465,7 @@ Config read_config(const YAML::Node& root, yaml::Problems& problems) {
   MapReader top(root, "the configuration",
                 {"data_dir", "incidents", "gateway", "prevent", "monitor", "milter", "console",
                  "policies", "include_builtin_policies", "on_unscannable", "smtp", "mime",
-                 "attachments", "log", "run_as", "retention", "edm"},
+                 "attachments", "log", "run_as", "retention", "edm", "idm"},
                 SourceMark{1, 1}, &problems);
   Config c;
   c.data_dir = top.string("data_dir", c.data_dir);
@@ -512,6 +512,7 @@ Config read_config(const YAML::Node& root, yaml::Problems& problems) {
   }
   top.attempt([&] { c.on_unscannable = read_on_unscannable(top); });
   if (top.has("edm")) top.attempt([&] { c.edm = read_edm(top); });
+  if (top.has("idm")) top.attempt([&] { c.idm = read_idm(top); });
   return c;
 }
 

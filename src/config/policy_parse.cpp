@@ -130,6 +130,19 @@ EdmCondition read_edm_condition(const YAML::Node& node, const std::string& where
   return c;
 }
 
+// `- idm: {profile: board, min_percent: 30}`
+IdmCondition read_idm_condition(const YAML::Node& node, const std::string& where,
+                                SourceMark fallback) {
+  MapReader item(node, where, {"idm"}, fallback);
+  MapReader m(item.get("idm"), where + ".idm", {"profile", "min_percent"}, item.value_mark("idm"));
+  IdmCondition c;
+  c.mark = item.value_mark("idm");
+  c.profile = m.string("profile", "");
+  if (c.profile.empty()) fail_at(m.mark(), where + ".idm needs the profile it matches");
+  c.min_percent = static_cast<unsigned>(m.unsigned_number("min_percent", c.min_percent, 1, 100));
+  return c;
+}
+
 void read_match(const MapReader& pm, const std::string& where, Policy& p) {
   if (!pm.has("match"))
     fail_at(pm.mark(), where + " has no match: say what it looks for (match: {any: [...]})");
@@ -145,7 +158,9 @@ void read_match(const MapReader& pm, const std::string& where, Policy& p) {
             m.value_mark(mode));
   for (std::size_t i = 0; i < list.size(); ++i) {
     std::string item_where = list_where + "[" + std::to_string(i) + "]";
-    if (list[i].IsMap() && list[i]["edm"])
+    if (list[i].IsMap() && list[i]["idm"])
+      p.idm_conditions.push_back(read_idm_condition(list[i], item_where, m.value_mark(mode)));
+    else if (list[i].IsMap() && list[i]["edm"])
       p.edm_conditions.push_back(read_edm_condition(list[i], item_where, m.value_mark(mode)));
     else if (list[i].IsMap() && list[i]["attachment"])
       p.attachment_conditions.push_back(
@@ -344,6 +359,37 @@ policy::EdmSettings read_edm(const MapReader& top) {
     m.report(m.mark(),
              "edm.key_file is required with edm.profiles (the secret of the keyed hashes)");
   return edm;
+}
+
+policy::IdmSettings read_idm(const MapReader& top) {
+  IdmSettings idm;
+  MapReader m(top, "idm", "idm", {"key_file", "profiles"});
+  idm.key_file = m.string("key_file", "");
+  idm.key_mark = m.has("key_file") ? m.value_mark("key_file") : m.mark();
+  if (!m.has("profiles")) return idm;
+  auto list = m.get("profiles");
+  if (!list.IsSequence()) fail_at(list, "idm.profiles must be a list", m.value_mark("profiles"));
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    std::string where = "idm.profiles[" + std::to_string(i) + "]";
+    m.attempt([&] {
+      MapReader pm(list[i], where, {"name", "index", "boilerplate"}, m.value_mark("profiles"));
+      IdmProfile p;
+      p.mark = pm.mark();
+      p.name = pm.string("name", "");
+      if (p.name.find_first_not_of(" \t") == std::string::npos)
+        fail_at(pm.mark(), where + " needs a name");
+      for (const auto& other : idm.profiles)
+        if (other.name == p.name) fail_at(pm.mark(), "duplicate IDM profile name '" + p.name + "'");
+      p.index = pm.string("index", "");
+      if (p.index.empty()) fail_at(pm.mark(), where + " needs the path of its index");
+      p.boilerplate = pm.string_list("boilerplate");
+      idm.profiles.push_back(std::move(p));
+    });
+  }
+  if (!idm.profiles.empty() && idm.key_file.empty())
+    m.report(m.mark(),
+             "idm.key_file is required with idm.profiles (the secret of the keyed hashes)");
+  return idm;
 }
 
 policy::Unscannable read_on_unscannable(const MapReader& top) {

@@ -168,6 +168,67 @@ std::vector<std::vector<std::vector<RuleMatch>>> edm_matches(
   return out;
 }
 
+// matches[policy][condition]: at most one RuleMatch, for the documents of
+// which enough fingerprints appear in the components the policy looks at
+// (together); its component is where most of the best document was found,
+// its samples "board-paper.pdf 62%", the highest share first. Each
+// profile's fingerprints are computed once per component.
+std::vector<std::vector<std::vector<RuleMatch>>> idm_matches(
+    const PolicySet& set, const std::vector<bool>& active,
+    const std::vector<const mime::Component*>& components) {
+  const auto& policies = set.policies();
+  std::vector<std::vector<std::vector<RuleMatch>>> out(policies.size());
+  const auto& profiles = set.idm_profiles();
+  std::vector<unsigned> wanted(profiles.size(), 0);
+  for (std::size_t pi = 0; pi < policies.size(); ++pi) {
+    out[pi].resize(policies[pi].idm_conditions.size());
+    if (!active[pi]) continue;
+    for (std::size_t c = 0; c < policies[pi].idm_conditions.size(); ++c)
+      wanted[set.idm_condition(pi, c)] |= policies[pi].components;
+  }
+  for (std::size_t k = 0; k < profiles.size(); ++k) {
+    if (!wanted[k]) continue;
+    const auto& index = *profiles[k].index;
+    std::vector<std::vector<detect::idm::Hit>> hits(components.size());
+    bool any = false;
+    for (std::size_t ci = 0; ci < components.size(); ++ci) {
+      const auto* component = components[ci];
+      if (!(wanted[k] & component_bit(component->kind)) || component->text.empty()) continue;
+      hits[ci] = detect::idm::find_hits(index, component->text);
+      any = any || !hits[ci].empty();
+    }
+    if (!any) continue;
+    for (std::size_t pi = 0; pi < policies.size(); ++pi) {
+      const Policy& p = policies[pi];
+      if (!active[pi]) continue;
+      for (std::size_t c = 0; c < p.idm_conditions.size(); ++c) {
+        if (set.idm_condition(pi, c) != k) continue;
+        std::vector<detect::idm::Hit> all;
+        for (std::size_t ci = 0; ci < components.size(); ++ci)
+          if (p.components & component_bit(components[ci]->kind))
+            all.insert(all.end(), hits[ci].begin(), hits[ci].end());
+        auto docs =
+            detect::idm::match_documents(index, std::move(all), p.idm_conditions[c].min_percent);
+        if (docs.empty()) continue;
+        std::size_t best = 0, best_count = 0;
+        for (std::size_t ci = 0; ci < components.size(); ++ci) {
+          if (!(p.components & component_bit(components[ci]->kind))) continue;
+          std::size_t n = static_cast<std::size_t>(
+              std::count_if(hits[ci].begin(), hits[ci].end(),
+                            [&](const detect::idm::Hit& h) { return h.doc == docs[0].doc; }));
+          if (n > best_count) best = ci, best_count = n;
+        }
+        RuleMatch m{"idm:" + p.idm_conditions[c].profile, components[best]->name, docs.size(), {}};
+        for (std::size_t d = 0; d < docs.size() && d < kMaxSamples; ++d)
+          m.samples.push_back(index.name(docs[d].doc) + " " + std::to_string(docs[d].percent) +
+                              "%");
+        out[pi][c].push_back(std::move(m));
+      }
+    }
+  }
+  return out;
+}
+
 void add_limit_violation(const extract::Expansion* expansion, Verdict& v) {
   if (!expansion || expansion->limits.empty() ||
       expansion->on_limit != extract::LimitAction::violation)
@@ -342,6 +403,7 @@ Evaluation evaluate_with(const PolicySet& set, detect::Scanner* scanner,
   }
 
   auto edm = edm_matches(set, active, components);
+  auto idm = idm_matches(set, active, components);
 
   std::size_t db_rule = 0;
   for (std::size_t pi = 0; pi < policies.size(); ++pi) {
@@ -366,16 +428,17 @@ Evaluation evaluate_with(const PolicySet& set, detect::Scanner* scanner,
       matches.insert(matches.end(), std::make_move_iterator(m.begin()),
                      std::make_move_iterator(m.end()));
     }
-    for (auto& m : edm[pi]) {
-      if (m.empty()) continue;
-      ++holding;
-      matches.insert(matches.end(), std::make_move_iterator(m.begin()),
-                     std::make_move_iterator(m.end()));
-    }
-    bool fired =
-        p.mode == MatchMode::any
-            ? holding > 0
-            : holding == p.rules.size() + p.attachment_conditions.size() + p.edm_conditions.size();
+    for (auto* conditions : {&edm[pi], &idm[pi]})
+      for (auto& m : *conditions) {
+        if (m.empty()) continue;
+        ++holding;
+        matches.insert(matches.end(), std::make_move_iterator(m.begin()),
+                       std::make_move_iterator(m.end()));
+      }
+    bool fired = p.mode == MatchMode::any
+                     ? holding > 0
+                     : holding == p.rules.size() + p.attachment_conditions.size() +
+                                      p.edm_conditions.size() + p.idm_conditions.size();
     if (!fired) continue;
     verdict.policies.push_back(
         FiredPolicy{p.name, tiered_severity(p, matches), std::move(matches)});

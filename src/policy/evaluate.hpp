@@ -29,6 +29,12 @@
 //   found within proximity bytes of each other in one component
 //   (detect::edm::match_rows); each counts as one rule for any/all, its
 //   matches count rows, its samples show the fields masked.
+// - IDM conditions (`- idm: {profile, min_percent}`) hold when at least
+//   min_percent % of the fingerprints of one indexed document appear in
+//   the components the policy looks at, taken together (body and every
+//   attachment: an excerpt split across them still counts); each counts as
+//   one rule, its matches count documents, its samples name each document
+//   and its share ("board-paper.pdf 62%"): no indexed text is shown.
 // - Extraction limits reached, when the expansion says on_limit:
 //   violation, fire the built-in policy kLimitPolicy (severity high,
 //   component "limit") which blocks; with on_limit: note they are only

@@ -35,4 +35,10 @@ const EdmProfile* EdmSettings::find(std::string_view name) const {
   return nullptr;
 }
 
+const IdmProfile* IdmSettings::find(std::string_view name) const {
+  for (const auto& p : profiles)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
 }  // namespace cordon::policy

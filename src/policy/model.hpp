@@ -116,6 +116,31 @@ struct EdmCondition {
   SourceMark mark;
 };
 
+// `idm:` of the configuration: the secret of the keyed hashes (a key file
+// as for EDM; it may be the same file) and the profiles, one indexed
+// document set each (detect::idm), loaded by PolicySet::build.
+struct IdmProfile {
+  std::string name;
+  std::string index;                     // path of the index (cordon idm index writes it)
+  std::vector<std::string> boilerplate;  // files whose fingerprints never count
+  SourceMark mark;
+};
+struct IdmSettings {
+  std::string key_file;
+  SourceMark key_mark;
+  std::vector<IdmProfile> profiles;
+  const IdmProfile* find(std::string_view name) const;
+};
+
+// `- idm: {profile, min_percent}`: holds when at least min_percent % of
+// the fingerprints of one indexed document appear in the components the
+// policy looks at, taken together. Counts as one rule for any/all.
+struct IdmCondition {
+  std::string profile;
+  unsigned min_percent = 50;
+  SourceMark mark;
+};
+
 struct Policy {
   std::string name;
   Severity severity = Severity::medium;
@@ -128,6 +153,7 @@ struct Policy {
   // extracted file meets it.
   std::vector<extract::FileCondition> attachment_conditions;
   std::vector<EdmCondition> edm_conditions;
+  std::vector<IdmCondition> idm_conditions;
   CountScope count_scope = CountScope::per_component;
   // A policy does not fire for a sender matching except_senders, nor when
   // EVERY recipient matches except_recipients (masks as in L7 filters).

@@ -133,12 +133,59 @@ std::optional<ConfigError> load_edm(const EdmSettings& edm, const std::vector<Po
   return std::nullopt;
 }
 
+// Opens every IDM profile's index and resolves each policy's idm
+// conditions. The key is read as EDM's (detect::edm::load_key).
+std::optional<ConfigError> load_idm(const IdmSettings& idm, const std::vector<Policy>& policies,
+                                    const std::string& file_name,
+                                    std::vector<PolicySet::IdmProfileRef>& profiles,
+                                    std::vector<std::vector<std::size_t>>& refs) {
+  refs.assign(policies.size(), {});
+  bool used = std::any_of(policies.begin(), policies.end(),
+                          [](const Policy& p) { return !p.idm_conditions.empty(); });
+  if (idm.profiles.empty() && !used) return std::nullopt;
+  std::optional<util::SipKey> key;
+  if (!idm.profiles.empty()) {
+    auto loaded = detect::edm::load_key(idm.key_file);
+    if (!loaded)
+      return ConfigError{
+          file_name, idm.key_mark.line, idm.key_mark.col,
+          "idm.key_file: " + loaded.error().message + " (cordon idm index creates it)"};
+    key = *loaded;
+  }
+  for (const auto& p : idm.profiles) {
+    if (directory_of(p.index) == directory_of(idm.key_file))
+      return ConfigError{file_name, p.mark.line, p.mark.col,
+                         "idm profile '" + p.name + "': the index " + p.index +
+                             " is in the directory of idm.key_file: keep the key apart (whoever "
+                             "holds both can test guesses of the indexed text)"};
+    auto index = detect::idm::Index::open(p.index, *key, p.name);
+    if (!index)
+      return ConfigError{file_name, p.mark.line, p.mark.col,
+                         "idm profile '" + p.name + "': " + index.error().message};
+    profiles.push_back({p.name, std::move(*index)});
+  }
+  for (std::size_t pi = 0; pi < policies.size(); ++pi)
+    for (const auto& c : policies[pi].idm_conditions) {
+      const IdmProfile* profile = idm.find(c.profile);
+      if (!profile) {
+        std::string names;
+        for (const auto& p : idm.profiles) names += (names.empty() ? "" : ", ") + p.name;
+        return ConfigError{
+            file_name, c.mark.line, c.mark.col,
+            "policy '" + policies[pi].name + "': unknown IDM profile '" + c.profile + "'" +
+                (names.empty() ? std::string(" (idm.profiles is empty)") : "; profiles: " + names)};
+      }
+      refs[pi].push_back(static_cast<std::size_t>(profile - idm.profiles.data()));
+    }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const PolicySet>, ConfigError> PolicySet::build(
     std::vector<Policy> policies, const std::string& file_name,
     const std::optional<std::filesystem::path>& cache_dir, Unscannable unscannable,
-    const EdmSettings& edm) {
+    const EdmSettings& edm, const IdmSettings& idm) {
   std::shared_ptr<PolicySet> set(new PolicySet());
   std::vector<detect::Rule> rules;
   for (std::size_t p = 0; p < policies.size(); ++p)
@@ -152,6 +199,8 @@ Result<std::shared_ptr<const PolicySet>, ConfigError> PolicySet::build(
     set->database_ = std::move(*db);
   }
   if (auto e = load_edm(edm, policies, file_name, set->edm_profiles_, set->edm_refs_))
+    return fail(std::move(*e));
+  if (auto e = load_idm(idm, policies, file_name, set->idm_profiles_, set->idm_refs_))
     return fail(std::move(*e));
   set->policies_ = std::move(policies);
   set->unscannable_ = std::move(unscannable);

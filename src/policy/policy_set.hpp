@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "detect/detect.hpp"
+#include "detect/idm.hpp"
 #include "policy/model.hpp"
 
 namespace cordon::policy {
@@ -30,7 +31,7 @@ class PolicySet {
   static Result<std::shared_ptr<const PolicySet>, ConfigError> build(
       std::vector<Policy> policies, const std::string& file_name,
       const std::optional<std::filesystem::path>& cache_dir = std::nullopt,
-      Unscannable unscannable = {}, const EdmSettings& edm = {});
+      Unscannable unscannable = {}, const EdmSettings& edm = {}, const IdmSettings& idm = {});
 
   const std::vector<Policy>& policies() const { return policies_; }
   // What content that could not be read means for the verdict.
@@ -57,6 +58,17 @@ class PolicySet {
     return edm_refs_.at(policy).at(condition);
   }
 
+  // The IDM profiles, each with its index open (every configured one).
+  struct IdmProfileRef {
+    std::string name;
+    std::shared_ptr<const detect::idm::Index> index;
+  };
+  const std::vector<IdmProfileRef>& idm_profiles() const { return idm_profiles_; }
+  // The profile (index into idm_profiles()) of an IdmCondition of a policy.
+  std::size_t idm_condition(std::size_t policy, std::size_t condition) const {
+    return idm_refs_.at(policy).at(condition);
+  }
+
   // A scanner for the calling thread; empty when there is no database.
   // `fault`: test-only fault injection (detect::ScanFault).
   std::optional<detect::Scanner> make_scanner(detect::ScanFault fault = {}) const;
@@ -69,6 +81,8 @@ class PolicySet {
   Unscannable unscannable_;
   std::vector<EdmProfileRef> edm_profiles_;
   std::vector<std::vector<EdmConditionRef>> edm_refs_;  // [policy][condition]
+  std::vector<IdmProfileRef> idm_profiles_;
+  std::vector<std::vector<std::size_t>> idm_refs_;  // [policy][condition]
 };
 
 }  // namespace cordon::policy

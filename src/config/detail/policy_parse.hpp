@@ -22,6 +22,8 @@ std::vector<policy::Policy> read_policies(const YAML::Node& node, SourceMark fal
 
 // `edm: {key_file, profiles: [{name, index, columns, column_types, common_rows}]}`.
 policy::EdmSettings read_edm(const yaml::MapReader& top);
+// `idm: {key_file, profiles: [{name, index, boilerplate: [files]}]}`.
+policy::IdmSettings read_idm(const yaml::MapReader& top);
 
 // `on_unscannable: block | flag | pass`, or the long form
 // `on_unscannable: {action, severity, reply}`; the default when absent.
