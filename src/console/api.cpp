@@ -123,12 +123,21 @@ void Api::list_incidents(const httplib::Request& req, httplib::Response& res) {
              {"limit", request->query.limit}});
 }
 
-void Api::get_incident(httplib::Response& res, const std::string& id_text) {
+void Api::get_incident(httplib::Response& res, const std::string& id_text, bool content) {
   auto id = parse_id(id_text);
   if (!id) return send_error(res, 404, "no such incident");
   auto incident = store_.get(*id);
   if (!incident) return send_store_error(res, incident.error());
-  send_json(res, 200, inc::to_json(*incident));
+  auto out = inc::to_json(*incident);
+  // Masked, but still the message itself: only for the content permission.
+  if (!content) {
+    out["content_hidden"] = true;
+  } else {
+    out["content_hidden"] = false;
+    if (!incident->headers.empty()) out["headers"] = incident->headers;
+    if (!incident->preview.empty()) out["preview"] = incident->preview;
+  }
+  send_json(res, 200, out);
 }
 
 Result<Api::ChangeRequest, std::string> Api::parse_change(

@@ -269,7 +269,9 @@ struct Server::Impl {
             api.bulk_change(req, res, s->user);
           });
     route("GET", "/api/v1/incidents/([^/]+)", analyst,
-          [this](auto&, auto& res, auto& m, auto*) { api.get_incident(res, m[1].str()); });
+          [this](auto&, auto& res, auto& m, const Session* s) {
+            api.get_incident(res, m[1].str(), s != nullptr && s->role == "admin");
+          });
     route("PATCH", "/api/v1/incidents/([^/]+)", analyst,
           [this](auto& req, auto& res, auto& m, const Session* s) {
             api.patch_incident(req, res, m[1].str(), s->user);

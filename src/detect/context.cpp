@@ -112,4 +112,41 @@ std::string masked_context(std::string_view text, const Finding& at,
          (end < text.size() ? "…" : "");
 }
 
+std::string masked_excerpt(std::string_view text, std::span<const RuleFindings> all,
+                           std::size_t max_bytes) {
+  std::size_t end = std::min(text.size(), max_bytes);
+  std::vector<Span> secrets;
+  for (const auto& rule : all)
+    for (const auto& f : rule.findings)
+      if (f.begin < f.end && f.end <= text.size()) secrets.push_back({f.begin, f.end, f.masked});
+  std::sort(secrets.begin(), secrets.end(),
+            [](const Span& a, const Span& b) { return a.begin < b.begin; });
+  std::vector<Span> merged;
+  for (auto& s : secrets) {
+    if (!merged.empty() && s.begin < merged.back().end) {
+      auto& m = merged.back();
+      if (s.begin == m.begin && s.end == m.end) continue;
+      m.end = std::max(m.end, s.end);
+      m.masked = mask(text.substr(m.begin, m.end - m.begin));
+      continue;
+    }
+    merged.push_back(std::move(s));
+  }
+  // A value the cut would split is left out, not half shown.
+  for (const auto& s : merged)
+    if (s.begin < end && s.end > end) end = s.begin;
+  while (end > 0 && end < text.size() && continuation(text[end])) --end;
+
+  std::string out;
+  std::size_t pos = 0;
+  for (const auto& s : merged) {
+    if (s.begin >= end) break;
+    out.append(text.substr(pos, s.begin - pos));
+    out += s.masked;
+    pos = s.end;
+  }
+  if (pos < end) out.append(text.substr(pos, end - pos));
+  return out;
+}
+
 }  // namespace cordon::detect

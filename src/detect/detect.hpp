@@ -148,4 +148,11 @@ inline constexpr std::size_t kContextWidth = 80;
 std::string masked_context(std::string_view text, const Finding& at,
                            std::span<const RuleFindings> all, std::size_t width = kContextWidth);
 
+// The start of `text`, at most `max_bytes` of it, every finding of `all` in
+// it replaced by its mask as masked_context() does (overlapping findings
+// masked as one) and a finding the cut would split left out whole. Lines
+// are kept; never half a UTF-8 sequence. Never a secret in plain text.
+std::string masked_excerpt(std::string_view text, std::span<const RuleFindings> all,
+                           std::size_t max_bytes);
+
 }  // namespace cordon::detect

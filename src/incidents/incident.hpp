@@ -60,6 +60,11 @@ struct NewIncident {
   // unknown (offline scans).
   std::string client_address{};
   std::string client_helo{};
+  // The message's header block (at most 8 KB) and the start of its first
+  // body text (about 2 KB), every finding masked: the content preview the
+  // console shows to admins only. Empty when not kept.
+  std::string headers{};
+  std::string preview{};
 };
 
 struct StatusChange {
@@ -87,6 +92,8 @@ struct Incident {
   std::vector<StatusChange> history;  // oldest first
   std::string client_address;         // see NewIncident
   std::string client_helo{};
+  std::string headers{};  // see NewIncident
+  std::string preview{};
   Severity max_severity() const;
 };
 

@@ -74,6 +74,8 @@ std::string outbox_entry_to_json(const NewIncident& incident, std::string_view r
                       {"policies", policies_to_json(incident.policies)},
                       {"client_address", incident.client_address},
                       {"client_helo", incident.client_helo}};
+  if (!incident.headers.empty()) j["headers"] = incident.headers;
+  if (!incident.preview.empty()) j["preview"] = incident.preview;
   // Subjects and addresses may hold invalid UTF-8; never throw on them.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
@@ -94,6 +96,8 @@ Result<std::pair<NewIncident, std::string>, std::string> outbox_entry_from_json(
     // Absent in entries written before the client was recorded.
     i.client_address = j.value("client_address", std::string());
     i.client_helo = j.value("client_helo", std::string());
+    i.headers = j.value("headers", std::string());
+    i.preview = j.value("preview", std::string());
     auto action = parse_action(j.at("action").get<std::string>());
     if (!action) return fail(std::string("unknown action"));
     i.action = *action;

@@ -52,6 +52,13 @@ StoreResult<Incident> to_incident(const StoredRow& row) {
   i.content_hash = row.content_hash;
   auto policies_json = nlohmann::json::parse(row.policies, nullptr, false);
   if (policies_json.is_discarded()) return fail(corrupt("malformed stored policies"));
+  // The policies column holds the hits, or (with a content preview) an
+  // object {"policies", "headers", "preview"}.
+  if (policies_json.is_object()) {
+    i.headers = policies_json.value("headers", std::string{});
+    i.preview = policies_json.value("preview", std::string{});
+    policies_json = policies_json.value("policies", nlohmann::json::array());
+  }
   auto policies = policies_from_json(policies_json);
   if (!policies) return fail(corrupt(policies.error()));
   i.policies = std::move(policies).value();
@@ -79,7 +86,12 @@ NewRow to_new_row(const NewIncident& in) {
     if (!row.policy_key.empty()) row.policy_key += '\n';
     row.policy_key += n;
   }
-  row.policies = dump(policies_to_json(in.policies));
+  if (in.headers.empty() && in.preview.empty())
+    row.policies = dump(policies_to_json(in.policies));
+  else
+    row.policies = dump(nlohmann::json{{"policies", policies_to_json(in.policies)},
+                                       {"headers", in.headers},
+                                       {"preview", in.preview}});
   row.max_severity = static_cast<std::int64_t>(worst);
   return row;
 }

@@ -97,6 +97,8 @@ incidents::NewIncident make_incident(const policy::Verdict& verdict,
   incident.client_address = envelope.client_address;
   incident.client_helo = envelope.client_helo;
   incident.action = to_incident(verdict.action);
+  incident.headers = verdict.headers;
+  incident.preview = verdict.preview;
   for (const auto& fired : verdict.policies) {
     incidents::PolicyHit hit{fired.name, to_incident(fired.severity), {}};
     for (const auto& m : fired.matches)

@@ -27,6 +27,10 @@ unsigned component_bit(mime::ComponentKind kind) {
   return 0;
 }
 
+// How much of the message an incident keeps to preview (masked).
+constexpr std::size_t kPreviewHeaderBytes = 8 * 1024;
+constexpr std::size_t kPreviewBodyBytes = 2 * 1024;
+
 // Unique values of one rule in one component, in first-seen order.
 struct ComponentHits {
   std::size_t component = 0;  // index into the scanned component list
@@ -393,6 +397,10 @@ Evaluation evaluate_with(const PolicySet& set, detect::Scanner* scanner,
     unsigned bit = component_bit(c.kind);
     auto scanned = scanner->scan(c.text);
     if (!scanned) return fail(EvaluationError{c.name, scanned.error()});
+    if (c.kind == mime::ComponentKind::header && verdict.headers.empty())
+      verdict.headers = detect::masked_excerpt(c.text, *scanned, kPreviewHeaderBytes);
+    else if (c.kind == mime::ComponentKind::body && verdict.preview.empty())
+      verdict.preview = detect::masked_excerpt(c.text, *scanned, kPreviewBodyBytes);
     for (auto& rf : *scanned) {
       const RuleRef& ref = set.rule_ref(rf.rule_index);
       const Policy& p = policies[ref.policy];

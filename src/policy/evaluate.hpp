@@ -107,6 +107,11 @@ struct Verdict {
   ModifyOps modify;
   std::string redirect;  // the first redirect address of a fired policy
   std::string hold;      // the first hold reason of a fired policy
+  // The message's header block and the start of its first body text, as
+  // scanned, every finding masked (detect::masked_excerpt): the preview an
+  // incident keeps. Empty when nothing was scanned.
+  std::string headers{};
+  std::string preview{};
   bool violated() const { return !policies.empty(); }
 };
 

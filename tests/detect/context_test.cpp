@@ -83,5 +83,19 @@ TEST(DetectContext, NeverCutsAUtf8Sequence) {
   EXPECT_NE(snippet.find("4111********1111"), std::string::npos);
 }
 
+TEST(DetectContext, AnExcerptKeepsLinesMasksEveryFindingAndNeverSplitsOne) {
+  const std::string text =
+      "Dear Bob,\ncard 4111 1111 1111 1111 and ACME-123456\nbye 5500000000000004";
+  auto found = scan({identifier("credit_card"), regex("ACME-[0-9]{6}")}, text);
+  auto whole = masked_excerpt(text, found, 1000);
+  EXPECT_TRUE(whole.starts_with("Dear Bob,\ncard 4111********1111 and ")) << whole;
+  EXPECT_EQ(whole.find("1111 1111 1111"), std::string::npos) << whole;
+  EXPECT_EQ(whole.find("ACME-123456"), std::string::npos) << whole;
+  EXPECT_EQ(whole.find("5500000000000004"), std::string::npos) << whole;
+  // A cut inside the last card leaves it out whole.
+  auto cut = masked_excerpt(text, found, text.size() - 3);
+  EXPECT_TRUE(cut.ends_with("\nbye ")) << cut;
+}
+
 }  // namespace
 }  // namespace cordon::detect

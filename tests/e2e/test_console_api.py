@@ -469,6 +469,33 @@ class ConsoleWithPreventTest(unittest.TestCase):
         with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=30) as smtp:
             smtp.sendmail("alice@corp.example", ["bob@partner.example"], message)
 
+    def test_headers_and_preview_are_for_admins_only_and_masked(self):
+        with self.assertRaises(smtplib.SMTPDataError) as blocked:
+            self.send("preview of the booking", "Dear Bob,\r\nthe card is 4111 1111 1111 1111 for the hotel.")
+        incident_id = int(re.search(rb"Incident ID: (\d+)", blocked.exception.smtp_error).group(1))
+        r = self.client.get(f"/api/v1/incidents/{incident_id}")
+        detail = r.json()
+        self.assertFalse(detail["content_hidden"])
+        self.assertIn("Subject: preview of the booking", detail["headers"])
+        self.assertIn("From: alice@corp.example", detail["headers"])
+        self.assertIn("Dear Bob,", detail["preview"])
+        self.assertIn("4111********1111", detail["preview"])
+        for digits in ("4111111111111111", "4111 1111 1111 1111"):
+            self.assertNotIn(digits, r.body.replace(" ", "") if " " not in digits else r.body)
+        # Lists and workflow replies never carry the content.
+        self.assertNotIn("preview", self.client.get("/api/v1/incidents").json()["items"][0])
+
+        created = self.client.request("POST", "/api/v1/users",
+                                      {"name": "ann", "password": "ann-password-123", "role": "analyst"})
+        self.assertEqual(created.status, 201, created.body)
+        ann = ConsoleClient(self.port)
+        self.assertEqual(ann.login("ann", "ann-password-123").status, 200)
+        seen = ann.get(f"/api/v1/incidents/{incident_id}").json()
+        self.assertTrue(seen["content_hidden"])
+        self.assertNotIn("headers", seen)
+        self.assertNotIn("preview", seen)
+        self.assertEqual(seen["policies"], detail["policies"])  # samples and contexts still
+
     def test_a_blocked_message_becomes_an_incident_in_the_console(self):
         self.send("lunch", "See you at noon.")
         with self.assertRaises(smtplib.SMTPDataError) as blocked:

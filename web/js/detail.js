@@ -70,6 +70,16 @@ function policyCard(policy, incident) {
           contexts(m, incident)))))));
 }
 
+// The message's headers and the start of its text, findings masked: sent to
+// admins only (content_hidden for everyone else), collapsed until asked for.
+function contentPreview(content) {
+  if (!content.headers && !content.preview) return null;
+  return h('details', { class: 'card content-preview' },
+    h('summary', {}, 'Headers and text preview (masked)'),
+    content.headers ? h('pre', { class: 'headers' }, content.headers) : null,
+    content.preview ? h('pre', { class: 'preview' }, content.preview) : null);
+}
+
 function workflow(incident, rerender) {
   const comment = h('textarea', { name: 'comment', rows: 3, maxlength: 4000, placeholder: 'Comment (optional with a status change)', 'aria-label': 'Comment' });
   const error = h('div', { class: 'error', role: 'alert', hidden: true });
@@ -126,6 +136,8 @@ export async function renderIncidentDetail(context, id) {
     clear(context.main, h('section', { class: 'view' }, h('a', { href: lastListHash, class: 'back' }, '← Incidents'), errorBox(e)));
     return;
   }
+  // A workflow change answers without the preview: keep the one first sent.
+  const content = { headers: incident.headers, preview: incident.preview };
   const draw = (current) => {
     clear(context.main, h('section', { class: 'view detail-view' },
       h('a', { href: lastListHash, class: 'back' }, '← Incidents'),
@@ -145,7 +157,8 @@ export async function renderIncidentDetail(context, id) {
               field('Action', badge('action', current.action)),
               field('Owner', current.assignee || h('span', { class: 'muted' }, 'nobody')))),
           h('section', { class: 'card' }, h('h2', {}, `Policies fired (${current.policies.length})`),
-            current.policies.map((p) => policyCard(p, current)))),
+            current.policies.map((p) => policyCard(p, current))),
+          contentPreview(content)),
         workflow(current, draw))));
   };
   draw(incident);

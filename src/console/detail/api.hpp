@@ -28,7 +28,9 @@ class Api {
   explicit Api(Dependencies& deps) : deps_(deps), store_(*deps.store) {}
 
   void list_incidents(const httplib::Request& req, httplib::Response& res);
-  void get_incident(httplib::Response& res, const std::string& id);
+  // The content preview (headers, preview) only with `content`, the admin
+  // role; without it the reply says content_hidden.
+  void get_incident(httplib::Response& res, const std::string& id, bool content);
   void patch_incident(const httplib::Request& req, httplib::Response& res, const std::string& id,
                       const std::string& user);
   void export_csv(const httplib::Request& req, httplib::Response& res);
