@@ -289,6 +289,10 @@ try {
     assert.equal(await contexts.count(), 3);
     assert.equal(await contexts.first().innerText(), '…please charge the card 4111********1111 for the March invoice…');
     assert.equal(await contexts.first().locator('mark.sample').innerText(), '4111********1111');
+    // The admin's collapsed preview of the message, masked.
+    assert.equal(await page.locator('details.content-preview').getAttribute('open'), null);
+    await page.click('details.content-preview summary');
+    assert.match(await page.locator('details.content-preview pre.preview').innerText(), /card 4111\*{8}1111 for/);
     await page.evaluate((to) => { location.hash = to; }, back);
     await page.locator(`h1:has-text("Incident #${openedId}")`).waitFor();
   });

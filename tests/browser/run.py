@@ -46,7 +46,10 @@ def seed(db):
             db, sender=senders[(n * 3) % len(senders)],
             recipients=[f"partner{n % 4}@partner.example"] + (["cfo@rival.example"] if n % 5 == 0 else []),
             subject=f"{subject} #{n + 1}", policies=[(name, severity, [match])], action=action,
-            first_seen=now - (n * 9 + 1) * 3600, repeat_count=2 if n % 11 == 0 else 0))
+            first_seen=now - (n * 9 + 1) * 3600, repeat_count=2 if n % 11 == 0 else 0,
+            **({"headers": f"From: alice@corp.example\nSubject: {subject} #{n + 1}\n",
+                "preview": "Hello Bob,\nplease charge the card 4111********1111 for the March invoice."}
+               if match is CARD else {})))
     return ids
 
 

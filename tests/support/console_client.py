@@ -75,16 +75,20 @@ def generated_password(cordon, timeout=20):
 
 
 def seed_incident(db_path, *, sender, recipients, subject, policies, action="block",
-                  first_seen=None, content_hash="", repeat_count=0):
+                  first_seen=None, content_hash="", repeat_count=0, headers=None, preview=None):
     """Writes one incident row the way the SQLite store does (schema v1).
     `policies` is a list of (name, severity, [(rule, component, count, [samples])]);
-    a match may carry a fifth element, its [contexts]."""
+    a match may carry a fifth element, its [contexts]. `headers` and `preview`
+    (already masked) make the column the object the store writes with them."""
     severities = {"info": 0, "low": 1, "medium": 2, "high": 3}
     first_seen = int(first_seen if first_seen is not None else time.time())
     policies_json = [{"name": n, "severity": s,
                       "matches": [dict({"rule": x[0], "component": x[1], "count": x[2], "samples": x[3]},
                                        **({"contexts": x[4]} if len(x) > 4 else {}))
                                   for x in m]} for (n, s, m) in policies]
+    stored = policies_json
+    if headers is not None or preview is not None:
+        stored = {"policies": policies_json, "headers": headers or "", "preview": preview or ""}
     db = sqlite3.connect(db_path, timeout=10)
     with db:
         cur = db.execute(
@@ -93,7 +97,7 @@ def seed_incident(db_path, *, sender, recipients, subject, policies, action="blo
             " status, repeat_count) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'new',?)",
             (first_seen, first_seen, sender, json.dumps(recipients), "".join(r + "\n" for r in recipients),
              subject, f"<{first_seen}.{subject.replace(' ', '.')}@test>", content_hash,
-             "\n".join(sorted({p[0] for p in policies})), json.dumps(policies_json),
+             "\n".join(sorted({p[0] for p in policies})), json.dumps(stored),
              max(severities[p[1]] for p in policies), action, repeat_count))
         incident_id = cur.lastrowid
         for (name, severity, _) in policies:
