@@ -412,6 +412,16 @@ Evaluation evaluate_with(const PolicySet& set, detect::Scanner* scanner,
 
   auto edm = edm_matches(set, active, components);
   auto idm = idm_matches(set, active, components);
+  // The preview masks detector findings only; the fields of a matched EDM
+  // row or the passage of an indexed document would be kept as written, so
+  // a message with such a match keeps no preview at all.
+  for (const auto* profile_matches : {&edm, &idm})
+    for (const auto& policy_matches : *profile_matches)
+      for (const auto& m : policy_matches)
+        if (!m.empty()) {
+          verdict.headers.clear();
+          verdict.preview.clear();
+        }
 
   std::size_t db_rule = 0;
   for (std::size_t pi = 0; pi < policies.size(); ++pi) {

@@ -86,9 +86,18 @@ class PreventEdmTest(unittest.TestCase):
         incidents = self.f.incidents()
         self.assertEqual(len(incidents), 3)
         text = repr(incidents)
+        # Nor in the database itself (the admin's preview of a message is not
+        # kept when an EDM row matched: it would hold the fields as written).
+        stored = b""
+        for name in os.listdir(self.f.data_dir):
+            if name.startswith("incidents.db"):
+                with open(os.path.join(self.f.data_dir, name), "rb") as f:
+                    stored += f.read()
+        self.assertIn(b"edm:customers", stored)
         for plain in ("123 45 6789", "123456789", "987654321", "Mary Jones", "JOHN  SMITH",
                       "MARY JONES", "5500-0000-0000-0004"):
             self.assertNotIn(plain, text)
+            self.assertNotIn(plain.encode(), stored)
         rules = {m["rule"] for i in incidents for p in i["policies"] for m in p["matches"]}
         self.assertEqual(rules, {"edm:customers"})
         components = {m["component"] for i in incidents for p in i["policies"] for m in p["matches"]}
