@@ -76,55 +76,6 @@ Result<std::vector<util::UniqueFd>, std::string> lock_data_dir(const config::Con
   return locks;
 }
 
-// Under run_as, every file cordon keeps is the user's: data_dir itself and
-// each entry in it (a queue, incidents.db, the deployment key, a lock)
-// must be readable and writable by the user, or the role that needs it
-// would fail later and less clearly. Entries are not walked recursively (a
-// queue holds many); the hint covers what lies below.
-Status<std::string> check_data_dir_for(const std::string& data_dir, const util::UserIds& user) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (!fs::exists(data_dir, ec)) return Ok{};  // created as the user by lock_data_dir
-  auto refuse = [&](const fs::path& path) -> Status<std::string> {
-    struct stat st {};
-    std::string owner;
-    if (::stat(path.c_str(), &st) == 0)
-      owner = " (owner uid " + std::to_string(st.st_uid) + ", gid " + std::to_string(st.st_gid) +
-              ", mode " + fmt::format("{:04o}", st.st_mode & 07777) + ")";
-    return fail(path.string() + " is not readable and writable by user " + user.name + owner +
-                ", which cordon runs as (run_as): chown -R " + user.name + ": " + data_dir);
-  };
-  if (::access(data_dir.c_str(), R_OK | W_OK | X_OK) != 0) return refuse(data_dir);
-  for (const auto& entry : fs::directory_iterator(data_dir, ec)) {
-    const int mode = entry.is_directory(ec) ? R_OK | W_OK | X_OK : R_OK | W_OK;
-    if (::access(entry.path().c_str(), mode) != 0) return refuse(entry.path());
-  }
-  if (ec) return fail("cannot list data_dir " + data_dir + ": " + ec.message());
-  return Ok{};
-}
-
-// After the roles started: the saved root uid and the kept capabilities go
-// (every thread's), checked; a process that never was root has nothing to drop.
-Status<std::string> finish_run_as(const config::Config& config) {
-  if (config.run_as.empty()) return Ok{};
-  auto user = util::lookup_user(config.run_as);
-  if (!user) return fail("run_as: " + user.error());
-  uid_t real = 0, effective = 0, saved = 0;
-  if (::getresuid(&real, &effective, &saved) != 0)
-    return fail(std::string("getresuid: ") + std::strerror(errno));
-  if (real == user->uid && effective == user->uid && saved == user->uid) {
-    spdlog::info("running as user {} (uid {}), as run_as names", user->name, user->uid);
-    return Ok{};
-  }
-  if (real != user->uid || effective != user->uid || saved != 0)
-    return fail("run_as: the process is neither root nor " + user->name);
-  if (auto dropped = util::drop_privileges(*user); !dropped)
-    return fail("cannot drop root privileges to " + user->name + ": " + dropped.error());
-  spdlog::info("running as user {} (uid {}, gid {}): listeners bound, root privileges dropped",
-               user->name, user->uid, user->gid);
-  return Ok{};
-}
-
 // The daily retention purge (`retention: {incidents: 180d}`): at start and
 // then every 24 hours, incidents last seen longer ago than the retention in
 // force go (a reload that changes it applies from the next run). The store
@@ -340,7 +291,7 @@ Status<std::string> begin_run_as(const config::Config& config) {
     return fail("run_as: " + user->name + " (uid " + std::to_string(user->uid) +
                 ") needs cordon started as root; it runs as uid " + std::to_string(::geteuid()));
   }
-  return check_data_dir_for(config.data_dir, *user);
+  return util::check_data_dir_for(config.data_dir, *user);
 }
 
 int run(std::shared_ptr<const config::Config> config, std::optional<std::string> config_path) {
@@ -412,7 +363,7 @@ int run(std::shared_ptr<const config::Config> config, std::optional<std::string>
   }
   // Listeners are bound and captures open: no privilege is needed from here
   // on, and a drop that does not happen fully stops cordon.
-  if (auto dropped = finish_run_as(*config); !dropped) {
+  if (auto dropped = util::finish_run_as(config->run_as); !dropped) {
     spdlog::error("cannot start: {}", dropped.error());
     return 2;
   }

@@ -1,10 +1,13 @@
 // Dropping root in two steps; see privileges.hpp.
 #include "util/privileges.hpp"
 
+#include <fmt/format.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <pwd.h>
+#include <spdlog/spdlog.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -130,6 +133,55 @@ Status<std::string> drop_privileges(const UserIds& user) {
     return fail("the uids are not " + std::to_string(user.uid) + " after setresuid");
   if (user.uid != 0 && ::setuid(0) == 0) return fail(std::string("uid 0 could be taken back"));
   return check_every_thread(user);
+}
+
+// Under run_as, every file cordon keeps is the user's: data_dir itself and
+// each entry in it (a queue, incidents.db, the deployment key, a lock)
+// must be readable and writable by the user, or the role that needs it
+// would fail later and less clearly. Entries are not walked recursively (a
+// queue holds many); the hint covers what lies below.
+Status<std::string> check_data_dir_for(const std::string& data_dir, const UserIds& user) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(data_dir, ec)) return Ok{};  // created as the user by lock_data_dir
+  auto refuse = [&](const fs::path& path) -> Status<std::string> {
+    struct stat st {};
+    std::string owner;
+    if (::stat(path.c_str(), &st) == 0)
+      owner = " (owner uid " + std::to_string(st.st_uid) + ", gid " + std::to_string(st.st_gid) +
+              ", mode " + fmt::format("{:04o}", st.st_mode & 07777) + ")";
+    return fail(path.string() + " is not readable and writable by user " + user.name + owner +
+                ", which cordon runs as (run_as): chown -R " + user.name + ": " + data_dir);
+  };
+  if (::access(data_dir.c_str(), R_OK | W_OK | X_OK) != 0) return refuse(data_dir);
+  for (const auto& entry : fs::directory_iterator(data_dir, ec)) {
+    const int mode = entry.is_directory(ec) ? R_OK | W_OK | X_OK : R_OK | W_OK;
+    if (::access(entry.path().c_str(), mode) != 0) return refuse(entry.path());
+  }
+  if (ec) return fail("cannot list data_dir " + data_dir + ": " + ec.message());
+  return Ok{};
+}
+
+// After the roles started: the saved root uid and the kept capabilities go
+// (every thread's), checked; a process that never was root has nothing to drop.
+Status<std::string> finish_run_as(const std::string& run_as) {
+  if (run_as.empty()) return Ok{};
+  auto user = lookup_user(run_as);
+  if (!user) return fail("run_as: " + user.error());
+  uid_t real = 0, effective = 0, saved = 0;
+  if (::getresuid(&real, &effective, &saved) != 0)
+    return fail(std::string("getresuid: ") + std::strerror(errno));
+  if (real == user->uid && effective == user->uid && saved == user->uid) {
+    spdlog::info("running as user {} (uid {}), as run_as names", user->name, user->uid);
+    return Ok{};
+  }
+  if (real != user->uid || effective != user->uid || saved != 0)
+    return fail("run_as: the process is neither root nor " + user->name);
+  if (auto dropped = drop_privileges(*user); !dropped)
+    return fail("cannot drop root privileges to " + user->name + ": " + dropped.error());
+  spdlog::info("running as user {} (uid {}, gid {}): listeners bound, root privileges dropped",
+               user->name, user->uid, user->gid);
+  return Ok{};
 }
 
 }  // namespace cordon::util

@@ -39,4 +39,12 @@ Status<std::string> assume_user(const UserIds& user, std::span<const int> keep);
 // Step 2, after assume_user() took a root process to the user.
 Status<std::string> drop_privileges(const UserIds& user);
 
+// Under run_as: data_dir and each entry in it must be readable and writable
+// by the user, or a role would fail later and less clearly.
+Status<std::string> check_data_dir_for(const std::string& data_dir, const UserIds& user);
+// After the roles started: the saved root uid and the kept capabilities go
+// (every thread's), checked. An empty run_as, or a process already the
+// user's, has nothing to drop.
+Status<std::string> finish_run_as(const std::string& run_as);
+
 }  // namespace cordon::util
