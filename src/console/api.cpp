@@ -468,9 +468,14 @@ void Api::policies(httplib::Response& res) {
                          {"recipient", config->milter->filters.recipient}};
   nlohmann::json roles = nlohmann::json::array();
   for (auto role : config->roles()) roles.push_back(config::to_string(role));
-  send_json(
-      res, 200,
-      {{"source", config->source}, {"roles", roles}, {"policies", policies}, {"filters", filters}});
+  nlohmann::json reload = {{"available", deps_.reload_unavailable.empty()}};
+  if (!deps_.reload_unavailable.empty()) reload["reason"] = deps_.reload_unavailable;
+  send_json(res, 200,
+            {{"source", config->source},
+             {"roles", roles},
+             {"policies", policies},
+             {"filters", filters},
+             {"reload", reload}});
 }
 
 void Api::stats(const httplib::Request& req, httplib::Response& res) {

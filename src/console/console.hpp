@@ -56,6 +56,9 @@ struct Dependencies {
   // Starts a configuration reload where the process runs them and returns
   // its outcome (the text of a refusal); the console waits at most 60 s.
   std::function<std::future<Status<std::string>>()> reload;
+  // Why a reload can never succeed here (no configuration file); empty when
+  // it can. The policies page disables its Reload button with this reason.
+  std::string reload_unavailable;
 };
 
 class Server {

@@ -25,10 +25,21 @@ std::int64_t to_millis(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-// Entry file names sort by the time they were written, so replay keeps the
-// order in which incidents happened.
-std::string entry_name(Clock::time_point now, std::string_view reference) {
-  return fmt::format("{:016d}-{}{}", to_millis(now), reference, kSuffix);
+// Entry file names sort by a stamp that grows with every entry written (the
+// time in milliseconds, moved on by one when two entries fall in the same
+// millisecond), so replay keeps the order in which incidents happened.
+std::string entry_name(std::int64_t stamp, std::string_view reference) {
+  return fmt::format("{:016d}-{}{}", stamp, reference, kSuffix);
+}
+
+std::int64_t stamp_of(const fs::path& entry) {
+  const std::string name = entry.filename().string();
+  std::int64_t stamp = 0;
+  for (char c : name) {
+    if (c < '0' || c > '9') break;
+    stamp = stamp * 10 + (c - '0');
+  }
+  return stamp;
 }
 
 std::vector<fs::path> entries(const fs::path& dir) {
@@ -132,6 +143,8 @@ std::size_t OutboxIncidentStore::replay() {
 
 std::size_t OutboxIncidentStore::replay_locked() {
   auto waiting = entries(directory_);
+  // A burst in the last run may have stamped entries ahead of the clock.
+  if (!waiting.empty()) last_stamp_ = std::max(last_stamp_, stamp_of(waiting.back()));
   std::size_t left = waiting.size();
   for (const auto& path : waiting) {
     auto text = util::read_file(path);
@@ -196,7 +209,8 @@ StoreResult<RecordOutcome> OutboxIncidentStore::record(const NewIncident& incide
 StoreResult<RecordOutcome> OutboxIncidentStore::keep(const NewIncident& incident) {
   if (metrics_.write_failures) metrics_.write_failures->inc();
   const std::string reference = "P-" + util::random_hex(8);
-  const auto written = util::atomic_replace(directory_, entry_name(Clock::now(), reference),
+  const std::int64_t stamp = std::max(to_millis(Clock::now()), last_stamp_ + 1);
+  const auto written = util::atomic_replace(directory_, entry_name(stamp, reference),
                                             outbox_entry_to_json(incident, reference));
   if (!written) {
     if (metrics_.lost) metrics_.lost->inc();
@@ -205,6 +219,7 @@ StoreResult<RecordOutcome> OutboxIncidentStore::keep(const NewIncident& incident
     return fail(StoreError{StoreErrorCode::io,
                            "incident store and outbox unwritable: " + written.error().message});
   }
+  last_stamp_ = stamp;
   set_pending(pending_ + 1);
   RecordOutcome outcome;
   outcome.reference = reference;

@@ -108,6 +108,7 @@ class OutboxIncidentStore final : public IncidentStore {
   std::filesystem::path directory_;
   OutboxMetrics metrics_;
   std::mutex mutex_;
+  std::int64_t last_stamp_ = 0;          // of the newest entry written; under mutex_
   std::atomic<std::size_t> pending_{0};  // written under mutex_, read without it
 };
 

@@ -153,6 +153,8 @@ bool keeps_incidents(const config::Config& config) {
 using config::Config;
 using ReloadDone = std::function<void(Status<std::string>)>;
 
+constexpr std::string_view kNothingToReload = "running on the embedded default: nothing to reload";
+
 // Reloads without stalling the I/O thread. Compiling a policy set takes
 // seconds when it has many keywords (5-10 s for 20,000), and every session
 // runs on the one I/O thread: so the file is read and compiled on a thread
@@ -215,9 +217,7 @@ class Reloader {
   }
 
  private:
-  static Status<std::string> nothing_to_reload() {
-    return fail(std::string("running on the embedded default: nothing to reload"));
-  }
+  static Status<std::string> nothing_to_reload() { return fail(std::string(kNothingToReload)); }
 
   config::ConfigResult load() const {
     return config::load_config_file(*path_, {.cache_compiled = true});
@@ -333,9 +333,13 @@ int run(std::shared_ptr<const config::Config> config, std::optional<std::string>
     store = std::move(opened).value();
     return store;
   };
-  Shared shared{
-      io,        workers, snapshot, metrics, [&reloader] { return reloader.reload_and_wait(); },
-      open_store};
+  Shared shared{io,
+                workers,
+                snapshot,
+                metrics,
+                [&reloader] { return reloader.reload_and_wait(); },
+                reloader.has_file() ? std::string() : std::string(kNothingToReload),
+                open_store};
 
   for (auto role : config->roles()) {
     auto made = make_role(role, shared);

@@ -40,6 +40,9 @@ struct Shared {
   // without stalling every session, so it then does the whole reload in
   // place, compile included: call it from another thread.
   std::function<Status<std::string>()> reload;
+  // Why `reload` can never succeed in this process (it runs on the embedded
+  // default, with no file to re-read); empty when it can.
+  std::string reload_unavailable;
   // The incident store of the mail-path roles (incidents::open_mail_path_store),
   // opened by the first role that asks and shared by the others.
   std::function<Result<std::shared_ptr<incidents::IncidentStore>, std::string>()> incident_store;

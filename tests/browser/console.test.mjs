@@ -434,6 +434,26 @@ try {
     await page.screenshot({ path: path.join(shots, 'console-policies.png') });
   });
 
+  await step('on the embedded default the Reload button is disabled and says why', async () => {
+    // The real answer of this run, with the field the embedded default sets
+    // (the API test runs the embedded default itself and checks that field).
+    const reason = 'running on the embedded default: nothing to reload';
+    await page.route('**/api/v1/policies', async (route) => {
+      const response = await route.fetch();
+      const json = await response.json();
+      json.reload = { available: false, reason };
+      await route.fulfill({ response, json });
+    });
+    await page.click('nav a[data-nav=incidents]');
+    await rows().first().waitFor();
+    await page.click('nav a[data-nav=policies]');
+    await page.locator('.policies-view').waitFor();
+    assert.equal(await page.locator('#reload-button').isDisabled(), true);
+    assert.equal(await page.locator('#reload-button').getAttribute('title'), reason);
+    assert.match(await page.locator('#reload-reason').innerText(), /Reload unavailable: running on the embedded default/);
+    await page.unroute('**/api/v1/policies');
+  });
+
   await step('an admin adds an analyst, who cannot reload or manage users', async () => {
     await page.click('nav a[data-nav=users]');
     await page.locator('.users-view').waitFor();

@@ -256,6 +256,8 @@ class ConsoleApiTest(unittest.TestCase):
         self.assertEqual(pci["severity"], "high")
         self.assertEqual(pci["responses"], [{"block": "This message contains payment card data and was not sent."}])
         self.assertIn("console", body["roles"])
+        # Run from a file: the Reload button is live.
+        self.assertEqual(body["reload"], {"available": True})
 
     def test_stats_count_by_severity_policy_sender_and_action(self):
         stats = self.client().get("/api/v1/stats?days=30").json()

@@ -5,6 +5,7 @@ it applied and what needs a restart, and says when there is nothing to
 reload (the embedded default)."""
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -12,6 +13,10 @@ import tempfile
 import unittest
 
 import peers
+from console_client import ConsoleClient
+
+# Where examples/default.yaml (the embedded default) puts the console.
+EMBEDDED_CONSOLE_PORT = 8025
 
 POLICY = """
 policies:
@@ -118,6 +123,21 @@ class RunAdmin(unittest.TestCase):
             self.assertIn("SIGHUP: running the embedded default (no --config): nothing to reload",
                           output())
             self.assertIsNone(proc.poll())
+
+            # The console says so before anyone presses Reload, and refuses it.
+            password = peers.wait_until(
+                lambda: re.search(r"created user 'admin' with password '([0-9a-f]+)'", output()),
+                what="the generated console password").group(1)
+            console = ConsoleClient(EMBEDDED_CONSOLE_PORT)
+            self.assertEqual(console.login("admin", password).status, 200)
+            policies = console.get("/api/v1/policies")
+            self.assertEqual(policies.status, 200)
+            self.assertEqual(policies.json()["reload"],
+                             {"available": False,
+                              "reason": "running on the embedded default: nothing to reload"})
+            refused = console.request("POST", "/api/v1/reload")
+            self.assertEqual(refused.status, 409)
+            self.assertIn("nothing to reload", refused.json()["error"])
         finally:
             proc.terminate()
             proc.wait(timeout=15)

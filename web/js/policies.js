@@ -50,6 +50,18 @@ export async function renderPolicies(context) {
       reload.disabled = false;
     }
   } }, 'Reload configuration');
+  // Without a configuration file there is nothing to re-read: say so on the
+  // button instead of letting an admin press it to be refused.
+  const canReload = !data.reload || data.reload.available;
+  if (!canReload) {
+    reload.disabled = true;
+    reload.title = data.reload.reason;
+    reload.setAttribute('aria-describedby', 'reload-reason');
+    status.id = 'reload-reason';
+    status.className = 'reload-status muted';
+    status.textContent = `Reload unavailable: ${data.reload.reason}; restart with --config FILE to change the configuration.`;
+    status.hidden = who.role !== 'admin';
+  }
   const filters = Object.entries(data.filters);
   clear(context.main, h('section', { class: 'view policies-view' },
     h('div', { class: 'view-head' }, h('h1', {}, 'Policies in force'), h('span', { class: 'spacer' }), status, reload),

@@ -55,7 +55,8 @@ class ConsoleRole final : public Role {
                                       std::promise<Status<std::string>> done;
                                       done.set_value(reload());
                                       return done.get_future();
-                                    }});
+                                    },
+                                .reload_unavailable = shared_.reload_unavailable});
     if (!server) return fail(server.error());
     server_ = std::move(*server);
     return Ok{};
