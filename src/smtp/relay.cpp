@@ -2,7 +2,8 @@
 // the next hop as they arrive, the content is buffered, and at end of data
 // the caller's decision says what happens to it; the upstream's final reply
 // is the next hop's (or the decision's) and is sent only once the next hop
-// has answered.
+// has answered. With a session cache the next hop session is lent by it
+// at the first MAIL and given back at the upstream's end.
 #include "smtp/relay.hpp"
 
 #include <spdlog/spdlog.h>
@@ -92,25 +93,47 @@ class RelayHandler : public Handler {
 
   asio::awaitable<Reply> on_mail(const SessionInfo& session, const MailFrom& mail) override {
     buffer_.clear();
-    // A connection kept from an earlier transaction may have been closed
-    // by the next hop while idle: one fresh attempt before giving up.
+    // A transaction the next hop still holds (it refused DATA itself) ends
+    // before the next one begins.
+    if (downstream_ && open_transaction_) co_await reset_downstream(session);
+    // A session kept from an earlier transaction (this upstream session's,
+    // or a parked one) may have been closed by the next hop while idle: no
+    // reply or a 421 to its first commands drops it, and the transaction
+    // goes over a new session. Nothing was sent for the message yet, so the
+    // retry can neither lose nor double it.
     for (int attempt = 0; attempt < 2; ++attempt) {
-      const bool reused = static_cast<bool>(downstream_);
-      if (auto refusal = co_await ensure_downstream(session)) co_return *refusal;
+      const bool held = static_cast<bool>(downstream_);
+      if (auto refusal = co_await ensure_downstream(session, attempt > 0)) co_return *refusal;
+      const bool may_be_stale = held || lent_;
       const auto attributes = forwarded_attributes(session);
       auto forwarded = co_await downstream_->xforward(attributes);
       if (!forwarded) {
-        if (!reused) co_return downstream_failed(session, forwarded.error());
-        downstream_.reset();
+        if (!may_be_stale) co_return downstream_failed(session, forwarded.error());
+        drop_stale();
+        continue;
+      }
+      if (*forwarded && (*forwarded)->code == 421 && may_be_stale) {
+        drop_stale();
         continue;
       }
       if (*forwarded && !(*forwarded)->positive())
         spdlog::warn("{} {}: next hop {} refused XFORWARD: {} {}", options_.log_name, session.id,
                      hop_name_, (*forwarded)->code, (*forwarded)->text());
       auto reply = co_await downstream_->mail(mail.sender, mail.params);
-      if (reply) co_return *reply;
-      if (!reused) co_return downstream_failed(session, reply.error());
-      downstream_.reset();
+      if (!reply) {
+        if (!may_be_stale) co_return downstream_failed(session, reply.error());
+        drop_stale();
+        continue;
+      }
+      if (reply->code == 421 && may_be_stale) {
+        drop_stale();
+        continue;
+      }
+      if (lent_ && options_.sessions) options_.sessions->record(SessionCache::SessionUse::reused);
+      lent_ = false;
+      note(*reply);
+      if (reply->positive()) open_transaction_ = true;
+      co_return *reply;
     }
     co_return unavailable();
   }
@@ -119,6 +142,7 @@ class RelayHandler : public Handler {
     if (!downstream_) co_return unavailable();
     auto reply = co_await downstream_->rcpt(rcpt.recipient, rcpt.params);
     if (!reply) co_return downstream_failed(session, reply.error());
+    note(*reply);
     co_return *reply;
   }
 
@@ -148,6 +172,18 @@ class RelayHandler : public Handler {
   }
 
   asio::awaitable<void> on_disconnect(const SessionInfo&) override {
+    if (!downstream_) co_return;
+    if (options_.sessions && !closing_) {
+      // Only a session between transactions is parked: the next upstream
+      // session's MAIL must not land in this one's envelope.
+      if (open_transaction_) {
+        auto reset = co_await downstream_->rset();
+        if (reset && reset->positive()) open_transaction_ = false;
+      }
+      if (!open_transaction_ && downstream_ &&
+          options_.sessions->checkin(downstream_at_, client_options(), downstream_, uses_))
+        co_return;
+    }
     if (downstream_) {
       (void)co_await downstream_->quit();
       downstream_.reset();
@@ -173,6 +209,25 @@ class RelayHandler : public Handler {
             {"PROTO", session.esmtp ? "ESMTP" : "SMTP"},
             {"HELO", session.helo_name},
             {"SOURCE", "REMOTE"}};
+  }
+
+  ClientOptions client_options() const {
+    ClientOptions options;
+    options.helo_name = options_.helo_name;
+    options.timeouts = options_.timeouts;
+    return options;
+  }
+
+  // A reply that ends the next hop session (421: it closes the connection)
+  // keeps it from being parked.
+  void note(const Reply& reply) {
+    if (reply.code == 421) closing_ = true;
+  }
+
+  // The kept session turned out closed: dropped without counting an error.
+  void drop_stale() {
+    if (lent_ && options_.sessions) options_.sessions->record(SessionCache::SessionUse::stale);
+    downstream_.reset();
   }
 
   void count_error() {
@@ -205,9 +260,9 @@ class RelayHandler : public Handler {
     co_return found.begin()->endpoint();
   }
 
-  // nullopt when a greeted downstream session is ready; otherwise the
-  // reply for the upstream.
-  asio::awaitable<std::optional<Reply>> ensure_downstream(const SessionInfo& session) {
+  // nullopt when a greeted downstream session is ready (a parked one,
+  // unless `fresh`); otherwise the reply for the upstream.
+  asio::awaitable<std::optional<Reply>> ensure_downstream(const SessionInfo& session, bool fresh) {
     if (downstream_) co_return std::nullopt;
     auto where = co_await resolve_next_hop();
     if (!where) {
@@ -215,9 +270,20 @@ class RelayHandler : public Handler {
       spdlog::warn("{} {}: next hop: {}", options_.log_name, session.id, where.error());
       co_return unavailable();
     }
-    ClientOptions options;
-    options.helo_name = options_.helo_name;
-    options.timeouts = options_.timeouts;
+    const ClientOptions options = client_options();
+    downstream_at_ = *where;
+    open_transaction_ = false;
+    closing_ = false;
+    lent_ = false;
+    uses_ = 0;
+    if (options_.sessions && !fresh) {
+      downstream_ = options_.sessions->checkout(*where, options, uses_);
+      if (downstream_) {
+        lent_ = true;
+        co_return std::nullopt;
+      }
+    }
+    if (options_.sessions) options_.sessions->record(SessionCache::SessionUse::opened);
     downstream_ = std::make_unique<ClientSession>(io_, options);
     auto greeting = co_await downstream_->connect(*where);
     if (!greeting) co_return downstream_failed(session, greeting.error());
@@ -245,7 +311,12 @@ class RelayHandler : public Handler {
   asio::awaitable<void> reset_downstream(const SessionInfo& session) {
     if (!downstream_) co_return;
     auto reply = co_await downstream_->rset();
-    if (!reply) (void)downstream_failed(session, reply.error());
+    if (!reply) {
+      (void)downstream_failed(session, reply.error());
+      co_return;
+    }
+    note(*reply);
+    if (reply->positive()) open_transaction_ = false;
   }
 
   // Sends `content` as the downstream transaction's DATA and returns the
@@ -253,6 +324,12 @@ class RelayHandler : public Handler {
   asio::awaitable<Reply> relay(const SessionInfo& session, std::string_view content) {
     auto reply = co_await downstream_->data(content);
     if (!reply) co_return deferred(downstream_failed(session, reply.error()));
+    note(*reply);
+    // A final reply (not DATA's own refusal) ends the transaction.
+    if (downstream_->stage() == Stage::data_end) {
+      open_transaction_ = false;
+      ++uses_;
+    }
     if (reply->transient()) (void)deferred(*reply);
     co_return *reply;
   }
@@ -262,6 +339,8 @@ class RelayHandler : public Handler {
                                   const std::string& address) {
     auto reset = co_await downstream_->rset();
     if (!reset) co_return deferred(downstream_failed(session, reset.error()));
+    note(*reset);
+    if (reset->positive()) open_transaction_ = false;
     // RSET ended the next hop's XFORWARD attributes too: say them again.
     const auto attributes = forwarded_attributes(session);
     auto forwarded = co_await downstream_->xforward(attributes);
@@ -270,9 +349,12 @@ class RelayHandler : public Handler {
     const std::string sender = session.mail ? session.mail->sender : std::string();
     auto mail = co_await downstream_->mail(sender, params);
     if (!mail) co_return deferred(downstream_failed(session, mail.error()));
+    note(*mail);
     if (!mail->positive()) co_return *mail;
+    open_transaction_ = true;
     auto rcpt = co_await downstream_->rcpt(address);
     if (!rcpt) co_return deferred(downstream_failed(session, rcpt.error()));
+    note(*rcpt);
     if (!rcpt->positive()) {
       co_await reset_downstream(session);
       co_return *rcpt;
@@ -298,6 +380,11 @@ class RelayHandler : public Handler {
   RelayHooks hooks_;
   std::string hop_name_;
   std::unique_ptr<ClientSession> downstream_;
+  asio::ip::tcp::endpoint downstream_at_;  // where downstream_ is connected
+  std::size_t uses_ = 0;                   // messages downstream_ carried, parked ones included
+  bool lent_ = false;                      // downstream_ is a parked session not yet answered
+  bool open_transaction_ = false;          // downstream_ accepted MAIL; no final reply or RSET yet
+  bool closing_ = false;                   // downstream_ answered 421: it is being closed
   std::string buffer_;
 };
 

@@ -6,6 +6,11 @@
 // into a 250. The relay knows no policy; the decision is the caller's.
 // When the next hop offers XFORWARD, each transaction tells it who the
 // client was (the one our own client forwarded, if it did).
+// With a session cache, the next hop session outlives the upstream one: at
+// the upstream's QUIT it is parked between transactions (RSET first if one
+// was open) and the next upstream session's MAIL reuses it; a parked
+// session the next hop closed or timed out meanwhile (no reply, or 421, to
+// XFORWARD or MAIL) is dropped and the transaction goes over a new one.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +25,7 @@
 #include "smtp/client.hpp"
 #include "smtp/handler.hpp"
 #include "smtp/reply.hpp"
+#include "smtp/session_cache.hpp"
 
 namespace cordon::smtp {
 
@@ -37,6 +43,9 @@ struct RelayOptions {
   // Who may use the relay; null: everyone. Others get 554 5.7.1 at the
   // greeting (only QUIT works after it), so the relay is never open.
   std::function<bool(const asio::ip::address&)> client_allowed;
+  // Next hop sessions kept between upstream sessions; null: each upstream
+  // session opens its own and QUITs it at the end.
+  std::shared_ptr<SessionCache> sessions;
 };
 
 // What to do with one message at end of data.

@@ -82,6 +82,34 @@ asio::awaitable<DeliveryResult> SessionCache::deliver(const std::string& host, s
   co_return co_await detail::finish(*session, std::move(result));
 }
 
+std::unique_ptr<ClientSession> SessionCache::checkout(const asio::ip::tcp::endpoint& server,
+                                                      const ClientOptions& options,
+                                                      std::size_t& uses) {
+  uses = 0;
+  return take(cache_key(server, options), uses);
+}
+
+bool SessionCache::checkin(const asio::ip::tcp::endpoint& server, const ClientOptions& options,
+                           std::unique_ptr<ClientSession>& session, std::size_t uses) {
+  if (!session || uses >= options_.max_uses) return false;
+  return park(cache_key(server, options), session, uses);
+}
+
+void SessionCache::record(SessionUse use) {
+  std::lock_guard lock(mutex_);
+  switch (use) {
+    case SessionUse::reused:
+      ++counters_.reused;
+      break;
+    case SessionUse::opened:
+      ++counters_.opened;
+      break;
+    case SessionUse::stale:
+      ++counters_.stale;
+      break;
+  }
+}
+
 std::unique_ptr<ClientSession> SessionCache::take(const std::string& key, std::size_t& uses) {
   std::lock_guard lock(mutex_);
   sweep();

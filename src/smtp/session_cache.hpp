@@ -6,6 +6,9 @@
 // without use and after `max_uses` messages; a reused session that turns
 // out to be closed by the server (no reply at all to MAIL) is dropped and
 // the delivery goes over a new one, so reuse never changes an outcome.
+// deliver() runs whole deliveries; checkout()/checkin() lend a parked
+// session to a caller that drives the conversation itself (the inline relay
+// mirrors its client's commands one by one), under the same limits.
 #pragma once
 
 #include <chrono>
@@ -19,6 +22,7 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
 
 #include "smtp/client.hpp"
@@ -27,7 +31,7 @@ namespace cordon::smtp {
 
 struct SessionCacheOptions {
   std::chrono::milliseconds idle{std::chrono::seconds(2)};
-  std::size_t max_uses = 100;       // messages per session
+  std::size_t max_uses = 100;       // messages per session (1: no reuse)
   std::size_t max_per_server = 64;  // parked sessions per server and options
 };
 
@@ -49,6 +53,24 @@ class SessionCache : public std::enable_shared_from_this<SessionCache> {
                                           const ClientOptions& options,
                                           const DeliveryEnvelope& envelope,
                                           std::string_view message);
+
+  // Step-wise use. A session parked for `server` with the same options,
+  // greeted and between transactions (the most recently parked first), or
+  // null when there is none; `uses` is set to the messages it carried.
+  // Nothing is sent: the caller's first command tells whether the server
+  // still holds it (see SessionUse::stale).
+  std::unique_ptr<ClientSession> checkout(const asio::ip::tcp::endpoint& server,
+                                          const ClientOptions& options, std::size_t& uses);
+  // Parks `session` (moved from on success) after `uses` messages. The
+  // caller hands back only a session past EHLO with no transaction open
+  // (after a final reply to DATA, or RSET accepted). False when it is not
+  // kept (max_uses reached, or enough sessions to that server parked): the
+  // caller QUITs it then.
+  bool checkin(const asio::ip::tcp::endpoint& server, const ClientOptions& options,
+               std::unique_ptr<ClientSession>& session, std::size_t uses);
+  // What a step-wise caller's transaction went over, for counters().
+  enum class SessionUse { reused, opened, stale };
+  void record(SessionUse use);
 
   // Closes every parked session (shutdown, or the server's settings changed).
   void clear();

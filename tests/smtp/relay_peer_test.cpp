@@ -1,13 +1,18 @@
 // Peer tests of the inline relay: an upstream client talks to a relay
 // handler whose next hop is an in-process memory server; the decision at
 // end of data relays, redirects or answers, and an unreachable next hop is
-// 451 4.4.1 upstream.
+// 451 4.4.1 upstream. With a session cache, next hop sessions outlive
+// the upstream ones; one the next hop closed meanwhile is replaced.
 #include <gtest/gtest.h>
 
+#include <asio/post.hpp>
 #include <atomic>
+#include <future>
+#include <thread>
 
 #include "smtp/client.hpp"
 #include "smtp/relay.hpp"
+#include "smtp/session_cache.hpp"
 #include "smtp_test_support.hpp"
 
 namespace cordon::smtp {
@@ -69,13 +74,15 @@ asio::awaitable<RelayDecision> decide_with(RelayDecision decision, Counts* count
 // The relay's handlers run on the relay server's own io_context, which
 // `where` names once the server exists (before any client connects).
 HandlerFactory relay_to(unsigned short port, RelayDecision decision, Counts& counts,
-                        TestServer* const& where) {
-  return [port, decision, &counts, &where] {
+                        TestServer* const& where,
+                        const std::shared_ptr<SessionCache>* sessions = nullptr) {
+  return [port, decision, &counts, &where, sessions] {
     RelayOptions options;
     options.host = "127.0.0.1";
     options.port = port;
     options.helo_name = "relay.example";
     options.timeouts.connect = std::chrono::seconds(2);
+    if (sessions) options.sessions = *sessions;
     RelayHooks hooks;
     hooks.decide = [decision, &counts](const SessionInfo&,
                                        std::shared_ptr<const std::string> message) {
@@ -165,6 +172,114 @@ TEST(RelayPeer, UnreachableNextHopIsTransientUpstreamAndNoDecisionIsAsked) {
   EXPECT_EQ(seen.last_enhanced, "4.4.1");
   EXPECT_EQ(counts.decisions, 0);
   EXPECT_GE(counts.errors, 1);
+}
+
+// A relay whose handlers share a session cache on the relay's own
+// io_context; the cache is emptied and released there before the relay
+// stops, so no parked socket outlives its io_context.
+struct CachedRelay {
+  CachedRelay(unsigned short next_hop_port, Counts& counts)
+      : relay({}, relay_to(next_hop_port, RelayDecision::relay(nullptr), counts, self, &cache)) {
+    self = &relay;
+    cache = SessionCache::create(relay.executor());
+  }
+  ~CachedRelay() {
+    std::promise<void> done;
+    asio::post(relay.executor(), [this, &done] {
+      cache->clear();
+      cache.reset();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+  // Upstream sessions one after another, a pause between them (the
+  // previous handler parks its next hop session after answering QUIT).
+  std::vector<Seen> sessions(int count, std::chrono::milliseconds pause) {
+    std::vector<Seen> out;
+    for (int i = 0; i < count; ++i) {
+      if (i > 0) std::this_thread::sleep_for(pause);
+      out.push_back(run(relay.port()));
+    }
+    std::this_thread::sleep_for(pause);
+    return out;
+  }
+  SessionCacheCounters counters() {
+    std::promise<SessionCacheCounters> got;
+    asio::post(relay.executor(), [this, &got] { got.set_value(cache->counters()); });
+    return got.get_future().get();
+  }
+
+  TestServer* self = nullptr;
+  std::shared_ptr<SessionCache> cache;
+  TestServer relay;
+};
+
+const std::vector<int> kDelivered{250, 250, 250, 250};
+
+TEST(RelayPeer, UpstreamSessionsOneAfterAnotherShareOneNextHopSession) {
+  TestServer next_hop;
+  Counts counts;
+  CachedRelay relay(next_hop.port(), counts);
+  auto seen = relay.sessions(3, std::chrono::milliseconds(100));
+  for (const auto& s : seen) EXPECT_EQ(s.codes, kDelivered);
+  EXPECT_EQ(next_hop.store().message_count(), 3u);
+  EXPECT_EQ(next_hop.server().counters().accepted, 1u);  // one TCP session for three messages
+  const auto c = relay.counters();
+  EXPECT_EQ(c.opened, 1u);
+  EXPECT_EQ(c.reused, 2u);
+  EXPECT_EQ(counts.errors, 0);
+}
+
+TEST(RelayPeer, AParkedSessionTheNextHopClosedIsReplacedAndEveryMessageDeliveredOnce) {
+  ServerOptions options;
+  options.limits.idle_timeout = std::chrono::milliseconds(100);  // 421 and close while parked
+  TestServer next_hop(options);
+  Counts counts;
+  CachedRelay relay(next_hop.port(), counts);
+  auto seen = relay.sessions(3, std::chrono::milliseconds(400));
+  for (const auto& s : seen) EXPECT_EQ(s.codes, kDelivered);
+  EXPECT_EQ(next_hop.store().message_count(), 3u);
+  EXPECT_EQ(next_hop.server().counters().accepted, 3u);
+  const auto c = relay.counters();
+  EXPECT_EQ(c.stale, 2u);
+  EXPECT_EQ(c.opened, 3u);
+  EXPECT_EQ(counts.errors, 0);  // a stale parked session is no next hop failure
+}
+
+// MAIL and RCPT, then QUIT without DATA: the next hop session is left
+// inside a transaction.
+asio::awaitable<int> abandon(asio::any_io_executor ex, unsigned short port) {
+  ClientOptions options;
+  options.helo_name = "client.example";
+  ClientSession client(ex, options);
+  auto greeting = co_await client.connect(testing::local(port));
+  if (!greeting) co_return 0;
+  auto hello = co_await client.hello();
+  if (!hello) co_return 0;
+  auto mail = co_await client.mail("early@example.com");
+  if (!mail) co_return 0;
+  auto rcpt = co_await client.rcpt("dropped@example.com");
+  if (!rcpt) co_return 0;
+  (void)co_await client.quit();
+  co_return rcpt->code;
+}
+
+TEST(RelayPeer, ATransactionLeftOpenUpstreamIsResetBeforeItsSessionIsReused) {
+  TestServer next_hop;
+  Counts counts;
+  CachedRelay relay(next_hop.port(), counts);
+  const auto port = relay.relay.port();
+  EXPECT_EQ(
+      testing::run_coroutine<int>([port](asio::any_io_executor ex) { return abandon(ex, port); }),
+      250);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto seen = relay.sessions(1, std::chrono::milliseconds(100));
+  EXPECT_EQ(seen[0].codes, kDelivered);  // no 503 for a MAIL inside the abandoned transaction
+  auto messages = next_hop.store().messages();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].sender, "a@example.com");
+  EXPECT_EQ(messages[0].recipients, (std::vector<std::string>{"b@example.com", "c@example.com"}));
+  EXPECT_EQ(next_hop.server().counters().accepted, 1u);
 }
 
 }  // namespace

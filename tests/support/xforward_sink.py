@@ -1,6 +1,9 @@
 """A minimal SMTP sink for end-to-end tests that offers XFORWARD and keeps,
 per message, the XFORWARD attributes it was given, the envelope and the
-content. Plain sockets and threads; 127.0.0.1 only."""
+content, and counts the connections it accepted. With hang_up it ends each
+connection after one message: "close" closes it right after the 250,
+"421" answers the next command 421 and closes (an idle timeout). Plain
+sockets and threads; 127.0.0.1 only."""
 
 import socket
 import socketserver
@@ -13,7 +16,10 @@ class _Handler(socketserver.StreamRequestHandler):
 
     def handle(self):
         sink = self.server.sink
+        with sink.lock:
+            sink.connections += 1
         self.reply("220 sink.test ESMTP")
+        delivered = False
         forwarded, sender, rcpts = {}, None, []
         while True:
             line = self.rfile.readline()
@@ -21,6 +27,9 @@ class _Handler(socketserver.StreamRequestHandler):
                 return
             line = line.decode("latin-1").rstrip("\r\n")
             verb = line.split(" ", 1)[0].upper()
+            if delivered and sink.hang_up == "421":
+                self.reply("421 4.4.2 sink.test Error: timeout exceeded")
+                return
             if verb in ("EHLO", "HELO"):
                 forwarded, sender, rcpts = {}, None, []
                 lines = ["sink.test", "PIPELINING", "8BITMIME"]
@@ -54,6 +63,9 @@ class _Handler(socketserver.StreamRequestHandler):
                                           "recipients": list(rcpts), "content": data})
                 forwarded, sender, rcpts = {}, None, []
                 self.reply("250 2.0.0 Ok: queued")
+                delivered = True
+                if sink.hang_up == "close":
+                    return
             elif verb == "RSET":
                 forwarded, sender, rcpts = {}, None, []
                 self.reply("250 2.0.0 Ok")
@@ -70,12 +82,14 @@ class _Server(socketserver.ThreadingTCPServer):
 
 
 class XforwardSink:
-    def __init__(self, port, offer_xforward=True):
+    def __init__(self, port, offer_xforward=True, hang_up=None):
         self.port = port
         self.offer_xforward = offer_xforward
+        self.hang_up = hang_up
         self.lock = threading.Lock()
         self.messages = []
         self.xforward_lines = []
+        self.connections = 0
         self.server = _Server(("127.0.0.1", port), _Handler)
         self.server.sink = self
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -84,6 +98,10 @@ class XforwardSink:
     def received(self):
         with self.lock:
             return list(self.messages)
+
+    def connection_count(self):
+        with self.lock:
+            return self.connections
 
     def stop(self):
         self.server.shutdown()

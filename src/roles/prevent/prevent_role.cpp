@@ -64,6 +64,7 @@ Status<std::string> PreventRole::start() {
   std::error_code ec;
   context->hostname = asio::ip::host_name(ec);
   if (ec || context->hostname.empty()) context->hostname = "localhost";
+  context->sessions = smtp::SessionCache::create(shared_.io.get_executor());
   context_ = context;
 
   auto where = resolve_listen(config->prevent->listen);
@@ -111,6 +112,13 @@ void PreventRole::reload(const std::shared_ptr<const config::Config>& config) {
 
 void PreventRole::shutdown() {
   if (server_) server_->shutdown();
+  if (context_ && context_->sessions) {
+    const auto c = context_->sessions->counters();
+    spdlog::info(
+        "prevent: {} next hop sessions reused, {} opened ({} found closed by the next hop)",
+        c.reused, c.opened, c.stale);
+    context_->sessions->clear();
+  }
 }
 
 bool PreventRole::busy() const {

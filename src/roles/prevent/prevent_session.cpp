@@ -167,6 +167,7 @@ std::unique_ptr<smtp::Handler> make_prevent_handler(std::shared_ptr<PreventConte
   options.helo_name = context->hostname;
   options.log_name = "prevent";
   options.client_allowed = address_matcher(snapshot->config->prevent->client_networks);
+  options.sessions = context->sessions;
 
   smtp::RelayHooks hooks;
   hooks.downstream_error = [context] { context->metrics.downstream_errors.inc(); };

@@ -14,6 +14,7 @@
 #include "inspect/metrics.hpp"
 #include "smtp/client.hpp"
 #include "smtp/handler.hpp"
+#include "smtp/session_cache.hpp"
 #include "util/current.hpp"
 #include "util/metrics.hpp"
 
@@ -44,6 +45,8 @@ struct PreventContext {
   PreventMetrics metrics;
   std::shared_ptr<incidents::IncidentStore> store;
   std::string hostname;
+  // Sessions to the next hop, kept between upstream sessions.
+  std::shared_ptr<smtp::SessionCache> sessions;
 
   // The snapshot in force now: a session takes it when it starts and keeps
   // it; a reload sets the one later sessions take.
