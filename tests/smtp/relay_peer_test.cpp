@@ -178,10 +178,10 @@ TEST(RelayPeer, UnreachableNextHopIsTransientUpstreamAndNoDecisionIsAsked) {
 // io_context; the cache is emptied and released there before the relay
 // stops, so no parked socket outlives its io_context.
 struct CachedRelay {
-  CachedRelay(unsigned short next_hop_port, Counts& counts)
+  CachedRelay(unsigned short next_hop_port, Counts& counts, SessionCacheOptions options = {})
       : relay({}, relay_to(next_hop_port, RelayDecision::relay(nullptr), counts, self, &cache)) {
     self = &relay;
-    cache = SessionCache::create(relay.executor());
+    cache = SessionCache::create(relay.executor(), options);
   }
   ~CachedRelay() {
     std::promise<void> done;
@@ -228,6 +228,21 @@ TEST(RelayPeer, UpstreamSessionsOneAfterAnotherShareOneNextHopSession) {
   EXPECT_EQ(c.opened, 1u);
   EXPECT_EQ(c.reused, 2u);
   EXPECT_EQ(counts.errors, 0);
+}
+
+TEST(RelayPeer, ANextHopSessionIsRetiredAfterMaxUses) {
+  TestServer next_hop;
+  Counts counts;
+  SessionCacheOptions options;
+  options.max_uses = 2;
+  CachedRelay relay(next_hop.port(), counts, options);
+  auto seen = relay.sessions(5, std::chrono::milliseconds(100));
+  for (const auto& s : seen) EXPECT_EQ(s.codes, kDelivered);
+  EXPECT_EQ(next_hop.store().message_count(), 5u);
+  EXPECT_EQ(next_hop.server().counters().accepted, 3u);  // 2 + 2 + 1 messages
+  const auto c = relay.counters();
+  EXPECT_EQ(c.opened, 3u);
+  EXPECT_EQ(c.reused, 2u);
 }
 
 TEST(RelayPeer, AParkedSessionTheNextHopClosedIsReplacedAndEveryMessageDeliveredOnce) {
@@ -279,6 +294,49 @@ TEST(RelayPeer, ATransactionLeftOpenUpstreamIsResetBeforeItsSessionIsReused) {
   ASSERT_EQ(messages.size(), 1u);
   EXPECT_EQ(messages[0].sender, "a@example.com");
   EXPECT_EQ(messages[0].recipients, (std::vector<std::string>{"b@example.com", "c@example.com"}));
+  EXPECT_EQ(next_hop.server().counters().accepted, 1u);
+}
+
+// The memory server's handler, except that DATA is refused (554) while
+// `refuse` is set: the next hop's transaction stays open after it.
+class RefusingData : public Handler {
+ public:
+  RefusingData(std::unique_ptr<Handler> inner, std::atomic<bool>& refuse)
+      : inner_(std::move(inner)), refuse_(refuse) {}
+  asio::awaitable<Reply> on_mail(const SessionInfo& s, const MailFrom& m) override {
+    co_return co_await inner_->on_mail(s, m);
+  }
+  asio::awaitable<Reply> on_rcpt(const SessionInfo& s, const RcptTo& r) override {
+    co_return co_await inner_->on_rcpt(s, r);
+  }
+  asio::awaitable<DataStart> on_data_begin(const SessionInfo& s) override {
+    if (refuse_) co_return DataStart{Reply::make(554, "5.5.1", "no DATA today"), nullptr};
+    co_return co_await inner_->on_data_begin(s);
+  }
+  asio::awaitable<Reply> on_data_end(const SessionInfo& s, std::uint64_t size) override {
+    co_return co_await inner_->on_data_end(s, size);
+  }
+  asio::awaitable<void> on_rset(const SessionInfo& s) override { co_await inner_->on_rset(s); }
+
+ private:
+  std::unique_ptr<Handler> inner_;
+  std::atomic<bool>& refuse_;
+};
+
+TEST(RelayPeer, ATransactionTheNextHopKeptAfterRefusingDataIsResetBeforeReuse) {
+  auto store = std::make_shared<MemoryStore>();
+  std::atomic<bool> refuse{true};
+  auto inner = memory_handler_factory(store);
+  TestServer next_hop({},
+                      [inner, &refuse] { return std::make_unique<RefusingData>(inner(), refuse); });
+  Counts counts;
+  CachedRelay relay(next_hop.port(), counts);
+  auto refused = relay.sessions(1, std::chrono::milliseconds(100));
+  EXPECT_EQ(refused[0].codes, (std::vector<int>{250, 250, 250, 554}));
+  refuse = false;
+  auto seen = relay.sessions(1, std::chrono::milliseconds(100));
+  EXPECT_EQ(seen[0].codes, kDelivered);  // not 503 for a MAIL nested in the refused one
+  EXPECT_EQ(store->message_count(), 1u);
   EXPECT_EQ(next_hop.server().counters().accepted, 1u);
 }
 
