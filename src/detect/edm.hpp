@@ -22,6 +22,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "util/result.hpp"
@@ -110,6 +111,9 @@ class Index {
   std::size_t cells() const { return cells_; }
   std::size_t file_bytes() const { return size_; }
   std::size_t max_words() const { return max_words_; }
+  // Whether some text cell has `n` words: a sequence of another length in
+  // text need not be looked up.
+  bool has_word_count(std::size_t n) const { return n < 32 && (word_counts_ >> n & 1); }
   bool has_type(ColumnType type) const;
   // Whether some digits cell has `n` digits: a number of another length
   // in text need not be looked up.
@@ -117,6 +121,10 @@ class Index {
 
   std::uint64_t hash(std::string_view normalised) const;
   Range lookup(std::uint64_t hash) const;
+  // The same for many hashes at once (`out[i]` for `hashes[i]`): a lookup in
+  // a large index is two cache and TLB misses, and these overlap when the
+  // lines of a batch are prefetched before any of them is read.
+  void lookup(std::span<const std::uint64_t> hashes, std::span<Range> out) const;
   std::uint32_t row_at(std::size_t entry) const;
   std::uint32_t column_at(std::size_t entry) const;
   // Whether `row` is among the cells of `range` (binary search); the column
@@ -126,6 +134,10 @@ class Index {
  private:
   Index() = default;
   std::uint64_t entry(std::size_t i) const;
+  std::size_t bucket_of(std::uint64_t hash) const { return hash >> (64 - bucket_bits_); }
+  // Where the entries of `bucket` begin and end.
+  std::pair<std::uint32_t, std::uint32_t> bucket_bounds(std::size_t bucket) const;
+  Range search(std::uint64_t hash, std::uint32_t lo, std::uint32_t hi) const;
 
   util::SipKey key_{};
   const unsigned char* map_ = nullptr;
@@ -133,6 +145,7 @@ class Index {
   std::vector<Column> columns_;
   std::size_t rows_ = 0, cells_ = 0, max_words_ = 0;
   std::uint32_t digit_lengths_ = 0;
+  std::uint32_t word_counts_ = 0;
   unsigned bucket_bits_ = 0, row_bits_ = 0, col_bits_ = 0, entry_bytes_ = 0;
   const unsigned char* directory_ = nullptr;
   const unsigned char* entries_ = nullptr;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cerrno>
 #include <cstring>
@@ -263,6 +264,7 @@ Result<BuildStats, Error> build_index(const std::filesystem::path& csv,
 
   BuildStats stats;
   std::uint32_t digit_lengths = 0;  // bit n: some digits cell has n digits
+  std::uint32_t word_counts = 0;    // bit n: some text cell has n words
   std::vector<std::uint64_t> hashes;
   std::vector<std::uint32_t> cell_ids;  // row * columns + column
   hashes.reserve(data->size() / 8);
@@ -282,8 +284,11 @@ Result<BuildStats, Error> build_index(const std::filesystem::path& csv,
         ++stats.empty_cells;
         continue;
       }
-      if (columns[c].type == ColumnType::text)
-        stats.max_words = std::max(stats.max_words, count_words(norm));
+      if (columns[c].type == ColumnType::text) {
+        const std::size_t words = count_words(norm);
+        stats.max_words = std::max(stats.max_words, words);
+        if (words <= kMaxCellWords) word_counts |= std::uint32_t{1} << words;
+      }
       if (columns[c].type == ColumnType::digits) digit_lengths |= std::uint32_t{1} << norm.size();
       hashes.push_back(util::siphash24(key, norm));
       cell_ids.push_back(static_cast<std::uint32_t>(stats.rows * columns.size() + c));
@@ -325,7 +330,10 @@ Result<BuildStats, Error> build_index(const std::filesystem::path& csv,
   put<std::uint32_t>(file, row_bits);
   put<std::uint32_t>(file, col_bits);
   put<std::uint32_t>(file, entry_bytes);
-  put<std::uint32_t>(file, static_cast<std::uint32_t>(stats.max_words));
+  // The most words of a text cell, and above it which counts occur (bit
+  // 8 + n: some cell has n words); an index without them says 0, and then
+  // every count up to the most is looked up.
+  put<std::uint32_t>(file, static_cast<std::uint32_t>(stats.max_words) | word_counts << 8);
   put<std::uint32_t>(file, digit_lengths);
   put<std::uint32_t>(file, static_cast<std::uint32_t>(columns.size()));
   for (const auto& c : columns) {
@@ -404,7 +412,7 @@ Result<std::shared_ptr<const Index>, Error> Index::open(const std::filesystem::p
     return fail(err(ErrorCode::key_mismatch,
                     path.string() + " was built with another EDM key (edm.key_file)"));
   if (bb < 4 || bb > 30 || rb == 0 || cb == 0 || bb + rb + cb + 8 > 64 || eb != (64 - bb + 7) / 8 ||
-      nc == 0 || nc > 64 || mw > kMaxCellWords)
+      nc == 0 || nc > 64 || (mw & 0xff) > kMaxCellWords || (mw >> 8) >> (kMaxCellWords + 1) != 0)
     return bad("inconsistent header");
   for (std::uint32_t c = 0; c < nc; ++c) {
     std::uint8_t type = 0;
@@ -422,7 +430,8 @@ Result<std::shared_ptr<const Index>, Error> Index::open(const std::filesystem::p
   index->entries_ = p + at + (buckets + 1) * 4;
   index->rows_ = rows;
   index->cells_ = cells;
-  index->max_words_ = mw;
+  index->max_words_ = mw & 0xff;
+  index->word_counts_ = (mw >> 8) != 0 ? mw >> 8 : (std::uint32_t{2} << (mw & 0xff)) - 2;
   index->digit_lengths_ = dl;
   index->bucket_bits_ = bb;
   index->row_bits_ = rb;
@@ -458,13 +467,15 @@ std::uint64_t Index::entry(std::size_t i) const {
   return v;
 }
 
-Range Index::lookup(std::uint64_t hash) const {
-  const unsigned entry_bits = 64 - bucket_bits_;
-  const unsigned low = row_bits_ + col_bits_;
-  const std::size_t bucket = hash >> entry_bits;
+std::pair<std::uint32_t, std::uint32_t> Index::bucket_bounds(std::size_t bucket) const {
   std::uint32_t lo = 0, hi = 0;
   std::memcpy(&lo, directory_ + bucket * 4, 4);
   std::memcpy(&hi, directory_ + bucket * 4 + 4, 4);
+  return {lo, hi};
+}
+
+Range Index::search(std::uint64_t hash, std::uint32_t lo, std::uint32_t hi) const {
+  const unsigned low = row_bits_ + col_bits_;
   const std::uint64_t rem = ((hash << bucket_bits_) >> bucket_bits_) >> low;
   const std::uint64_t first = rem << low, past = (rem + 1) << low;
   std::size_t a = lo, b = hi;
@@ -484,6 +495,30 @@ Range Index::lookup(std::uint64_t hash) const {
       d = m;
   }
   return Range{a, c};
+}
+
+Range Index::lookup(std::uint64_t hash) const {
+  auto [lo, hi] = bucket_bounds(bucket_of(hash));
+  return search(hash, lo, hi);
+}
+
+void Index::lookup(std::span<const std::uint64_t> hashes, std::span<Range> out) const {
+  // In groups: first the directory lines of the whole group are asked for,
+  // then, as each arrives, the first line of its bucket's entries, then the
+  // searches run on lines that are (mostly) in cache by then.
+  constexpr std::size_t kGroup = 16;
+  std::array<std::pair<std::uint32_t, std::uint32_t>, kGroup> bounds;
+  for (std::size_t g = 0; g < hashes.size(); g += kGroup) {
+    const std::size_t n = std::min(kGroup, hashes.size() - g);
+    for (std::size_t i = 0; i < n; ++i)
+      __builtin_prefetch(directory_ + bucket_of(hashes[g + i]) * 4);
+    for (std::size_t i = 0; i < n; ++i) {
+      bounds[i] = bucket_bounds(bucket_of(hashes[g + i]));
+      __builtin_prefetch(entries_ + std::size_t{bounds[i].first} * entry_bytes_);
+    }
+    for (std::size_t i = 0; i < n; ++i)
+      out[g + i] = search(hashes[g + i], bounds[i].first, bounds[i].second);
+  }
 }
 
 std::uint32_t Index::row_at(std::size_t i) const {

@@ -2,14 +2,12 @@
 // sequences) normalised exactly as cells are, looked up in the index, and
 // the hits grouped into rows whose fields lie near each other.
 #include <algorithm>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #include <cstring>
 #include <unordered_set>
 
 #include "detect/detail/edm_text.hpp"
 #include "detect/edm.hpp"
+#include "util/ascii.hpp"
 
 namespace cordon::detect::edm {
 namespace {
@@ -40,11 +38,12 @@ class Finder {
       : index_(index), text_(text), options_(options) {}
 
   std::vector<Hit> run() {
-    if (index_.has_type(ColumnType::email)) emails();
-    if (index_.has_type(ColumnType::digits)) digit_runs();
+    candidates();
+    resolve();  // the anchors, before the word scan looks around them
     if (index_.has_type(ColumnType::text) && index_.max_words() > 0 &&
         (options_.all_words || !anchors_.empty()))
       words();
+    resolve();
     verify_common();
     return std::move(hits_);
   }
@@ -58,107 +57,119 @@ class Finder {
   std::vector<Span> emails_;          // skipped by the word scan (their words are not names)
   std::vector<std::size_t> anchors_;  // positions of digits and e-mail candidates
   std::string buf_;
+  std::vector<Span> groups_, words_;  // reused by digit_run and words_in
+  struct Candidate {
+    std::uint64_t hash = 0;
+    Span span;
+    bool anchor = false;
+  };
+  static constexpr std::size_t kBatch = 256;
+  std::vector<Candidate> pending_;
+  std::vector<std::uint64_t> hashes_;
+  std::vector<Range> ranges_;
 
   unsigned char at(std::size_t i) const { return static_cast<unsigned char>(text_[i]); }
 
   // `anchor`: a digits or e-mail candidate, whose hits are where the word
-  // scan looks when it does not look everywhere.
+  // scan looks when it does not look everywhere. Looked up in batches
+  // (Index::lookup of many), recorded by record().
   void look_up(std::string_view normalised, Span span, bool anchor = false) {
-    Range r = index_.lookup(index_.hash(normalised));
+    pending_.push_back(Candidate{index_.hash(normalised), span, anchor});
+    if (pending_.size() == kBatch) resolve();
+  }
+
+  void resolve() {
+    hashes_.resize(pending_.size());
+    ranges_.resize(pending_.size());
+    for (std::size_t i = 0; i < pending_.size(); ++i) hashes_[i] = pending_[i].hash;
+    index_.lookup(hashes_, ranges_);
+    for (std::size_t i = 0; i < pending_.size(); ++i) record(pending_[i], ranges_[i]);
+    pending_.clear();
+  }
+
+  void record(const Candidate& c, Range r) {
     if (r.size() == 0) return;
-    if (anchor) anchors_.push_back(span.begin);
+    if (c.anchor) anchors_.push_back(c.span.begin);
     if (r.size() > options_.common_rows) {
-      common_.push_back(Common{r, span});
+      common_.push_back(Common{r, c.span});
       return;
     }
     for (std::size_t e = r.begin; e < r.end; ++e)
-      hits_.push_back(Hit{index_.row_at(e), index_.column_at(e), span.begin, span.end, false});
+      hits_.push_back(Hit{index_.row_at(e), index_.column_at(e), c.span.begin, c.span.end, false});
   }
 
-  void emails() {
-    for (std::size_t at_sign = text_.find('@'); at_sign != std::string_view::npos;
-         at_sign = text_.find('@', at_sign + 1)) {
-      std::size_t b = at_sign;
-      while (b > 0 && is_email_local(at(b - 1))) --b;
-      std::size_t e = at_sign + 1;
-      while (e < text_.size() && is_email_domain(at(e))) ++e;
-      while (e > at_sign + 1 && (text_[e - 1] == '.' || text_[e - 1] == '-')) --e;
-      while (b < at_sign && text_[b] == '.') ++b;
-      if (b == at_sign || e == at_sign + 1) continue;
-      if (text_.substr(at_sign + 1, e - at_sign - 1).find('.') == std::string_view::npos) continue;
-      buf_.clear();
-      append_lower(buf_, text_.substr(b, e - b));
-      emails_.push_back(Span{b, e});
-      look_up(buf_, Span{b, e}, true);
-    }
-  }
-
-  // The first digit at or after `i` (n when none), sixteen (SSE2) or
-  // eight bytes at a time: most text has few digits, and this pass runs
-  // over all of it.
-  std::size_t next_digit(std::size_t i) const {
+  // Digit runs and e-mail addresses in one pass over the text: the pass
+  // runs over all of every text, candidates are rare.
+  void candidates() {
+    const bool want_emails = index_.has_type(ColumnType::email);
+    const bool want_digits = index_.has_type(ColumnType::digits);
+    if (!want_emails && !want_digits) return;
     const std::size_t n = text_.size();
-#if defined(__SSE2__)
-    const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
-    while (i + 16 <= n) {
-      __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text_.data() + i));
-      __m128i d = _mm_sub_epi8(x, zero);  // digits become bytes 0..9
-      int mask = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, nine), d));
-      if (mask != 0)
-        return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
-      i += 16;
-    }
-#else
-    constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    while (i + 8 <= n) {
-      std::uint64_t w;
-      std::memcpy(&w, text_.data() + i, 8);
-      std::uint64_t t = w ^ (ones * '0');
-      if (((t - ones * 10) & ~t & highs) != 0) break;
-      i += 8;
-    }
-#endif
-    while (i < n && !is_digit(at(i))) ++i;
-    return i;
-  }
-
-  // Every run of digit groups, and each sub-run of it, as one number.
-  void digit_runs() {
-    const std::size_t n = text_.size();
-    std::vector<Span> groups;
     for (std::size_t i = 0; i < n;) {
-      i = next_digit(i);
+      if (want_digits) {
+        i = util::find_digit_or(text_, i, want_emails ? '@' : '0');
+      } else {
+        i = text_.find('@', i);
+        if (i == std::string_view::npos) break;
+      }
       if (i >= n) break;
-      if (i > 0 && is_alpha(at(i - 1))) {
-        while (i < n && is_digit(at(i))) ++i;
+      if (text_[i] == '@') {
+        email_at(i);
         ++i;
-        continue;
+      } else {
+        i = digit_run(i);
       }
-      groups.clear();
-      std::size_t j = i;
-      for (;;) {
-        std::size_t g = j;
-        while (j < n && is_digit(at(j))) ++j;
-        groups.push_back(Span{g, j});
-        std::size_t k = j;
-        while (k < n && k - j < 2 && is_digit_separator(at(k))) ++k;
-        if (k == j || k >= n || !is_digit(at(k)) || groups.size() == kMaxGroups) break;
-        j = k;
-      }
-      bool glued = j < n && is_alpha(at(j));  // "123abc" is not a number
-      if (!glued) {
-        for (std::size_t a = 0; a < groups.size(); ++a) {
-          buf_.clear();
-          for (std::size_t z = a; z < groups.size(); ++z) {
-            buf_.append(text_.substr(groups[z].begin, groups[z].end - groups[z].begin));
-            if (buf_.size() > kMaxDigits) break;
-            if (buf_.size() >= kMinDigits && index_.has_digit_length(buf_.size()))
-              look_up(buf_, Span{groups[a].begin, groups[z].end}, true);
-          }
+    }
+  }
+
+  void email_at(std::size_t at_sign) {
+    std::size_t b = at_sign;
+    while (b > 0 && is_email_local(at(b - 1))) --b;
+    std::size_t e = at_sign + 1;
+    while (e < text_.size() && is_email_domain(at(e))) ++e;
+    while (e > at_sign + 1 && (text_[e - 1] == '.' || text_[e - 1] == '-')) --e;
+    while (b < at_sign && text_[b] == '.') ++b;
+    if (b == at_sign || e == at_sign + 1) return;
+    if (text_.substr(at_sign + 1, e - at_sign - 1).find('.') == std::string_view::npos) return;
+    buf_.clear();
+    append_lower(buf_, text_.substr(b, e - b));
+    emails_.push_back(Span{b, e});
+    look_up(buf_, Span{b, e}, true);
+  }
+
+  // The run of digit groups that starts at `i` (a digit), and each sub-run
+  // of it, as one number; returns where the scan goes on.
+  std::size_t digit_run(std::size_t i) {
+    const std::size_t n = text_.size();
+    if (i > 0 && is_alpha(at(i - 1))) {  // "abc123" is not a number
+      while (i < n && is_digit(at(i))) ++i;
+      return i;
+    }
+    auto& groups = groups_;
+    groups.clear();
+    std::size_t j = i;
+    for (;;) {
+      std::size_t g = j;
+      while (j < n && is_digit(at(j))) ++j;
+      groups.push_back(Span{g, j});
+      std::size_t k = j;
+      while (k < n && k - j < 2 && is_digit_separator(at(k))) ++k;
+      if (k == j || k >= n || !is_digit(at(k)) || groups.size() == kMaxGroups) break;
+      j = k;
+    }
+    bool glued = j < n && is_alpha(at(j));  // "123abc" is not a number
+    if (!glued) {
+      for (std::size_t a = 0; a < groups.size(); ++a) {
+        buf_.clear();
+        for (std::size_t z = a; z < groups.size(); ++z) {
+          buf_.append(text_.substr(groups[z].begin, groups[z].end - groups[z].begin));
+          if (buf_.size() > kMaxDigits) break;
+          if (buf_.size() >= kMinDigits && index_.has_digit_length(buf_.size()))
+            look_up(buf_, Span{groups[a].begin, groups[z].end}, true);
         }
       }
-      i = j;
     }
+    return j;
   }
 
   void words() {
@@ -184,7 +195,8 @@ class Finder {
 
   void words_in(Span region) {
     // The words, outside e-mail addresses.
-    std::vector<Span> words;
+    auto& words = words_;
+    words.clear();
     std::size_t next_email = 0;
     for (std::size_t i = region.begin; i < region.end;) {
       if (!is_word(at(i))) {
@@ -207,7 +219,7 @@ class Finder {
           buf_.push_back(' ');
         }
         append_lower(buf_, text_.substr(words[z].begin, words[z].end - words[z].begin));
-        look_up(buf_, Span{words[w].begin, words[z].end});
+        if (index_.has_word_count(z - w + 1)) look_up(buf_, Span{words[w].begin, words[z].end});
       }
     }
   }
