@@ -12,7 +12,6 @@
 
 #include "cli/commands.hpp"
 #include "config/config.hpp"
-#include "detect/edm.hpp"
 #include "detect/idm.hpp"
 #include "extract/extract.hpp"
 #include "util/fs.hpp"
@@ -75,7 +74,7 @@ int idm_index(const IdmIndexArgs& args) {
     return 2;
   }
   bool created = false;
-  auto key = detect::edm::load_or_create_key(idm.key_file, &created);
+  auto key = detect::idm::load_or_create_key(idm.key_file, &created);
   if (!key) {
     std::fprintf(stderr, "error: %s\n", key.error().message.c_str());
     return 2;
