@@ -22,7 +22,6 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "detect/edm.hpp"
 #include "detect/idm.hpp"
 #include "policy/evaluate.hpp"
 #include "policy/policy_set.hpp"
@@ -97,7 +96,7 @@ int main(int argc, char** argv) {
   std::ofstream(work / "index.yaml") << idm_yaml;
 
   fs::remove(work / "keys/idm.key");
-  auto key = detect::edm::load_or_create_key(work / "keys/idm.key");
+  auto key = detect::idm::load_or_create_key(work / "keys/idm.key");
   if (!key) return std::fprintf(stderr, "%s\n", key.error().message.c_str()), 2;
   auto t = std::chrono::steady_clock::now();
   auto stats = detect::idm::build_index(docs, {}, "docs", *key, work / "index/docs.idm");

@@ -11,8 +11,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
-#include "config/config.hpp"
-#include "detect/edm.hpp"
+#include "cli/index_command.hpp"
 #include "detect/idm.hpp"
 #include "extract/extract.hpp"
 #include "util/fs.hpp"
@@ -22,9 +21,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct IdmIndexArgs {
-  std::string config;
-  std::string profile;
+constexpr IndexCommandKind kKind{"idm", "IDM"};
+
+struct IdmIndexArgs : IndexArgs {
   std::vector<std::string> inputs;
 };
 
@@ -47,40 +46,19 @@ std::string file_text(extract::Extractor& extractor, const fs::path& path, std::
 }
 
 int idm_index(const IdmIndexArgs& args) {
-  auto text = util::read_file(args.config);
-  if (!text) {
-    std::fprintf(stderr, "%s: error: cannot read the file: %s\n", args.config.c_str(),
-                 text.error().message.c_str());
-    return 2;
-  }
-  auto parsed = config::parse_config_text(*text, args.config);
-  if (!parsed) {
-    std::fprintf(stderr, "%s\n", parsed.error().to_string().c_str());
-    return 2;
-  }
-  const auto& idm = (*parsed)->idm;
-  const policy::IdmProfile* profile = idm.find(args.profile);
-  if (!profile) {
-    std::string names;
-    for (const auto& p : idm.profiles) names += (names.empty() ? "" : ", ") + p.name;
-    std::fprintf(stderr, "%s: error: no IDM profile '%s' in idm.profiles (%s)\n",
-                 args.config.c_str(), args.profile.c_str(),
-                 names.empty() ? "none defined" : names.c_str());
-    return 2;
-  }
-  auto extractor = extract::Extractor::create((*parsed)->attachments);
+  auto config = read_index_config(args.config);
+  if (!config) return 2;
+  const auto& idm = config->idm;
+  const policy::IdmProfile* profile = find_index_profile(idm, kKind, args);
+  if (!profile) return 2;
+  auto extractor = extract::Extractor::create(config->attachments);
   if (!extractor) {
     std::fprintf(stderr, "error: cannot start text extraction: %s\n",
                  extractor.error().detail.c_str());
     return 2;
   }
-  bool created = false;
-  auto key = detect::edm::load_or_create_key(idm.key_file, &created);
-  if (!key) {
-    std::fprintf(stderr, "error: %s\n", key.error().message.c_str());
-    return 2;
-  }
-  if (created) std::fprintf(stderr, "created the IDM key %s (mode 0600)\n", idm.key_file.c_str());
+  auto key = index_key(detect::idm::load_or_create_key, kKind, idm.key_file);
+  if (!key) return 2;
   auto start = std::chrono::steady_clock::now();
 
   int status = 0;
@@ -136,7 +114,7 @@ int idm_index(const IdmIndexArgs& args) {
     std::fprintf(stderr, "skipped %s: too little text beyond the boilerplate\n", name.c_str());
     status = 1;
   }
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds = seconds_since(start);
   std::printf(
       "indexed %zu documents, %zu characters, %zu fingerprints (%zu boilerplate fingerprints "
       "left out) into %s: %zu bytes (%.3f per character) in %.1f s\n",
@@ -152,13 +130,10 @@ int idm_index(const IdmIndexArgs& args) {
 }  // namespace
 
 void add_idm_command(CLI::App& app, int& exit_code) {
-  auto* idm = app.add_subcommand("idm", "Indexed Document Matching: index confidential documents");
-  idm->require_subcommand(1);
   auto args = std::make_shared<IdmIndexArgs>();
-  auto* index = idm->add_subcommand(
-      "index", "Build an IDM profile's index (keyed fingerprints only) from documents");
-  index->add_option("--config", args->config, "YAML configuration naming the profile")->required();
-  index->add_option("--profile", args->profile, "the profile (idm.profiles[].name)")->required();
+  auto* index = add_index_subcommand(
+      app, kKind, "Indexed Document Matching: index confidential documents",
+      "Build an IDM profile's index (keyed fingerprints only) from documents", *args);
   index->add_option("inputs", args->inputs, "documents, or directories of documents")->required();
   index->callback([&exit_code, args] { exit_code = idm_index(*args); });
 }

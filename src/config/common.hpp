@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "util/duration.hpp"
 #include "util/result.hpp"
 
 namespace cordon::config {
@@ -71,7 +72,7 @@ struct ServerTlsConfig {
 Result<Duration, std::string> parse_duration(
     std::string_view text);  // "500ms" "5s" "1m" "24h" "2d"
 // The shortest exact text of a duration: "0s", "500ms", "5s", "90m", "2d".
-std::string format_duration(Duration duration);
+using util::format_duration;
 Result<std::size_t, std::string> parse_size(std::string_view text);  // "512", "64KB", "10MB", "1GB"
 Result<HostPort, std::string> parse_host_port(std::string_view text, bool allow_port_zero = false);
 Result<Cidr, std::string> parse_cidr(std::string_view text);

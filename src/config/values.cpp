@@ -85,7 +85,9 @@ std::vector<std::string> Config::warnings() const {
   std::vector<std::string> out;
   if ((prevent || monitor || milter) && policies.empty())
     out.push_back(std::string("no policies: ") +
-                  (prevent ? "prevent" : milter ? "the milter" : "monitor") +
+                  (prevent  ? "prevent"
+                   : milter ? "the milter"
+                            : "monitor") +
                   " inspects messages for nothing, so no message is ever blocked, redirected, "
                   "modified or recorded as an incident for its content (only on_unscannable "
                   "applies); add policies:, or include_builtin_policies: true for the built-in "
@@ -121,16 +123,6 @@ Result<Duration, std::string> parse_duration(std::string_view text) {
   if (n > 10ull * 365 * 86'400'000 / ms_per_unit)
     return fail("duration " + in_quotes(text) + " is too long");
   return Duration(static_cast<Duration::rep>(n * ms_per_unit));
-}
-
-std::string format_duration(Duration duration) {
-  const auto ms = duration.count();
-  if (ms == 0) return "0s";
-  static constexpr std::pair<std::int64_t, const char*> kUnits[] = {
-      {86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}};
-  for (const auto& [per, unit] : kUnits)
-    if (ms % per == 0) return std::to_string(ms / per) + unit;
-  return std::to_string(ms) + "ms";
 }
 
 Result<std::size_t, std::string> parse_size(std::string_view text) {

@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "detect/detail/index_file.hpp"
 #include "util/result.hpp"
 #include "util/siphash.hpp"
 
@@ -102,14 +103,13 @@ class Index {
   static Result<std::shared_ptr<const Index>, Error> open(const std::filesystem::path& path,
                                                           const util::SipKey& key,
                                                           std::span<const Column> columns = {});
-  ~Index();
   Index(const Index&) = delete;
   Index& operator=(const Index&) = delete;
 
   const std::vector<Column>& columns() const { return columns_; }
   std::size_t rows() const { return rows_; }
   std::size_t cells() const { return cells_; }
-  std::size_t file_bytes() const { return size_; }
+  std::size_t file_bytes() const { return file_.size(); }
   std::size_t max_words() const { return max_words_; }
   // Whether some text cell has `n` words: a sequence of another length in
   // text need not be looked up.
@@ -133,22 +133,18 @@ class Index {
 
  private:
   Index() = default;
-  std::uint64_t entry(std::size_t i) const;
   std::size_t bucket_of(std::uint64_t hash) const { return hash >> (64 - bucket_bits_); }
-  // Where the entries of `bucket` begin and end.
-  std::pair<std::uint32_t, std::uint32_t> bucket_bounds(std::size_t bucket) const;
+  // The cells of `hash` among the entries [lo, hi) of its bucket.
   Range search(std::uint64_t hash, std::uint32_t lo, std::uint32_t hi) const;
 
   util::SipKey key_{};
-  const unsigned char* map_ = nullptr;
-  std::size_t size_ = 0;
+  index_file::MappedFile file_;
+  index_file::Tables tables_;
   std::vector<Column> columns_;
   std::size_t rows_ = 0, cells_ = 0, max_words_ = 0;
   std::uint32_t digit_lengths_ = 0;
   std::uint32_t word_counts_ = 0;
-  unsigned bucket_bits_ = 0, row_bits_ = 0, col_bits_ = 0, entry_bytes_ = 0;
-  const unsigned char* directory_ = nullptr;
-  const unsigned char* entries_ = nullptr;
+  unsigned bucket_bits_ = 0, row_bits_ = 0, col_bits_ = 0;
 };
 
 // One cell of the index found in text: [begin, end) byte offsets.

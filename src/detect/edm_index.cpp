@@ -1,52 +1,33 @@
 // EDM: normalisation of cells, the key file, building the index from a CSV
 // and opening it (see edm.hpp for the layout and what it protects).
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <cerrno>
 #include <cstring>
 #include <thread>
 
 #include "detect/detail/edm_text.hpp"
+#include "detect/detail/index_file.hpp"
 #include "detect/edm.hpp"
 #include "util/ascii.hpp"
 #include "util/fs.hpp"
-#include "util/random.hpp"
 
 namespace cordon::detect::edm {
 namespace {
 
 using namespace detail;
+using index_file::bits_for;
+using index_file::get;
+using index_file::put;
 
-constexpr char kMagic[8] = {'C', 'D', 'N', 'E', 'D', 'M', '0', '1'};
-constexpr std::string_view kKeyCheck = "cordon edm key check v1";
+constexpr index_file::IndexKind kKind{"EDM", "edm.key_file", "CDNEDM01", "cordon edm key check v1"};
 
 Error err(ErrorCode code, std::string message) {
   return Error{code, std::move(message)};
 }
 
-std::string errno_text(std::string_view what, const std::filesystem::path& path) {
-  return std::string(what) + " " + path.string() + ": " + std::strerror(errno);
-}
-
-template <class T>
-void put(std::string& out, T v) {
-  char b[sizeof(T)];
-  std::memcpy(b, &v, sizeof(T));
-  out.append(b, sizeof(T));
-}
-
-template <class T>
-bool get(const unsigned char* base, std::size_t size, std::size_t& at, T& v) {
-  if (at + sizeof(T) > size) return false;
-  std::memcpy(&v, base + at, sizeof(T));
-  at += sizeof(T);
-  return true;
+Error err(index_file::FileError e) {
+  return index_file::to_error<Error>(std::move(e));
 }
 
 // RFC 4180 reader over a whole file: one record at a time.
@@ -126,10 +107,6 @@ std::size_t count_words(std::string_view normalised) {
              : 1 + static_cast<std::size_t>(std::count(normalised.begin(), normalised.end(), ' '));
 }
 
-unsigned bits_for(std::size_t n) {  // bits to write 0..n-1, at least 1
-  return std::max(1u, static_cast<unsigned>(std::bit_width(n > 0 ? n - 1 : 0)));
-}
-
 void sort_parallel(std::vector<std::uint64_t>& keys) {
   if (keys.size() < (1u << 20)) {
     std::sort(keys.begin(), keys.end());
@@ -199,42 +176,11 @@ std::string normalise(ColumnType type, std::string_view cell) {
 }
 
 Result<util::SipKey, Error> load_key(const std::filesystem::path& path) {
-  auto text = util::read_file(path);
-  if (!text) return fail(err(ErrorCode::io, "cannot read the EDM key " + text.error().message));
-  std::string_view t = *text;
-  while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' '))
-    t.remove_suffix(1);
-  util::SipKey key{};
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  if (t.size() != 32)
-    return fail(
-        err(ErrorCode::bad_key, "the EDM key " + path.string() + " is not 32 hexadecimal digits"));
-  for (std::size_t i = 0; i < 16; ++i) {
-    int hi = nibble(t[2 * i]), lo = nibble(t[2 * i + 1]);
-    if (hi < 0 || lo < 0)
-      return fail(err(ErrorCode::bad_key,
-                      "the EDM key " + path.string() + " is not 32 hexadecimal digits"));
-    key[i] = static_cast<std::uint8_t>(hi * 16 + lo);
-  }
-  return key;
+  return index_file::to_result<Error>(index_file::load_key(kKind, path));
 }
 
 Result<util::SipKey, Error> load_or_create_key(const std::filesystem::path& path, bool* created) {
-  if (created) *created = false;
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
-    auto made = util::create_file_durably(path, util::random_hex(16) + "\n", 0600);
-    if (!made && made.error().err != EEXIST)
-      return fail(err(ErrorCode::io, "cannot create the EDM key " + made.error().message));
-    if (made && created) *created = true;
-  }
-  return load_key(path);
+  return index_file::to_result<Error>(index_file::load_or_create_key(kKind, path, created));
 }
 
 Result<BuildStats, Error> build_index(const std::filesystem::path& csv,
@@ -321,9 +267,7 @@ Result<BuildStats, Error> build_index(const std::filesystem::path& csv,
   std::vector<std::uint32_t>().swap(cell_ids);
   sort_parallel(hashes);
 
-  std::string file;
-  file.append(kMagic, sizeof kMagic);
-  put<std::uint64_t>(file, util::siphash24(key, kKeyCheck));
+  std::string file = index_file::start_file(kKind, key);
   put<std::uint64_t>(file, stats.rows);
   put<std::uint64_t>(file, stats.cells);
   put<std::uint32_t>(file, bucket_bits);
@@ -342,75 +286,34 @@ Result<BuildStats, Error> build_index(const std::filesystem::path& csv,
                        static_cast<std::uint16_t>(std::min<std::size_t>(c.name.size(), 0xffff)));
     file.append(c.name.substr(0, 0xffff));
   }
-  while (file.size() % 8) file.push_back('\0');
-  const std::size_t buckets = std::size_t{1} << bucket_bits;
-  const std::size_t dir_at = file.size();
-  file.resize(dir_at + (buckets + 1) * 4);
-  const std::size_t entries_at = file.size();
-  file.resize(entries_at + hashes.size() * entry_bytes + 8);
-  std::uint32_t offset = 0;
-  std::size_t b = 0;
-  auto put_dir = [&](std::size_t bucket, std::uint32_t v) {
-    std::memcpy(file.data() + dir_at + bucket * 4, &v, 4);
-  };
-  for (std::size_t i = 0; i < hashes.size(); ++i) {
-    std::size_t bucket = hashes[i] >> entry_bits;
-    while (b <= bucket) put_dir(b++, offset);
-    std::uint64_t e =
-        entry_bits == 64 ? hashes[i] : hashes[i] & ((std::uint64_t{1} << entry_bits) - 1);
-    std::memcpy(file.data() + entries_at + i * entry_bytes, &e, entry_bytes);
-    ++offset;
-  }
-  while (b <= buckets) put_dir(b++, offset);
+  index_file::append_tables(file, hashes, bucket_bits, entry_bits, entry_bytes);
   std::vector<std::uint64_t>().swap(hashes);
-
-  std::filesystem::path dir = out.has_parent_path() ? out.parent_path() : ".";
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  auto written = util::atomic_replace(dir, out.filename().string(), file, 0600);
-  if (!written)
-    return fail(err(ErrorCode::io, "cannot write the index " + written.error().message));
+  if (auto written = index_file::write_file(out, file); !written) return fail(err(written.error()));
   stats.index_bytes = file.size();
   return stats;
-}
-
-Index::~Index() {
-  if (map_) munmap(const_cast<unsigned char*>(map_), size_);
 }
 
 Result<std::shared_ptr<const Index>, Error> Index::open(const std::filesystem::path& path,
                                                         const util::SipKey& key,
                                                         std::span<const Column> columns) {
-  util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return fail(err(ErrorCode::io, errno_text("cannot open the EDM index", path)));
-  struct stat st {};
-  if (fstat(fd.get(), &st) != 0)
-    return fail(err(ErrorCode::io, errno_text("cannot stat the EDM index", path)));
+  auto mapped = index_file::map_index(kKind, path, index_file::Access::random);
+  if (!mapped) return fail(err(mapped.error()));
   std::shared_ptr<Index> index(new Index());
-  index->size_ = static_cast<std::size_t>(st.st_size);
-  auto bad = [&](std::string why) {
-    return fail(err(ErrorCode::bad_index, path.string() + " is not a usable EDM index: " + why));
-  };
-  if (index->size_ < 64) return bad("too short");
-  void* m = mmap(nullptr, index->size_, PROT_READ, MAP_SHARED, fd.get(), 0);
-  if (m == MAP_FAILED)
-    return fail(err(ErrorCode::io, errno_text("cannot map the EDM index", path)));
-  index->map_ = static_cast<const unsigned char*>(m);
-  madvise(m, index->size_, MADV_RANDOM);
+  index->file_ = std::move(*mapped);
   index->key_ = key;
-  const unsigned char* p = index->map_;
-  const std::size_t n = index->size_;
-  if (std::memcmp(p, kMagic, sizeof kMagic) != 0) return bad("wrong magic number");
-  std::size_t at = sizeof kMagic;
+  auto bad = [&](std::string_view why) {
+    return fail(err(index_file::not_usable(kKind, path, why)));
+  };
+  const unsigned char* p = index->file_.data();
+  const std::size_t n = index->file_.size();
+  std::size_t at = index_file::kMagicBytes;
   std::uint64_t check = 0, rows = 0, cells = 0;
   std::uint32_t bb = 0, rb = 0, cb = 0, eb = 0, mw = 0, dl = 0, nc = 0;
   if (!get(p, n, at, check) || !get(p, n, at, rows) || !get(p, n, at, cells) ||
       !get(p, n, at, bb) || !get(p, n, at, rb) || !get(p, n, at, cb) || !get(p, n, at, eb) ||
       !get(p, n, at, mw) || !get(p, n, at, dl) || !get(p, n, at, nc))
     return bad("truncated header");
-  if (check != util::siphash24(key, kKeyCheck))
-    return fail(err(ErrorCode::key_mismatch,
-                    path.string() + " was built with another EDM key (edm.key_file)"));
+  if (auto ok = index_file::check_key(kKind, path, check, key); !ok) return fail(err(ok.error()));
   if (bb < 4 || bb > 30 || rb == 0 || cb == 0 || bb + rb + cb + 8 > 64 || eb != (64 - bb + 7) / 8 ||
       nc == 0 || nc > 64 || (mw & 0xff) > kMaxCellWords || (mw >> 8) >> (kMaxCellWords + 1) != 0)
     return bad("inconsistent header");
@@ -423,11 +326,7 @@ Result<std::shared_ptr<const Index>, Error> Index::open(const std::filesystem::p
                                      static_cast<ColumnType>(type)});
     at += len;
   }
-  at = (at + 7) / 8 * 8;
-  const std::size_t buckets = std::size_t{1} << bb;
-  if (at + (buckets + 1) * 4 + cells * eb + 8 != n) return bad("wrong size");
-  index->directory_ = p + at;
-  index->entries_ = p + at + (buckets + 1) * 4;
+  if (!index->tables_.locate(index->file_, at, bb, cells, eb)) return bad("wrong size");
   index->rows_ = rows;
   index->cells_ = cells;
   index->max_words_ = mw & 0xff;
@@ -436,7 +335,6 @@ Result<std::shared_ptr<const Index>, Error> Index::open(const std::filesystem::p
   index->bucket_bits_ = bb;
   index->row_bits_ = rb;
   index->col_bits_ = cb;
-  index->entry_bytes_ = eb;
   if (!columns.empty() &&
       !std::equal(columns.begin(), columns.end(), index->columns_.begin(), index->columns_.end())) {
     std::string have, want;
@@ -460,20 +358,6 @@ std::uint64_t Index::hash(std::string_view normalised) const {
   return util::siphash24(key_, normalised);
 }
 
-std::uint64_t Index::entry(std::size_t i) const {
-  std::uint64_t v;
-  std::memcpy(&v, entries_ + i * entry_bytes_, 8);
-  if (entry_bytes_ < 8) v &= (std::uint64_t{1} << (8 * entry_bytes_)) - 1;
-  return v;
-}
-
-std::pair<std::uint32_t, std::uint32_t> Index::bucket_bounds(std::size_t bucket) const {
-  std::uint32_t lo = 0, hi = 0;
-  std::memcpy(&lo, directory_ + bucket * 4, 4);
-  std::memcpy(&hi, directory_ + bucket * 4 + 4, 4);
-  return {lo, hi};
-}
-
 Range Index::search(std::uint64_t hash, std::uint32_t lo, std::uint32_t hi) const {
   const unsigned low = row_bits_ + col_bits_;
   const std::uint64_t rem = ((hash << bucket_bits_) >> bucket_bits_) >> low;
@@ -481,7 +365,7 @@ Range Index::search(std::uint64_t hash, std::uint32_t lo, std::uint32_t hi) cons
   std::size_t a = lo, b = hi;
   while (a < b) {  // lower bound of first
     std::size_t m = a + (b - a) / 2;
-    if (entry(m) < first)
+    if (tables_.entry(m) < first)
       a = m + 1;
     else
       b = m;
@@ -489,7 +373,7 @@ Range Index::search(std::uint64_t hash, std::uint32_t lo, std::uint32_t hi) cons
   std::size_t c = a, d = hi;
   while (c < d) {  // lower bound of past
     std::size_t m = c + (d - c) / 2;
-    if (entry(m) < past)
+    if (tables_.entry(m) < past)
       c = m + 1;
     else
       d = m;
@@ -498,7 +382,7 @@ Range Index::search(std::uint64_t hash, std::uint32_t lo, std::uint32_t hi) cons
 }
 
 Range Index::lookup(std::uint64_t hash) const {
-  auto [lo, hi] = bucket_bounds(bucket_of(hash));
+  const auto [lo, hi] = tables_.bucket(bucket_of(hash));
   return search(hash, lo, hi);
 }
 
@@ -510,11 +394,10 @@ void Index::lookup(std::span<const std::uint64_t> hashes, std::span<Range> out) 
   std::array<std::pair<std::uint32_t, std::uint32_t>, kGroup> bounds;
   for (std::size_t g = 0; g < hashes.size(); g += kGroup) {
     const std::size_t n = std::min(kGroup, hashes.size() - g);
-    for (std::size_t i = 0; i < n; ++i)
-      __builtin_prefetch(directory_ + bucket_of(hashes[g + i]) * 4);
+    for (std::size_t i = 0; i < n; ++i) tables_.prefetch_bucket(bucket_of(hashes[g + i]));
     for (std::size_t i = 0; i < n; ++i) {
-      bounds[i] = bucket_bounds(bucket_of(hashes[g + i]));
-      __builtin_prefetch(entries_ + std::size_t{bounds[i].first} * entry_bytes_);
+      bounds[i] = tables_.bucket(bucket_of(hashes[g + i]));
+      tables_.prefetch_entry(bounds[i].first);
     }
     for (std::size_t i = 0; i < n; ++i)
       out[g + i] = search(hashes[g + i], bounds[i].first, bounds[i].second);
@@ -522,12 +405,12 @@ void Index::lookup(std::span<const std::uint64_t> hashes, std::span<Range> out) 
 }
 
 std::uint32_t Index::row_at(std::size_t i) const {
-  return static_cast<std::uint32_t>((entry(i) >> col_bits_) &
+  return static_cast<std::uint32_t>((tables_.entry(i) >> col_bits_) &
                                     ((std::uint64_t{1} << row_bits_) - 1));
 }
 
 std::uint32_t Index::column_at(std::size_t i) const {
-  return static_cast<std::uint32_t>(entry(i) & ((std::uint64_t{1} << col_bits_) - 1));
+  return static_cast<std::uint32_t>(tables_.entry(i) & ((std::uint64_t{1} << col_bits_) - 1));
 }
 
 bool Index::contains_row(Range range, std::uint32_t row, std::uint32_t* column) const {

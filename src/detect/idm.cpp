@@ -3,47 +3,29 @@
 // and the layout).
 #include "detect/idm.hpp"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <cerrno>
 #include <cstring>
 
-#include "util/fs.hpp"
+#include "detect/detail/index_file.hpp"
 
 namespace cordon::detect::idm {
 namespace {
 
-constexpr char kMagic[8] = {'C', 'D', 'N', 'I', 'D', 'M', '0', '1'};
-constexpr std::string_view kKeyCheck = "cordon idm key check v1";
+using index_file::bits_for;
+using index_file::get;
+using index_file::put;
+
+constexpr index_file::IndexKind kKind{"IDM", "idm.key_file", "CDNIDM01", "cordon idm key check v1"};
 constexpr unsigned kMinRemBits = 22;  // hash bits kept below the bucket's
 
 Error err(ErrorCode code, std::string message) {
   return Error{code, std::move(message)};
 }
 
-template <class T>
-void put(std::string& out, T v) {
-  char b[sizeof(T)];
-  std::memcpy(b, &v, sizeof(T));
-  out.append(b, sizeof(T));
-}
-
-template <class T>
-bool get(const unsigned char* base, std::size_t size, std::size_t& at, T& v) {
-  if (at + sizeof(T) > size) return false;
-  std::memcpy(&v, base + at, sizeof(T));
-  at += sizeof(T);
-  return true;
-}
-
-unsigned bits_for(std::size_t n) {  // bits to write 0..n-1, at least 1
-  return std::max(1u, static_cast<unsigned>(std::bit_width(n > 0 ? n - 1 : 0)));
+Error err(index_file::FileError e) {
+  return index_file::to_error<Error>(std::move(e));
 }
 
 // 0 for a byte normalisation drops, else the byte it becomes.
@@ -64,6 +46,14 @@ std::uint64_t top(std::uint64_t fp, unsigned bits) {
 }
 
 }  // namespace
+
+Result<util::SipKey, Error> load_key(const std::filesystem::path& path) {
+  return index_file::to_result<Error>(index_file::load_key(kKind, path));
+}
+
+Result<util::SipKey, Error> load_or_create_key(const std::filesystem::path& path, bool* created) {
+  return index_file::to_result<Error>(index_file::load_or_create_key(kKind, path, created));
+}
 
 std::string normalise(std::string_view text) {
   std::string out(text.size(), '\0');
@@ -184,9 +174,7 @@ Result<BuildStats, Error> build_index(std::span<const Document> documents,
   const std::uint64_t doc_mask = (std::uint64_t{1} << doc_bits) - 1;
   for (std::uint64_t k : keys) ++totals[k & doc_mask];
 
-  std::string file;
-  file.append(kMagic, sizeof kMagic);
-  put<std::uint64_t>(file, util::siphash24(key, kKeyCheck));
+  std::string file = index_file::start_file(kKind, key);
   put<std::uint32_t>(file, kGram);
   put<std::uint32_t>(file, kWindow);
   put<std::uint32_t>(file, static_cast<std::uint32_t>(docs.size()));
@@ -204,66 +192,28 @@ Result<BuildStats, Error> build_index(std::span<const Document> documents,
     put<std::uint16_t>(file, static_cast<std::uint16_t>(name.size()));
     file.append(name);
   }
-  while (file.size() % 8) file.push_back('\0');
-  const std::size_t buckets = std::size_t{1} << bucket_bits;
-  const std::size_t dir_at = file.size();
-  file.resize(dir_at + (buckets + 1) * 4);
-  const std::size_t entries_at = file.size();
-  file.resize(entries_at + keys.size() * entry_bytes + 8);
-  const unsigned low = rem_bits + doc_bits;
-  std::size_t b = 0;
-  auto put_dir = [&](std::size_t bucket, std::uint32_t v) {
-    std::memcpy(file.data() + dir_at + bucket * 4, &v, 4);
-  };
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    std::size_t bucket = keys[i] >> low;
-    while (b <= bucket) put_dir(b++, static_cast<std::uint32_t>(i));
-    std::uint64_t e = keys[i] & ((std::uint64_t{1} << low) - 1);
-    std::memcpy(file.data() + entries_at + i * entry_bytes, &e, entry_bytes);
-  }
-  while (b <= buckets) put_dir(b++, static_cast<std::uint32_t>(keys.size()));
-
-  std::filesystem::path dir = out.has_parent_path() ? out.parent_path() : ".";
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  auto written = util::atomic_replace(dir, out.filename().string(), file, 0600);
-  if (!written)
-    return fail(err(ErrorCode::io, "cannot write the index " + written.error().message));
+  index_file::append_tables(file, keys, bucket_bits, rem_bits + doc_bits, entry_bytes);
+  if (auto written = index_file::write_file(out, file); !written) return fail(err(written.error()));
   stats.documents = docs.size();
   stats.fingerprints = keys.size();
   stats.index_bytes = file.size();
   return stats;
 }
 
-Index::~Index() {
-  if (map_) munmap(const_cast<unsigned char*>(map_), size_);
-}
-
 Result<std::shared_ptr<const Index>, Error> Index::open(const std::filesystem::path& path,
                                                         const util::SipKey& key,
                                                         std::string_view profile) {
-  auto sys = [&](std::string_view what) {
-    return fail(err(ErrorCode::io, std::string(what) + " the IDM index " + path.string() + ": " +
-                                       std::strerror(errno)));
-  };
-  util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return sys("cannot open");
-  struct stat st {};
-  if (fstat(fd.get(), &st) != 0) return sys("cannot stat");
+  auto mapped = index_file::map_index(kKind, path, index_file::Access::normal);
+  if (!mapped) return fail(err(mapped.error()));
   std::shared_ptr<Index> index(new Index());
-  index->size_ = static_cast<std::size_t>(st.st_size);
-  auto bad = [&](std::string why) {
-    return fail(err(ErrorCode::bad_index, path.string() + " is not a usable IDM index: " + why));
-  };
-  if (index->size_ < 64) return bad("too short");
-  void* m = mmap(nullptr, index->size_, PROT_READ, MAP_SHARED, fd.get(), 0);
-  if (m == MAP_FAILED) return sys("cannot map");
-  index->map_ = static_cast<const unsigned char*>(m);
+  index->file_ = std::move(*mapped);
   index->key_ = key;
-  const unsigned char* p = index->map_;
-  const std::size_t n = index->size_;
-  if (std::memcmp(p, kMagic, sizeof kMagic) != 0) return bad("wrong magic number");
-  std::size_t at = sizeof kMagic;
+  auto bad = [&](std::string_view why) {
+    return fail(err(index_file::not_usable(kKind, path, why)));
+  };
+  const unsigned char* p = index->file_.data();
+  const std::size_t n = index->file_.size();
+  std::size_t at = index_file::kMagicBytes;
   std::uint64_t check = 0, entries = 0;
   std::uint32_t k = 0, w = 0, docs = 0, bb = 0, rb = 0, db = 0, eb = 0;
   std::uint16_t plen = 0;
@@ -271,9 +221,7 @@ Result<std::shared_ptr<const Index>, Error> Index::open(const std::filesystem::p
       !get(p, n, at, entries) || !get(p, n, at, bb) || !get(p, n, at, rb) || !get(p, n, at, db) ||
       !get(p, n, at, eb) || !get(p, n, at, plen) || at + plen > n)
     return bad("truncated header");
-  if (check != util::siphash24(key, kKeyCheck))
-    return fail(
-        err(ErrorCode::key_mismatch, path.string() + " was built with another key (idm.key_file)"));
+  if (auto ok = index_file::check_key(kKind, path, check, key); !ok) return fail(err(ok.error()));
   std::string_view built_for(reinterpret_cast<const char*>(p + at), plen);
   at += plen;
   if (built_for != profile)
@@ -296,45 +244,31 @@ Result<std::shared_ptr<const Index>, Error> Index::open(const std::filesystem::p
     index->names_.emplace_back(reinterpret_cast<const char*>(p + at), len);
     at += len;
   }
-  at = (at + 7) / 8 * 8;
-  const std::size_t buckets = std::size_t{1} << bb;
-  if (at + (buckets + 1) * 4 + entries * eb + 8 != n) return bad("wrong size");
-  index->directory_ = p + at;
-  index->entries_ = p + at + (buckets + 1) * 4;
+  if (!index->tables_.locate(index->file_, at, bb, entries, eb)) return bad("wrong size");
   index->entries_count_ = entries;
   index->bucket_bits_ = bb;
   index->rem_bits_ = rb;
   index->doc_bits_ = db;
-  index->entry_bytes_ = eb;
   return std::shared_ptr<const Index>(std::move(index));
-}
-
-std::uint64_t Index::entry(std::size_t i) const {
-  std::uint64_t v = 0;
-  std::memcpy(&v, entries_ + i * entry_bytes_, 8);
-  if (entry_bytes_ < 8) v &= (std::uint64_t{1} << (8 * entry_bytes_)) - 1;
-  return v;
 }
 
 void Index::lookup(std::uint64_t fp, std::vector<std::uint32_t>& docs) const {
   const std::uint64_t t = top(fp, bucket_bits_ + rem_bits_);
   const std::size_t bucket = t >> rem_bits_;
   const std::uint64_t rem = t & ((std::uint64_t{1} << rem_bits_) - 1);
-  std::uint32_t lo = 0, hi = 0;
-  std::memcpy(&lo, directory_ + bucket * 4, 4);
-  std::memcpy(&hi, directory_ + bucket * 4 + 4, 4);
+  const auto [lo, hi] = tables_.bucket(bucket);
   const std::uint64_t first = rem << doc_bits_, past = (rem + 1) << doc_bits_;
   std::size_t a = lo, b = hi;
   while (a < b) {
     std::size_t m = a + (b - a) / 2;
-    if (entry(m) < first)
+    if (tables_.entry(m) < first)
       a = m + 1;
     else
       b = m;
   }
   const std::uint64_t doc_mask = (std::uint64_t{1} << doc_bits_) - 1;
   for (; a < hi; ++a) {
-    std::uint64_t e = entry(a);
+    std::uint64_t e = tables_.entry(a);
     if (e >= past) break;
     std::uint32_t d = static_cast<std::uint32_t>(e & doc_mask);
     if (d < names_.size()) docs.push_back(d);

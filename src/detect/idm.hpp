@@ -32,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "detect/detail/index_file.hpp"
 #include "util/result.hpp"
 #include "util/siphash.hpp"
 
@@ -51,11 +52,18 @@ std::string normalise(std::string_view text);
 // has none.
 std::vector<std::uint64_t> fingerprints(const util::SipKey& key, std::string_view text);
 
-enum class ErrorCode { io, bad_index, key_mismatch, profile_mismatch, no_documents };
+enum class ErrorCode { io, bad_key, bad_index, key_mismatch, profile_mismatch, no_documents };
 struct Error {
   ErrorCode code = ErrorCode::io;
   std::string message;
 };
+
+// The secret of the keyed fingerprints, a file of the same format as the
+// EDM key: 32 hex digits and a newline, mode 0600.
+Result<util::SipKey, Error> load_key(const std::filesystem::path& path);
+// Loads the key, or creates it (0600, exclusively) when the file is absent.
+Result<util::SipKey, Error> load_or_create_key(const std::filesystem::path& path,
+                                               bool* created = nullptr);
 
 struct Document {
   std::string name;  // as reported in matches: "board-paper.pdf"
@@ -87,7 +95,6 @@ class Index {
   static Result<std::shared_ptr<const Index>, Error> open(const std::filesystem::path& path,
                                                           const util::SipKey& key,
                                                           std::string_view profile);
-  ~Index();
   Index(const Index&) = delete;
   Index& operator=(const Index&) = delete;
 
@@ -97,24 +104,21 @@ class Index {
   // Distinct fingerprints of a document (boilerplate left out).
   std::uint32_t total(std::uint32_t doc) const { return totals_.at(doc); }
   std::size_t entries() const { return entries_count_; }
-  std::size_t file_bytes() const { return size_; }
+  std::size_t file_bytes() const { return file_.size(); }
 
   // The documents having fingerprint `fp`, appended to `docs`.
   void lookup(std::uint64_t fp, std::vector<std::uint32_t>& docs) const;
 
  private:
   Index() = default;
-  std::uint64_t entry(std::size_t i) const;
 
   util::SipKey key_{};
-  const unsigned char* map_ = nullptr;
-  std::size_t size_ = 0;
+  index_file::MappedFile file_;
+  index_file::Tables tables_;
   std::vector<std::string> names_;
   std::vector<std::uint32_t> totals_;
   std::size_t entries_count_ = 0;
-  unsigned bucket_bits_ = 0, rem_bits_ = 0, doc_bits_ = 0, entry_bytes_ = 0;
-  const unsigned char* directory_ = nullptr;
-  const unsigned char* entries_ = nullptr;
+  unsigned bucket_bits_ = 0, rem_bits_ = 0, doc_bits_ = 0;
 };
 
 // One (fingerprint, document) pair found in text.

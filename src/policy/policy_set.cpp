@@ -134,7 +134,7 @@ std::optional<ConfigError> load_edm(const EdmSettings& edm, const std::vector<Po
 }
 
 // Opens every IDM profile's index and resolves each policy's idm
-// conditions. The key is read as EDM's (detect::edm::load_key).
+// conditions.
 std::optional<ConfigError> load_idm(const IdmSettings& idm, const std::vector<Policy>& policies,
                                     const std::string& file_name,
                                     std::vector<PolicySet::IdmProfileRef>& profiles,
@@ -145,7 +145,7 @@ std::optional<ConfigError> load_idm(const IdmSettings& idm, const std::vector<Po
   if (idm.profiles.empty() && !used) return std::nullopt;
   std::optional<util::SipKey> key;
   if (!idm.profiles.empty()) {
-    auto loaded = detect::edm::load_key(idm.key_file);
+    auto loaded = detect::idm::load_key(idm.key_file);
     if (!loaded)
       return ConfigError{
           file_name, idm.key_mark.line, idm.key_mark.col,

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "incidents/open_store.hpp"
+#include "incidents/retention.hpp"
 #include "roles/factory.hpp"
 #include "roles/smtp_limits.hpp"
 #include "util/fs.hpp"
@@ -75,75 +76,6 @@ Result<std::vector<util::UniqueFd>, std::string> lock_data_dir(const config::Con
   }
   return locks;
 }
-
-// The daily retention purge (`retention: {incidents: 180d}`): at start and
-// then every 24 hours, incidents last seen longer ago than the retention in
-// force go (a reload that changes it applies from the next run). The store
-// is opened on the I/O thread, like the roles open it; the deletion runs on
-// a worker, in batches, so inspections keep writing between them.
-class RetentionPurger {
- public:
-  using OpenStore = std::function<Result<std::shared_ptr<incidents::IncidentStore>, std::string>()>;
-
-  RetentionPurger(asio::io_context& io, asio::thread_pool& workers, ConfigSnapshot& config,
-                  util::Metrics& metrics, OpenStore open_store)
-      : io_(io),
-        workers_(workers),
-        config_(config),
-        open_store_(std::move(open_store)),
-        timer_(io),
-        purged_(metrics.counter("cordon_incidents_purged_total",
-                                "Incidents deleted by the retention purge (retention.incidents)")),
-        failures_(metrics.counter("cordon_incident_purge_failures_total",
-                                  "Retention purges the incident store refused")) {}
-
-  void start() { arm(std::chrono::seconds(0)); }
-  void stop() { timer_.cancel(); }
-
- private:
-  static constexpr std::chrono::hours kPeriod{24};
-
-  void arm(std::chrono::steady_clock::duration after) {
-    timer_.expires_after(after);
-    timer_.async_wait([this](std::error_code ec) {
-      if (!ec) run_once();
-    });
-  }
-
-  void run_once() {
-    const auto retention = config_.get()->incidents_retention;
-    if (retention.count() == 0) return arm(kPeriod);  // keep forever (for now)
-    auto store = open_store_();
-    if (!store) {
-      failures_.inc();
-      spdlog::error("retention: cannot open the incident store: {}", store.error());
-      return arm(kPeriod);
-    }
-    const auto cutoff = std::chrono::time_point_cast<incidents::Clock::duration>(
-        incidents::Clock::now() - retention);
-    asio::post(workers_, [this, store = *store, cutoff, retention] {
-      auto purged = store->purge(cutoff);
-      if (purged) {
-        purged_.inc(static_cast<std::uint64_t>(*purged));
-        spdlog::info("retention: purged {} incident(s) last seen before {} (retention {})", *purged,
-                     incidents::format_rfc3339(cutoff), config::format_duration(retention));
-      } else {
-        failures_.inc();
-        spdlog::error("retention: purging incidents last seen before {} failed: {}",
-                      incidents::format_rfc3339(cutoff), purged.error().message);
-      }
-      asio::post(io_, [this] { arm(kPeriod); });
-    });
-  }
-
-  asio::io_context& io_;
-  asio::thread_pool& workers_;
-  ConfigSnapshot& config_;
-  OpenStore open_store_;
-  asio::steady_timer timer_;
-  util::Counter& purged_;
-  util::Counter& failures_;
-};
 
 // The roles whose incidents a node keeps: a gateway alone has none.
 bool keeps_incidents(const config::Config& config) {
@@ -372,9 +304,13 @@ int run(std::shared_ptr<const config::Config> config, std::optional<std::string>
     return 2;
   }
 
-  std::optional<RetentionPurger> purger;
+  // The retention in force is read at each run: a reload that changes it
+  // applies from the next one.
+  std::optional<incidents::RetentionPurger> purger;
   if (keeps_incidents(*config)) {
-    purger.emplace(io, workers, snapshot, metrics, open_store);
+    purger.emplace(
+        io, workers, [&snapshot] { return snapshot.get()->incidents_retention; }, open_store,
+        metrics);
     purger->start();
   }
 

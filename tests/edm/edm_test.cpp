@@ -176,6 +176,8 @@ TEST_F(EdmTest, AnotherKeyOrOtherColumnsAreRefused) {
   auto wrong_key = Index::open(dir_ / "index/c.edm", other, kColumns);
   ASSERT_FALSE(wrong_key);
   EXPECT_EQ(wrong_key.error().code, ErrorCode::key_mismatch);
+  EXPECT_NE(wrong_key.error().message.find("another EDM key (edm.key_file)"), std::string::npos)
+      << wrong_key.error().message;
   std::vector<Column> fewer(kColumns.begin(), kColumns.begin() + 3);
   auto wrong_columns = Index::open(dir_ / "index/c.edm", key_, fewer);
   ASSERT_FALSE(wrong_columns);
@@ -184,6 +186,32 @@ TEST_F(EdmTest, AnotherKeyOrOtherColumnsAreRefused) {
                              dir_ / "index/p.edm");
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().message.find("no column 'phone'"), std::string::npos);
+}
+
+TEST_F(EdmTest, AKeyFileThatIsNotAKeyIsRefusedNamingEdm) {
+  write(dir_ / "keys/bad.key", "0123456789abcdef\n");  // 16 digits, not 32
+  auto short_key = load_key(dir_ / "keys/bad.key");
+  ASSERT_FALSE(short_key);
+  EXPECT_EQ(short_key.error().code, ErrorCode::bad_key);
+  EXPECT_NE(short_key.error().message.find("the EDM key " + (dir_ / "keys/bad.key").string() +
+                                           " is not 32 hexadecimal digits"),
+            std::string::npos)
+      << short_key.error().message;
+  write(dir_ / "keys/bad.key", std::string(31, 'a') + "g\n");
+  auto not_hex = load_key(dir_ / "keys/bad.key");
+  ASSERT_FALSE(not_hex);
+  EXPECT_EQ(not_hex.error().code, ErrorCode::bad_key);
+  auto absent = load_key(dir_ / "keys/none.key");
+  ASSERT_FALSE(absent);
+  EXPECT_EQ(absent.error().code, ErrorCode::io);
+  EXPECT_NE(absent.error().message.find("cannot read the EDM key"), std::string::npos)
+      << absent.error().message;
+  // The key made in SetUp loads again, the same; a second create keeps it.
+  bool created = true;
+  auto again = load_or_create_key(dir_ / "keys/edm.key", &created);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(created);
+  EXPECT_EQ(*again, key_);
 }
 
 TEST_F(EdmTest, ACommonValueCountsOnlyBesideARareFieldOfItsRow) {

@@ -11,7 +11,6 @@
 #include <string>
 
 #include "config/config.hpp"
-#include "detect/edm.hpp"
 #include "detect/idm.hpp"
 #include "policy/evaluate.hpp"
 #include "policy/policy_set.hpp"
@@ -74,7 +73,7 @@ class IdmTest : public ::testing::Test {
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "keys");
     fs::create_directories(dir_ / "index");
-    auto k = edm::load_or_create_key(dir_ / "keys/idm.key");
+    auto k = load_or_create_key(dir_ / "keys/idm.key");
     ASSERT_TRUE(k) << k.error().message;
     key_ = *k;
     docs_ = {{"board-paper.pdf", prose(1, 1500) + kFooter},
@@ -186,6 +185,8 @@ TEST_F(IdmTest, AnIndexOpensOnlyWithItsKeyAndForItsProfile) {
   auto wrong_key = Index::open(dir_ / "index/board.idm", other, "board");
   ASSERT_FALSE(wrong_key);
   EXPECT_EQ(wrong_key.error().code, ErrorCode::key_mismatch);
+  EXPECT_NE(wrong_key.error().message.find("another IDM key (idm.key_file)"), std::string::npos)
+      << wrong_key.error().message;
   auto wrong_profile = Index::open(dir_ / "index/board.idm", key_, "hr");
   ASSERT_FALSE(wrong_profile);
   EXPECT_EQ(wrong_profile.error().code, ErrorCode::profile_mismatch);
@@ -195,6 +196,28 @@ TEST_F(IdmTest, AnIndexOpensOnlyWithItsKeyAndForItsProfile) {
   EXPECT_EQ(bad.error().code, ErrorCode::bad_index);
   std::vector<Document> none = {{"empty.txt", "too short"}};
   EXPECT_FALSE(build_index(none, {}, "board", key_, dir_ / "index/none.idm"));
+}
+
+TEST_F(IdmTest, AKeyFileThatIsNotAKeyIsRefusedNamingIdm) {
+  std::ofstream(dir_ / "keys/bad.key") << "not a key\n";
+  auto bad = load_key(dir_ / "keys/bad.key");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::bad_key);
+  EXPECT_NE(bad.error().message.find("the IDM key " + (dir_ / "keys/bad.key").string() +
+                                     " is not 32 hexadecimal digits"),
+            std::string::npos)
+      << bad.error().message;
+  EXPECT_EQ(bad.error().message.find("EDM"), std::string::npos) << bad.error().message;
+  auto absent = load_key(dir_ / "keys/none.key");
+  ASSERT_FALSE(absent);
+  EXPECT_EQ(absent.error().code, ErrorCode::io);
+  EXPECT_NE(absent.error().message.find("cannot read the IDM key"), std::string::npos)
+      << absent.error().message;
+  bool created = true;
+  auto again = load_or_create_key(dir_ / "keys/idm.key", &created);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(created);
+  EXPECT_EQ(*again, key_);
 }
 
 // Through the configuration: the index is checked at load (check-config,
@@ -253,6 +276,15 @@ TEST_F(IdmTest, APolicyFiresNamingTheDocumentAndBadReferencesAreErrors) {
       config::load_config_text(yaml("idm: {profile: legal}", "index/board.idm", "legal"), "t.yaml");
   ASSERT_FALSE(other);
   EXPECT_NE(other.error().message.find("index of the IDM profile 'board'"), std::string::npos);
+  // An index under another key: the message names the IDM key and its setting.
+  util::SipKey another = key_;
+  another[0] ^= 1;
+  ASSERT_TRUE(build_index(docs_, {}, "board", another, dir_ / "index/other.idm"));
+  auto rekeyed =
+      config::load_config_text(yaml("idm: {profile: board}", "index/other.idm"), "t.yaml");
+  ASSERT_FALSE(rekeyed);
+  EXPECT_NE(rekeyed.error().message.find("another IDM key (idm.key_file)"), std::string::npos)
+      << rekeyed.error().message;
   auto beside = config::load_config_text(yaml("idm: {profile: board}", "keys/board.idm"), "t.yaml");
   ASSERT_FALSE(beside);
   EXPECT_NE(beside.error().message.find("keep the key apart"), std::string::npos);
