@@ -124,6 +124,30 @@ TEST_F(EdmTest, FieldsFarApartAreNotNearEachOther) {
   EXPECT_EQ(match_rows(find_hits(*index_, text, o), 2, ~0ull, 1000).size(), 1u);
 }
 
+TEST_F(EdmTest, TheIndexKnowsWhichWordCountsItsTextCellsHave) {
+  // "John Smith", "o brien mary", "Ann Lee": two and three words.
+  EXPECT_EQ(index_->max_words(), 3u);
+  EXPECT_FALSE(index_->has_word_count(1));
+  EXPECT_TRUE(index_->has_word_count(2));
+  EXPECT_TRUE(index_->has_word_count(3));
+  EXPECT_FALSE(index_->has_word_count(4));
+  // Single-word and four-word cells are looked up when a table has them.
+  write(dir_ / "words.csv", "name,ssn\nCher,123-45-6789\nJuan Carlos de Borbon,987-65-4321\n");
+  auto built = build_index(dir_ / "words.csv", std::vector<Column>{kColumns[0], kColumns[1]}, key_,
+                           dir_ / "index/w.edm");
+  ASSERT_TRUE(built) << built.error().message;
+  auto words = Index::open(dir_ / "index/w.edm", key_);
+  ASSERT_TRUE(words) << words.error().message;
+  EXPECT_TRUE((*words)->has_word_count(1));
+  EXPECT_FALSE((*words)->has_word_count(2));
+  EXPECT_TRUE((*words)->has_word_count(4));
+  for (std::string_view text : {"cher 123-45-6789", "Juan Carlos de Borbon, 987 65 4321"}) {
+    ScanOptions o;
+    auto hits = find_hits(**words, text, o);
+    EXPECT_EQ(match_rows(hits, 2, ~0ull, o.proximity).size(), 1u) << text;
+  }
+}
+
 TEST_F(EdmTest, WordsAreLookedUpOnlyNearAnAnchorWhenAllWordsIsOff) {
   ScanOptions o;
   o.all_words = false;

@@ -43,6 +43,34 @@ TEST(Ascii, AsciiPrefixLengthStopsAtTheFirstHighByteWhereverItIs) {
   }
 }
 
+// The first digit or `also` from a start, wherever it falls in the 64-byte
+// (AVX2), 16-byte (SSE2) and byte steps, at any alignment; bytes beside the
+// digits ('/' and ':', and high bytes that wrap in the subtraction) are not
+// digits.
+TEST(Ascii, FindDigitOrFindsTheFirstDigitOrTheOtherByte) {
+  std::string text(300, 'x');
+  for (std::size_t i = 0; i < text.size(); i += 3) text[i] = "/:\xff\x80 "[i % 5];
+  for (std::size_t offset : {0u, 1u, 5u, 17u}) {
+    std::string_view all(text.data() + offset, text.size() - offset);
+    EXPECT_EQ(find_digit_or(all, 0, '@'), all.size());
+    for (std::size_t at : {0u, 1u, 15u, 16u, 31u, 63u, 64u, 65u, 130u, 200u}) {
+      if (at >= all.size()) continue;
+      for (char c : {'0', '5', '9', '@'}) {
+        char& slot = text[offset + at];
+        const char was = slot;
+        slot = c;
+        EXPECT_EQ(find_digit_or(all, 0, '@'), at) << offset << " " << at << " " << c;
+        EXPECT_EQ(find_digit_or(all, at, '@'), at);
+        EXPECT_EQ(find_digit_or(all, at + 1, '@'), all.size());
+        // Digits only: '@' is not looked for.
+        EXPECT_EQ(find_digit_or(all, 0, '0'), c == '@' ? all.size() : at);
+        slot = was;
+      }
+    }
+  }
+  EXPECT_EQ(find_digit_or("abc", 7, '@'), 3u);
+}
+
 TEST(Random, HexHasTwoDigitsPerByteAndDiffersBetweenCalls) {
   auto a = random_hex(16), b = random_hex(16);
   EXPECT_EQ(a.size(), 32u);
