@@ -11,6 +11,7 @@ taken out in turn and with a reply moved before its fsync, so that a checker
 that passes everything is caught."""
 
 import os
+import signal
 import re
 import shutil
 import smtplib
@@ -159,6 +160,30 @@ class StracedCordon(Cordon):
         for p in self.ports:
             wait_for_port(p, timeout=30, proc=self.proc)
         return self
+
+    def stop(self):
+        # SIGTERM to strace detaches it and leaves cordon running: stop
+        # cordon itself, and strace ends with it.
+        if self.proc and self.proc.poll() is None:
+            try:
+                with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as f:
+                    children = [int(pid) for pid in f.read().split()]
+            except OSError:
+                children = []
+            for pid in children:
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                for pid in children:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+        super().stop()
 
     def trace(self):
         with open(self.trace_path, errors="replace") as f:
