@@ -9,6 +9,7 @@
 #include "config/config.hpp"
 #include "incidents/open_store.hpp"
 #include "smtp/reply_builder.hpp"
+#include "smtp/server.hpp"
 
 namespace cordon::cli {
 namespace {
@@ -40,6 +41,29 @@ int check_config(const std::string& file) {
       return 2;
     }
   }
+  // A certificate and a key that do not belong together (or cannot be
+  // read by OpenSSL) stop `cordon run` at start: say it now.
+  auto check_pair = [&](std::string_view section, const std::string& cert, const std::string& key,
+                        config::SourceMark mark) {
+    if (cert.empty()) return true;
+    auto loaded = smtp::make_server_tls_context(cert, key);
+    if (loaded) return true;
+    config::ConfigError e{file, mark.line, mark.col,
+                          std::string(section) + ".tls_cert: " + loaded.error()};
+    std::fprintf(stderr, "%s\n", e.to_string().c_str());
+    return false;
+  };
+  bool tls_ok = true;
+  if (config.gateway)
+    tls_ok &= check_pair("gateway", config.gateway->tls.cert, config.gateway->tls.key,
+                         config.gateway->tls.mark);
+  if (config.prevent)
+    tls_ok &= check_pair("prevent", config.prevent->tls.cert, config.prevent->tls.key,
+                         config.prevent->tls.mark);
+  if (config.console)
+    tls_ok &= check_pair("console", config.console->tls_cert, config.console->tls_key,
+                         config.console->tls_mark);
+  if (!tls_ok) return 2;
   std::string roles;
   for (auto role : config.roles()) {
     if (!roles.empty()) roles += ", ";

@@ -64,6 +64,7 @@ struct ServerTlsConfig {
   std::string cert;
   std::string key;
   bool require = false;
+  SourceMark mark{1, 1};  // of tls_cert, for check-config
   bool enabled() const { return !cert.empty(); }
 };
 

@@ -23,6 +23,7 @@ struct ConsoleConfig {
   std::vector<ConsoleUser> users;
   std::string tls_cert;  // PEM files; both set: HTTPS only
   std::string tls_key;
+  SourceMark tls_mark{1, 1};  // of tls_cert, for check-config
   Duration session_ttl = std::chrono::hours(8);
   // /metrics without a session; unset: only when listening on loopback.
   std::optional<bool> metrics_public;

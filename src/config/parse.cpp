@@ -111,6 +111,7 @@ ServerTlsConfig read_server_tls(const MapReader& m) {
   tls.cert = m.string("tls_cert", "");
   tls.key = m.string("tls_key", "");
   tls.require = m.boolean("require_tls", false);
+  if (!tls.cert.empty()) tls.mark = m.value_mark("tls_cert");
   if (tls.cert.empty() != tls.key.empty()) {
     m.report(m.value_mark(tls.cert.empty() ? "tls_key" : "tls_cert"),
              m.section() + ": tls_cert and tls_key go together");
@@ -358,6 +359,7 @@ ConsoleConfig read_console(const MapReader& top) {
     }
   }
   c.tls_cert = m.string("tls_cert", "");
+  if (!c.tls_cert.empty()) c.tls_mark = m.value_mark("tls_cert");
   c.tls_key = m.string("tls_key", "");
   if (c.tls_cert.empty() != c.tls_key.empty())
     m.report(m.mark(), "console: tls_cert and tls_key go together");

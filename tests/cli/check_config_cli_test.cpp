@@ -205,3 +205,25 @@ TEST_F(CheckConfig, AnUnparsablePostgresqlUrlNamesItsLine) {
   EXPECT_EQ(err.rfind(path + ":2:12: error: incidents: invalid PostgreSQL URL", 0), 0u) << err;
   EXPECT_NE(err.find("sslmod"), std::string::npos) << err;
 }
+
+TEST_F(CheckConfig, ACertificateAndAKeyThatDoNotBelongTogetherAreAnError) {
+  for (const char* name : {"a", "b"}) {
+    auto made = run_command(
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost"
+        " -keyout '" +
+        dir_ + "/" + name + ".key' -out '" + dir_ + "/" + name + ".crt' 2>&1");
+    ASSERT_EQ(made.exit_code, 0) << made.output;
+  }
+  auto config = [&](const char* key) {
+    return "prevent:\n  listen: 127.0.0.1:10025\n  tls_cert: " + dir_ +
+           "/a.crt\n  tls_key: " + dir_ + "/" + key + "\n";
+  };
+  auto good = write("good.yaml", config("a.key"));
+  auto out = run_command(cordon_bin() + " check-config '" + good + "' 2>&1");
+  EXPECT_EQ(out.exit_code, 0) << out.output;
+  auto bad = write("bad.yaml", config("b.key"));
+  auto [code, err] = check_fails(bad);
+  EXPECT_EQ(code, 2);
+  EXPECT_EQ(err.rfind(bad + ":3:13: error: prevent.tls_cert: cannot load private key", 0), 0u)
+      << err;
+}
