@@ -33,7 +33,7 @@ struct Migration {
 };
 
 // Append-only: a released migration is never edited, a change is a new one.
-constexpr std::array<Migration, 3> kMigrations = {{
+constexpr std::array<Migration, 4> kMigrations = {{
     {1, R"sql(
 CREATE TABLE incidents (
   id                BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,  -- never reused
@@ -100,6 +100,10 @@ CREATE TABLE saved_filters (
   query     TEXT NOT NULL,
   PRIMARY KEY (user_name, name)
 );
+)sql"},
+    // last_seen indexed, for the retention purge and the change token.
+    {4, R"sql(
+CREATE INDEX incidents_last_seen ON incidents(last_seen);
 )sql"},
 }};
 
@@ -602,7 +606,7 @@ StoreResult<std::string> PostgresIncidentStore::change_token() {
   if (!lease) return fail(lease.error());
   auto r = pg::exec(lease->get(), rows::kChangeToken);
   if (!r) return fail(r.error());
-  return rows::change_token(r->integer(0, 0), r->integer(0, 1));
+  return rows::change_token(r->integer(0, 0), r->integer(0, 1), r->integer(0, 2), r->integer(0, 3));
 }
 
 void PostgresIncidentStore::wait_for_change(std::chrono::milliseconds timeout) {

@@ -55,7 +55,7 @@ class PostgresIncidentStore final : public IncidentStore {
   static StoreResult<std::unique_ptr<PostgresIncidentStore>> open(const std::string& url,
                                                                   PostgresOptions options = {});
 
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   // The key of the advisory lock held while migrating.
   static constexpr std::int64_t kMigrationLock = 0x636f72646f6e01;  // "cordon" 1
 

@@ -170,8 +170,10 @@ Where filters(const IncidentQuery& q, const Dialect& dialect) {
   return w;
 }
 
-std::string change_token(std::int64_t newest_incident, std::int64_t newest_history) {
-  return std::to_string(newest_incident) + "." + std::to_string(newest_history);
+std::string change_token(std::int64_t newest_incident, std::int64_t newest_history,
+                         std::int64_t newest_seen, std::int64_t newest_repeats) {
+  return std::to_string(newest_incident) + "." + std::to_string(newest_history) + "." +
+         std::to_string(newest_seen) + "." + std::to_string(newest_repeats);
 }
 
 std::string_view sort_column(SortKey key) {

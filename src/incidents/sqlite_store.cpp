@@ -99,6 +99,12 @@ CREATE TABLE saved_filters (
 );
 )sql";
 
+// Version 4: last_seen indexed, for the retention purge and the change
+// token (which reads the newest last_seen).
+constexpr std::string_view kSchemaV4 = R"sql(
+CREATE INDEX incidents_last_seen ON incidents(last_seen);
+)sql";
+
 using rows::from_seconds;
 using rows::to_seconds;
 using rows::Where;
@@ -190,7 +196,7 @@ Status<StoreError> SqliteIncidentStore::migrate() {
                                                        std::to_string(version) +
                                                        ", newer than this cordon (" +
                                                        std::to_string(kSchemaVersion) + ")"});
-  const std::string_view steps[] = {kSchemaV1, kSchemaV2, kSchemaV3};
+  const std::string_view steps[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
   for (std::int64_t v = version; v < kSchemaVersion; ++v) {
     if (auto ok = sqlite::exec(db_.get(), steps[v]); !ok)
       return fail(StoreError{StoreErrorCode::schema, ok.error().message});
@@ -513,7 +519,7 @@ StoreResult<std::string> SqliteIncidentStore::change_token() {
   if (!s) return fail(s.error());
   auto row = s->step();
   if (!row) return fail(row.error());
-  return rows::change_token(s->column_int(0), s->column_int(1));
+  return rows::change_token(s->column_int(0), s->column_int(1), s->column_int(2), s->column_int(3));
 }
 
 StoreResult<IncidentStats> SqliteIncidentStore::stats(std::optional<Clock::time_point> from,

@@ -21,7 +21,7 @@ class SqliteIncidentStore final : public IncidentStore {
       const std::string& path,
       std::chrono::milliseconds busy_timeout = std::chrono::milliseconds(5000));
 
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   StoreResult<RecordOutcome> record(const NewIncident& incident) override;
   StoreResult<Incident> get(IncidentId id) override;

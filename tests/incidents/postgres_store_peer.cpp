@@ -97,7 +97,7 @@ TEST_F(PostgresStore, MigratesAnEmptyDatabaseOnceAndReopensIdempotently) {
     EXPECT_EQ(again->count({}).value(), 1);  // nothing recreated, nothing lost
   }
   EXPECT_TRUE(
-      server().psql("DO \\$\\$ BEGIN IF (SELECT COUNT(*) FROM schema_version) <> 3 "
+      server().psql("DO \\$\\$ BEGIN IF (SELECT COUNT(*) FROM schema_version) <> 4 "
                     "THEN RAISE 'not one version row'; END IF; END \\$\\$",
                     db()));
 }
@@ -130,7 +130,7 @@ TEST_F(PostgresStore, NodesStartingTogetherMigrateOnce) {
   for (auto& t : nodes) t.join();
   EXPECT_EQ(opened.load(), kNodes);
   EXPECT_TRUE(
-      server().psql("DO \\$\\$ BEGIN IF (SELECT COUNT(*) FROM schema_version) <> 3 "
+      server().psql("DO \\$\\$ BEGIN IF (SELECT COUNT(*) FROM schema_version) <> 4 "
                     "THEN RAISE 'migrated more than once'; END IF; END \\$\\$",
                     db()));
 }

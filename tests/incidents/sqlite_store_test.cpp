@@ -58,6 +58,7 @@ TEST(SqliteIncidentStore, MigratesAVersionOneDatabase) {
                          "ALTER TABLE status_history DROP COLUMN assignee; "
                          "ALTER TABLE incidents DROP COLUMN client_address; "
                          "ALTER TABLE incidents DROP COLUMN client_helo; "
+                         "DROP INDEX incidents_last_seen; "
                          "DELETE FROM schema_version WHERE version >= 2",
                          nullptr, nullptr, nullptr),
             SQLITE_OK)
@@ -106,7 +107,7 @@ TEST(SqliteStore, AnExistingDatabaseOpenToOthersIsTightened) {
 }
 
 // A database of schema version 2 (before owners, users and sessions) is
-// brought to version 3 keeping its incidents and history.
+// brought to the current version keeping its incidents and history.
 TEST(SqliteStore, AVersionTwoDatabaseIsMigratedKeepingItsIncidents) {
   TempDir dir;
   const std::string path = dir.file("incidents.db");
@@ -124,7 +125,8 @@ TEST(SqliteStore, AVersionTwoDatabaseIsMigratedKeepingItsIncidents) {
                          "ALTER TABLE incidents DROP COLUMN assignee; "
                          "ALTER TABLE status_history DROP COLUMN changed_by; "
                          "ALTER TABLE status_history DROP COLUMN assignee; "
-                         "DELETE FROM schema_version WHERE version = 3",
+                         "DROP INDEX incidents_last_seen; "
+                         "DELETE FROM schema_version WHERE version >= 3",
                          nullptr, nullptr, nullptr),
             SQLITE_OK)
       << sqlite3_errmsg(raw);

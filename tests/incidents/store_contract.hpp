@@ -424,7 +424,15 @@ TEST_P(StoreContract, TheChangeTokenMovesWithNewIncidentsAndChanges) {
   EXPECT_EQ(other->change_token().value(), one);
   ASSERT_TRUE(
       other->change(id, {IncidentStatus::in_progress, std::nullopt, "", "bob", kDay1}).has_value());
-  EXPECT_NE(store->change_token().value(), one);
+  const auto changed = store->change_token().value();
+  EXPECT_NE(changed, one);
+  // A repeat moves it too, whether it moves last_seen on or not.
+  auto again = card_incident();
+  ASSERT_TRUE(other->record(again)->repeated);
+  const auto repeated = store->change_token().value();
+  EXPECT_NE(repeated, changed);
+  ASSERT_TRUE(other->record(again)->repeated);
+  EXPECT_NE(store->change_token().value(), repeated);
 }
 
 TEST_P(StoreContract, StatsCountBySeverityDayPolicySenderAndAction) {

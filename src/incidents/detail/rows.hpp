@@ -82,10 +82,19 @@ Where filters(const IncidentQuery& query, const Dialect& dialect);
 std::string_view sort_column(SortKey key);
 
 // The change token: the newest incident id and the newest history row id.
+// What moves when anything a console shows changes: the newest incident,
+// the newest status change, and for repeats the newest last_seen with the
+// repeats counted by the incidents seen in that second (a repeat either
+// moves last_seen on or lands in that second). Cheap: ids and last_seen
+// are indexed.
 inline constexpr std::string_view kChangeToken =
     "SELECT (SELECT COALESCE(MAX(id), 0) FROM incidents), "
-    "(SELECT COALESCE(MAX(id), 0) FROM status_history)";
-std::string change_token(std::int64_t newest_incident, std::int64_t newest_history);
+    "(SELECT COALESCE(MAX(id), 0) FROM status_history), "
+    "(SELECT COALESCE(MAX(last_seen), 0) FROM incidents), "
+    "(SELECT COALESCE(SUM(repeat_count), 0) FROM incidents "
+    "WHERE last_seen = (SELECT MAX(last_seen) FROM incidents))";
+std::string change_token(std::int64_t newest_incident, std::int64_t newest_history,
+                         std::int64_t newest_seen, std::int64_t newest_repeats);
 
 inline constexpr const char* kAdmin = "admin";
 inline constexpr const char* kAnalyst = "analyst";
