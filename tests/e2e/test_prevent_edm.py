@@ -5,6 +5,7 @@ rebuilt the index applies the new table; check-config refuses a profile
 whose index indexes other columns."""
 
 import base64
+import json
 import os
 import subprocess
 import tempfile
@@ -115,6 +116,26 @@ class PreventEdmTest(unittest.TestCase):
         self.assert_blocked(make_message("after", "Zed Zulu 222-33-4444"))
         self.f.send(make_message("old row", "John Smith 123-45-6789"))
         peers.wait_until(lambda: len(self.f.delivered()) == 2, timeout=10, what="2 deliveries")
+
+    def test_cordon_scan_finds_the_same_rows(self):
+        conf = os.path.join(self.dir, "scan.yaml")
+        with open(conf, "w") as f:
+            f.write(self.edm + "policies:\n" + POLICY)
+        paths = []
+        for name, body in (("one-row", "Customer John Smith, SSN 123-45-6789."),
+                           ("two-rows", "John Smith, SSN 987-65-4321")):
+            path = os.path.join(self.dir, name + ".eml")
+            message = make_message(name, body)
+            with open(path, "wb") as f:
+                f.write(message if isinstance(message, bytes) else message.encode())
+            paths.append(path)
+        r = subprocess.run([BIN, "scan", "--config", conf, "--format", "json", *paths],
+                           capture_output=True, text=True)
+        verdicts = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+        self.assertEqual(len(verdicts), 2, r.stdout + r.stderr)
+        fired = [[p["name"] for p in v["policies"]] for v in verdicts]
+        self.assertEqual(fired, [["Customer records"], []], r.stdout)
+        self.assertNotIn("John", r.stdout.split('"policies"')[1])  # fields shown masked
 
     def test_check_config_refuses_an_index_of_other_columns(self):
         conf = os.path.join(self.dir, "other.yaml")
