@@ -50,7 +50,8 @@ Record judge(SeenMessage seen, const inspect::Snapshot& snapshot, incidents::Inc
     r.filter = r.seen.ip.explanation;
     return r;
   }
-  const std::optional<policy::Envelope> envelope = policy::Envelope{m.sender, m.recipients};
+  const std::optional<policy::Envelope> envelope =
+      policy::Envelope{m.sender, m.recipients, r.seen.client.address.to_string(), m.helo};
   inspect::Inspection result = inspect::inspect(m.content, envelope, snapshot, store);
   r.disposition = result.disposition;
   r.filter = result.filter;

@@ -126,6 +126,7 @@ struct Observer::Impl {
   bool gap_in_data = false;
   std::uint64_t bdat_remaining = 0;
   bool encrypted_reported = false;
+  std::string helo;  // of the last EHLO/HELO line
   // After a gap (or a capture begun mid-connection) replies may answer
   // commands that were never seen: a 354 finds its DATA, and a positive
   // reply that is not 354 does not answer a DATA.
@@ -308,6 +309,8 @@ struct Observer::Impl {
     const std::string_view verb = verb_of(line);
     using util::iequals;
     if (iequals(verb, "EHLO") || iequals(verb, "HELO")) {
+      helo = std::string(util::trim(line.substr(verb.size())));
+      if (helo.size() > 255) helo.resize(255);  // a name, not a payload
       current = std::make_shared<Txn>();
       pending.push_back(pend(Kind::helo));
     } else if (iequals(verb, "MAIL")) {
@@ -561,6 +564,7 @@ struct Observer::Impl {
     m.incomplete = "encrypted (STARTTLS)";
     m.sender = current->sender;
     m.sender_seen = current->sender_seen;
+    m.helo = helo;
     sink(std::move(m));
   }
 
@@ -570,6 +574,7 @@ struct Observer::Impl {
     ObservedMessage m;
     m.sender = txn.sender;
     m.sender_seen = txn.sender_seen;
+    m.helo = helo;
     for (std::size_t i = 0; i < txn.recipients.size(); ++i)
       if (txn.recipient_state[i] >= 0) m.recipients.push_back(txn.recipients[i]);
     m.complete = txn.complete;

@@ -44,6 +44,7 @@ struct ObserverLimits {
 struct ObservedMessage {
   std::string sender;  // "" for <> or when MAIL was not seen
   bool sender_seen = false;
+  std::string helo;  // the last EHLO/HELO name the client gave ("" when not seen)
   // Accepted by the server, or whose reply was never seen.
   std::vector<std::string> recipients;
   std::string content;     // DATA unstuffed, or the accepted BDAT chunks

@@ -75,7 +75,8 @@ policies:
             f.write(make_message(subject, body, extra="Date: Tue, 1 Dec 2026 10:00:00 +0000\r\n")
                     .replace("\r\n", "\n"))
         r = subprocess.run(["swaks", "--server", "127.0.0.1", "--port", str(self.smtp_port),
-                            "--from", "alice@corp.test", "--to", to, "--data", path],
+                            "--helo", "sender.test", "--from", "alice@corp.test", "--to", to,
+                            "--data", path],
                            capture_output=True, text=True, timeout=60)
         return r.returncode, r.stdout + r.stderr
 
@@ -112,6 +113,9 @@ policies:
         self.assertEqual(lines[0], f"550-5.7.0 Incident ID: {incident[0]['id']}")
         self.assertRegex(lines[-1], r"\.\.\. and \d+ more violations")
         self.assertEqual(len(incident[0]["policies"]), 8)
+        # The client Postfix told the milter about: address and HELO name.
+        self.assertEqual(incident[0]["client_address"], "127.0.0.1")
+        self.assertEqual(incident[0]["client_helo"], "sender.test")
         log = self.pf.wait_log(r"milter-reject: END-OF-MESSAGE .*5\.7\.0 Incident ID: "
                                + str(incident[0]["id"]))
         self.assertTrue(log)

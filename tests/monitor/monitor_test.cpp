@@ -255,6 +255,7 @@ TEST(Observer, EndOfDataSplitAtEveryByteAndPipelinedReplies) {
     EXPECT_EQ(m.sender, "a@x.example");
     EXPECT_EQ(m.recipients, std::vector<std::string>{"b@y.example"});
     EXPECT_EQ(m.reply, 250);
+    EXPECT_EQ(m.helo, "c");
     EXPECT_TRUE(m.complete);
   }
 }

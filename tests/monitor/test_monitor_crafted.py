@@ -266,6 +266,9 @@ class Crafted(unittest.TestCase):
         self.assertEqual(len(incidents), 1)
         self.assertEqual(incidents[0]["action"], "monitored")
         self.assertEqual(incidents[0]["repeat_count"], 1)
+        # The SMTP client as seen on the wire: its address and EHLO name.
+        self.assertEqual(incidents[0]["client_address"], "10.0.0.1")
+        self.assertEqual(incidents[0]["client_helo"], "client.example")
 
     def test_check_config_refuses_a_bad_ip_filter(self):
         path = os.path.join(self.tmp.name, "bad-ip.yaml")

@@ -113,7 +113,8 @@ m::Decision to_decision(inspect::Outcome outcome, const m::Message& message,
 std::shared_ptr<const inspect::Job> make_job(const MilterContext& context,
                                              std::shared_ptr<const m::Message> message) {
   auto job = std::make_shared<inspect::Job>();
-  job->envelope = policy::Envelope{message->sender, message->recipients};
+  job->envelope = policy::Envelope{message->sender, message->recipients, message->client_address,
+                                   message->helo};
   job->message = std::shared_ptr<const std::string>(message, &message->content);
   job->snapshot = context.snapshot.get();
   job->store = context.store;
