@@ -361,6 +361,21 @@ FdLimit raise_fd_limit(std::uint64_t wanted) {
   return out;
 }
 
+Result<std::vector<asio::ip::address>, std::string> resolve_at_start(const std::string& host,
+                                                                     std::uint16_t port) {
+  std::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (!ec) return std::vector<asio::ip::address>{address};
+  asio::io_context io;
+  asio::ip::tcp::resolver resolver(io);
+  auto results = resolver.resolve(host, std::to_string(port), ec);
+  if (ec) return fail("cannot resolve " + host + ": " + ec.message());
+  std::vector<asio::ip::address> out;
+  for (const auto& r : results) out.push_back(r.endpoint().address());
+  if (out.empty()) return fail("cannot resolve " + host + ": no address");
+  return out;
+}
+
 Result<std::shared_ptr<asio::ssl::context>, std::string> make_server_tls_context(
     const std::string& certificate_chain_file, const std::string& private_key_file) {
   auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);

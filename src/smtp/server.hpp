@@ -125,6 +125,12 @@ std::uint64_t fds_needed(std::uint64_t total_max_connections, std::uint64_t fds_
 // refuse a configuration it cannot serve. For start-up.
 FdLimit raise_fd_limit(std::uint64_t wanted);
 
+// The addresses of `host` now, blocking: an IP literal as it is, a name
+// through the system resolver (every address it gives, in its order). For
+// start-up (listen addresses, DLP hosts); never "no address" on success.
+Result<std::vector<asio::ip::address>, std::string> resolve_at_start(const std::string& host,
+                                                                     std::uint16_t port);
+
 // Loads a PEM certificate chain and private key into a server TLS context.
 Result<std::shared_ptr<asio::ssl::context>, std::string> make_server_tls_context(
     const std::string& certificate_chain_file, const std::string& private_key_file);

@@ -464,5 +464,23 @@ TEST(ServerLimits, OutOfDescriptorsTheAcceptLoopBacksOffAndRecovers) {
   for (const auto& l : sink->lines()) std::printf("log: %s\n", l.c_str());
 }
 
+// Start-up resolution: literals as they are, names through the resolver,
+// and a name that does not resolve is an error naming it.
+TEST(ResolveAtStart, LiteralsNamesAndFailures) {
+  auto v4 = resolve_at_start("127.0.0.1", 25);
+  ASSERT_TRUE(v4.has_value()) << v4.error();
+  EXPECT_EQ(*v4, std::vector<asio::ip::address>{asio::ip::make_address("127.0.0.1")});
+  auto v6 = resolve_at_start("::1", 25);
+  ASSERT_TRUE(v6.has_value()) << v6.error();
+  EXPECT_TRUE(v6->front().is_v6());
+  auto name = resolve_at_start("localhost", 25);
+  ASSERT_TRUE(name.has_value()) << name.error();
+  EXPECT_FALSE(name->empty());
+  EXPECT_TRUE(name->front().is_loopback());
+  auto bad = resolve_at_start("no-such-host.invalid", 25);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().rfind("cannot resolve no-such-host.invalid: ", 0), 0u) << bad.error();
+}
+
 }  // namespace
 }  // namespace cordon::smtp

@@ -17,20 +17,6 @@ namespace {
 
 using namespace gateway;
 
-// Listen and DLP addresses are resolved once, at start.
-Result<std::vector<asio::ip::address>, std::string> resolve_now(asio::io_context& io,
-                                                                const config::HostPort& hp) {
-  std::error_code ec;
-  auto address = asio::ip::make_address(hp.host, ec);
-  if (!ec) return std::vector<asio::ip::address>{address};
-  asio::ip::tcp::resolver resolver(io);
-  auto results = resolver.resolve(hp.host, std::to_string(hp.port), ec);
-  if (ec) return fail("cannot resolve " + hp.host + ": " + ec.message());
-  std::vector<asio::ip::address> out;
-  for (const auto& r : results) out.push_back(r.endpoint().address());
-  return out;
-}
-
 class GatewayRole final : public Role {
  public:
   explicit GatewayRole(Shared& shared) : shared_(shared) {}
@@ -54,7 +40,8 @@ class GatewayRole final : public Role {
 
     std::vector<std::string> dlp_addresses;
     for (const auto& hp : gw.dlp.hosts) {
-      auto addresses = resolve_now(shared_.io, hp);
+      // Resolved once, at start, as the listen addresses are.
+      auto addresses = smtp::resolve_at_start(hp.host, hp.port);
       if (!addresses) {
         spdlog::warn("gateway: DLP host {}: {}", hp.to_string(), addresses.error());
         continue;
@@ -123,10 +110,9 @@ class GatewayRole final : public Role {
 
  private:
   Status<std::string> listen(smtp::Server& server, const config::HostPort& where, const char* key) {
-    auto addresses = resolve_now(shared_.io, where);
-    if (!addresses || addresses->empty())
-      return fail(std::string(key) + " " + where.to_string() + ": " +
-                  (addresses ? "no address" : addresses.error()));
+    auto addresses = smtp::resolve_at_start(where.host, where.port);
+    if (!addresses)
+      return fail(std::string(key) + " " + where.to_string() + ": " + addresses.error());
     auto bound = server.listen({addresses->front(), where.port});
     if (!bound)
       return fail(std::string(key) + " " + where.to_string() + ": " + bound.error().message());

@@ -17,17 +17,6 @@
 namespace cordon::roles {
 namespace {
 
-Result<asio::ip::tcp::endpoint, std::string> resolve_listen(const config::HostPort& where) {
-  std::error_code ec;
-  auto address = asio::ip::make_address(where.host, ec);
-  if (!ec) return asio::ip::tcp::endpoint(address, where.port);
-  asio::io_context io;
-  asio::ip::tcp::resolver resolver(io);
-  auto found = resolver.resolve(where.host, std::to_string(where.port), ec);
-  if (ec || found.empty()) return fail("cannot resolve " + where.host + ": " + ec.message());
-  return found.begin()->endpoint();
-}
-
 // The adapter from the configuration to what prevent's sessions use: the
 // pipeline's options plus prevent's own filters and this deployment.
 std::shared_ptr<const prevent::PreventSnapshot> snapshot_for(
@@ -67,8 +56,10 @@ Status<std::string> PreventRole::start() {
   context->sessions = smtp::SessionCache::create(shared_.io.get_executor());
   context_ = context;
 
-  auto where = resolve_listen(config->prevent->listen);
-  if (!where) return fail("prevent: listen: " + where.error());
+  const auto& listen = config->prevent->listen;
+  auto addresses = smtp::resolve_at_start(listen.host, listen.port);
+  if (!addresses) return fail("prevent: listen: " + addresses.error());
+  const asio::ip::tcp::endpoint where(addresses->front(), listen.port);
   smtp::ServerOptions options;
   options.hostname = context->hostname;
   options.limits = server_limits(config->smtp);
@@ -82,7 +73,7 @@ Status<std::string> PreventRole::start() {
   server_ = std::make_unique<smtp::Server>(shared_.io.get_executor(), options, [context] {
     return prevent::make_prevent_handler(context);
   });
-  auto bound = server_->listen(*where);
+  auto bound = server_->listen(where);
   if (!bound) {
     return fail("prevent: cannot listen on " + config->prevent->listen.to_string() + ": " +
                 bound.error().message());
