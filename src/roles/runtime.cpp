@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/reloader.hpp"
 #include "incidents/open_store.hpp"
 #include "incidents/retention.hpp"
 #include "roles/factory.hpp"
@@ -83,126 +84,6 @@ bool keeps_incidents(const config::Config& config) {
 }
 
 using config::Config;
-using ReloadDone = std::function<void(Status<std::string>)>;
-
-constexpr std::string_view kNothingToReload = "running on the embedded default: nothing to reload";
-
-// Reloads without stalling the I/O thread. Compiling a policy set takes
-// seconds when it has many keywords (5-10 s for 20,000), and every session
-// runs on the one I/O thread: so the file is read and compiled on a thread
-// of its own, and only the swap of the compiled snapshot and the roles'
-// reload() run on the I/O thread. Compiled databases are cached in
-// data_dir, so a reload of unchanged policies skips the compile.
-//
-// Reloads compile one at a time in the order they were asked for, and are
-// applied in that order; one that completes after a later one was applied
-// (possible only beside an in-place reload on the I/O thread) is dropped.
-class Reloader {
- public:
-  Reloader(asio::io_context& io, std::optional<std::string> path, ConfigSnapshot& snapshot,
-           util::Metrics& metrics, std::vector<std::unique_ptr<Role>>& roles)
-      : io_(io),
-        path_(std::move(path)),
-        snapshot_(snapshot),
-        started_(snapshot.get()),
-        metrics_(metrics),
-        roles_(roles) {}
-
-  bool has_file() const { return path_.has_value(); }
-
-  // Starts a reload; `done` (may be empty) gets the outcome on the I/O thread.
-  void start(ReloadDone done) {
-    if (!path_) {
-      asio::post(io_, [done = std::move(done)] {
-        if (done) done(nothing_to_reload());
-      });
-      return;
-    }
-    const std::uint64_t generation = ++requested_;
-    asio::post(compiler_, [this, generation, done = std::move(done)]() mutable {
-      auto loaded = load();
-      asio::post(io_, [this, generation, loaded = std::move(loaded), done = std::move(done)] {
-        auto outcome = apply(generation, loaded);
-        if (done) done(std::move(outcome));
-      });
-    });
-  }
-
-  // Shared::reload.
-  Status<std::string> reload_and_wait() {
-    if (!path_) return nothing_to_reload();
-    if (io_.get_executor().running_in_this_thread()) return apply(++requested_, load());
-    auto done = std::make_shared<std::promise<Status<std::string>>>();
-    auto outcome = done->get_future();
-    start([done](Status<std::string> status) { done->set_value(std::move(status)); });
-    try {
-      return outcome.get();
-    } catch (const std::future_error&) {
-      return fail(std::string("cordon stopped before the reload was applied"));
-    }
-  }
-
-  // Waits for a compile under way; later reloads are not started.
-  void stop() {
-    compiler_.stop();
-    compiler_.join();
-  }
-
- private:
-  static Status<std::string> nothing_to_reload() { return fail(std::string(kNothingToReload)); }
-
-  config::ConfigResult load() const {
-    return config::load_config_file(*path_, {.cache_compiled = true});
-  }
-
-  // On the I/O thread.
-  Status<std::string> apply(std::uint64_t generation, const config::ConfigResult& loaded) {
-    if (!loaded) {
-      auto why = loaded.error().to_string();
-      spdlog::error("reload refused, the previous configuration stays in force: {}", why);
-      metrics_.counter("cordon_config_reloads_total", "Configuration reloads", "result=\"refused\"")
-          .inc();
-      return fail(why);
-    }
-    if (generation < applied_) {
-      spdlog::info("configuration read from {} dropped: a later reload is in force", *path_);
-      return Ok{};
-    }
-    applied_ = generation;
-    snapshot_.set(*loaded);
-    for (auto& role : roles_) role->reload(*loaded);
-    metrics_.counter("cordon_config_reloads_total", "Configuration reloads", "result=\"ok\"").inc();
-    const Config& next = **loaded;
-    spdlog::info(
-        "configuration reloaded from {}: applied {} policies, filters, block_reply, next_hop, "
-        "mime and attachment limits, on_unscannable, and the gateway's relay, DLP, delivery and "
-        "retry settings, for sessions and queue attempts that start from now on",
-        *path_, next.policies.size());
-    // Compared with what the process started with: a change a reload
-    // cannot apply stays pending however many reloads follow.
-    const auto pending = config::changes_needing_restart(*started_, next);
-    for (const auto& change : pending)
-      spdlog::warn(
-          "reload: {}: needs a restart to take effect (the value in force is the one "
-          "cordon started with)",
-          change);
-    if (pending.empty()) spdlog::info("reload: nothing in the new configuration needs a restart");
-    for (const auto& warning : next.warnings()) spdlog::warn("{}: {}", *path_, warning);
-    return Ok{};
-  }
-
-  asio::io_context& io_;
-  const std::optional<std::string> path_;
-  ConfigSnapshot& snapshot_;
-  const std::shared_ptr<const config::Config> started_;  // what listeners were built from
-  util::Metrics& metrics_;
-  std::vector<std::unique_ptr<Role>>& roles_;
-  std::atomic<std::uint64_t> requested_{0};
-  std::uint64_t applied_ = 0;  // I/O thread only
-  // Last: destroyed (joined) first, while the members its jobs use live.
-  asio::thread_pool compiler_{1};
-};
-
 }  // namespace
 
 Status<std::string> begin_run_as(const config::Config& config) {
@@ -256,7 +137,11 @@ int run(std::shared_ptr<const config::Config> config, std::optional<std::string>
   util::Metrics metrics;
   std::vector<std::unique_ptr<Role>> roles;
 
-  Reloader reloader(io, config_path, snapshot, metrics, roles);
+  config::Reloader reloader(io, config_path, snapshot.get(), metrics,
+                            [&snapshot, &roles](const std::shared_ptr<const Config>& next) {
+                              snapshot.set(next);
+                              for (auto& role : roles) role->reload(next);
+                            });
   std::shared_ptr<incidents::IncidentStore> store;  // opened on first use (I/O thread)
   auto open_store = [&]() -> Result<std::shared_ptr<incidents::IncidentStore>, std::string> {
     if (store) return store;
@@ -270,7 +155,7 @@ int run(std::shared_ptr<const config::Config> config, std::optional<std::string>
                 snapshot,
                 metrics,
                 [&reloader] { return reloader.reload_and_wait(); },
-                reloader.has_file() ? std::string() : std::string(kNothingToReload),
+                reloader.has_file() ? std::string() : std::string(config::kNothingToReload),
                 open_store};
 
   for (auto role : config->roles()) {
