@@ -101,6 +101,12 @@ struct Envelope {
   // checked before every attempt. Empty in envelopes written by versions
   // that did not record it: those are checked by size alone.
   std::string content_sha256{};
+  // Bytes delivered before the content file: the header lines DLP added to
+  // an inspected copy kept in the original's queue entry (Spool::
+  // attach_inspected), so that the content is not written twice. Empty for
+  // every other message. content_size and content_sha256 describe the
+  // content file alone.
+  std::string content_prefix{};
 
   void add_trace(TimePoint when, std::string event, std::string detail = {}) {
     trace.push_back({when, std::move(event), std::move(detail)});

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "queue/time_format.hpp"
+#include "util/base64.hpp"
 
 namespace cordon::queue {
 namespace {
@@ -128,6 +129,11 @@ Envelope decode(const json& doc) {
       (e.content_sha256.size() != 64 ||
        e.content_sha256.find_first_not_of("0123456789abcdef") != std::string::npos))
     throw DecodeError{"field 'content_sha256' is not a SHA-256 in lower-case hex"};
+  if (auto prefix = optional_string_field(doc, "content_prefix_base64"); !prefix.empty()) {
+    auto bytes = util::base64_decode(prefix);
+    if (!bytes) throw DecodeError{"field 'content_prefix_base64' is not base64"};
+    e.content_prefix = std::move(*bytes);
+  }
   return e;
 }
 
@@ -194,6 +200,9 @@ std::string encode_envelope(const Envelope& e) {
   // Absent rather than empty when unknown, as in the envelopes of versions
   // that did not record it.
   if (!e.content_sha256.empty()) doc["content_sha256"] = e.content_sha256;
+  // Base64: header bytes need not be UTF-8, and JSON strings must be.
+  if (!e.content_prefix.empty())
+    doc["content_prefix_base64"] = util::base64_encode(e.content_prefix);
   // Invalid UTF-8 (an 8-bit address from a sloppy client) is replaced
   // rather than thrown: the message must still be queued.
   return doc.dump(1, ' ', false, json::error_handler_t::replace) + "\n";

@@ -132,6 +132,13 @@ std::string_view to_string(SpoolError error) {
   return "unknown";
 }
 
+fs::path layout::envelope_file(const fs::path& message_dir) {
+  auto inspected = message_dir / kInspected;
+  struct stat st;
+  if (::stat(inspected.c_str(), &st) == 0) return inspected;
+  return message_dir / kEnvelope;
+}
+
 bool layout::discard(const fs::path& queue_root, const fs::path& message_dir, int& err) {
   auto doomed = queue_root / kStaging /
                 (message_dir.filename().string() + ".deleted-" + fs_ops::random_token());
@@ -198,7 +205,7 @@ fs::path Spool::state_dir(QueueState state) const {
 }
 
 SpoolResult<QueuedMessage> Spool::load(std::string_view id, QueueState state) const {
-  auto path = state_dir(state) / std::string(id) / layout::kEnvelope;
+  auto path = layout::envelope_file(state_dir(state) / std::string(id));
   auto text = fs_ops::read_file(path);
   if (!text) {
     // The message directory exists but has no envelope: a commit never
@@ -265,7 +272,7 @@ SpoolResult<std::vector<QueuedMessage>> Spool::due(TimePoint now) const {
         // The envelope file's mtime is the next attempt (see update()): a
         // stat decides, and a message that is not due is not read. When the
         // stat fails, load() below tells a moved message from a damaged one.
-        auto path = state_dir(state) / name / layout::kEnvelope;
+        auto path = layout::envelope_file(state_dir(state) / name);
         if (auto mtime = fs_ops::modification_time(path); mtime && *mtime > now) continue;
       }
       auto message = load(name, state);
@@ -305,11 +312,37 @@ SpoolResult<Ok> Spool::update(std::string_view id, QueueState state,
                               const Envelope& envelope) const {
   if (!is_valid_queue_id(id)) return fail(invalid_id(id));
   auto dir = state_dir(state) / std::string(id);
-  if (auto replaced = fs_ops::replace_file(dir, layout::kEnvelope, encode_envelope(envelope));
+  const auto file = layout::envelope_file(dir);
+  if (auto replaced =
+          fs_ops::replace_file(dir, file.filename().string(), encode_envelope(envelope));
       !replaced)
     return replaced;
-  stamp_next_attempt(dir / layout::kEnvelope, envelope.next_attempt);
+  stamp_next_attempt(file, envelope.next_attempt);
   return Ok{};
+}
+
+SpoolResult<Ok> Spool::attach_inspected(std::string_view id, const Envelope& inspected) const {
+  if (!is_valid_queue_id(id)) return fail(invalid_id(id));
+  const auto dir = state_dir(QueueState::active) / std::string(id);
+  const auto path = dir / layout::kInspected;
+  // O_EXCL: one inspected copy per entry; a second one is queued as a copy.
+  fs_ops::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd.valid()) return fail(fs_ops::os_failure(errno, "create", path));
+  auto written = fs_ops::write_all(fd.get(), encode_envelope(inspected), path);
+  if (written) written = fs_ops::fsync_fd(fd.get(), path);
+  if (written) written = fs_ops::fsync_dir(dir);
+  if (!written) {
+    // Never leave half an inspected copy: the original stays as it was.
+    ::unlink(path.c_str());
+    return written;
+  }
+  stamp_next_attempt(path, inspected.next_attempt);
+  return Ok{};
+}
+
+SpoolResult<Ok> Spool::requeue(std::string_view id) const {
+  if (!is_valid_queue_id(id)) return fail(invalid_id(id));
+  return rename_state(id, QueueState::active, QueueState::incoming);
 }
 
 SpoolResult<Ok> Spool::add_trace(std::string_view id, QueueState state, TraceEvent event) const {
@@ -451,7 +484,10 @@ SpoolResult<std::string> Spool::read_checked(const QueuedMessage& message) const
       detail = "content SHA-256 is " + actual + ", envelope says " + envelope.content_sha256;
     }
   }
-  if (!damage) return content;
+  if (!damage) {
+    if (!envelope.content_prefix.empty()) content->insert(0, envelope.content_prefix);
+    return content;
+  }
   (void)quarantine(id, message.state, *damage, detail);
   return fail(SpoolFailure{SpoolError::corrupt, detail});
 }
@@ -503,7 +539,7 @@ SpoolResult<std::vector<QuarantinedEntry>> Spool::list_corrupt() const {
           entry.time = record->time;
         }
       }
-      if (auto text = fs_ops::read_file(path / layout::kEnvelope))
+      if (auto text = fs_ops::read_file(layout::envelope_file(path)))
         if (auto envelope = decode_envelope(*text)) entry.envelope = std::move(*envelope);
     }
     out.push_back(std::move(entry));
@@ -552,7 +588,7 @@ SpoolResult<std::size_t> Spool::quarantine_unreadable(QueueState state) const {
         } else if (state == QueueState::deferred)
           // A stamp lost in a crash, or a spool written before the stamp
           // existed: put the next attempt back where due() looks for it.
-          stamp_next_attempt(message_dir / layout::kEnvelope, message->envelope.next_attempt);
+          stamp_next_attempt(layout::envelope_file(message_dir), message->envelope.next_attempt);
       }
     }
     if (reason.empty()) continue;

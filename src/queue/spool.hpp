@@ -13,7 +13,11 @@
 //
 // A message is a DIRECTORY named by its queue id holding two files:
 // `content` (the message as received, never rewritten) and `envelope.json`
-// (rewritten on every update). Why a directory and two files: envelope
+// (rewritten on every update). In reflect mode a third one may come:
+// `inspected.json`, the envelope of the inspected copy DLP sent back, when
+// that copy is the original content with header lines in front (the lines
+// are kept in the envelope, the content is not written again); from then on
+// it is the entry's envelope (attach_inspected). Why a directory and two files: envelope
 // updates (trace, attempts, next_attempt) happen on every retry and must be
 // crash-safe, i.e. written to a temporary file, fsynced and renamed; with
 // one file that would copy the whole content (possibly tens of MB) each
@@ -254,6 +258,21 @@ class Spool {
   // Rewrites the envelope of a message in `state` (crash-safe: temporary
   // file, fsync, rename, fsync) and sets the file's mtime to next_attempt.
   SpoolResult<Ok> update(std::string_view id, QueueState state, const Envelope& envelope) const;
+
+  // Keeps the inspected copy of an active message in the message's own
+  // entry instead of queueing a second copy of the content: `inspected` (its
+  // content_prefix the header lines DLP added, its content_size and
+  // content_sha256 those of the entry's content file) is written beside the
+  // original envelope and fsynced with the directory, and is the entry's
+  // envelope from then on (every load, update and read_checked uses it).
+  // not_found when the message is not in active/; io_error (nothing
+  // written) when the entry already holds an inspected copy.
+  SpoolResult<Ok> attach_inspected(std::string_view id, const Envelope& inspected) const;
+
+  // active -> incoming, the envelope left as it is (incoming/ is fsynced as
+  // after any move there). For an entry whose inspected copy is now to be
+  // delivered.
+  SpoolResult<Ok> requeue(std::string_view id) const;
 
   // Appends `event` to the trace of a message in `state` (update() with
   // the envelope as it is now); not_found when it is elsewhere.

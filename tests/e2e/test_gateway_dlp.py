@@ -41,6 +41,73 @@ class DlpPool(GatewayCase):
         self.assertRegex(self.log(), rf"inspected copy of queue {qid}")
         self.assertEqual(self.queue(), [])
 
+    def test_reflect_pass_keeps_the_inspected_copy_in_its_entry(self):
+        # The copy is the original content with DLP's lines on top: only
+        # those lines are written, into the original's entry, and the
+        # message is delivered under its own queue id.
+        dlp = self.fake(reflect_port=self.resubmit_port)
+        self.start_gateway([self.host(dlp.port)])
+        qid = self.send(message("kept in place", body="one body\n" * 50))
+        msgs = self.wait_maildir(1)
+        self.wait_gone(qid)
+        self.assertEqual(self.queue(), [])
+        log = self.log()
+        self.assertIn(f"queue {qid}: inspected copy of queue {qid} kept in its entry", log)
+        queued = re.findall(r"queue ([0-9A-Z]{16}): queued from=.* listener=(\w+)", log)
+        self.assertEqual(queued, [(qid, "client"), (qid, "resubmit")])
+        # Maildir lines end in LF: compare with LF line ends.
+        raw = open(self.maildir_files()[0], "rb").read().replace(b"\r\n", b"\n")
+        sent_to_dlp = dlp.messages[0][2].replace(b"\r\n", b"\n")
+        self.assertTrue(raw.endswith(sent_to_dlp), "the delivered message ends with what DLP got")
+        self.assertIn(b"\nX-Cordon-Inspected: ", raw[: len(raw) - len(sent_to_dlp)])
+        self.assertEqual(msgs[0]["X-Cordon-Queue-Id"], qid)
+        self.assertIsNotNone(msgs[0]["X-Cordon-Inspected"])
+        received = msgs[0].get_all("Received")
+        self.assertIn(f"id {qid};", received[0])  # the resubmission's, naming the entry
+
+    def test_a_copy_dlp_changed_is_queued_whole(self):
+        dlp = self.fake(reflect_port=self.resubmit_port,
+                        transform=lambda c: c.replace(b"edited here", b"EDITED HERE"))
+        self.start_gateway([self.host(dlp.port)])
+        qid = self.send(message("edited", body="edited here\n"))
+        msgs = self.wait_maildir(1)
+        self.wait_gone(qid)
+        self.assertEqual(self.queue(), [])
+        log = self.log()
+        self.assertNotIn("kept in its entry", log)
+        copy = re.search(rf"queue ([0-9A-Z]{{16}}): inspected copy of queue {qid}", log).group(1)
+        self.assertNotEqual(copy, qid)
+        self.assertIn(b"EDITED HERE", bytes(msgs[0]))
+
+    def test_a_second_copy_of_one_message_is_queued_whole(self):
+        dlp = self.fake(reflect_port=self.resubmit_port, reflect_times=2)
+        self.start_gateway([self.host(dlp.port)])
+        qid = self.send(message("twice"))
+        msgs = self.wait_maildir(2)
+        self.wait_gone(qid)
+        self.assertEqual(self.queue(), [])
+        log = self.log()
+        self.assertIn(f"inspected copy of queue {qid} kept in its entry", log)
+        copies = re.findall(rf"queue ([0-9A-Z]{{16}}): inspected copy of queue {qid}$", log, re.M)
+        self.assertEqual(len(copies), 1)
+        self.assertNotEqual(copies[0], qid)
+        self.assertEqual([m["Subject"] for m in msgs], ["twice", "twice"])
+
+    def test_a_copy_kept_in_place_supersedes_a_failed_dlp_reply(self):
+        # DLP resubmitted, then answered 451: the inspected copy is there,
+        # so it is delivered once and the original is not inspected again.
+        dlp = self.fake(reflect_port=self.resubmit_port,
+                        replies={"dot_after_reflect": "451 4.4.2 lost the reply"})
+        self.start_gateway([self.host(dlp.port)])
+        qid = self.send(message("late reply"))
+        msgs = self.wait_maildir(1)
+        self.wait_gone(qid)
+        self.assertEqual(self.queue(), [])
+        self.assertEqual(len(dlp.messages), 1)
+        self.assertEqual(len(self.maildir_files()), 1)
+        self.assertEqual(msgs[0]["Subject"], "late reply")
+        self.assertIn(f"queue {qid}: the inspected copy in this entry goes to delivery", self.log())
+
     def test_timeout_on_first_host_fails_over_to_the_second(self):
         silent = self.fake(replies={"greeting": "silent"})
         good = self.fake(reflect_port=self.resubmit_port)

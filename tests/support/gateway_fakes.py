@@ -66,16 +66,20 @@ def stamp_header(stamped):
 class FakeDlp:
     """A one-thread-per-connection SMTP server on 127.0.0.1.
 
-    replies: {"greeting"|"ehlo"|"mail"|"rcpt"|"data"|"dot": "CODE text"}
+    replies: {"greeting"|"ehlo"|"mail"|"rcpt"|"data"|"dot"|"dot_after_reflect": "CODE text"}
     overrides the normal reply of that stage; "silent" as the greeting
     accepts the connection and never says anything. reflect_port relays
     each accepted message there (reflect mode), stamped with the deployment
-    of stamp_dir (the gateway's data_dir) when given. starttls adds STARTTLS
-    to the EHLO reply (it is never actually served).
+    of stamp_dir (the gateway's data_dir) when given, after transform (a
+    DLP that edits the message), reflect_times times over one session.
+    starttls adds STARTTLS to the EHLO reply (it is never actually served).
     """
 
-    def __init__(self, port, replies=None, reflect_port=None, starttls=False, stamp_dir=None):
+    def __init__(self, port, replies=None, reflect_port=None, starttls=False, stamp_dir=None,
+                 transform=None, reflect_times=1):
         self.port = port
+        self.transform = transform  # bytes -> bytes, applied before the stamp (a DLP that edits)
+        self.reflect_times = reflect_times
         self.stamp_dir = stamp_dir
         self.replies = replies or {}
         self.reflect_port = reflect_port
@@ -187,12 +191,17 @@ class FakeDlp:
             return self.replies["dot"]
         if self.reflect_port is None:
             return "250 2.0.0 Ok: inspected"
+        if self.transform:
+            content = self.transform(content)
         if self.stamp_dir:
             content = stamp(content, self.stamp_dir)
         try:
             with smtplib.SMTP("127.0.0.1", self.reflect_port, timeout=10) as s:
-                s.sendmail(sender, rcpts, content)
-            return "250 2.0.0 Ok: passed and reflected"
+                for _ in range(self.reflect_times):
+                    s.sendmail(sender, rcpts, content)
+            # A DLP that resubmitted and then fails its own reply (as when the
+            # gateway's wait for it runs out).
+            return self.replies.get("dot_after_reflect", "250 2.0.0 Ok: passed and reflected")
         except smtplib.SMTPResponseException as e:
             return f"{e.smtp_code} {e.smtp_error.decode(errors='replace')}"
         except (OSError, smtplib.SMTPException) as e:

@@ -11,6 +11,14 @@ inline constexpr std::string_view kStaging = "staging";
 inline constexpr std::string_view kCorrupt = "corrupt";
 inline constexpr std::string_view kContent = "content";
 inline constexpr std::string_view kEnvelope = "envelope.json";
+// The envelope of an inspected copy kept in the original's entry
+// (Spool::attach_inspected). When present it is the entry's envelope, and
+// envelope.json (the original's) is only history.
+inline constexpr std::string_view kInspected = "inspected.json";
+
+// The file holding the envelope of the entry in `message_dir`: inspected.json
+// when there is one, else envelope.json.
+std::filesystem::path envelope_file(const std::filesystem::path& message_dir);
 
 // Deletes a message directory without ever leaving a half-deleted message
 // in a queue state: first an atomic rename into staging/ (which recovery

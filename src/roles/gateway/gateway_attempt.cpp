@@ -157,7 +157,7 @@ asio::awaitable<Result<std::string, std::string>> QueueManager::submit_dsn(
   co_return *queued;
 }
 
-asio::awaitable<void> QueueManager::attempt(const std::string& id, const queue::Envelope& envelope,
+asio::awaitable<bool> QueueManager::attempt(const std::string& id, const queue::Envelope& envelope,
                                             const std::optional<std::string>& content,
                                             queue::TimePoint now) {
   const auto options = attempt_options(*config_, hostname_, dlp_tls_);
@@ -175,8 +175,12 @@ asio::awaitable<void> QueueManager::attempt(const std::string& id, const queue::
   };
   io.submit_dsn = [this](const queue::QueuedDsn& dsn) { return submit_dsn(dsn); };
   const std::string message_id = message_id_of(content);
+  // The DLP stage runs: the inspected copy may come back into this entry.
+  const bool to_dlp = content && !envelope.flags.inspected && !envelope.flags.bypassed;
+  if (to_dlp) in_dlp_[id] = InPlace::waiting;
   auto report = co_await queue::run_attempt(options, breakers_, scheduler_, io, id, envelope,
                                             std::move(content), now);
+  const bool copy_kept = to_dlp && co_await end_dlp_wait(id);
   log_decision(id, envelope, message_id, report);
 
   auto& metrics = shared_.metrics;
@@ -218,6 +222,22 @@ asio::awaitable<void> QueueManager::attempt(const std::string& id, const queue::
                  fmt::format("via=\"{}\"", report.delivered_via))
         .inc();
 
+  if (copy_kept) {
+    // The entry is now the inspected copy: whatever this attempt decided
+    // for the original (passed; or a DLP timeout after the copy came back)
+    // the copy supersedes it, as a copy queued whole would have.
+    auto spool = spool_;
+    auto requeue = [spool, &id] {
+      auto moved = spool.requeue(id);
+      return moved ? moved : spool.defer_unchanged(id);
+    };
+    if (auto moved = co_await offload(shared_.workers, requeue); !moved) {
+      spdlog::error("queue {}: cannot requeue the inspected copy: {}", id, moved.error().detail);
+      co_return false;
+    }
+    spdlog::info("queue {}: the inspected copy in this entry goes to delivery", id);
+    co_return true;
+  }
   if (report.keep) {
     spdlog::info("queue {}: deferred until {} (attempt {})", id,
                  queue::format_rfc3339(report.envelope.next_attempt), report.envelope.attempts);
@@ -225,7 +245,7 @@ asio::awaitable<void> QueueManager::attempt(const std::string& id, const queue::
     auto unsaved = unsaved_;
     auto defer_message = [unsaved, &id, &report] { return unsaved->defer(id, report.envelope); };
     co_await offload(shared_.workers, defer_message);
-    co_return;
+    co_return false;
   }
   auto unsaved = unsaved_;
   auto remove_message = [unsaved, &id] { return unsaved->remove(id); };
@@ -234,6 +254,7 @@ asio::awaitable<void> QueueManager::attempt(const std::string& id, const queue::
     spdlog::error("queue {}: cannot remove: {}", id, removed.error().detail);
   else
     spdlog::info("queue {}: removed", id);
+  co_return false;
 }
 
 }  // namespace cordon::roles::gateway

@@ -7,11 +7,16 @@
 #include <algorithm>
 #include <chrono>
 
+#include "queue/inspected_copy.hpp"
 #include "queue/queue_id.hpp"
 #include "queue/smtp_envelope.hpp"
 #include "roles/gateway/gateway_support.hpp"
 #include "smtp/relay_access.hpp"
 #include "util/ascii.hpp"
+
+// GCC 12 reports a false -Wmismatched-new-delete when it inlines Asio's
+// awaitable frame allocator into a coroutine; the pairing is Asio's own.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
 namespace cordon::roles::gateway {
 namespace {
@@ -66,11 +71,15 @@ class GatewayHandler final : public smtp::Handler {
     writer_.reset();
     write_error_.reset();
     release_content();
+    // A resubmission is held in memory (its stamp covers all of it) and
+    // written at the end of DATA, where it is known whether it is the
+    // original content with DLP's header lines in front.
+    if (kind_ == ListenerKind::resubmit)
+      co_return smtp::DataStart{Reply::make(354, "", "End data with <CR><LF>.<CR><LF>"),
+                                std::make_unique<Sink>(*this)};
     const auto ip = client_ip(session);
-    auto envelope = queue::received_envelope(
-        session, ip,
-        kind_ == ListenerKind::resubmit ? queue::Arrival::resubmitted : queue::Arrival::client,
-        std::chrono::system_clock::now());
+    auto envelope = queue::received_envelope(session, ip, queue::Arrival::client,
+                                             std::chrono::system_clock::now());
     auto spool = context_->spool;
     auto begin_message = [spool, envelope] { return spool.begin(envelope); };
     auto begun = co_await offload(context_->shared->workers, begin_message);
@@ -88,6 +97,7 @@ class GatewayHandler final : public smtp::Handler {
 
   asio::awaitable<Reply> on_data_end(const smtp::SessionInfo& session,
                                      std::uint64_t size) override {
+    if (kind_ == ListenerKind::resubmit) co_return co_await resubmitted(session, size);
     if (!writer_) co_return Reply::make(451, "4.3.0", "Local error in processing");
     auto writer = std::move(*writer_);
     writer_.reset();
@@ -96,54 +106,14 @@ class GatewayHandler final : public smtp::Handler {
       spdlog::error("queue {}: not queued: {}", id, write_error_->detail);
       co_return spool_refusal(*write_error_);
     }
-    if (kind_ == ListenerKind::resubmit) {
-      // Checked before the commit: a refused message is never queued (the
-      // writer's destructor removes what was staged). Hashing a large
-      // message takes a while: not on the I/O thread.
-      auto check_message = [this] {
-        return inspect::check_stamp(resubmitted_content_, context_->deployment);
-      };
-      const auto check = co_await offload(context_->shared->workers, check_message);
-      if (check != inspect::StampCheck::valid) {
-        release_content();
-        spdlog::warn(
-            "gateway resubmission from {} refused: not inspected by this deployment's DLP "
-            "(X-Cordon-Inspected {}; this deployment is {}); sender <{}>, {} recipient(s)",
-            client_ip(session), describe(check), context_->deployment.id,
-            session.mail ? session.mail->sender : "", session.recipients.size());
-        refused_metric(inspect::to_string(check));
-        co_return Reply::make(550, "5.7.1",
-                              "Message refused: not inspected by this deployment's DLP");
-      }
-    }
-    // The link to the original goes into the envelope the commit writes:
-    // no second envelope write (and its fsyncs) after the commit.
-    std::string original;
-    if (kind_ == ListenerKind::resubmit) {
-      original = queue::find_queue_id_header(resubmitted_content_);
-      release_content();
-      if (!original.empty())
-        writer.add_trace({std::chrono::system_clock::now(),
-                          std::string(queue::trace_event::dlp_passed),
-                          "inspected copy of queue " + original});
-    }
     auto commit_message = [&writer] { return writer.commit(); };
     auto committed = co_await offload(context_->shared->workers, commit_message);
     if (!committed) {
       spdlog::error("queue {}: not queued: {}", id, committed.error().detail);
       co_return spool_refusal(committed.error());
     }
-    const bool resubmitted = kind_ == ListenerKind::resubmit;
-    spdlog::info("queue {}: queued from={} <{}> recipients={} size={} client={} listener={}", id,
-                 session.helo_name, session.mail ? session.mail->sender : "",
-                 session.recipients.size(), size, client_ip(session),
-                 resubmitted ? "resubmit" : "client");
-    context_->shared->metrics
-        .counter("cordon_gateway_received_total", "Messages queued by the gateway",
-                 resubmitted ? "listener=\"resubmit\"" : "listener=\"client\"")
-        .inc();
-    if (!original.empty()) spdlog::info("queue {}: inspected copy of queue {}", id, original);
-    context_->committed(id, resubmitted);
+    log_queued(session, id, size, false);
+    context_->committed(id, false);
     co_return Reply::make(250, "2.0.0", "Ok: queued as " + id);
   }
 
@@ -175,11 +145,100 @@ class GatewayHandler final : public smtp::Handler {
   // What the client sent; the gateway's own Received header is written
   // straight to the spool.
   void client_data(std::string_view chunk) {
-    // Kept whole for the stamp check: its mac covers the entire content. The
-    // session stops passing data on past smtp.max_message_size, so this
-    // holds at most one message, as prevent does on its side.
-    if (kind_ == ListenerKind::resubmit) resubmitted_content_.append(chunk);
-    write(chunk);
+    // A resubmission is kept whole for the stamp check: its mac covers the
+    // entire content. The session stops passing data on past
+    // smtp.max_message_size, so this holds at most one message, as prevent
+    // does on its side.
+    if (kind_ == ListenerKind::resubmit)
+      resubmitted_content_.append(chunk);
+    else
+      write(chunk);
+  }
+
+  void log_queued(const smtp::SessionInfo& session, const std::string& id, std::uint64_t size,
+                  bool resubmitted) {
+    spdlog::info("queue {}: queued from={} <{}> recipients={} size={} client={} listener={}", id,
+                 session.helo_name, session.mail ? session.mail->sender : "",
+                 session.recipients.size(), size, client_ip(session),
+                 resubmitted ? "resubmit" : "client");
+    context_->shared->metrics
+        .counter("cordon_gateway_received_total", "Messages queued by the gateway",
+                 resubmitted ? "listener=\"resubmit\"" : "listener=\"client\"")
+        .inc();
+  }
+
+  // The end of a resubmission: the stamp checked, then the inspected copy
+  // kept in its original's entry when it can be (queue/inspected_copy.hpp),
+  // else queued whole.
+  asio::awaitable<Reply> resubmitted(const smtp::SessionInfo& session, std::uint64_t size) {
+    const auto ip = client_ip(session);
+    // Checked before anything is written: a refused message is never
+    // queued. Hashing a large message takes a while: not on the I/O thread.
+    auto check_message = [this] {
+      return inspect::check_stamp(resubmitted_content_, context_->deployment);
+    };
+    const auto check = co_await offload(context_->shared->workers, check_message);
+    if (check != inspect::StampCheck::valid) {
+      release_content();
+      spdlog::warn(
+          "gateway resubmission from {} refused: not inspected by this deployment's DLP "
+          "(X-Cordon-Inspected {}; this deployment is {}); sender <{}>, {} recipient(s)",
+          ip, describe(check), context_->deployment.id, session.mail ? session.mail->sender : "",
+          session.recipients.size());
+      refused_metric(inspect::to_string(check));
+      co_return Reply::make(550, "5.7.1",
+                            "Message refused: not inspected by this deployment's DLP");
+    }
+    const auto now = std::chrono::system_clock::now();
+    auto envelope = queue::received_envelope(session, ip, queue::Arrival::resubmitted, now);
+    const std::string original = queue::find_queue_id_header(resubmitted_content_);
+    if (!original.empty())
+      envelope.add_trace(now, std::string(queue::trace_event::dlp_passed),
+                         "inspected copy of queue " + original);
+    auto spool = context_->spool;
+    auto& workers = context_->shared->workers;
+
+    if (!original.empty() && context_->begin_in_place && context_->begin_in_place(original)) {
+      auto keep = [&] {
+        return queue::keep_inspected_in_place(
+            spool, original, envelope,
+            queue::received_header(session, ip, context_->hostname, original, now),
+            resubmitted_content_);
+      };
+      auto kept = co_await offload(workers, keep);
+      context_->end_in_place(original, kept && *kept);
+      if (!kept)
+        spdlog::warn(
+            "queue {}: the inspected copy could not be kept in its entry ({}): queued whole",
+            original, kept.error().detail);
+      if (kept && *kept) {
+        release_content();
+        log_queued(session, original, size, true);
+        spdlog::info("queue {}: inspected copy of queue {} kept in its entry", original, original);
+        co_return Reply::make(250, "2.0.0", "Ok: queued as " + original);
+      }
+    }
+
+    auto queue_whole = [&]() -> queue::SpoolResult<std::string> {
+      auto writer = spool.begin(envelope);
+      if (!writer) return fail(writer.error());
+      auto written =
+          writer->write(queue::received_header(session, ip, context_->hostname, writer->id(), now));
+      if (written) written = writer->write(resubmitted_content_);
+      if (!written) return fail(written.error());
+      return writer->commit();
+    };
+    auto committed = co_await offload(workers, queue_whole);
+    release_content();
+    if (!committed) {
+      spdlog::error("gateway resubmission from {}: not queued: {}", ip, committed.error().detail);
+      co_return spool_refusal(committed.error());
+    }
+    log_queued(session, *committed, size, true);
+    if (!original.empty())
+      spdlog::info("queue {}: inspected copy of queue {}", *committed, original);
+    context_->committed(*committed, true);
+    co_return Reply::make(250, "2.0.0", "Ok: queued as " + *committed);
   }
 
   // Frees the buffer, not just empties it: a session may stay open long

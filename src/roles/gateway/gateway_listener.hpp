@@ -13,7 +13,10 @@
 //    goes to DLP again.
 //
 // DATA streams into a spool writer; 250 is answered only after the spool
-// committed the message (fsynced), a full disk answers 452 4.3.1.
+// committed the message (fsynced), a full disk answers 452 4.3.1. A
+// resubmission is held in memory until its stamp is checked, then kept in
+// its original's entry when it is that content with DLP's header lines in
+// front (queue/inspected_copy.hpp), else queued whole.
 #pragma once
 
 #include <functional>
@@ -42,6 +45,12 @@ struct ListenerContext {
   // Called on the I/O thread once a message is committed; `skip_dlp` says
   // it goes straight to delivery.
   std::function<void(const std::string& id, bool skip_dlp)> committed;
+  // Reflect mode (I/O thread): whether the inspected copy of queue entry
+  // `id` may be kept in that entry, i.e. its attempt is waiting for DLP's
+  // reply and no copy is kept yet; then, once the write is over, whether
+  // it was kept. Empty: every copy is queued whole.
+  std::function<bool(const std::string& id)> begin_in_place;
+  std::function<void(const std::string& id, bool kept)> end_in_place;
 };
 
 smtp::HandlerFactory make_handler_factory(std::shared_ptr<const ListenerContext> context,

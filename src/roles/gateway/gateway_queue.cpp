@@ -9,12 +9,18 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/post.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/use_awaitable.hpp>
 #include <random>
 
 #include "queue/operator_actions.hpp"
 #include "queue/time_format.hpp"
 #include "roles/gateway/gateway_support.hpp"
 #include "util/log_event.hpp"
+
+// GCC 12 reports a false -Wmismatched-new-delete when it inlines Asio's
+// awaitable frame allocator into a coroutine; the pairing is Asio's own.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
 namespace cordon::roles::gateway {
 QueueManager::QueueManager(Shared& shared, queue::Spool spool, std::string hostname)
@@ -187,10 +193,38 @@ asio::awaitable<void> QueueManager::process(std::string id, queue::ConcurrencyLi
     spdlog::error("queue {}: cannot read the content: {}", id, content.error().detail);
   }
   // Damaged content was quarantined: no attempt, nothing to defer.
+  bool inspected_copy_kept = false;
   if (text || content.error().code != queue::SpoolError::corrupt)
-    co_await attempt(id, claimed->envelope, text, now);
+    inspected_copy_kept = co_await attempt(id, claimed->envelope, text, now);
   { auto released = std::move(slot); }  // the attempt is over: give the slot back now
   if (auto delay = dispatcher_.finished(id)) schedule_scan(*delay);
+  if (inspected_copy_kept && !stopped_) dispatch(id, true);
+}
+
+bool QueueManager::begin_in_place(const std::string& id) {
+  auto it = in_dlp_.find(id);
+  if (it == in_dlp_.end() || it->second != InPlace::waiting) return false;
+  it->second = InPlace::writing;
+  return true;
+}
+
+void QueueManager::end_in_place(const std::string& id, bool kept) {
+  auto it = in_dlp_.find(id);
+  if (it != in_dlp_.end()) it->second = kept ? InPlace::kept : InPlace::waiting;
+}
+
+asio::awaitable<bool> QueueManager::end_dlp_wait(const std::string& id) {
+  asio::steady_timer pause(shared_.io);
+  for (auto it = in_dlp_.find(id); it != in_dlp_.end() && it->second == InPlace::writing;
+       it = in_dlp_.find(id)) {
+    pause.expires_after(std::chrono::milliseconds(2));
+    std::error_code ec;
+    co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  auto it = in_dlp_.find(id);
+  const bool kept = it != in_dlp_.end() && it->second == InPlace::kept;
+  if (it != in_dlp_.end()) in_dlp_.erase(it);
+  co_return kept;
 }
 
 }  // namespace cordon::roles::gateway

@@ -16,6 +16,8 @@
 // another.
 #pragma once
 
+#include <unordered_map>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +48,11 @@ class QueueManager : public std::enable_shared_from_this<QueueManager> {
   void committed(const std::string& id, bool skip_dlp);
   // True while a delivery or DLP attempt is running (I/O thread only).
   bool busy() const { return dispatcher_.busy(); }
+  // Reflect mode (I/O thread only): the resubmission listener may keep the
+  // inspected copy of `id` in its entry while the attempt that sent it to
+  // DLP waits for DLP's reply (see ListenerContext).
+  bool begin_in_place(const std::string& id);
+  void end_in_place(const std::string& id, bool kept);
 
  private:
   void schedule_scan(std::chrono::milliseconds delay);
@@ -56,8 +63,13 @@ class QueueManager : public std::enable_shared_from_this<QueueManager> {
 
   // gateway_attempt.cpp: queue::run_attempt with the spool, the network
   // and the worker pool as its I/O; then metrics, and defer or remove.
-  asio::awaitable<void> attempt(const std::string& id, const queue::Envelope& envelope,
+  // True when the inspected copy was kept in the message's entry: the
+  // entry is back in incoming/, to be dispatched again straight to delivery.
+  asio::awaitable<bool> attempt(const std::string& id, const queue::Envelope& envelope,
                                 const std::optional<std::string>& content, queue::TimePoint now);
+  // Waits while the inspected copy of `id` is being written (DLP replied
+  // before the resubmission was answered: a timeout); true when it was kept.
+  asio::awaitable<bool> end_dlp_wait(const std::string& id);
   // Commits a DSN to the spool and dispatches it.
   asio::awaitable<Result<std::string, std::string>> submit_dsn(const queue::QueuedDsn& dsn);
 
@@ -76,6 +88,10 @@ class QueueManager : public std::enable_shared_from_this<QueueManager> {
   std::shared_ptr<smtp::SessionCache> sessions_;
   asio::steady_timer timer_;
   bool stopped_ = false;
+  // Messages whose attempt is in its DLP stage, and where their inspected
+  // copy stands (begin_in_place/end_in_place).
+  enum class InPlace { waiting, writing, kept };
+  std::unordered_map<std::string, InPlace> in_dlp_;
 };
 
 }  // namespace cordon::roles::gateway

@@ -60,6 +60,13 @@ class GatewayRole final : public Role {
         ListenerContext{&shared_, *spool, hostname, dlp_addresses, std::move(deployment).value(),
                         [manager](const std::string& id, bool skip_dlp) {
                           if (auto m = manager.lock()) m->committed(id, skip_dlp);
+                        },
+                        [manager](const std::string& id) {
+                          auto m = manager.lock();
+                          return m && m->begin_in_place(id);
+                        },
+                        [manager](const std::string& id, bool kept) {
+                          if (auto m = manager.lock()) m->end_in_place(id, kept);
                         }});
 
     auto made = server_options(*config, hostname);
