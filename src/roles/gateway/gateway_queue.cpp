@@ -170,22 +170,29 @@ asio::awaitable<void> QueueManager::process(std::string id, queue::ConcurrencyLi
   auto self = shared_from_this();  // the manager outlives every attempt
   auto spool = spool_;
   auto unsaved = unsaved_;
-  auto claim = [unsaved, id] { return unsaved->claim(id); };
+  // The claim and the read in one trip to the worker pool: the content is
+  // checked before DLP or the next hop sees a byte of it.
+  struct Claimed {
+    queue::SpoolResult<queue::QueuedMessage> message;
+    std::optional<queue::SpoolResult<std::string>> content;
+  };
+  auto claim = [spool, unsaved, id] {
+    Claimed out{unsaved->claim(id), std::nullopt};
+    if (out.message) out.content = spool.read_checked(*out.message);
+    return out;
+  };
   auto claimed = co_await offload(shared_.workers, claim);
-  if (!claimed) {
+  if (!claimed.message) {
     // not_found: another scan, the CLI (hold, delete) or a finished attempt got there first.
     // corrupt: the spool has quarantined it (and said so).
-    if (claimed.error().code != queue::SpoolError::not_found &&
-        claimed.error().code != queue::SpoolError::corrupt)
-      spdlog::error("queue {}: cannot claim: {}", id, claimed.error().detail);
+    const auto code = claimed.message.error().code;
+    if (code != queue::SpoolError::not_found && code != queue::SpoolError::corrupt)
+      spdlog::error("queue {}: cannot claim: {}", id, claimed.message.error().detail);
     dispatcher_.abandoned(id);
     co_return;
   }
   const auto now = std::chrono::system_clock::now();
-  // Checked before DLP or the next hop sees a byte of it.
-  auto message = *claimed;
-  auto read_content = [spool, message] { return spool.read_checked(message); };
-  auto content = co_await offload(shared_.workers, read_content);
+  auto& content = *claimed.content;
   std::optional<std::string> text;
   if (content) {
     text = std::move(*content);
@@ -195,7 +202,7 @@ asio::awaitable<void> QueueManager::process(std::string id, queue::ConcurrencyLi
   // Damaged content was quarantined: no attempt, nothing to defer.
   bool inspected_copy_kept = false;
   if (text || content.error().code != queue::SpoolError::corrupt)
-    inspected_copy_kept = co_await attempt(id, claimed->envelope, text, now);
+    inspected_copy_kept = co_await attempt(id, claimed.message->envelope, text, now);
   { auto released = std::move(slot); }  // the attempt is over: give the slot back now
   if (auto delay = dispatcher_.finished(id)) schedule_scan(*delay);
   if (inspected_copy_kept && !stopped_) dispatch(id, true);
