@@ -406,6 +406,44 @@ asio::awaitable<ClientResult<std::optional<Reply>>> ClientSession::xforward(
   co_return last;
 }
 
+asio::awaitable<ClientResult<ClientSession::ForwardedMail>> ClientSession::xforward_and_mail(
+    const std::vector<XforwardAttribute>& attributes, std::string_view sender,
+    const MailParams& params) {
+  Impl& s = *impl_;
+  ForwardedMail out;
+  if (!(s.caps.pipelining && s.options.pipelining)) {
+    auto forwarded = co_await xforward(attributes);
+    if (!forwarded) co_return fail(forwarded.error());
+    out.xforward = std::move(*forwarded);
+    auto mailed = co_await mail(sender, params);
+    if (!mailed) co_return fail(mailed.error());
+    out.mail = std::move(*mailed);
+    co_return out;
+  }
+  const auto lines = format_xforward(attributes, s.caps.xforward);
+  std::string batch;
+  for (const auto& line : lines) {
+    if (auto err = s.check_line(line, Stage::xforward)) co_return fail(std::move(*err));
+    batch += line + "\r\n";
+  }
+  const std::string mail_line =
+      "MAIL FROM:<" + std::string(sender) + ">" + format_mail_params(params, s.offered());
+  if (auto err = s.check_line(mail_line, Stage::mail)) co_return fail(std::move(*err));
+  batch += mail_line + "\r\n";
+  const auto first = lines.empty() ? Stage::mail : Stage::xforward;
+  if (auto err = co_await s.write(batch, first, s.options.timeouts.mail))
+    co_return fail(std::move(*err));
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    auto reply = co_await s.read_reply(Stage::xforward, s.options.timeouts.mail);
+    if (!reply) co_return fail(reply.error());
+    out.xforward = std::move(*reply);
+  }
+  auto mailed = co_await s.read_reply(Stage::mail, s.options.timeouts.mail);
+  if (!mailed) co_return fail(mailed.error());
+  out.mail = std::move(*mailed);
+  co_return out;
+}
+
 asio::awaitable<ClientResult<Reply>> ClientSession::quit() {
   Impl& s = *impl_;
   auto reply = co_await s.command("QUIT", Stage::quit, s.options.timeouts.quit);

@@ -143,6 +143,17 @@ class ClientSession {
   // the server offers no XFORWARD (nothing is sent then).
   asio::awaitable<ClientResult<std::optional<Reply>>> xforward(
       const std::vector<XforwardAttribute>& attributes);
+  // xforward() and then MAIL, written as one batch when the server offers
+  // PIPELINING (as Postfix's client groups them), else one after the
+  // other; MAIL goes out whatever XFORWARD was answered. One round trip
+  // instead of two for every message relayed to a Postfix-like next hop.
+  struct ForwardedMail {
+    std::optional<Reply> xforward;  // the last XFORWARD reply; none when not offered
+    Reply mail;
+  };
+  asio::awaitable<ClientResult<ForwardedMail>> xforward_and_mail(
+      const std::vector<XforwardAttribute>& attributes, std::string_view sender,
+      const MailParams& params);
   asio::awaitable<ClientResult<Reply>> quit();  // QUIT, then close
   void close();
 

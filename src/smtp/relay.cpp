@@ -106,34 +106,26 @@ class RelayHandler : public Handler {
       if (auto refusal = co_await ensure_downstream(session, attempt > 0)) co_return *refusal;
       const bool may_be_stale = held || lent_;
       const auto attributes = forwarded_attributes(session);
-      auto forwarded = co_await downstream_->xforward(attributes);
-      if (!forwarded) {
-        if (!may_be_stale) co_return downstream_failed(session, forwarded.error());
+      auto sent = co_await downstream_->xforward_and_mail(attributes, mail.sender, mail.params);
+      if (!sent) {
+        if (!may_be_stale) co_return downstream_failed(session, sent.error());
         drop_stale();
         continue;
       }
-      if (*forwarded && (*forwarded)->code == 421 && may_be_stale) {
+      const auto& forwarded = sent->xforward;
+      if (((forwarded && forwarded->code == 421) || sent->mail.code == 421) && may_be_stale) {
         drop_stale();
         continue;
       }
-      if (*forwarded && !(*forwarded)->positive())
+      if (forwarded && !forwarded->positive())
         spdlog::warn("{} {}: next hop {} refused XFORWARD: {} {}", options_.log_name, session.id,
-                     hop_name_, (*forwarded)->code, (*forwarded)->text());
-      auto reply = co_await downstream_->mail(mail.sender, mail.params);
-      if (!reply) {
-        if (!may_be_stale) co_return downstream_failed(session, reply.error());
-        drop_stale();
-        continue;
-      }
-      if (reply->code == 421 && may_be_stale) {
-        drop_stale();
-        continue;
-      }
+                     hop_name_, forwarded->code, forwarded->text());
+      Reply reply = std::move(sent->mail);
       if (lent_ && options_.sessions) options_.sessions->record(SessionCache::SessionUse::reused);
       lent_ = false;
-      note(*reply);
-      if (reply->positive()) open_transaction_ = true;
-      co_return *reply;
+      note(reply);
+      if (reply.positive()) open_transaction_ = true;
+      co_return reply;
     }
     co_return unavailable();
   }
@@ -343,14 +335,13 @@ class RelayHandler : public Handler {
     if (reset->positive()) open_transaction_ = false;
     // RSET ended the next hop's XFORWARD attributes too: say them again.
     const auto attributes = forwarded_attributes(session);
-    auto forwarded = co_await downstream_->xforward(attributes);
-    if (!forwarded) co_return deferred(downstream_failed(session, forwarded.error()));
     const MailParams params = session.mail ? session.mail->params : MailParams{};
     const std::string sender = session.mail ? session.mail->sender : std::string();
-    auto mail = co_await downstream_->mail(sender, params);
-    if (!mail) co_return deferred(downstream_failed(session, mail.error()));
-    note(*mail);
-    if (!mail->positive()) co_return *mail;
+    auto sent = co_await downstream_->xforward_and_mail(attributes, sender, params);
+    if (!sent) co_return deferred(downstream_failed(session, sent.error()));
+    const Reply& mail = sent->mail;
+    note(mail);
+    if (!mail.positive()) co_return mail;
     open_transaction_ = true;
     auto rcpt = co_await downstream_->rcpt(address);
     if (!rcpt) co_return deferred(downstream_failed(session, rcpt.error()));

@@ -26,7 +26,10 @@ class PreventXforwardTest(unittest.TestCase):
     def setUpClass(cls):
         cls.f = PreventFixture(STANDARD_POLICIES, start_sink=False,
                                extra_prevent="  xforward_networks: [127.0.0.1/32]\n")
-        cls.sink = XforwardSink(cls.f.sink_port)
+        # A next hop that answers XFORWARD only with the MAIL of its
+        # pipelined group: every message relayed here proves prevent sends
+        # them in one batch (one round trip per message, not two).
+        cls.sink = XforwardSink(cls.f.sink_port, hold_xforward_reply=True)
 
     @classmethod
     def tearDownClass(cls):
@@ -96,6 +99,13 @@ class PreventXforwardTest(unittest.TestCase):
         self.assertEqual(second["xforward"]["ADDR"], "127.0.0.1")
         self.assertEqual(second["xforward"]["HELO"], "mta.example")
         self.assertEqual(second["xforward"]["PROTO"], "ESMTP")
+
+    def test_xforward_and_mail_go_out_in_one_pipelined_batch(self):
+        s = self.connect()
+        s.sendmail("alice@corp.test", ["bob@ext.test"], make_message("xf-batch", "hello"))
+        peers.wait_until(lambda: any(b"xf-batch" in m["content"] for m in self.sink.received()),
+                         what="the message at the next hop")
+        self.assertGreater(self.sink.held_replies, 0)
 
     def test_a_redirected_copy_keeps_the_forwarded_client(self):
         s = self.connect()

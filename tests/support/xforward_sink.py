@@ -2,8 +2,11 @@
 per message, the XFORWARD attributes it was given, the envelope and the
 content, and counts the connections it accepted. With hang_up it ends each
 connection after one message: "close" closes it right after the 250,
-"421" answers the next command 421 and closes (an idle timeout). Plain
-sockets and threads; 127.0.0.1 only."""
+"421" answers the next command 421 and closes (an idle timeout). With
+hold_xforward_reply it answers XFORWARD only once the next command of the
+same pipelined group (MAIL) has arrived, as a strict check that a client
+pipelines them: one that waits for the XFORWARD reply first never gets it.
+Plain sockets and threads; 127.0.0.1 only."""
 
 import socket
 import socketserver
@@ -21,12 +24,19 @@ class _Handler(socketserver.StreamRequestHandler):
         self.reply("220 sink.test ESMTP")
         delivered = False
         forwarded, sender, rcpts = {}, None, []
+        held = []  # XFORWARD replies waiting for the rest of their group
         while True:
             line = self.rfile.readline()
             if not line:
                 return
             line = line.decode("latin-1").rstrip("\r\n")
             verb = line.split(" ", 1)[0].upper()
+            if held and verb != "XFORWARD":
+                with sink.lock:
+                    sink.held_replies += len(held)
+                for r in held:
+                    self.reply(r)
+                held = []
             if delivered and sink.hang_up == "421":
                 self.reply("421 4.4.2 sink.test Error: timeout exceeded")
                 return
@@ -43,7 +53,10 @@ class _Handler(socketserver.StreamRequestHandler):
                 for item in line.split()[1:]:
                     name, _, value = item.partition("=")
                     forwarded[name.upper()] = value
-                self.reply("250 2.0.0 Ok")
+                if sink.hold_xforward_reply:
+                    held.append("250 2.0.0 Ok")
+                else:
+                    self.reply("250 2.0.0 Ok")
             elif verb == "MAIL":
                 sender = line[10:]
                 self.reply("250 2.1.0 Ok")
@@ -82,10 +95,12 @@ class _Server(socketserver.ThreadingTCPServer):
 
 
 class XforwardSink:
-    def __init__(self, port, offer_xforward=True, hang_up=None):
+    def __init__(self, port, offer_xforward=True, hang_up=None, hold_xforward_reply=False):
         self.port = port
         self.offer_xforward = offer_xforward
         self.hang_up = hang_up
+        self.hold_xforward_reply = hold_xforward_reply
+        self.held_replies = 0
         self.lock = threading.Lock()
         self.messages = []
         self.xforward_lines = []
