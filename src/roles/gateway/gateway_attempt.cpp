@@ -225,16 +225,8 @@ asio::awaitable<bool> QueueManager::attempt(const std::string& id, const queue::
   if (copy_kept) {
     // The entry is now the inspected copy: whatever this attempt decided
     // for the original (passed; or a DLP timeout after the copy came back)
-    // the copy supersedes it, as a copy queued whole would have.
-    auto spool = spool_;
-    auto requeue = [spool, &id] {
-      auto moved = spool.requeue(id);
-      return moved ? moved : spool.defer_unchanged(id);
-    };
-    if (auto moved = co_await offload(shared_.workers, requeue); !moved) {
-      spdlog::error("queue {}: cannot requeue the inspected copy: {}", id, moved.error().detail);
-      co_return false;
-    }
+    // the copy supersedes it, as a copy queued whole would have. process()
+    // takes it to delivery.
     spdlog::info("queue {}: the inspected copy in this entry goes to delivery", id);
     co_return true;
   }

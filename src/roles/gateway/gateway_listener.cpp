@@ -172,64 +172,72 @@ class GatewayHandler final : public smtp::Handler {
   // else queued whole.
   asio::awaitable<Reply> resubmitted(const smtp::SessionInfo& session, std::uint64_t size) {
     const auto ip = client_ip(session);
-    // Checked before anything is written: a refused message is never
-    // queued. Hashing a large message takes a while: not on the I/O thread.
-    auto check_message = [this] {
-      return inspect::check_stamp(resubmitted_content_, context_->deployment);
-    };
-    const auto check = co_await offload(context_->shared->workers, check_message);
-    if (check != inspect::StampCheck::valid) {
-      release_content();
-      spdlog::warn(
-          "gateway resubmission from {} refused: not inspected by this deployment's DLP "
-          "(X-Cordon-Inspected {}; this deployment is {}); sender <{}>, {} recipient(s)",
-          ip, describe(check), context_->deployment.id, session.mail ? session.mail->sender : "",
-          session.recipients.size());
-      refused_metric(inspect::to_string(check));
-      co_return Reply::make(550, "5.7.1",
-                            "Message refused: not inspected by this deployment's DLP");
-    }
     const auto now = std::chrono::system_clock::now();
     auto envelope = queue::received_envelope(session, ip, queue::Arrival::resubmitted, now);
     const std::string original = queue::find_queue_id_header(resubmitted_content_);
     if (!original.empty())
       envelope.add_trace(now, std::string(queue::trace_event::dlp_passed),
                          "inspected copy of queue " + original);
+    const bool may_keep =
+        !original.empty() && context_->begin_in_place && context_->begin_in_place(original);
+    // One trip to the worker pool: the stamp checked (hashing a large
+    // message takes a while), then the copy kept in its original's entry or
+    // queued whole. A refused message is never queued.
+    struct Outcome {
+      inspect::StampCheck check = inspect::StampCheck::missing;
+      bool kept = false;
+      std::string not_kept;  // why a copy that could be kept was not
+      std::optional<queue::SpoolResult<std::string>> committed;
+    };
     auto spool = context_->spool;
-    auto& workers = context_->shared->workers;
-
-    if (!original.empty() && context_->begin_in_place && context_->begin_in_place(original)) {
-      auto keep = [&] {
-        return queue::keep_inspected_in_place(
+    auto store = [&]() {
+      Outcome out;
+      out.check = inspect::check_stamp(resubmitted_content_, context_->deployment);
+      if (out.check != inspect::StampCheck::valid) return out;
+      if (may_keep) {
+        auto kept = queue::keep_inspected_in_place(
             spool, original, envelope,
             queue::received_header(session, ip, context_->hostname, original, now),
             resubmitted_content_);
-      };
-      auto kept = co_await offload(workers, keep);
-      context_->end_in_place(original, kept && *kept);
-      if (!kept)
-        spdlog::warn(
-            "queue {}: the inspected copy could not be kept in its entry ({}): queued whole",
-            original, kept.error().detail);
-      if (kept && *kept) {
-        release_content();
-        log_queued(session, original, size, true);
-        spdlog::info("queue {}: inspected copy of queue {} kept in its entry", original, original);
-        co_return Reply::make(250, "2.0.0", "Ok: queued as " + original);
+        if (kept && *kept) {
+          out.kept = true;
+          return out;
+        }
+        if (!kept) out.not_kept = kept.error().detail;
       }
-    }
-
-    auto queue_whole = [&]() -> queue::SpoolResult<std::string> {
-      auto writer = spool.begin(envelope);
-      if (!writer) return fail(writer.error());
-      auto written =
-          writer->write(queue::received_header(session, ip, context_->hostname, writer->id(), now));
-      if (written) written = writer->write(resubmitted_content_);
-      if (!written) return fail(written.error());
-      return writer->commit();
+      out.committed = [&]() -> queue::SpoolResult<std::string> {
+        auto writer = spool.begin(envelope);
+        if (!writer) return fail(writer.error());
+        auto written = writer->write(
+            queue::received_header(session, ip, context_->hostname, writer->id(), now));
+        if (written) written = writer->write(resubmitted_content_);
+        if (!written) return fail(written.error());
+        return writer->commit();
+      }();
+      return out;
     };
-    auto committed = co_await offload(workers, queue_whole);
+    auto outcome = co_await offload(context_->shared->workers, store);
     release_content();
+    if (may_keep) context_->end_in_place(original, outcome.kept);
+    if (outcome.check != inspect::StampCheck::valid) {
+      spdlog::warn(
+          "gateway resubmission from {} refused: not inspected by this deployment's DLP "
+          "(X-Cordon-Inspected {}; this deployment is {}); sender <{}>, {} recipient(s)",
+          ip, describe(outcome.check), context_->deployment.id,
+          session.mail ? session.mail->sender : "", session.recipients.size());
+      refused_metric(inspect::to_string(outcome.check));
+      co_return Reply::make(550, "5.7.1",
+                            "Message refused: not inspected by this deployment's DLP");
+    }
+    if (outcome.kept) {
+      log_queued(session, original, size, true);
+      spdlog::info("queue {}: inspected copy of queue {} kept in its entry", original, original);
+      co_return Reply::make(250, "2.0.0", "Ok: queued as " + original);
+    }
+    if (!outcome.not_kept.empty())
+      spdlog::warn("queue {}: the inspected copy could not be kept in its entry ({}): queued whole",
+                   original, outcome.not_kept);
+    auto& committed = *outcome.committed;
     if (!committed) {
       spdlog::error("gateway resubmission from {}: not queued: {}", ip, committed.error().detail);
       co_return spool_refusal(committed.error());

@@ -176,36 +176,60 @@ asio::awaitable<void> QueueManager::process(std::string id, queue::ConcurrencyLi
     queue::SpoolResult<queue::QueuedMessage> message;
     std::optional<queue::SpoolResult<std::string>> content;
   };
-  auto claim = [spool, unsaved, id] {
-    Claimed out{unsaved->claim(id), std::nullopt};
-    if (out.message) out.content = spool.read_checked(*out.message);
-    return out;
-  };
-  auto claimed = co_await offload(shared_.workers, claim);
-  if (!claimed.message) {
-    // not_found: another scan, the CLI (hold, delete) or a finished attempt got there first.
-    // corrupt: the spool has quarantined it (and said so).
-    const auto code = claimed.message.error().code;
-    if (code != queue::SpoolError::not_found && code != queue::SpoolError::corrupt)
-      spdlog::error("queue {}: cannot claim: {}", id, claimed.message.error().detail);
-    dispatcher_.abandoned(id);
+  // First the claim (incoming/deferred -> active); after an attempt that
+  // left the inspected copy in the entry, the entry as it is in active/.
+  bool in_active = false;
+  for (;;) {
+    auto claim = [spool, unsaved, id, in_active] {
+      Claimed out{in_active ? spool.find(id) : unsaved->claim(id), std::nullopt};
+      if (out.message && out.message->state != queue::QueueState::active)
+        out.message = fail(
+            queue::SpoolFailure{queue::SpoolError::not_found, "message " + id + " left active/"});
+      if (out.message) out.content = spool.read_checked(*out.message);
+      return out;
+    };
+    auto claimed = co_await offload(shared_.workers, claim);
+    if (!claimed.message) {
+      // not_found: another scan, the CLI (hold, delete) or a finished attempt got there first.
+      // corrupt: the spool has quarantined it (and said so).
+      const auto code = claimed.message.error().code;
+      if (code != queue::SpoolError::not_found && code != queue::SpoolError::corrupt)
+        spdlog::error("queue {}: cannot claim: {}", id, claimed.message.error().detail);
+      dispatcher_.abandoned(id);
+      co_return;
+    }
+    const auto now = std::chrono::system_clock::now();
+    auto& content = *claimed.content;
+    std::optional<std::string> text;
+    if (content) {
+      text = std::move(*content);
+    } else if (content.error().code != queue::SpoolError::corrupt) {
+      spdlog::error("queue {}: cannot read the content: {}", id, content.error().detail);
+    }
+    // Damaged content was quarantined: no attempt, nothing to defer.
+    bool inspected_copy_kept = false;
+    if (text || content.error().code != queue::SpoolError::corrupt)
+      inspected_copy_kept = co_await attempt(id, claimed.message->envelope, text, now);
+    { auto released = std::move(slot); }  // the attempt is over: give the slot back now
+    if (auto delay = dispatcher_.finished(id)) schedule_scan(*delay);
+    if (!inspected_copy_kept) co_return;
+    // The entry is now the inspected copy: on to delivery at once, without
+    // a trip through incoming/, when the next hop has a slot free.
+    if (!stopped_) {
+      if (auto next = dispatcher_.start(id, destination(true))) {
+        slot = std::move(*next);
+        in_active = true;
+        continue;
+      }
+    }
+    auto requeue = [spool, id] {
+      auto moved = spool.requeue(id);
+      return moved ? moved : spool.defer_unchanged(id);
+    };
+    if (auto moved = co_await offload(shared_.workers, requeue); !moved)
+      spdlog::error("queue {}: cannot requeue the inspected copy: {}", id, moved.error().detail);
     co_return;
   }
-  const auto now = std::chrono::system_clock::now();
-  auto& content = *claimed.content;
-  std::optional<std::string> text;
-  if (content) {
-    text = std::move(*content);
-  } else if (content.error().code != queue::SpoolError::corrupt) {
-    spdlog::error("queue {}: cannot read the content: {}", id, content.error().detail);
-  }
-  // Damaged content was quarantined: no attempt, nothing to defer.
-  bool inspected_copy_kept = false;
-  if (text || content.error().code != queue::SpoolError::corrupt)
-    inspected_copy_kept = co_await attempt(id, claimed.message->envelope, text, now);
-  { auto released = std::move(slot); }  // the attempt is over: give the slot back now
-  if (auto delay = dispatcher_.finished(id)) schedule_scan(*delay);
-  if (inspected_copy_kept && !stopped_) dispatch(id, true);
 }
 
 bool QueueManager::begin_in_place(const std::string& id) {

@@ -63,8 +63,8 @@ class QueueManager : public std::enable_shared_from_this<QueueManager> {
 
   // gateway_attempt.cpp: queue::run_attempt with the spool, the network
   // and the worker pool as its I/O; then metrics, and defer or remove.
-  // True when the inspected copy was kept in the message's entry: the
-  // entry is back in incoming/, to be dispatched again straight to delivery.
+  // True when the inspected copy was kept in the message's entry: it is
+  // still in active/, and goes straight to delivery (process()).
   asio::awaitable<bool> attempt(const std::string& id, const queue::Envelope& envelope,
                                 const std::optional<std::string>& content, queue::TimePoint now);
   // Waits while the inspected copy of `id` is being written (DLP replied
