@@ -3,7 +3,9 @@ the same sink: smtp-source (20 sessions, 10 KB messages) into
   cordon: gateway -> prevent (reflect, built-in policy pack) -> gateway -> smtp-sink
   postfix: a private Postfix instance relaying to the same smtp-sink
 Accepted = messages / time smtp-source took; delivered = messages / time
-until the queue was empty (both from the first connection). With
+until the queue was empty (both from the first connection). --runs N
+alternates the two N times (each on a fresh data directory) and prints
+the median ratios: one pass on a shared machine is noisy. With
 --no-dlp the gateway's DLP host is a closed port (every message bypassed)
 and prevent does not run. cordon's data_dir is made under $TMPDIR: point
 it at the file system to measure (the private Postfix instance always
@@ -13,6 +15,7 @@ import argparse
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -97,35 +100,46 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build")
     ap.add_argument("--messages", type=int, default=2000)
+    ap.add_argument("--runs", type=int, default=3,
+                    help="alternating cordon/Postfix passes; the ratios' median is the figure")
     ap.add_argument("--no-dlp", action="store_true")
     args = ap.parse_args()
     os.environ["CORDON_BIN"] = os.path.join(os.path.abspath(args.build), "cordon")
-    workdir = tempfile.mkdtemp(prefix="cordon-bench-gw-")
-    os.chmod(workdir, 0o755)
-    sink = SmtpSink(free_port(), backlog=256)
-    try:
-        n = args.messages
-        cs, csent, cdone, log, ccpu = run_cordon(n, sink.port, not args.no_dlp, workdir)
-        ps, psent, pdone = run_postfix(n, sink.port)
-    finally:
-        sink.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+    n = args.messages
     path = ("gateway -> smtp-sink (DLP bypassed: no prevent)" if args.no_dlp
             else "gateway -> prevent -> gateway -> smtp-sink")
-    c_acc, c_del = n / (csent - cs), n / (cdone - cs)
-    p_acc, p_del = n / (psent - ps), n / (pdone - ps)
-    print(f"{n} messages of {SIZE} bytes, {SESSIONS} sessions (smtp-source)")
-    print(f"cordon  {path}: accepted {c_acc:8.1f} msg/s, delivered {c_del:8.1f} msg/s")
-    print(f"postfix relay -> smtp-sink:                 accepted {p_acc:8.1f} msg/s, "
-          f"delivered {p_del:8.1f} msg/s")
-    print(f"ratio cordon/postfix: accepted {c_acc / p_acc:.2f}, delivered {c_del / p_del:.2f}")
-    print(f"cordon CPU (gateway and prevent, one process): {ccpu / n * 1e6:.0f} us per message")
-    for line in log.splitlines():
-        if "deliveries over reused SMTP sessions" in line:
-            print("cordon " + line.split("gateway: ", 1)[1])
-    warnings = [l for l in log.splitlines() if "bypass" in l]
-    if not args.no_dlp and warnings:
-        print(f"note: {len(warnings)} bypass warning(s) in the cordon log", file=sys.stderr)
+    print(f"{n} messages of {SIZE} bytes, {SESSIONS} sessions (smtp-source), {args.runs} run(s)")
+    accepted, delivered = [], []
+    for run in range(args.runs):
+        workdir = tempfile.mkdtemp(prefix="cordon-bench-gw-")
+        os.chmod(workdir, 0o755)
+        sink = SmtpSink(free_port(), backlog=256)
+        try:
+            cs, csent, cdone, log, ccpu = run_cordon(n, sink.port, not args.no_dlp, workdir)
+            ps, psent, pdone = run_postfix(n, sink.port)
+        finally:
+            sink.stop()
+            shutil.rmtree(workdir, ignore_errors=True)
+        c_acc, c_del = n / (csent - cs), n / (cdone - cs)
+        p_acc, p_del = n / (psent - ps), n / (pdone - ps)
+        accepted.append(c_acc / p_acc)
+        delivered.append(c_del / p_del)
+        print(f"run {run + 1}: cordon  {path}: accepted {c_acc:8.1f} msg/s, "
+              f"delivered {c_del:8.1f} msg/s")
+        print(f"run {run + 1}: postfix relay -> smtp-sink: accepted {p_acc:8.1f} msg/s, "
+              f"delivered {p_del:8.1f} msg/s")
+        print(f"run {run + 1}: ratio cordon/postfix: accepted {c_acc / p_acc:.2f}, "
+              f"delivered {c_del / p_del:.2f}")
+        print(f"run {run + 1}: cordon CPU (gateway and prevent, one process): "
+              f"{ccpu / n * 1e6:.0f} us per message")
+        for line in log.splitlines():
+            if "deliveries over reused SMTP sessions" in line:
+                print(f"run {run + 1}: cordon " + line.split("gateway: ", 1)[1])
+        warnings = [l for l in log.splitlines() if "bypass" in l]
+        if not args.no_dlp and warnings:
+            print(f"note: {len(warnings)} bypass warning(s) in the cordon log", file=sys.stderr)
+    print(f"ratio cordon/postfix (median of {args.runs}): accepted {statistics.median(accepted):.2f}, "
+          f"delivered {statistics.median(delivered):.2f}")
 
 
 if __name__ == "__main__":
