@@ -508,16 +508,30 @@ TEST_F(PreventInspect, SmallPlainMessagesAreInspectedOnTheCallersThreadOthersOnT
   auto encoded = start(
       "From: a@corp.test\r\nTo: b@ext.test\r\nSubject: z\r\nContent-Transfer-Encoding: "
       "base64\r\n\r\naGVsbG8=\r\n");
+  // Every case of the encodings' names, uuencode, 8-bit and NUL bytes too.
+  std::vector<std::future<Inspection>> pooled;
+  const std::vector<std::string> bodies = {
+      "Content-Transfer-Encoding: Quoted-Printable\r\n\r\nx=41\r\n",
+      "Content-Transfer-Encoding: BASE64\r\n\r\naGVsbG8=\r\n",
+      "Subject: u\r\n\r\nBEGIN 644 a.txt\r\n#86)C\r\n`\r\nend\r\n",
+      "Subject: caf\xc3\xa9\r\n\r\nx\r\n", std::string("Subject: n\r\n\r\na\0b\r\n", 19)};
+  for (const auto& body : bodies)
+    pooled.push_back(start("From: a@corp.test\r\nTo: b@ext.test\r\n" + body));
   run_until_ready(large, std::chrono::milliseconds(200));
   run_until_ready(encoded, std::chrono::milliseconds(200));
   EXPECT_NE(large.wait_for(std::chrono::seconds(0)), std::future_status::ready);
   EXPECT_NE(encoded.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  for (auto& f : pooled) {
+    run_until_ready(f, std::chrono::milliseconds(50));
+    EXPECT_NE(f.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  }
   release.set_value();
   io.restart();
   io.run();
   workers.join();
   EXPECT_EQ(large.get().disposition, Disposition::inspected);
   EXPECT_EQ(encoded.get().disposition, Disposition::inspected);
+  for (auto& f : pooled) EXPECT_EQ(f.get().disposition, Disposition::inspected);
 }
 
 }  // namespace
