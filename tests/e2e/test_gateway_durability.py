@@ -3,8 +3,10 @@ send messages, and the trace is checked for every `250 ... queued as ID`
 written to a client socket: before that write began, the message's content
 file, its envelope and its directory had completed an fsync after their last
 change, it had been renamed out of staging/, and the queue directory it was
-renamed into had completed an fsync that began after the rename. A process
-kill cannot show a missing fsync (the page cache survives it); the trace can.
+renamed into had completed an fsync that began after the rename; for the
+250 DLP gets for an inspected copy kept in its original's entry, the copy's
+file and the entry's directory had completed theirs too. A process kill
+cannot show a missing fsync (the page cache survives it); the trace can.
 
 The checker is tested too, on the recorded trace with each kind of fsync
 taken out in turn and with a reply moved before its fsync, so that a checker
@@ -21,7 +23,8 @@ import threading
 import unittest
 
 from gateway_case import gateway_yaml, message
-from peers import Cordon, cordon_bin, free_port, wait_for_port
+from gateway_fakes import FakeDlp
+from peers import Cordon, cordon_bin, free_port, wait_for_port, wait_until
 
 SYSCALLS = "write,writev,sendto,sendmsg,fsync,fdatasync,rename,renameat,renameat2,openat,linkat"
 REPLY = re.compile(r"250 2\.0\.0 Ok: queued as ([0-9A-Z]{16})")
@@ -98,15 +101,19 @@ class TraceChecker:
         before = self.calls[:reply_index]
         problems = []
 
-        for label, name_ok in (("content", lambda n: n == "content"),
-                               ("envelope", lambda n: n.startswith("envelope.json"))):
+        for label, name_ok, required in (
+                ("content", lambda n: n == "content", True),
+                ("envelope", lambda n: n.startswith("envelope.json"), True),
+                # The inspected copy kept in the entry, when there is one.
+                ("inspected copy", lambda n: n.startswith("inspected.json"), False)):
             def match(path, name_ok=name_ok):
                 m = in_dir.search(path)
                 return bool(m) and name_ok(m.group(1))
             writes = [c["end"] for c in before
                       if c["name"] in ("write", "writev") and match(fd_path(c["args"]))]
             if not writes:
-                problems.append(f"{label}: never written")
+                if required:
+                    problems.append(f"{label}: never written")
             elif not self._fsynced(match, max(writes), reply):
                 problems.append(f"{label}: no fsync after its last write and before the 250")
 
@@ -271,6 +278,67 @@ class Durability(unittest.TestCase):
         found = TraceChecker(calls)
         index = next(i for q, i in found.replies() if q == qid)
         self.assertNotEqual(found.problems(qid, index), [])
+
+
+@unittest.skipUnless(shutil.which("strace"), "strace is not installed")
+class InspectedCopyDurability(unittest.TestCase):
+    """Reflect mode: the 250 the gateway gives DLP for an inspected copy kept
+    in its original's entry follows the fsync of that copy's file and of the
+    entry's directory."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = tempfile.mkdtemp(prefix="cordon-durable-copy-")
+        os.chmod(cls.workdir, 0o755)
+        data = os.path.join(cls.workdir, "data")
+        port, resubmit, dlp_port = free_port(), free_port(), free_port()
+        cls.dlp = FakeDlp(dlp_port, reflect_port=resubmit, stamp_dir=data)
+        text = gateway_yaml(data, port, resubmit, [f"127.0.0.1:{dlp_port}"], session_timeout="20s")
+        traced = StracedCordon(text, cls.workdir, (port, resubmit)).start()
+        maildir = os.path.join(data, "maildir", "new")
+
+        def send(tag):
+            with smtplib.SMTP("127.0.0.1", port, timeout=60) as s:
+                for i in range(2):
+                    s.sendmail("alice@example.com", ["bob@example.net"],
+                               message(f"{tag}-{i}").encode())
+        try:
+            threads = [threading.Thread(target=send, args=(f"c{n}",)) for n in range(3)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            wait_until(lambda: os.path.isdir(maildir) and len(os.listdir(maildir)) == 6,
+                       timeout=60, what="six messages in the Maildir")
+        finally:
+            traced.stop()
+            cls.dlp.stop()
+        cls.calls = parse_trace(traced.trace())
+        with open(traced.log_path, errors="replace") as f:
+            cls.log = f.read()
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.workdir, ignore_errors=True)
+
+    def test_the_250_for_a_copy_kept_in_place_follows_its_fsyncs(self):
+        kept = re.findall(r"queue ([0-9A-Z]{16}): inspected copy of queue \1 kept in its entry",
+                          self.log)
+        self.assertEqual(len(kept), 6, self.log[-2000:])
+        checker = TraceChecker(self.calls)
+        replies = [q for q, _ in checker.replies()]
+        for qid in kept:
+            self.assertEqual(replies.count(qid), 2, f"{qid}: the client's 250 and DLP's")
+        self.assertEqual(checker.all_problems(), {})
+        # And the check sees a missing fsync of the copy's file.
+        kept_calls = [c for c in self.calls
+                      if not (c["name"] in ("fsync", "fdatasync")
+                              and fd_path(c["args"]).endswith("/inspected.json"))]
+        found = TraceChecker(kept_calls)
+        missing = found.all_problems()
+        self.assertEqual(sorted(missing), sorted(kept))
+        for qid, problems in missing.items():
+            self.assertTrue(any(p.startswith("inspected copy") for p in problems), problems)
 
 
 if __name__ == "__main__":
