@@ -46,13 +46,14 @@ class DlpPool(GatewayCase):
         # those lines are written, into the original's entry, and the
         # message is delivered under its own queue id.
         dlp = self.fake(reflect_port=self.resubmit_port)
-        self.start_gateway([self.host(dlp.port)])
+        self.start_gateway([self.host(dlp.port)], console=True)
         qid = self.send(message("kept in place", body="one body\n" * 50))
         msgs = self.wait_maildir(1)
         self.wait_gone(qid)
         self.assertEqual(self.queue(), [])
         log = self.log()
         self.assertIn(f"queue {qid}: inspected copy of queue {qid} kept in its entry", log)
+        self.assertIn('cordon_gateway_inspected_copies_total{stored="in_place"} 1', self.metrics())
         queued = re.findall(r"queue ([0-9A-Z]{16}): queued from=.* listener=(\w+)", log)
         self.assertEqual(queued, [(qid, "client"), (qid, "resubmit")])
         # Maildir lines end in LF: compare with LF line ends.
@@ -68,7 +69,7 @@ class DlpPool(GatewayCase):
     def test_a_copy_dlp_changed_is_queued_whole(self):
         dlp = self.fake(reflect_port=self.resubmit_port,
                         transform=lambda c: c.replace(b"edited here", b"EDITED HERE"))
-        self.start_gateway([self.host(dlp.port)])
+        self.start_gateway([self.host(dlp.port)], console=True)
         qid = self.send(message("edited", body="edited here\n"))
         msgs = self.wait_maildir(1)
         self.wait_gone(qid)
@@ -78,6 +79,7 @@ class DlpPool(GatewayCase):
         copy = re.search(rf"queue ([0-9A-Z]{{16}}): inspected copy of queue {qid}", log).group(1)
         self.assertNotEqual(copy, qid)
         self.assertIn(b"EDITED HERE", bytes(msgs[0]))
+        self.assertIn('cordon_gateway_inspected_copies_total{stored="whole"} 1', self.metrics())
 
     def test_a_second_copy_of_one_message_is_queued_whole(self):
         dlp = self.fake(reflect_port=self.resubmit_port, reflect_times=2)

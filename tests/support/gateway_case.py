@@ -9,6 +9,7 @@ import os
 import shutil
 import smtplib
 import tempfile
+import urllib.request
 import unittest
 
 from peers import Cordon, free_port, wait_until
@@ -61,10 +62,22 @@ class GatewayCase(unittest.TestCase):
             self.cordon.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def start_gateway(self, dlp_hosts, **kwargs):
+    def start_gateway(self, dlp_hosts, console=False, **kwargs):
+        """console: also run the console (for metrics())."""
         text = gateway_yaml(self.data_dir, self.port, self.resubmit_port, dlp_hosts, **kwargs)
-        self.cordon = Cordon(text, self.workdir, ports=(self.port, self.resubmit_port)).start()
+        ports = [self.port, self.resubmit_port]
+        if console:
+            self.console_port = free_port()
+            text += f"console:\n  listen: 127.0.0.1:{self.console_port}\n"
+            ports.append(self.console_port)
+        self.cordon = Cordon(text, self.workdir, ports=tuple(ports)).start()
         return self.cordon
+
+    def metrics(self):
+        """The console's /metrics text (start_gateway(console=True))."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.console_port}/metrics",
+                                    timeout=10) as r:
+            return r.read().decode()
 
     def send(self, content=None, sender="alice@example.com", rcpts=("bob@example.net",),
              port=None, source=None):

@@ -230,6 +230,7 @@ class GatewayHandler final : public smtp::Handler {
                             "Message refused: not inspected by this deployment's DLP");
     }
     if (outcome.kept) {
+      inspected_copy_metric("in_place");
       log_queued(session, original, size, true);
       spdlog::info("queue {}: inspected copy of queue {} kept in its entry", original, original);
       co_return Reply::make(250, "2.0.0", "Ok: queued as " + original);
@@ -243,8 +244,10 @@ class GatewayHandler final : public smtp::Handler {
       co_return spool_refusal(committed.error());
     }
     log_queued(session, *committed, size, true);
-    if (!original.empty())
+    if (!original.empty()) {
+      inspected_copy_metric("whole");
       spdlog::info("queue {}: inspected copy of queue {}", *committed, original);
+    }
     context_->committed(*committed, true);
     co_return Reply::make(250, "2.0.0", "Ok: queued as " + *committed);
   }
@@ -271,6 +274,16 @@ class GatewayHandler final : public smtp::Handler {
         break;
     }
     return "valid";
+  }
+
+  // How inspected copies were stored: kept in their original's entry, or
+  // queued whole (changed by DLP, a second copy, an original not waiting).
+  void inspected_copy_metric(std::string_view stored) {
+    context_->shared->metrics
+        .counter("cordon_gateway_inspected_copies_total",
+                 "Inspected copies taken back from DLP, by how they were stored",
+                 "stored=\"" + std::string(stored) + "\"")
+        .inc();
   }
 
   void refused_metric(std::string_view reason) {
