@@ -1,6 +1,7 @@
 // compile(): turns a rule set into one Vectorscan database (plus the table
 // that maps each expression back to its rule), optionally through the cache.
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 
 #include "detect/database.hpp"
@@ -57,7 +58,27 @@ struct Units {
   Sources class_only;  // identifiers made of character classes only
   Sources folded;      // spellings of ASCII keywords with K (U+212A) or long s (U+017F)
   Sources support;     // supporting keywords of identifier rules
+  Sources starts;      // bounded identifier expressions with SOM (PatternInfo::start_id)
 };
+
+// Widest match of a bounded identifier expression whose start is found
+// after the scan (PatternInfo::start_width); wider or unbounded ones keep
+// Vectorscan's start-of-match tracking.
+constexpr unsigned kMaxStartWidth = 256;
+
+// The expression's maximum match width, when Vectorscan says it is bounded
+// and at most kMaxStartWidth; 0 otherwise.
+std::uint32_t bounded_width(const std::string& expression, unsigned flags) {
+  hs_expr_info_t* info = nullptr;
+  hs_compile_error_t* error = nullptr;
+  if (hs_expression_info(expression.c_str(), flags, &info, &error) != HS_SUCCESS) {
+    hs_free_compile_error(error);
+    return 0;
+  }
+  const unsigned width = info->max_width;
+  std::free(info);
+  return width == 0 || width > kMaxStartWidth ? 0 : width;
+}
 
 std::string lower_ascii(std::string_view s) {
   std::string out(s);
@@ -114,12 +135,22 @@ Status<CompileError> add_rule(Units& units, std::vector<RuleInfo>& rules, const 
                                "unknown data identifier \"" + id.identifier + "\""});
     info.confidence = id.confidence;
     info.proximity = id.proximity;
-    for (const auto expression : info.identifier->expressions)
-      (info.identifier->class_only ? class_only : out)
-          .push_back({std::string(expression),
-                      (info.identifier->vectorscan_start ? HS_FLAG_SOM_LEFTMOST : 0u) |
-                          info.identifier->extra_flags,
-                      {PatternKind::identifier, index, false, false}});
+    for (const auto expression : info.identifier->expressions) {
+      PatternSource source{std::string(expression),
+                           info.identifier->extra_flags,
+                           {PatternKind::identifier, index, false, false}};
+      if (info.identifier->vectorscan_start) {
+        if (const auto width = bounded_width(source.expression, source.flags)) {
+          source.info.start_width = width;
+          source.info.start_id = static_cast<std::uint32_t>(units.starts.size());
+          units.starts.push_back(
+              {source.expression, source.flags | HS_FLAG_SOM_LEFTMOST, source.info});
+        } else {
+          source.flags |= HS_FLAG_SOM_LEFTMOST;
+        }
+      }
+      (info.identifier->class_only ? class_only : out).push_back(std::move(source));
+    }
     // Low confidence never consults keywords: do not make Vectorscan look.
     if (id.confidence != Confidence::low) {
       std::vector<std::string> seen;
@@ -228,6 +259,13 @@ Result<std::shared_ptr<const Database>, CompileError> compile_impl(
     db->info.bytes += database_bytes(compiled->db.get());
     db->support_hs = std::move(compiled->db);
     for (const auto& s : support) db->support_patterns.push_back(s.info);
+  }
+  if (!units.starts.empty()) {
+    auto compiled = compile_sources(units.starts, 0, cache_dir);
+    if (!compiled) return fail(compiled.error());
+    all_cached = all_cached && compiled->from_cache;
+    db->info.bytes += database_bytes(compiled->db.get());
+    db->starts_hs = std::move(compiled->db);
   }
   // Keywords count one each, as before they became literals: the folded
   // spellings are not patterns of their own.

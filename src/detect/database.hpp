@@ -26,6 +26,13 @@ struct PatternInfo {
   // them (start-of-match tracking is what makes expressions slow), so the
   // start is the end less this length. 0: the start comes from Vectorscan.
   std::uint32_t literal_length = 0;
+  // Compiled without start-of-match tracking although the start is needed
+  // (a bounded identifier expression): the start is found afterwards by
+  // scanning Database::starts_hs, expression `start_id`, over the at most
+  // `start_width` bytes before the end (plus one byte of context each side).
+  // 0: not so.
+  std::uint32_t start_width = 0;
+  std::uint32_t start_id = 0;
 };
 
 struct RuleInfo {
@@ -58,6 +65,11 @@ class Database {
   // words ("card", "bank") that would slow the main scan several-fold.
   HsDatabasePtr support_hs;
   std::vector<PatternInfo> support_patterns;
+  // The bounded identifier expressions again, with HS_FLAG_SOM_LEFTMOST, by
+  // start_id: scanned only over a few bytes before each of their (rare)
+  // matches. Start-of-match tracking in the main scan costs Vectorscan
+  // about as much as the whole rest of it for such digit patterns.
+  HsDatabasePtr starts_hs;
   std::vector<RuleInfo> rules;  // indexed like the rules given to compile()
   DatabaseInfo info;
 };

@@ -98,6 +98,7 @@ struct Scanner::Impl {
     auto& self = *static_cast<Impl*>(context);
     const PatternInfo& info = self.db->patterns[id];
     if (info.literal_length != 0) from = to - info.literal_length;
+    if (info.start_width != 0) from = kNone;  // resolve_starts() finds it
     if (info.kind == PatternKind::regex) {
       // Vectorscan reports every end offset; for a regex only the longest
       // match from a given start matters, so extend instead of appending.
@@ -149,6 +150,46 @@ struct Scanner::Impl {
     // on_support stops the scan itself once it found a keyword.
     if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) support_failed = true;
     return search.found;
+  }
+
+  struct StartSearch {
+    std::uint32_t start_id;
+    std::size_t end;  // relative to the window
+    std::size_t start;
+  };
+
+  static int on_start(unsigned id, unsigned long long from, unsigned long long to, unsigned,
+                      void* context) {
+    auto& search = *static_cast<StartSearch*>(context);
+    if (id == search.start_id && to == search.end)
+      search.start = std::min(search.start, static_cast<std::size_t>(from));
+    return 0;
+  }
+
+  // The leftmost start of each match whose expression was scanned without
+  // start tracking: the same expression with it, over just the bytes such a
+  // match can span, plus one byte each side for \b. What Vectorscan would
+  // have reported with HS_FLAG_SOM_LEFTMOST in the main scan.
+  bool resolve_starts(std::string_view text) {
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      RawMatch m = raw[i];
+      if (m.from == kNone) {
+        const PatternInfo& info = db->patterns[m.id];
+        const std::size_t reach = std::size_t{info.start_width} + 1;
+        const std::size_t begin = m.to > reach ? m.to - reach : 0;
+        const std::size_t end = std::min(text.size(), m.to + 1);
+        StartSearch search{info.start_id, m.to - begin, kNone};
+        if (hs_scan(db->starts_hs.get(), text.data() + begin, static_cast<unsigned>(end - begin), 0,
+                    scratch.get(), &Impl::on_start, &search) != HS_SUCCESS)
+          return false;
+        if (search.start == kNone) continue;  // cannot be: the same expression matched
+        m.from = begin + search.start;
+      }
+      raw[kept++] = m;
+    }
+    raw.resize(kept);
+    return true;
   }
 
   void collect(std::string_view text) {
@@ -225,6 +266,8 @@ struct Scanner::Impl {
       if (rc != HS_SUCCESS)
         return fail(ScanError{ScanErrorCode::engine, "hs_scan failed with " + std::to_string(rc)});
     }
+    if (db->starts_hs && !resolve_starts(text))
+      return fail(ScanError{ScanErrorCode::engine, "hs_scan of match starts failed"});
     collect(text);
     if (support_failed)
       return fail(ScanError{ScanErrorCode::engine, "hs_scan of supporting keywords failed"});
@@ -257,6 +300,7 @@ Scanner::Scanner(std::shared_ptr<const Database> db, ScanFault fault)
   for (const auto& unit : impl_->db->units) grow(unit.get());
   grow(impl_->db->folded_hs.get());
   grow(impl_->db->support_hs.get());
+  grow(impl_->db->starts_hs.get());
   if (ok && scratch)
     impl_->scratch.reset(scratch);
   else if (scratch)

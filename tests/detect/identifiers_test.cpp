@@ -25,6 +25,26 @@ TEST(DetectCreditCard, FindsEveryUsualFormatting) {
             (V{"4111111111111111", "5555555555554444"}));
 }
 
+// The start of these matches is found after the scan, over the bytes a
+// match can span: right at the text's ends, after long text, and with
+// several readings ending at one place, the offsets are still exact.
+TEST(DetectIdentifierStarts, ExactAtTheTextsEdgesAndAfterLongText) {
+  const auto card = identifier("credit_card", Confidence::low);
+  EXPECT_EQ(matches(card, "4111 1111 1111 1111"), V{"4111 1111 1111 1111"});
+  EXPECT_EQ(matches(card, "4111111111111111"), V{"4111111111111111"});
+  EXPECT_EQ(matches(card, std::string(5000, 'x') + " 4111-1111-1111-1111"),
+            V{"4111-1111-1111-1111"});
+  EXPECT_EQ(matches(card, "1234 12 3782 822463 10005"), V{"3782 822463 10005"});
+  const auto ssn = identifier("us_ssn", Confidence::low);
+  EXPECT_EQ(matches(ssn, "123-45-6789"), V{"123-45-6789"});
+  EXPECT_EQ(matches(ssn, std::string(300, '9') + " 123-45-6789 " + std::string(300, 'z')),
+            V{"123-45-6789"});
+  const auto iban = identifier("iban", Confidence::low);
+  EXPECT_EQ(matches(iban, "DE89 3704 0044 0532 0130 00"), V{"DE89 3704 0044 0532 0130 00"});
+  EXPECT_EQ(matches(iban, "ref AB12 DE89 3704 0044 0532 0130 00"),
+            V{"DE89 3704 0044 0532 0130 00"});
+}
+
 TEST(DetectCreditCard, KnowsTheIssuerRanges) {
   const auto rule = identifier("credit_card");
   for (const char* valid :
