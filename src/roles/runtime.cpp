@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <future>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include "incidents/open_store.hpp"
 #include "incidents/retention.hpp"
 #include "roles/factory.hpp"
+#include "roles/role_thread.hpp"
 #include "roles/smtp_limits.hpp"
 #include "util/fs.hpp"
 #include "util/privileges.hpp"
@@ -143,7 +145,9 @@ int run(std::shared_ptr<const config::Config> config, std::optional<std::string>
                               for (auto& role : roles) role->reload(next);
                             });
   std::shared_ptr<incidents::IncidentStore> store;  // opened on first use (I/O thread)
+  std::mutex store_mutex;  // roles on other threads (RoleThread, the purger) ask too
   auto open_store = [&]() -> Result<std::shared_ptr<incidents::IncidentStore>, std::string> {
+    std::lock_guard lock(store_mutex);
     if (store) return store;
     auto opened = incidents::open_mail_path_store(config->incidents, config->data_dir, metrics);
     if (!opened) return fail(opened.error().message);
@@ -158,8 +162,28 @@ int run(std::shared_ptr<const config::Config> config, std::optional<std::string>
                 reloader.has_file() ? std::string() : std::string(config::kNothingToReload),
                 open_store};
 
+  // Prevent beside another mail-path role gets an I/O thread of its own
+  // where there is a second core: one I/O thread running the gateway's and
+  // prevent's sessions together is what limits the embedded default.
+  const bool prevent_thread = std::thread::hardware_concurrency() > 1 && config->prevent &&
+                              (config->gateway || config->milter || config->monitor);
+  std::vector<RoleThread*> role_threads;
   for (auto role : config->roles()) {
-    auto made = make_role(role, shared);
+    RoleResult made = fail(std::string());
+    if (role == config::Role::prevent && prevent_thread) {
+      auto threaded = std::make_unique<RoleThread>(
+          shared, [role](Shared& own) { return make_role(role, own); });
+      if (!threaded->made()) {
+        made = fail(threaded->made().error());
+      } else if (!*threaded->made()) {
+        made = std::unique_ptr<Role>();
+      } else {
+        role_threads.push_back(threaded.get());
+        made = std::unique_ptr<Role>(std::move(threaded));
+      }
+    } else {
+      made = make_role(role, shared);
+    }
     if (!made) {
       spdlog::error("cannot start role {}: {}", config::to_string(role), made.error());
       return 2;
@@ -245,9 +269,11 @@ int run(std::shared_ptr<const config::Config> config, std::optional<std::string>
   };
   wait_hup();
 
-  spdlog::info("cordon running: {} role(s), {} worker thread(s)", roles.size(), worker_count);
+  spdlog::info("cordon running: {} role(s), {} I/O thread(s), {} worker thread(s)", roles.size(),
+               1 + role_threads.size(), worker_count);
   io.run();
   reloader.stop();
+  for (auto* threaded : role_threads) threaded->stop_thread();
   workers.join();
   roles.clear();
   return 0;

@@ -1,5 +1,7 @@
 // The runtime that `cordon run` starts: one I/O thread running every
-// listener's sessions, a worker pool for CPU-heavy inspection, the current
+// listener's sessions (prevent beside another mail-path role gets one of
+// its own where there is a second core, see role_thread.hpp), a worker
+// pool for CPU-heavy inspection, the current
 // configuration snapshot (swapped atomically on reload), the metrics
 // registry, and the roles the configuration names. Roles only wire
 // components together; they get everything they share through Shared.
@@ -28,7 +30,7 @@ using ConfigSnapshot = util::Current<config::Config>;
 
 // What every role is given.
 struct Shared {
-  asio::io_context& io;        // sessions, timers: one thread
+  asio::io_context& io;        // sessions, timers: one thread (the role's own, or the common one)
   asio::thread_pool& workers;  // parsing and scanning
   ConfigSnapshot& config;
   util::Metrics& metrics;
