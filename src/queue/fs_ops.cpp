@@ -55,6 +55,11 @@ SpoolResult<std::string> read_file(const std::filesystem::path& path) {
   return mapped(util::read_file(path));
 }
 
+SpoolResult<std::string> read_file_at(int dir_fd, const std::filesystem::path& dir,
+                                      std::string_view name) {
+  return mapped(util::read_file_at(dir_fd, dir, name));
+}
+
 SpoolResult<std::uint64_t> free_bytes(const std::filesystem::path& path) {
   return mapped(util::free_bytes(path));
 }

@@ -205,18 +205,38 @@ fs::path Spool::state_dir(QueueState state) const {
 }
 
 SpoolResult<QueuedMessage> Spool::load(std::string_view id, QueueState state) const {
-  auto path = layout::envelope_file(state_dir(state) / std::string(id));
-  auto text = fs_ops::read_file(path);
+  const auto dir = state_dir(state) / std::string(id);
+  // The directory first, then its files relative to it: a message that
+  // moves to another state meanwhile (and maybe back) is never taken for
+  // one whose envelope is missing.
+  fs_ops::UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_fd.valid()) return fail(fs_ops::os_failure(errno, "open", dir));
+  std::string_view name = layout::kInspected;
+  auto text = fs_ops::read_file_at(dir_fd.get(), dir, name);
+  if (!text && text.error().code == SpoolError::not_found) {
+    name = layout::kEnvelope;
+    text = fs_ops::read_file_at(dir_fd.get(), dir, name);
+  }
   if (!text) {
-    // The message directory exists but has no envelope: a commit never
-    // publishes that, so it is damage, not a race.
-    if (text.error().code == SpoolError::not_found && fs::is_directory(path.parent_path()))
-      return fail(SpoolFailure{SpoolError::corrupt, "missing envelope " + path.string()});
+    // Still the same directory at its place yet without an envelope: a
+    // commit never publishes that, so it is damage. Gone from its place
+    // (a removal renames it away before deleting its files): not found.
+    struct stat here {
+    }, opened{};
+    const bool same = ::stat(dir.c_str(), &here) == 0 && ::fstat(dir_fd.get(), &opened) == 0 &&
+                      here.st_ino == opened.st_ino && here.st_dev == opened.st_dev;
+    if (text.error().code == SpoolError::not_found) {
+      if (same)
+        return fail(SpoolFailure{SpoolError::corrupt,
+                                 "missing envelope " + (dir / layout::kEnvelope).string()});
+      return fail(SpoolFailure{SpoolError::not_found, text.error().detail});
+    }
     return fail(text.error());
   }
   auto envelope = decode_envelope(*text);
   if (!envelope)
-    return fail(SpoolFailure{SpoolError::corrupt, path.string() + ": " + envelope.error()});
+    return fail(SpoolFailure{SpoolError::corrupt,
+                             (dir / std::string(name)).string() + ": " + envelope.error()});
   return QueuedMessage{std::string(id), state, std::move(*envelope)};
 }
 

@@ -16,7 +16,9 @@
 
 namespace cordon::util {
 
-bool FsError::no_space() const { return err == ENOSPC || err == EDQUOT || err == EFBIG; }
+bool FsError::no_space() const {
+  return err == ENOSPC || err == EDQUOT || err == EFBIG;
+}
 
 FsError fs_error(int err, std::string_view what, const std::filesystem::path& path) {
   return {err, std::string(what) + " " + path.string() + ": " + std::strerror(err)};
@@ -112,9 +114,9 @@ Result<UniqueFd, LockFailure> lock_exclusively(const std::filesystem::path& path
     std::string holder;
     if (auto text = read_file(path)) {
       holder = *text;
-      holder.erase(std::find_if(holder.begin(), holder.end(),
-                                [](char c) { return c < '0' || c > '9'; }),
-                   holder.end());
+      holder.erase(
+          std::find_if(holder.begin(), holder.end(), [](char c) { return c < '0' || c > '9'; }),
+          holder.end());
     }
     return fail(LockFailure{fs_error(err, "lock", path), std::move(holder)});
   }
@@ -141,9 +143,9 @@ FsResult<std::string> make_private(const std::filesystem::path& path) {
   return notice + ": changed to " + octal(wanted);
 }
 
-FsResult<std::string> read_file(const std::filesystem::path& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return fail(fs_error(errno, "open", path));
+namespace {
+
+FsResult<std::string> read_open_file(const UniqueFd& fd, const std::filesystem::path& path) {
   std::string out;
   char buf[65536];
   for (;;) {
@@ -156,6 +158,22 @@ FsResult<std::string> read_file(const std::filesystem::path& path) {
     out.append(buf, static_cast<std::size_t>(n));
   }
   return out;
+}
+
+}  // namespace
+
+FsResult<std::string> read_file(const std::filesystem::path& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return fail(fs_error(errno, "open", path));
+  return read_open_file(fd, path);
+}
+
+FsResult<std::string> read_file_at(int dir_fd, const std::filesystem::path& dir,
+                                   std::string_view name) {
+  const auto path = dir / std::string(name);
+  UniqueFd fd(::openat(dir_fd, std::string(name).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return fail(fs_error(errno, "open", path));
+  return read_open_file(fd, path);
 }
 
 FsResult<std::uint64_t> free_bytes(const std::filesystem::path& path) {

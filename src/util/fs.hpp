@@ -76,6 +76,11 @@ inline constexpr std::string_view kTempMarker = ".tmp-";
 FsResult<Ok> rename_durably(const std::filesystem::path& from, const std::filesystem::path& to);
 
 FsResult<std::string> read_file(const std::filesystem::path& path);
+// The file `name` of the open directory `dir_fd` (whose path, `dir`, is for
+// error messages): read relative to the directory, whatever it is renamed
+// to meanwhile.
+FsResult<std::string> read_file_at(int dir_fd, const std::filesystem::path& dir,
+                                   std::string_view name);
 
 // An exclusive advisory lock (flock(2)) on `path`, created mode 0600 when
 // absent, held while the returned descriptor lives. The kernel drops it

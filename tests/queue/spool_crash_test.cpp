@@ -123,7 +123,10 @@ TEST(SpoolConcurrency, OperatorHoldFromAnotherProcessWhileAWorkerIterates) {
     if (!cli) ::_exit(3);
     for (const auto& id : ids) {
       auto held = cli->hold(id, std::chrono::system_clock::now());
-      if (!held) ::_exit(4);
+      if (!held) {
+        std::fprintf(stderr, "hold %s: %s\n", id.c_str(), held.error().detail.c_str());
+        ::_exit(4);
+      }
       ::usleep(2000);
     }
     ::_exit(0);

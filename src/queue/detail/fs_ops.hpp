@@ -26,6 +26,8 @@ SpoolResult<Ok> replace_file(const std::filesystem::path& dir, std::string_view 
                              std::string_view data);
 SpoolResult<Ok> rename_durably(const std::filesystem::path& from, const std::filesystem::path& to);
 SpoolResult<std::string> read_file(const std::filesystem::path& path);
+SpoolResult<std::string> read_file_at(int dir_fd, const std::filesystem::path& dir,
+                                      std::string_view name);
 SpoolResult<std::uint64_t> free_bytes(const std::filesystem::path& path);
 
 // The modification time of `path`, and setting it (the access time is
