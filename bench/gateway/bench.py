@@ -5,7 +5,9 @@ the same sink: smtp-source (20 sessions, 10 KB messages) into
 Accepted = messages / time smtp-source took; delivered = messages / time
 until the queue was empty (both from the first connection). --runs N
 alternates the two N times (each on a fresh data directory) and prints
-the median ratios: one pass on a shared machine is noisy. With
+the median ratios: one pass on a shared machine is noisy. --rest S (35 by
+default) waits before each pass, so that neither inherits the other's
+freshly deleted queue files. With
 --no-dlp the gateway's DLP host is a closed port (every message bypassed)
 and prevent does not run. cordon's data_dir is made under $TMPDIR: point
 it at the file system to measure (the private Postfix instance always
@@ -102,6 +104,10 @@ def main():
     ap.add_argument("--messages", type=int, default=2000)
     ap.add_argument("--runs", type=int, default=3,
                     help="alternating cordon/Postfix passes; the ratios' median is the figure")
+    ap.add_argument("--rest", type=float, default=35,
+                    help="seconds of rest before each pass, so that neither inherits the "
+                         "other's freshly deleted queue files (ext4 without a journal skips "
+                         "inodes deleted in the last 5-35 s when it allocates one)")
     ap.add_argument("--no-dlp", action="store_true")
     args = ap.parse_args()
     os.environ["CORDON_BIN"] = os.path.join(os.path.abspath(args.build), "cordon")
@@ -115,7 +121,9 @@ def main():
         os.chmod(workdir, 0o755)
         sink = SmtpSink(free_port(), backlog=256)
         try:
+            time.sleep(args.rest)
             cs, csent, cdone, log, ccpu = run_cordon(n, sink.port, not args.no_dlp, workdir)
+            time.sleep(args.rest)
             ps, psent, pdone = run_postfix(n, sink.port)
         finally:
             sink.stop()
