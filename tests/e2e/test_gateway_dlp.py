@@ -110,6 +110,25 @@ class DlpPool(GatewayCase):
         self.assertEqual(msgs[0]["Subject"], "late reply")
         self.assertIn(f"queue {qid}: the inspected copy in this entry goes to delivery", self.log())
 
+    def test_a_kept_copy_waits_for_a_delivery_slot_and_is_delivered_once(self):
+        # One delivery at a time to a next hop that takes a second per
+        # message: copies that come back meanwhile go through incoming/.
+        dlp = self.fake(reflect_port=self.resubmit_port)
+        hop = free_port()
+        sink = SmtpSink(hop, dump_dir=f"{self.workdir}/sink", extra_args=("-w", "1"))
+        self.cleanups.append(sink.stop)
+        self.start_gateway([self.host(dlp.port)], deliver=self.host(hop),
+                           extra_gateway="  concurrency: 1\n", session_timeout="20s")
+        qids = [self.send(message(f"slot {i}")) for i in range(3)]
+        wait_until(lambda: len(sink.messages()) == 3, timeout=30, what="three messages at the hop")
+        for qid in qids:
+            self.wait_gone(qid)
+        self.assertEqual(self.queue(), [])
+        log = self.log()
+        self.assertIn("the inspected copy waits for a delivery slot", log)
+        subjects = sorted(re.search(rb"Subject: (slot \d)", m).group(1) for m in sink.messages())
+        self.assertEqual(subjects, [b"slot 0", b"slot 1", b"slot 2"])
+
     def test_timeout_on_first_host_fails_over_to_the_second(self):
         silent = self.fake(replies={"greeting": "silent"})
         good = self.fake(reflect_port=self.resubmit_port)

@@ -222,12 +222,18 @@ asio::awaitable<void> QueueManager::process(std::string id, queue::ConcurrencyLi
         continue;
       }
     }
+    spdlog::info("queue {}: the inspected copy waits for a delivery slot", id);
     auto requeue = [spool, id] {
       auto moved = spool.requeue(id);
       return moved ? moved : spool.defer_unchanged(id);
     };
-    if (auto moved = co_await offload(shared_.workers, requeue); !moved)
+    if (auto moved = co_await offload(shared_.workers, requeue); !moved) {
       spdlog::error("queue {}: cannot requeue the inspected copy: {}", id, moved.error().detail);
+      co_return;
+    }
+    // Waits for a slot like any due message (and brings the next scan
+    // forward when there is none yet).
+    if (!stopped_) dispatch(id, true);
     co_return;
   }
 }
