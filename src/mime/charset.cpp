@@ -309,6 +309,19 @@ Utf8Text to_utf8(std::string_view bytes, std::string_view declared_charset,
   }
   if (iconv_name != nullptr && decode_iconv(bytes, iconv_name, out)) {
     r.charset_used = name;
+    // A converter may pass on what is not UTF-8 (glibc's UTF-8 reader, behind
+    // an alias of it, takes code points above U+10FFFF): the text must be.
+    if (!is_valid_utf8(r.text)) {
+      std::string fixed;
+      r.replaced += sanitize_utf8(r.text, fixed);
+      if (fixed.size() > max_output) {
+        std::size_t cut = max_output;
+        while (cut > 0 && (static_cast<unsigned char>(fixed[cut]) & 0xC0) == 0x80) --cut;
+        fixed.resize(cut);
+        r.truncated = true;
+      }
+      r.text.swap(fixed);
+    }
     return r;
   }
   // Unknown charset, and not valid UTF-8 (handled above).

@@ -24,6 +24,21 @@ std::string utf16be(std::u16string_view s) {
   return out;
 }
 
+// A declared name GMime maps onto glibc's UTF-8 reader, which passes on a
+// four-byte form above U+10FFFF (found by the MIME fuzzer): the text is
+// still valid UTF-8, the bad sequence replaced.
+TEST(Charset, WhatAConverterPassesOnIsStillValidUtf8) {
+  const std::string charset =
+      "ut\xf1\xff\xff\xff"
+      "f-8";
+  const auto r = to_utf8("<\xfe\xffwd \xcf\xf5\xbc\x90\x91\x8b\x9a\x91t", charset, 1 << 20);
+  EXPECT_TRUE(is_valid_utf8(r.text));
+  EXPECT_EQ(r.text.find("\xf5"), std::string::npos);
+  EXPECT_GT(r.replaced, 0u);
+  EXPECT_EQ(r.text.substr(0, 1), "<");
+  EXPECT_EQ(r.text.back(), 't');
+}
+
 TEST(Charset, Iso88591IsConverted) {
   auto r = to_utf8("caf\xE9 cr\xE8me", "ISO-8859-1");
   EXPECT_EQ(r.text, "caf\xC3\xA9 cr\xC3\xA8me");
