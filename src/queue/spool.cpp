@@ -292,7 +292,7 @@ SpoolResult<std::vector<QueuedMessage>> Spool::due(TimePoint now) const {
         // The envelope file's mtime is the next attempt (see update()): a
         // stat decides, and a message that is not due is not read. When the
         // stat fails, load() below tells a moved message from a damaged one.
-        auto path = layout::envelope_file(state_dir(state) / name);
+        auto path = state_dir(state) / name / layout::kEnvelope;
         if (auto mtime = fs_ops::modification_time(path); mtime && *mtime > now) continue;
       }
       auto message = load(name, state);
@@ -337,7 +337,9 @@ SpoolResult<Ok> Spool::update(std::string_view id, QueueState state,
           fs_ops::replace_file(dir, file.filename().string(), encode_envelope(envelope));
       !replaced)
     return replaced;
-  stamp_next_attempt(file, envelope.next_attempt);
+  // envelope.json carries the next attempt in every entry, the inspected
+  // copy's too: due() needs one stat per entry.
+  stamp_next_attempt(dir / layout::kEnvelope, envelope.next_attempt);
   return Ok{};
 }
 
@@ -356,7 +358,7 @@ SpoolResult<Ok> Spool::attach_inspected(std::string_view id, const Envelope& ins
     ::unlink(path.c_str());
     return written;
   }
-  stamp_next_attempt(path, inspected.next_attempt);
+  stamp_next_attempt(dir / layout::kEnvelope, inspected.next_attempt);
   return Ok{};
 }
 
@@ -608,7 +610,7 @@ SpoolResult<std::size_t> Spool::quarantine_unreadable(QueueState state) const {
         } else if (state == QueueState::deferred)
           // A stamp lost in a crash, or a spool written before the stamp
           // existed: put the next attempt back where due() looks for it.
-          stamp_next_attempt(layout::envelope_file(message_dir), message->envelope.next_attempt);
+          stamp_next_attempt(message_dir / layout::kEnvelope, message->envelope.next_attempt);
       }
     }
     if (reason.empty()) continue;
