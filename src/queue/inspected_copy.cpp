@@ -25,4 +25,54 @@ SpoolResult<bool> keep_inspected_in_place(const Spool& spool, std::string_view o
   return true;
 }
 
+bool InPlaceCopies::begin(const std::string& id) {
+  auto it = state_.find(id);
+  if (it == state_.end() || it->second != State::waiting) return false;
+  it->second = State::writing;
+  return true;
+}
+
+void InPlaceCopies::end(const std::string& id, bool kept) {
+  if (auto it = state_.find(id); it != state_.end())
+    it->second = kept ? State::kept : State::waiting;
+}
+
+bool InPlaceCopies::writing(const std::string& id) const {
+  auto it = state_.find(id);
+  return it != state_.end() && it->second == State::writing;
+}
+
+bool InPlaceCopies::close(const std::string& id) {
+  auto it = state_.find(id);
+  if (it == state_.end()) return false;
+  const bool kept = it->second == State::kept;
+  state_.erase(it);
+  return kept;
+}
+
+StoredCopy store_inspected_copy(const Spool& spool, const std::string& original_id, bool may_keep,
+                                const Envelope& envelope,
+                                const std::function<std::string(const std::string&)>& received,
+                                std::string_view content) {
+  StoredCopy out;
+  if (may_keep) {
+    auto kept =
+        keep_inspected_in_place(spool, original_id, envelope, received(original_id), content);
+    if (kept && *kept) {
+      out.kept = true;
+      return out;
+    }
+    if (!kept) out.not_kept = kept.error().detail;
+  }
+  out.queued = [&]() -> SpoolResult<std::string> {
+    auto writer = spool.begin(envelope);
+    if (!writer) return fail(writer.error());
+    auto written = writer->write(received(writer->id()));
+    if (written) written = writer->write(content);
+    if (!written) return fail(written.error());
+    return writer->commit();
+  }();
+  return out;
+}
+
 }  // namespace cordon::queue

@@ -143,5 +143,39 @@ TEST_F(InspectedCopyTest, ADamagedContentFileIsQuarantinedNotDelivered) {
   EXPECT_EQ(content.error().code, SpoolError::corrupt);
 }
 
+TEST_F(InspectedCopyTest, StoreKeepsTheCopyOrQueuesItWholeUnderItsOwnId) {
+  auto received = [](const std::string& id) { return "Received: by gw id " + id + ";\r\n"; };
+  auto kept = store_inspected_copy(*spool_, id_, true, copy_envelope(), received, copy());
+  EXPECT_TRUE(kept.kept);
+  EXPECT_FALSE(kept.queued);
+  // Not allowed to keep (its attempt is not waiting): queued whole, with a
+  // Received line naming the new entry.
+  auto whole = store_inspected_copy(*spool_, id_, false, copy_envelope(), received, copy());
+  EXPECT_FALSE(whole.kept);
+  ASSERT_TRUE(whole.queued && *whole.queued);
+  const std::string& new_id = **whole.queued;
+  EXPECT_NE(new_id, id_);
+  EXPECT_EQ(*spool_->read_content(new_id, QueueState::incoming),
+            "Received: by gw id " + new_id + ";\r\n" + copy());
+}
+
+TEST(InPlaceCopies, OneCopyPerOpenAttemptAndCloseSaysWhetherItWasKept) {
+  InPlaceCopies copies;
+  EXPECT_FALSE(copies.begin("A"));  // no attempt waits for it
+  copies.open("A");
+  EXPECT_TRUE(copies.begin("A"));
+  EXPECT_TRUE(copies.writing("A"));
+  EXPECT_FALSE(copies.begin("A"));  // one write at a time
+  copies.end("A", false);           // not kept: another copy may try
+  EXPECT_FALSE(copies.writing("A"));
+  EXPECT_TRUE(copies.begin("A"));
+  copies.end("A", true);
+  EXPECT_FALSE(copies.begin("A"));  // kept: a second copy is queued whole
+  EXPECT_TRUE(copies.close("A"));
+  EXPECT_FALSE(copies.close("A"));  // forgotten
+  copies.open("B");
+  EXPECT_FALSE(copies.close("B"));
+}
+
 }  // namespace
 }  // namespace cordon::queue

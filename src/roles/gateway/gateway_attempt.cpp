@@ -6,14 +6,12 @@
 
 #include <fmt/format.h>
 
-#include <cctype>
-
 #include "mime/header_edit.hpp"
 #include "queue/attempt.hpp"
+#include "queue/decision_log.hpp"
 #include "queue/time_format.hpp"
 #include "roles/gateway/gateway_queue.hpp"
 #include "roles/gateway/gateway_support.hpp"
-#include "util/log_event.hpp"
 
 // GCC 12 reports a false -Wmismatched-new-delete when it inlines Asio's
 // awaitable frame allocator into a coroutine; the pairing is Asio's own.
@@ -75,76 +73,6 @@ std::string message_id_of(const std::optional<std::string>& content) {
   return std::string(v);
 }
 
-// The incident a DLP reply names ("Incident ID: 42" or an outbox reference
-// "P-..."); empty when it names none.
-std::string incident_in(const smtp::Reply& reply) {
-  constexpr std::string_view kLabel = "Incident ID: ";
-  for (const auto& line : reply.lines) {
-    auto at = line.find(kLabel);
-    if (at == std::string::npos) continue;
-    std::string_view rest = std::string_view(line).substr(at + kLabel.size());
-    std::size_t n = 0;
-    while (n < rest.size() && (std::isalnum(static_cast<unsigned char>(rest[n])) || rest[n] == '-'))
-      ++n;
-    return std::string(rest.substr(0, n));
-  }
-  return "";
-}
-
-// What became of the message in this attempt, as one word.
-std::string_view verdict_of(const queue::AttemptReport& report) {
-  if (report.dlp) {
-    switch (report.dlp->outcome) {
-      case queue::DlpOutcome::passed:
-        break;  // then delivered, deferred or bounced by the next hop, below
-      default:
-        return queue::to_string(report.dlp->outcome);
-    }
-  }
-  if (!report.delivered_via.empty()) return "delivered";
-  if (report.keep) return "deferred";
-  // DLP took it (reflect mode: the inspected copy is a new queue entry).
-  if (report.dlp && !report.bounced) return "passed";
-  return report.bounced ? "bounced" : "removed";
-}
-
-// The decision's log line fields (docs/formats.md, "Log lines").
-void log_decision(const std::string& id, const queue::Envelope& before,
-                  const std::string& message_id, const queue::AttemptReport& report) {
-  util::LogFields fields;
-  fields.add("role", "gateway")
-      .add("event", "decision")
-      .add("queue_id", id)
-      .add("message_id", message_id)
-      .add("sender", before.sender)
-      .add("rcpt_count", before.recipients.size())
-      .add("verdict", verdict_of(report))
-      .add("dlp", report.dlp ? queue::to_string(report.dlp->outcome) : std::string_view("skipped"));
-  if (report.dlp && !report.dlp->host.empty()) fields.add("dlp_host", report.dlp->host);
-  if (!report.delivered_via.empty()) fields.add("delivered_via", report.delivered_via);
-  const smtp::Reply* reply =
-      report.dlp && report.dlp->result.reply.code != 0 ? &report.dlp->result.reply : nullptr;
-  std::string incident = reply ? incident_in(*reply) : "";
-  if (incident.empty())
-    fields.add_null("incident");
-  else if (incident.find_first_not_of("0123456789") == std::string::npos)
-    fields.add("incident", std::stoll(incident));
-  else
-    fields.add("incident", incident);
-  if (reply) {
-    fields.add("reply_code", reply->code).add("reply_enhanced", reply->enhanced);
-  } else {
-    fields.add_null("reply_code");
-  }
-  fields.add("bounced", report.bounced).add("attempts", report.envelope.attempts);
-  util::log_event(spdlog::level::info,
-                  fmt::format("queue {}: {} from=<{}> rcpts={}{}", id, verdict_of(report),
-                              before.sender, before.recipients.size(),
-                              reply ? fmt::format(" dlp said {} {}", reply->code, reply->enhanced)
-                                    : std::string()),
-                  fields);
-}
-
 }  // namespace
 
 asio::awaitable<Result<std::string, std::string>> QueueManager::submit_dsn(
@@ -177,11 +105,11 @@ asio::awaitable<bool> QueueManager::attempt(const std::string& id, const queue::
   const std::string message_id = message_id_of(content);
   // The DLP stage runs: the inspected copy may come back into this entry.
   const bool to_dlp = content && !envelope.flags.inspected && !envelope.flags.bypassed;
-  if (to_dlp) in_dlp_[id] = InPlace::waiting;
+  if (to_dlp) in_place_.open(id);
   auto report = co_await queue::run_attempt(options, breakers_, scheduler_, io, id, envelope,
                                             std::move(content), now);
   const bool copy_kept = to_dlp && co_await end_dlp_wait(id);
-  log_decision(id, envelope, message_id, report);
+  queue::log_decision(id, envelope, message_id, report);
 
   auto& metrics = shared_.metrics;
   // Each DLP host's breaker as a state set (1 for the state it is in), for

@@ -185,40 +185,23 @@ class GatewayHandler final : public smtp::Handler {
     // queued whole. A refused message is never queued.
     struct Outcome {
       inspect::StampCheck check = inspect::StampCheck::missing;
-      bool kept = false;
-      std::string not_kept;  // why a copy that could be kept was not
-      std::optional<queue::SpoolResult<std::string>> committed;
+      queue::StoredCopy stored;
     };
     auto spool = context_->spool;
     auto store = [&]() {
       Outcome out;
       out.check = inspect::check_stamp(resubmitted_content_, context_->deployment);
       if (out.check != inspect::StampCheck::valid) return out;
-      if (may_keep) {
-        auto kept = queue::keep_inspected_in_place(
-            spool, original, envelope,
-            queue::received_header(session, ip, context_->hostname, original, now),
-            resubmitted_content_);
-        if (kept && *kept) {
-          out.kept = true;
-          return out;
-        }
-        if (!kept) out.not_kept = kept.error().detail;
-      }
-      out.committed = [&]() -> queue::SpoolResult<std::string> {
-        auto writer = spool.begin(envelope);
-        if (!writer) return fail(writer.error());
-        auto written = writer->write(
-            queue::received_header(session, ip, context_->hostname, writer->id(), now));
-        if (written) written = writer->write(resubmitted_content_);
-        if (!written) return fail(written.error());
-        return writer->commit();
-      }();
+      auto received = [&](const std::string& id) {
+        return queue::received_header(session, ip, context_->hostname, id, now);
+      };
+      out.stored = queue::store_inspected_copy(spool, original, may_keep, envelope, received,
+                                               resubmitted_content_);
       return out;
     };
     auto outcome = co_await offload(context_->shared->workers, store);
     release_content();
-    if (may_keep) context_->end_in_place(original, outcome.kept);
+    if (may_keep) context_->end_in_place(original, outcome.stored.kept);
     if (outcome.check != inspect::StampCheck::valid) {
       spdlog::warn(
           "gateway resubmission from {} refused: not inspected by this deployment's DLP "
@@ -229,16 +212,16 @@ class GatewayHandler final : public smtp::Handler {
       co_return Reply::make(550, "5.7.1",
                             "Message refused: not inspected by this deployment's DLP");
     }
-    if (outcome.kept) {
+    if (outcome.stored.kept) {
       inspected_copy_metric("in_place");
       log_queued(session, original, size, true);
       spdlog::info("queue {}: inspected copy of queue {} kept in its entry", original, original);
       co_return Reply::make(250, "2.0.0", "Ok: queued as " + original);
     }
-    if (!outcome.not_kept.empty())
+    if (!outcome.stored.not_kept.empty())
       spdlog::warn("queue {}: the inspected copy could not be kept in its entry ({}): queued whole",
-                   original, outcome.not_kept);
-    auto& committed = *outcome.committed;
+                   original, outcome.stored.not_kept);
+    auto& committed = *outcome.stored.queued;
     if (!committed) {
       spdlog::error("gateway resubmission from {}: not queued: {}", ip, committed.error().detail);
       co_return spool_refusal(committed.error());

@@ -239,29 +239,21 @@ asio::awaitable<void> QueueManager::process(std::string id, queue::ConcurrencyLi
 }
 
 bool QueueManager::begin_in_place(const std::string& id) {
-  auto it = in_dlp_.find(id);
-  if (it == in_dlp_.end() || it->second != InPlace::waiting) return false;
-  it->second = InPlace::writing;
-  return true;
+  return in_place_.begin(id);
 }
 
 void QueueManager::end_in_place(const std::string& id, bool kept) {
-  auto it = in_dlp_.find(id);
-  if (it != in_dlp_.end()) it->second = kept ? InPlace::kept : InPlace::waiting;
+  in_place_.end(id, kept);
 }
 
 asio::awaitable<bool> QueueManager::end_dlp_wait(const std::string& id) {
   asio::steady_timer pause(shared_.io);
-  for (auto it = in_dlp_.find(id); it != in_dlp_.end() && it->second == InPlace::writing;
-       it = in_dlp_.find(id)) {
+  while (in_place_.writing(id)) {
     pause.expires_after(std::chrono::milliseconds(2));
     std::error_code ec;
     co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
-  auto it = in_dlp_.find(id);
-  const bool kept = it != in_dlp_.end() && it->second == InPlace::kept;
-  if (it != in_dlp_.end()) in_dlp_.erase(it);
-  co_return kept;
+  co_return in_place_.close(id);
 }
 
 }  // namespace cordon::roles::gateway

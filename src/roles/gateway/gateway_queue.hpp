@@ -16,8 +16,6 @@
 // another.
 #pragma once
 
-#include <unordered_map>
-
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +27,7 @@
 #include "queue/dispatch.hpp"
 #include "queue/dsn.hpp"
 #include "queue/envelope.hpp"
+#include "queue/inspected_copy.hpp"
 #include "queue/schedule.hpp"
 #include "queue/spool.hpp"
 #include "queue/unsaved.hpp"
@@ -90,8 +89,7 @@ class QueueManager : public std::enable_shared_from_this<QueueManager> {
   bool stopped_ = false;
   // Messages whose attempt is in its DLP stage, and where their inspected
   // copy stands (begin_in_place/end_in_place).
-  enum class InPlace { waiting, writing, kept };
-  std::unordered_map<std::string, InPlace> in_dlp_;
+  queue::InPlaceCopies in_place_;
 };
 
 }  // namespace cordon::roles::gateway
