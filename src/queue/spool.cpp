@@ -15,6 +15,7 @@
 #include "queue/detail/envelope_codec.hpp"
 #include "queue/detail/fs_ops.hpp"
 #include "queue/detail/group_sync.hpp"
+#include "queue/detail/spare_entries.hpp"
 #include "queue/detail/spool_layout.hpp"
 #include "queue/queue_id.hpp"
 #include "util/sha256.hpp"
@@ -178,7 +179,10 @@ SpoolResult<std::size_t> ContentReader::read(std::span<char> buffer) {
 Spool::Spool(SpoolOptions options)
     : options_(std::move(options)),
       root_(options_.data_dir / "queue"),
-      syncs_(std::make_shared<StateSyncs>(root_)) {}
+      syncs_(std::make_shared<StateSyncs>(root_)),
+      spares_(options_.reuse_entries == 0
+                  ? nullptr
+                  : std::make_shared<SpareEntries>(options_.reuse_entries, kMaxSpareContent)) {}
 
 SpoolResult<Spool> Spool::open(SpoolOptions options) {
   Spool spool(std::move(options));
@@ -445,6 +449,27 @@ SpoolResult<Ok> Spool::remove(std::string_view id) const {
       return fail(fs_ops::os_failure(err, "delete", state_dir(message->state) / std::string(id)));
   }
   return fail(SpoolFailure{SpoolError::not_found, "message " + std::string(id) + " kept moving"});
+}
+
+SpoolResult<Ok> Spool::remove_finished(std::string_view id) const {
+  if (!is_valid_queue_id(id)) return fail(invalid_id(id));
+  if (!spares_) return remove(id);
+  const auto dir = state_dir(QueueState::active) / std::string(id);
+  const auto spare =
+      root_ / layout::kStaging / (std::string(id) + ".spare-" + fs_ops::random_token());
+  if (::rename(dir.c_str(), spare.c_str()) != 0) {
+    if (errno == ENOENT) return remove(id);
+    return fail(fs_ops::os_failure(errno, "delete", dir));
+  }
+  // Reused only when the old name is durably gone: otherwise a crash could
+  // bring the old message back with the next one's bytes in its files. The
+  // fsync of active/ is shared with every removal made while the previous
+  // one ran.
+  if (!syncs_->active.sync() || !spares_->offer(spare)) {
+    std::error_code ec;
+    fs::remove_all(spare, ec);
+  }
+  return Ok{};
 }
 
 SpoolResult<std::size_t> Spool::flush(TimePoint now) const {

@@ -86,6 +86,7 @@
 namespace cordon::queue {
 
 struct StateSyncs;
+class SpareEntries;
 
 enum class QueueState { incoming, active, deferred, hold };
 
@@ -152,6 +153,13 @@ struct SpoolOptions {
   // and its log line), from whichever thread did it; the gateway counts
   // them. May be empty.
   std::function<void(Damage)> on_quarantine{};
+  // How many emptied message directories remove_finished() keeps (under
+  // staging/) for the next messages received to overwrite in place, instead
+  // of freeing three inodes per message and allocating three more (see
+  // detail/spare_entries.hpp). 0: none. Only for the one process that owns
+  // the queue (the gateway): what a process keeps is purged at the next
+  // start.
+  std::size_t reuse_entries = 0;
 };
 
 struct RecoveryReport {
@@ -296,6 +304,14 @@ class Spool {
   // (atomically: a rename into staging/, then the files are deleted).
   SpoolResult<Ok> remove(std::string_view id) const;
 
+  // Removes a message from active/ at the end of the attempt that claimed
+  // it (delivered, bounced, or given up), when nothing else of this process
+  // reads it any more: its directory may then be reused for a later message
+  // (SpoolOptions::reuse_entries), once its removal from active/ is durable.
+  // A message not in active/ (an operator moved it meanwhile) is removed as
+  // remove() does.
+  SpoolResult<Ok> remove_finished(std::string_view id) const;
+
   // Every deferred message -> incoming with next_attempt = now; returns how
   // many were moved.
   SpoolResult<std::size_t> flush(TimePoint now) const;
@@ -326,6 +342,7 @@ class Spool {
   SpoolOptions options_;
   std::filesystem::path root_;
   std::shared_ptr<StateSyncs> syncs_;
+  std::shared_ptr<SpareEntries> spares_;  // null unless options_.reuse_entries
 };
 
 }  // namespace cordon::queue

@@ -12,6 +12,7 @@
 #include "queue/detail/envelope_codec.hpp"
 #include "queue/detail/fs_ops.hpp"
 #include "queue/detail/group_sync.hpp"
+#include "queue/detail/spare_entries.hpp"
 #include "queue/detail/spool_layout.hpp"
 #include "queue/queue_id.hpp"
 #include "queue/spool.hpp"
@@ -56,6 +57,10 @@ struct MessageWriter::State {
   std::uint64_t unchecked_bytes = 0;
   std::uint64_t min_free = 0;
   bool open = true;
+  // In a reused directory (SpareEntries): its files are overwritten from
+  // the start and cut to length at commit, so no inode and, for a message
+  // no larger than the last one, no block is allocated.
+  bool reused = false;
 
   void discard() {
     open = false;
@@ -130,6 +135,8 @@ SpoolResult<std::string> MessageWriter::commit() {
     return fail(SpoolFailure{SpoolError::writer_closed, "message " + s.id + " is closed"});
   auto content_path = s.staging_dir / layout::kContent;
   if (auto r = s.flush_buffer(); !r) return s.failed<std::string>(r.error());
+  if (s.reused && ::ftruncate(s.content.get(), static_cast<off_t>(s.bytes)) != 0)
+    return s.failed<std::string>(fs_ops::os_failure(errno, "truncate", content_path));
   if (auto r = fs_ops::fsync_fd(s.content.get(), content_path); !r)
     return s.failed<std::string>(r.error());
   if (int err = s.content.reset(); err != 0)
@@ -139,11 +146,15 @@ SpoolResult<std::string> MessageWriter::commit() {
   // Written in place, not through a temporary file: nothing reads staging/
   // but recovery, which purges it.
   auto envelope_path = s.staging_dir / layout::kEnvelope;
-  UniqueFd envelope(::open(envelope_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  UniqueFd envelope(::open(envelope_path.c_str(),
+                           O_WRONLY | O_CREAT | (s.reused ? 0 : O_EXCL) | O_CLOEXEC, 0600));
   if (!envelope.valid())
     return s.failed<std::string>(fs_ops::os_failure(errno, "create", envelope_path));
-  if (auto r = fs_ops::write_all(envelope.get(), encode_envelope(s.envelope), envelope_path); !r)
+  const std::string envelope_text = encode_envelope(s.envelope);
+  if (auto r = fs_ops::write_all(envelope.get(), envelope_text, envelope_path); !r)
     return s.failed<std::string>(r.error());
+  if (s.reused && ::ftruncate(envelope.get(), static_cast<off_t>(envelope_text.size())) != 0)
+    return s.failed<std::string>(fs_ops::os_failure(errno, "truncate", envelope_path));
   if (auto r = fs_ops::fsync_fd(envelope.get(), envelope_path); !r)
     return s.failed<std::string>(r.error());
   if (int err = envelope.reset(); err != 0)
@@ -175,16 +186,31 @@ SpoolResult<MessageWriter> Spool::begin(Envelope envelope) const {
   state->min_free = options_.min_free_bytes;
   state->envelope = std::move(envelope);
   auto staging = root_ / layout::kStaging;
+  std::optional<std::filesystem::path> spare;
+  if (spares_) spare = spares_->take();
   for (int tries = 0;; ++tries) {
     state->id = make_queue_id(std::chrono::system_clock::now());
     state->staging_dir = staging / state->id;
+    if (spare) {
+      // Under the new message's name, as a fresh directory would be (never
+      // over another writer's: RENAME_NOREPLACE).
+      if (::renameat2(AT_FDCWD, spare->c_str(), AT_FDCWD, state->staging_dir.c_str(),
+                      RENAME_NOREPLACE) == 0) {
+        state->reused = true;
+        break;
+      }
+      if (errno == EEXIST && tries < 8) continue;
+      std::error_code ec;
+      std::filesystem::remove_all(*spare, ec);
+      spare.reset();
+    }
     if (::mkdir(state->staging_dir.c_str(), 0700) == 0) break;
     if (errno != EEXIST || tries >= 8)
       return fail(fs_ops::os_failure(errno, "mkdir", state->staging_dir));
   }
   auto content_path = state->staging_dir / layout::kContent;
-  state->content =
-      UniqueFd(::open(content_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  state->content = UniqueFd(::open(
+      content_path.c_str(), O_WRONLY | O_CREAT | (state->reused ? 0 : O_EXCL) | O_CLOEXEC, 0600));
   if (state->content.get() < 0) {
     auto failure = fs_ops::os_failure(errno, "create", content_path);
     state->discard();

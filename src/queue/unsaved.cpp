@@ -42,9 +42,15 @@ bool UnsavedEnvelopes::defer(const std::string& id, const Envelope& envelope) {
 }
 
 SpoolResult<Ok> UnsavedEnvelopes::remove(const std::string& id) {
-  std::lock_guard lock(mutex_);
-  kept_.erase(id);
-  return spool_.remove(id);
+  {
+    // Forgotten first: retry() then never saves it again. The removal
+    // itself needs no lock (the spool's renames are atomic), and holding
+    // one over its file work would line every finished attempt up behind
+    // it.
+    std::lock_guard lock(mutex_);
+    kept_.erase(id);
+  }
+  return spool_.remove_finished(id);
 }
 
 std::size_t UnsavedEnvelopes::retry(TimePoint now) {

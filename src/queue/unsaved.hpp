@@ -51,8 +51,8 @@ class UnsavedEnvelopes {
   // scan like the envelope).
   bool defer(const std::string& id, const Envelope& envelope);
 
-  // Spool::remove(id), and forgets what is kept for it: the end of an
-  // attempt that needs no retry.
+  // Spool::remove_finished(id), and forgets what is kept for it: the end
+  // of an attempt that needs no retry.
   SpoolResult<Ok> remove(const std::string& id);
 
   // Writes every kept envelope it can; returns how many are still kept.

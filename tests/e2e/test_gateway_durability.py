@@ -5,7 +5,9 @@ file, its envelope and its directory had completed an fsync after their last
 change, it had been renamed out of staging/, and the queue directory it was
 renamed into had completed an fsync that began after the rename; for the
 250 DLP gets for an inspected copy kept in its original's entry, the copy's
-file and the entry's directory had completed theirs too. A process kill
+file and the entry's directory had completed theirs too; and a message
+directory reused from a finished message had its removal from active/
+fsynced before the new message took it. A process kill
 cannot show a missing fsync (the page cache survives it); the trace can.
 
 The checker is tested too, on the recorded trace with each kind of fsync
@@ -137,6 +139,25 @@ class TraceChecker:
                  and len(s := string_args(c["args"])) >= 2
                  and re.search(r"/queue/staging/" + qid + "$", s[0])
                  and re.search(r"/queue/(incoming|deferred)/" + qid + "$", s[1])]
+        # A directory reused from a finished message: its removal from its
+        # queue state was fsynced before the new message took it.
+        for reuse in [c for c in before
+                      if c["name"] in ("rename", "renameat", "renameat2") and c["result"] == 0
+                      and len(s := string_args(c["args"])) >= 2 and ".spare-" in s[0]
+                      and re.search(r"/queue/staging/" + qid + "$", s[1])]:
+            spare = string_args(reuse["args"])[0]
+            freed = [c for c in before
+                     if c["name"] in ("rename", "renameat", "renameat2") and c["result"] == 0
+                     and c["end"] < reuse["start"]
+                     and len(s := string_args(c["args"])) >= 2 and s[1] == spare]
+            if not freed:
+                problems.append("reused directory: never removed from its queue state")
+                continue
+            source = os.path.dirname(string_args(freed[-1]["args"])[0])
+            if not self._fsynced(lambda p: p == source, freed[-1]["end"], reuse["start"]):
+                problems.append(f"reused directory: no fsync of {os.path.basename(source)}/ "
+                                "between its removal and its reuse")
+
         if not moved:
             problems.append("never renamed out of staging/")
         else:
@@ -263,6 +284,24 @@ class Durability(unittest.TestCase):
                 problems = found.problems(qid, index)
                 self.assertTrue(any(p.startswith(label) for p in problems),
                                 f"dropping the {label} fsync goes unnoticed for {qid}: {problems}")
+
+    def test_reused_directories_were_durably_removed_first(self):
+        # Messages delivered one after another reuse the directories of the
+        # ones delivered before them; the check must see a missing fsync of
+        # active/ between a directory's removal and its reuse.
+        reused = [q for q, _ in TraceChecker(self.calls).replies()
+                  if any(c["name"] == "renameat2" and c["result"] == 0
+                         and re.search(r"\.spare-.*/queue/staging/" + q + '"', c["args"])
+                         for c in self.calls)]
+        self.assertGreater(len(reused), 0, "no directory was reused")
+        kept = [c for c in self.calls
+                if not (c["name"] in ("fsync", "fdatasync")
+                        and fd_path(c["args"]).endswith("/queue/active"))]
+        found = TraceChecker(kept)
+        for qid, index in found.replies():
+            if qid in reused:
+                self.assertIn("reused directory: no fsync of active/ between its removal and "
+                              "its reuse", found.problems(qid, index), qid)
 
     def test_a_250_before_the_fsync_completes_is_seen(self):
         # The same trace with one message's reply moved before the first

@@ -11,6 +11,12 @@
 
 namespace cordon::roles::gateway {
 
+namespace {
+// Enough for every message in flight at the default concurrency to find a
+// directory ready when it arrives; each holds at most 256 KiB of old content.
+constexpr std::size_t kReusedQueueEntries = 256;
+}  // namespace
+
 std::string gateway_hostname(const config::GatewayConfig& config) {
   if (!config.hostname.empty()) return config.hostname;
   std::array<char, 256> name{};
@@ -20,6 +26,8 @@ std::string gateway_hostname(const config::GatewayConfig& config) {
 
 queue::SpoolOptions spool_options(const config::Config& config, util::Metrics& metrics) {
   queue::SpoolOptions options{config.data_dir, config.gateway->min_free, {}};
+  // The gateway owns its queue: finished messages' directories are reused.
+  options.reuse_entries = kReusedQueueEntries;
   options.on_quarantine = [&metrics](queue::Damage damage) {
     metrics
         .counter("cordon_queue_quarantined_total",
