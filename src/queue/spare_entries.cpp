@@ -16,7 +16,8 @@ namespace cordon::queue {
 
 namespace {
 
-// Leaves only content and envelope.json in `dir`; false when something in it
+// Leaves only content, envelope.json and a spare for the inspected copy's
+// envelope in `dir`; false when something in it
 // is not a regular file or the content is too large to be worth keeping.
 bool strip_to_message_files(const std::filesystem::path& dir, std::uint64_t max_content) {
   fs_ops::UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
@@ -37,8 +38,11 @@ bool strip_to_message_files(const std::filesystem::path& dir, std::uint64_t max_
     } else if (name == layout::kContent) {
       has_content = true;
       plain = static_cast<std::uint64_t>(st.st_size) <= max_content;
-    } else if (name != layout::kEnvelope) {
-      // inspected.json, or a temporary file an interrupted update left.
+    } else if (name == layout::kInspected) {
+      plain = ::renameat(dir_fd.get(), entry->d_name, dir_fd.get(),
+                         std::string(layout::kInspectedSpare).c_str()) == 0;
+    } else if (name != layout::kEnvelope && name != layout::kInspectedSpare) {
+      // A temporary file an interrupted update left.
       plain = ::unlinkat(dir_fd.get(), entry->d_name, 0) == 0;
     }
   }

@@ -351,10 +351,31 @@ SpoolResult<Ok> Spool::attach_inspected(std::string_view id, const Envelope& ins
   if (!is_valid_queue_id(id)) return fail(invalid_id(id));
   const auto dir = state_dir(QueueState::active) / std::string(id);
   const auto path = dir / layout::kInspected;
+  const std::string text = encode_envelope(inspected);
+  // A reused entry has a file for it already: written in full and fsynced
+  // under its spare name, it becomes the envelope by one rename, so a crash
+  // leaves either no inspected copy or all of it.
+  const auto spare = dir / layout::kInspectedSpare;
+  if (fs_ops::UniqueFd fd(::open(spare.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC)); fd.valid()) {
+    auto written = fs_ops::write_all(fd.get(), text, spare);
+    if (written && ::ftruncate(fd.get(), static_cast<off_t>(text.size())) != 0)
+      written = fail(fs_ops::os_failure(errno, "truncate", spare));
+    if (written) written = fs_ops::fsync_fd(fd.get(), spare);
+    if (!written) return written;
+    // RENAME_NOREPLACE: one inspected copy per entry, as O_EXCL below.
+    if (::renameat2(AT_FDCWD, spare.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) != 0)
+      return fail(fs_ops::os_failure(errno, "rename", spare));
+    if (auto synced = fs_ops::fsync_dir(dir); !synced) {
+      ::unlink(path.c_str());
+      return synced;
+    }
+    stamp_next_attempt(dir / layout::kEnvelope, inspected.next_attempt);
+    return Ok{};
+  }
   // O_EXCL: one inspected copy per entry; a second one is queued as a copy.
   fs_ops::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (!fd.valid()) return fail(fs_ops::os_failure(errno, "create", path));
-  auto written = fs_ops::write_all(fd.get(), encode_envelope(inspected), path);
+  auto written = fs_ops::write_all(fd.get(), text, path);
   if (written) written = fs_ops::fsync_fd(fd.get(), path);
   if (written) written = fs_ops::fsync_dir(dir);
   if (!written) {

@@ -93,6 +93,34 @@ TEST_F(SpareEntriesTest, TheNextMessageOverwritesAFinishedOnesFilesAndNothingOfI
   EXPECT_EQ(count_entries(queue_dir("incoming")), 0u);
 }
 
+TEST_F(SpareEntriesTest, TheInspectedCopyOfAReusedEntryTakesTheOldOnesFileWhole) {
+  Spool spool = open(4);
+  finish_one(spool, "first\r\n");
+  auto id = commit_message(spool, "second\r\n");
+  const auto incoming = queue_dir("incoming") / id;
+  // The old message's inspected copy is kept under a name nothing reads.
+  ASSERT_TRUE(std::filesystem::exists(incoming / "inspected.json.spare"));
+  const ino_t spare_inode = inode_of(incoming / "inspected.json.spare");
+  auto found = spool.find(id);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->envelope.recipients.size(), 2u);
+
+  auto claimed = spool.activate(id);
+  ASSERT_TRUE(claimed.has_value());
+  Envelope inspected = claimed->envelope;
+  inspected.recipients.resize(1);
+  ASSERT_TRUE(spool.attach_inspected(id, inspected).has_value());
+  const auto active = queue_dir("active") / id;
+  EXPECT_FALSE(std::filesystem::exists(active / "inspected.json.spare"));
+  EXPECT_EQ(inode_of(active / "inspected.json"), spare_inode);
+  found = spool.find(id);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->envelope.recipients.size(), 1u);  // the copy's, cut to its length
+  EXPECT_EQ(found->envelope.recipients[0].address, "bob@example.net");
+  // Still one inspected copy per entry.
+  EXPECT_FALSE(spool.attach_inspected(id, inspected).has_value());
+}
+
 TEST_F(SpareEntriesTest, ALargerMessageGrowsTheReusedFiles) {
   Spool spool = open(4);
   finish_one(spool, "short\r\n", false);
@@ -156,6 +184,7 @@ TEST(SpareEntries, ADirectoryWithSomethingUnexpectedInItIsNotKept) {
   { std::ofstream(entry / "inspected.json") << "{}"; }
   EXPECT_TRUE(spares.offer(entry));
   EXPECT_FALSE(std::filesystem::exists(entry / "inspected.json"));
+  EXPECT_TRUE(std::filesystem::exists(entry / "inspected.json.spare"));
   EXPECT_FALSE(std::filesystem::exists(entry / "envelope.json.tmp-123"));
   EXPECT_TRUE(std::filesystem::exists(entry / "content"));
   EXPECT_EQ(spares.size(), 1u);

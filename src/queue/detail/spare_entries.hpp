@@ -31,8 +31,8 @@ class SpareEntries {
   SpareEntries(std::size_t capacity, std::uint64_t max_content);
 
   // Takes `dir` (already under staging/, holding a finished message's
-  // files): keeps its content and envelope files for reuse and deletes
-  // anything else in it. Returns false, leaving `dir` to the caller to
+  // files): keeps its content and envelope files for reuse (inspected.json
+  // renamed to inspected.json.spare) and deletes anything else in it. Returns false, leaving `dir` to the caller to
   // delete, when the pool is full or `dir` is not a plain message directory.
   bool offer(const std::filesystem::path& dir);
 

@@ -15,6 +15,10 @@ inline constexpr std::string_view kEnvelope = "envelope.json";
 // (Spool::attach_inspected). When present it is the entry's envelope, and
 // envelope.json (the original's) is only history.
 inline constexpr std::string_view kInspected = "inspected.json";
+// In an entry reused from a finished message (SpareEntries): that
+// message's inspected.json, kept to be overwritten by this one's inspected
+// copy, then renamed to kInspected. Never read as an envelope.
+inline constexpr std::string_view kInspectedSpare = "inspected.json.spare";
 
 // The file holding the envelope of the entry in `message_dir`: inspected.json
 // when there is one, else envelope.json.
