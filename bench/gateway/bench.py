@@ -146,8 +146,11 @@ def main():
         warnings = [l for l in log.splitlines() if "bypass" in l]
         if not args.no_dlp and warnings:
             print(f"note: {len(warnings)} bypass warning(s) in the cordon log", file=sys.stderr)
-    print(f"ratio cordon/postfix (median of {args.runs}): accepted {statistics.median(accepted):.2f}, "
-          f"delivered {statistics.median(delivered):.2f}")
+    acc, dlv = statistics.median(accepted), statistics.median(delivered)
+    print(f"ratio cordon/postfix (median of {args.runs}): accepted {acc:.2f}, delivered {dlv:.2f}")
+    if not args.no_dlp:
+        met = acc >= 1.0 and dlv >= 1.0
+        print(f"goal: accepted and delivered >= 1.0x the Postfix relay: {'met' if met else 'NOT met'}")
 
 
 if __name__ == "__main__":

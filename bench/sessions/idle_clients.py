@@ -59,10 +59,14 @@ def main():
     after = rss_kb(pid)
     print(f"sessions {n} opened past EHLO in {time.time() - start:.1f} s")
     print(f"server RSS {before} KB before, {after} KB with {n} idle sessions")
-    print(f"KB per idle session: {(after - before) / n:.1f}")
+    per_session = (after - before) / n
+    print(f"KB per idle session: {per_session:.1f}")
     with smtplib.SMTP("127.0.0.1", port, timeout=30) as c:
         refused = c.sendmail("s@example.com", ["r@example.com"], "Subject: still served\r\n\r\nok\r\n")
         print("new client while they idle:", "served" if not refused else f"refused {refused}")
+    met = n >= 10000 and per_session <= 50 and not refused
+    print(f"goal: 10,000 idle sessions at <= 50 KB each, a new client served: "
+          f"{'met' if met else 'NOT met'}")
     for s in held:
         s.close()
 

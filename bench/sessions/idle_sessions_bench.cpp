@@ -12,7 +12,7 @@
 #include "smtp/server.hpp"
 
 int main(int argc, char** argv) {
-  const std::size_t sessions = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 5000;
+  const std::size_t sessions = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 10000;
   unsigned short port = argc > 2 ? static_cast<unsigned short>(std::atoi(argv[2])) : 0;
   cordon::smtp::ServerOptions options;
   options.hostname = "bench.localhost";

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Memory of idle SMTP sessions: N sessions (default 5000) past EHLO held
+# Memory of idle SMTP sessions: N sessions (default 10000) past EHLO held
 # open against cordon's server (idle_sessions_bench); prints the server's
 # RSS growth per session and checks that a new client is still served.
 # Usage: bench/sessions/run.sh BUILD_DIR [N]
 set -euo pipefail
 build=${1:-build}
-n=${2:-5000}
+n=${2:-10000}
 bench="$build/bench/sessions/idle_sessions_bench"
 [ -x "$bench" ] || { echo "missing $bench (build target idle_sessions_bench)" >&2; exit 2; }
 here=$(dirname "$0")
