@@ -66,6 +66,32 @@ ServerEvent to_server_event(Event e) {
 
 }  // namespace
 
+std::string_view to_string(ServerEvent event) {
+  switch (event) {
+    case ServerEvent::connection:
+      return "connection";
+    case ServerEvent::message:
+      return "message";
+    case ServerEvent::frame_oversized:
+      return "frame_oversized";
+    case ServerEvent::frame_empty:
+      return "frame_empty";
+    case ServerEvent::unknown_command:
+      return "unknown_command";
+    case ServerEvent::malformed_payload:
+      return "malformed_payload";
+    case ServerEvent::aborted:
+      return "aborted";
+    case ServerEvent::closed_mid_message:
+      return "closed_mid_message";
+    case ServerEvent::disallowed_change:
+      return "disallowed_change";
+    case ServerEvent::timeout:
+      return "timeout";
+  }
+  return "unknown";
+}
+
 struct Server::State {
   asio::any_io_executor executor;
   ServerOptions options;

@@ -43,6 +43,9 @@ enum class ServerEvent {
   timeout,             // no command within idle_timeout: connection closed
 };
 
+// The event's name as logs and metric labels spell it ("frame_oversized").
+std::string_view to_string(ServerEvent event);
+
 struct ServerOptions {
   SessionOptions session;
   // A frame's length limit (command byte and data). Postfix and Sendmail

@@ -30,9 +30,7 @@ smtp::ServerLimits server_limits(const config::SmtpLimits& smtp) {
 std::function<bool(const asio::ip::address&)> address_matcher(std::vector<config::Cidr> networks) {
   if (networks.empty()) return nullptr;
   return [networks = std::move(networks)](const asio::ip::address& address) {
-    auto text = address.is_v6() && address.to_v6().is_v4_mapped()
-                    ? asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string()
-                    : address.to_string();
+    const auto text = smtp::unmapped(address).to_string();
     return std::any_of(networks.begin(), networks.end(),
                        [&](const config::Cidr& n) { return n.contains(text); });
   };

@@ -4,12 +4,19 @@
 
 namespace cordon::smtp {
 
+asio::ip::address unmapped(const asio::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  return address;
+}
+
+std::string peer_address(const SessionInfo& session) {
+  return unmapped(session.client.address()).to_string();
+}
+
 std::string client_address(const SessionInfo& session) {
   if (session.forwarded) return session.forwarded->addr;
-  auto address = session.client.address();
-  if (address.is_v6() && address.to_v6().is_v4_mapped())
-    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
-  return address.to_string();
+  return peer_address(session);
 }
 
 std::string client_helo(const SessionInfo& session) {

@@ -54,9 +54,17 @@ struct SessionInfo {
   std::optional<Forwarded> forwarded{};
 };
 
+// An IPv4-mapped IPv6 address (a dual-stack listener) as the IPv4 address
+// it stands for; any other address unchanged.
+asio::ip::address unmapped(const asio::ip::address& address);
+
+// The connection's peer address as text, through unmapped(): the host that
+// is talking, whatever it says in XFORWARD.
+std::string peer_address(const SessionInfo& session);
+
 // The client this transaction is for: the forwarded one when an XFORWARD
 // came (never mixed with the connection's own attributes), else the
-// connection's peer (IPv4-mapped IPv6 as IPv4) and its EHLO/HELO name.
+// connection's peer (peer_address) and its EHLO/HELO name.
 std::string client_address(const SessionInfo& session);
 std::string client_helo(const SessionInfo& session);
 

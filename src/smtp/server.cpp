@@ -60,13 +60,6 @@ constexpr std::chrono::milliseconds kMaxBackoff{1000};
 // At most one accept-failure log line per interval; the rest are counted.
 constexpr std::chrono::seconds kAcceptLogInterval{10};
 
-// IPv4-mapped IPv6 (a dual-stack listener) counts as the IPv4 address.
-asio::ip::address client_key(const asio::ip::address& address) {
-  if (address.is_v6() && address.to_v6().is_v4_mapped())
-    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-  return address;
-}
-
 enum class Admission { admitted, exempt, too_many, too_fast };
 
 // Per-client-address bookkeeping shared by the accept loop and the sessions
@@ -234,7 +227,7 @@ asio::awaitable<void> accept_loop(std::shared_ptr<ServerShared> shared,
     backoff = std::chrono::milliseconds(0);
     auto executor = socket.get_executor();
     std::error_code peer_ec;
-    const auto address = client_key(socket.remote_endpoint(peer_ec).address());
+    const auto address = unmapped(socket.remote_endpoint(peer_ec).address());
     if (peer_ec) continue;  // gone already; closing the socket is all there is to do
 
     const Admission admission = clients->admit(address, limits);

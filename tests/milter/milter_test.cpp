@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "milter/codec.hpp"
+#include "milter/server.hpp"
 #include "milter/session.hpp"
 
 namespace cordon::milter {
@@ -387,6 +388,20 @@ TEST(MilterSession, BodyOnTheEndOfBodyCommandIsPartOfTheMessage) {
   mta.send(cmd::body, "part 1\r\n");
   Step end = mta.send(cmd::body_eob, "part 2\r\n");
   EXPECT_EQ(end.message->content, "Subject: s\r\n\r\npart 1\r\npart 2\r\n");
+}
+
+TEST(MilterServerEvent, EveryEventHasItsMetricLabel) {
+  using E = ServerEvent;
+  EXPECT_EQ(to_string(E::frame_oversized), "frame_oversized");
+  EXPECT_EQ(to_string(E::frame_empty), "frame_empty");
+  EXPECT_EQ(to_string(E::unknown_command), "unknown_command");
+  EXPECT_EQ(to_string(E::malformed_payload), "malformed_payload");
+  EXPECT_EQ(to_string(E::aborted), "aborted");
+  EXPECT_EQ(to_string(E::closed_mid_message), "closed_mid_message");
+  EXPECT_EQ(to_string(E::disallowed_change), "disallowed_change");
+  EXPECT_EQ(to_string(E::timeout), "timeout");
+  EXPECT_EQ(to_string(E::connection), "connection");
+  EXPECT_EQ(to_string(E::message), "message");
 }
 
 }  // namespace

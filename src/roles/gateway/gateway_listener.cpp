@@ -23,13 +23,6 @@ namespace {
 
 using smtp::Reply;
 
-std::string client_ip(const smtp::SessionInfo& s) {
-  auto address = s.client.address();
-  if (address.is_v6() && address.to_v6().is_v4_mapped())
-    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
-  return address.to_string();
-}
-
 Reply spool_refusal(const queue::SpoolFailure& failure) {
   if (failure.code == queue::SpoolError::no_space)
     return Reply::make(452, "4.3.1", "Insufficient system storage, try again later");
@@ -43,7 +36,7 @@ class GatewayHandler final : public smtp::Handler {
 
   asio::awaitable<Reply> on_mail(const smtp::SessionInfo& session, const smtp::MailFrom&) override {
     if (kind_ == ListenerKind::resubmit) {
-      const auto ip = client_ip(session);
+      const auto ip = smtp::peer_address(session);
       const auto& allowed = context_->dlp_addresses;
       if (std::find(allowed.begin(), allowed.end(), ip) == allowed.end()) {
         spdlog::warn("gateway resubmission from {} refused: not a DLP host", ip);
@@ -58,7 +51,8 @@ class GatewayHandler final : public smtp::Handler {
                                  const smtp::RcptTo& rcpt) override {
     if (kind_ == ListenerKind::client &&
         relay_decision(session, rcpt.recipient) != smtp::RelayDecision::allowed) {
-      spdlog::warn("gateway relay denied: client {} to <{}>", client_ip(session), rcpt.recipient);
+      spdlog::warn("gateway relay denied: client {} to <{}>", smtp::peer_address(session),
+                   rcpt.recipient);
       context_->shared->metrics
           .counter("cordon_gateway_relay_denied_total", "Recipients refused: relay access denied")
           .inc();
@@ -77,7 +71,7 @@ class GatewayHandler final : public smtp::Handler {
     if (kind_ == ListenerKind::resubmit)
       co_return smtp::DataStart{Reply::make(354, "", "End data with <CR><LF>.<CR><LF>"),
                                 std::make_unique<Sink>(*this)};
-    const auto ip = client_ip(session);
+    const auto ip = smtp::peer_address(session);
     auto envelope = queue::received_envelope(session, ip, queue::Arrival::client,
                                              std::chrono::system_clock::now());
     auto spool = context_->spool;
@@ -159,7 +153,7 @@ class GatewayHandler final : public smtp::Handler {
                   bool resubmitted) {
     spdlog::info("queue {}: queued from={} <{}> recipients={} size={} client={} listener={}", id,
                  session.helo_name, session.mail ? session.mail->sender : "",
-                 session.recipients.size(), size, client_ip(session),
+                 session.recipients.size(), size, smtp::peer_address(session),
                  resubmitted ? "resubmit" : "client");
     context_->shared->metrics
         .counter("cordon_gateway_received_total", "Messages queued by the gateway",
@@ -171,7 +165,7 @@ class GatewayHandler final : public smtp::Handler {
   // kept in its original's entry when it can be (queue/inspected_copy.hpp),
   // else queued whole.
   asio::awaitable<Reply> resubmitted(const smtp::SessionInfo& session, std::uint64_t size) {
-    const auto ip = client_ip(session);
+    const auto ip = smtp::peer_address(session);
     const auto now = std::chrono::system_clock::now();
     auto envelope = queue::received_envelope(session, ip, queue::Arrival::resubmitted, now);
     const std::string original = queue::find_queue_id_header(resubmitted_content_);
@@ -286,7 +280,7 @@ class GatewayHandler final : public smtp::Handler {
                                  [&](const config::Cidr& net) { return net.contains(ip); });
                            },
                            gateway.local_domains};
-    return smtp::relay_decision(rules, client_ip(session), recipient);
+    return smtp::relay_decision(rules, smtp::peer_address(session), recipient);
   }
 
   std::shared_ptr<const ListenerContext> context_;

@@ -25,39 +25,14 @@ MilterMetrics::MilterMetrics(util::Metrics& r)
       registry(r) {}
 
 void MilterMetrics::count(m::ServerEvent event) {
-  std::string_view kind;
-  switch (event) {
-    case m::ServerEvent::connection:
-      connections.inc();
-      return;
-    case m::ServerEvent::message:
-      return;
-    case m::ServerEvent::frame_oversized:
-      kind = "frame_oversized";
-      break;
-    case m::ServerEvent::frame_empty:
-      kind = "frame_empty";
-      break;
-    case m::ServerEvent::unknown_command:
-      kind = "unknown_command";
-      break;
-    case m::ServerEvent::malformed_payload:
-      kind = "malformed_payload";
-      break;
-    case m::ServerEvent::aborted:
-      kind = "aborted";
-      break;
-    case m::ServerEvent::closed_mid_message:
-      kind = "closed_mid_message";
-      break;
-    case m::ServerEvent::disallowed_change:
-      kind = "disallowed_change";
-      break;
-    case m::ServerEvent::timeout:
-      kind = "timeout";
-      break;
+  if (event == m::ServerEvent::connection) {
+    connections.inc();
+    return;
   }
-  registry.counter("cordon_milter_events_total", kEventsHelp, fmt::format("kind=\"{}\"", kind))
+  if (event == m::ServerEvent::message) return;  // counted by its result (messages)
+  registry
+      .counter("cordon_milter_events_total", kEventsHelp,
+               fmt::format("kind=\"{}\"", m::to_string(event)))
       .inc();
 }
 
